@@ -1,0 +1,151 @@
+"""A client that goes away mid-query frees the executor: the query stops.
+
+Measured on the executor itself: its `tavana_executor_running_queries` gauge
+returns to 0, and (for a CPU-bound query) the process stops burning CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pyarrow.flight as flight
+import pytest
+
+from conftest import query_table
+from flight_proto import statement_query_command
+
+RUNNING = "tavana_executor_running_queries"
+HUGE_STREAM = "SELECT * FROM range(1000000000) t(i)"
+# CPU-bound, returns nothing for a very long time.
+HUGE_AGGREGATE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = 3"
+
+
+def running(proc) -> float:
+    value = proc.metric(RUNNING)
+    assert value is not None, f"{RUNNING} missing from executor /metrics"
+    return value
+
+
+def wait_running(proc, predicate, what: str, timeout: float = 30.0) -> float:
+    deadline = time.monotonic() + timeout
+    value = running(proc)
+    while time.monotonic() < deadline:
+        value = running(proc)
+        if predicate(value):
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"{RUNNING} never became {what} within {timeout:.0f}s (last: {value})")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[11], fields[12]: utime, stime (proc(5) fields 14 and 15).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def assert_idle(proc, window: float = 2.0, max_cpu: float = 0.5) -> None:
+    """The executor burns (almost) no CPU once the query has been interrupted."""
+    pid = proc.popen.pid
+    before = cpu_seconds(pid)
+    time.sleep(window)
+    used = cpu_seconds(pid) - before
+    assert used < max_cpu, f"executor used {used:.2f}s CPU in {window}s after the client left"
+
+
+@pytest.fixture
+def idle_executor(tavana):
+    wait_running(tavana.executor, lambda v: v == 0, "0 before the test")
+    return tavana.executor
+
+
+def test_raw_flight_client_drops_stream(tavana, idle_executor):
+    client, options = tavana.flight_client()
+    info = client.get_flight_info(
+        flight.FlightDescriptor.for_command(statement_query_command(HUGE_STREAM)), options
+    )
+    reader = client.do_get(info.endpoints[0].ticket, options)
+    chunk = reader.read_chunk()
+    assert chunk.data.num_rows > 0
+    wait_running(idle_executor, lambda v: v >= 1, ">= 1 while streaming")
+    reader.cancel()
+    client.close()
+
+    wait_running(idle_executor, lambda v: v == 0, "0 after the client dropped the stream")
+    assert_idle(idle_executor)
+    conn = tavana.connect()
+    try:
+        assert query_table(conn, "SELECT 1 AS ok").to_pylist() == [{"ok": 1}]
+    finally:
+        conn.close()
+
+
+def test_adbc_client_closes_reader_mid_stream(tavana, idle_executor):
+    conn = tavana.connect()
+    cur = conn.cursor()
+    cur.execute(HUGE_STREAM)
+    reader = cur.fetch_record_batch()
+    batch = reader.read_next_batch()
+    assert batch.num_rows > 0
+    wait_running(idle_executor, lambda v: v >= 1, ">= 1 while streaming")
+    reader.close()
+    cur.close()
+    conn.close()
+
+    wait_running(idle_executor, lambda v: v == 0, "0 after the client closed the reader")
+    assert_idle(idle_executor)
+    conn = tavana.connect()
+    try:
+        assert query_table(conn, "SELECT 2 AS ok").to_pylist() == [{"ok": 2}]
+    finally:
+        conn.close()
+
+
+def test_client_deadline_interrupts_cpu_bound_query(tavana, idle_executor):
+    """A query still computing (no batch yet) is interrupted when the call is cancelled."""
+    client, short = tavana.flight_client(timeout=3.0)
+    try:
+        info = client.get_flight_info(
+            flight.FlightDescriptor.for_command(statement_query_command(HUGE_AGGREGATE)),
+            short,
+        )
+        started = time.monotonic()
+        with pytest.raises(flight.FlightError):
+            client.do_get(info.endpoints[0].ticket, short).read_all()
+        assert time.monotonic() - started < 30, "deadline was not honoured"
+    finally:
+        client.close()
+
+    wait_running(idle_executor, lambda v: v == 0, "0 after the call's deadline")
+    assert_idle(idle_executor)
+
+
+def test_adbc_cancel_interrupts_query(tavana, idle_executor):
+    import threading
+
+    import adbc_driver_manager
+
+    conn = tavana.connect()
+    cur = conn.cursor()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            cur.execute(HUGE_AGGREGATE)
+            cur.fetchall()
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    wait_running(idle_executor, lambda v: v >= 1, ">= 1 while computing")
+    cur.adbc_cancel()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "query still running 30s after adbc_cancel()"
+    assert errors, "cancelled query finished without an error"
+    assert isinstance(errors[0], adbc_driver_manager.Error), repr(errors[0])
+    wait_running(idle_executor, lambda v: v == 0, "0 after cancel")
+    assert_idle(idle_executor)
+    cur.close()
+    conn.close()

@@ -1,0 +1,481 @@
+"""Flight SQL through the gateway with real clients: ADBC and raw pyarrow.flight."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+import adbc_driver_manager
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.flight as flight
+import pytest
+
+from conftest import local_duckdb, query_table
+from flight_proto import (
+    close_prepared_statement_request,
+    create_prepared_statement_request,
+    parse_create_prepared_statement_result,
+    statement_query_command,
+)
+
+Status = adbc_driver_manager.AdbcStatusCode
+
+
+# --------------------------------------------------------------------------
+# Plain queries
+
+
+def test_simple_query(conn):
+    table = query_table(conn, "SELECT 42 AS answer, 'hello' AS greeting")
+    assert table.num_rows == 1
+    assert table.column_names == ["answer", "greeting"]
+    assert table.to_pylist() == [{"answer": 42, "greeting": "hello"}]
+
+
+def test_fetchall_rows(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT i, i * i AS sq FROM range(5) t(i) ORDER BY i")
+        assert cur.fetchall() == [(i, i * i) for i in range(5)]
+
+
+def test_multi_batch_result_is_complete(conn):
+    # Well beyond one DuckDB chunk (2,048 rows) and one Flight message.
+    table = query_table(conn, "SELECT i FROM range(1000000) t(i)")
+    assert table.num_rows == 1_000_000
+    col = table.column("i")
+    assert pc.sum(col).as_py() == sum(range(1_000_000))
+
+
+def test_default_dbapi_connection_works(tavana):
+    """The README snippet's shape: dbapi defaults (autocommit off)."""
+    import adbc_driver_flightsql.dbapi as flightsql
+
+    with flightsql.connect(
+        tavana.flight_uri,
+        db_kwargs={"username": tavana.user, "password": tavana.password},
+    ) as c:
+        with c.cursor() as cur:
+            cur.execute("SELECT 1 AS one")
+            assert cur.fetchall() == [(1,)]
+
+
+# --------------------------------------------------------------------------
+# Files in the allowed data directory
+
+
+def _local_table(sql: str) -> pa.Table:
+    con = local_duckdb()
+    try:
+        return con.execute(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def test_read_parquet_glob(conn, data):
+    sql = f"SELECT * FROM read_parquet('{data['parquet_glob']}') ORDER BY id"
+    table = query_table(conn, sql)
+    assert table.num_rows == 300
+    schema = table.schema
+    assert schema.field("id").type == pa.int32()
+    assert schema.field("i8").type == pa.int8()
+    assert schema.field("i16").type == pa.int16()
+    assert schema.field("i64").type == pa.int64()
+    assert schema.field("f32").type == pa.float32()
+    assert schema.field("f64").type == pa.float64()
+    assert schema.field("dec18").type == pa.decimal128(18, 3)
+    assert schema.field("dec38").type == pa.decimal128(38, 10)
+    assert schema.field("day").type == pa.date32()
+    assert schema.field("ts").type == pa.timestamp("us")
+    assert schema.field("flag").type == pa.bool_()
+    assert schema.field("ints").type == pa.list_(pa.int32())
+    assert pa.types.is_struct(schema.field("kv").type)
+    expected = _local_table(sql)
+    assert table.to_pylist() == expected.to_pylist()
+
+
+def test_read_parquet_glob_filename_and_count(conn, data):
+    table = query_table(
+        conn,
+        f"SELECT count(*) AS n, count(DISTINCT filename) AS files "
+        f"FROM read_parquet('{data['parquet_glob']}', filename = true)",
+    )
+    assert table.to_pylist() == [{"n": 300, "files": 3}]
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_read_text_formats_match_duckdb(conn, data, kind):
+    reader = "read_csv" if kind == "csv" else "read_json"
+    sql = f"SELECT * FROM {reader}('{data[kind]}') ORDER BY id"
+    table = query_table(conn, sql)
+    expected = _local_table(sql)
+    assert table.num_rows == 300
+    # Same engine version on both sides: the sniffed types must be identical.
+    assert table.schema.remove_metadata() == expected.schema.remove_metadata(), (
+        f"service schema:\n{table.schema}\nlocal duckdb schema:\n{expected.schema}"
+    )
+    assert table.to_pylist() == expected.to_pylist()
+
+
+def test_csv_sniffed_types(conn, data):
+    table = query_table(conn, f"SELECT * FROM read_csv('{data['csv']}') LIMIT 1")
+    types = {f.name: f.type for f in table.schema}
+    assert types["id"] == pa.int64()
+    assert types["f64"] == pa.float64()
+    assert types["name"] == pa.string()
+    assert types["day"] == pa.date32()
+    assert types["ts"] == pa.timestamp("us")
+    assert types["flag"] == pa.bool_()
+
+
+# --------------------------------------------------------------------------
+# Prepared statements with parameters
+
+
+def test_prepared_statement_parameters_of_several_types(conn):
+    sql = (
+        "SELECT CAST(? AS BIGINT) + 1 AS i, CAST(? AS DOUBLE) * 2 AS f, "
+        "upper(CAST(? AS VARCHAR)) AS s, CAST(? AS DATE) + 1 AS d, "
+        "CAST(? AS TIMESTAMP) + INTERVAL 1 HOUR AS ts, NOT CAST(? AS BOOLEAN) AS b"
+    )
+    params = (41, 1.25, "abc", dt.date(2024, 2, 28), dt.datetime(2024, 1, 1, 12, 30, 0), True)
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        table = cur.fetch_arrow_table()
+    assert table.to_pylist() == [
+        {
+            "i": 42,
+            "f": 2.5,
+            "s": "ABC",
+            "d": dt.date(2024, 2, 29),
+            "ts": dt.datetime(2024, 1, 1, 13, 30, 0),
+            "b": False,
+        }
+    ]
+    assert table.schema.field("i").type == pa.int64()
+    assert table.schema.field("f").type == pa.float64()
+    assert table.schema.field("d").type == pa.date32()
+    assert table.schema.field("b").type == pa.bool_()
+
+
+def test_prepared_statement_reexecuted_with_new_parameters(conn, data):
+    sql = f"SELECT count(*) AS n FROM read_parquet('{data['parquet_glob']}') WHERE id < ?"
+    with conn.cursor() as cur:
+        for limit in (0, 10, 299, 1000):
+            cur.execute(sql, (limit,))
+            assert cur.fetchall() == [(min(limit, 300),)]
+
+
+def test_prepared_statement_null_parameter(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT CAST(? AS INTEGER) IS NULL AS isnull", (None,))
+        assert cur.fetchall() == [(True,)]
+
+
+def test_prepare_reports_parameter_schema(conn):
+    with conn.cursor() as cur:
+        schema = cur.adbc_prepare("SELECT CAST(? AS INTEGER) AS x, 'a' AS y")
+    assert schema is not None and len(schema) == 1, schema
+
+
+def test_plain_query_through_prepared_statement(conn):
+    # The Flight SQL JDBC driver runs every statement this way.
+    with conn.cursor() as cur:
+        cur.adbc_prepare("SELECT 7 AS seven")
+        cur.execute("SELECT 7 AS seven")
+        assert cur.fetchall() == [(7,)]
+
+
+# --------------------------------------------------------------------------
+# Updates (DDL/DML on the executor's in-memory catalog)
+#
+# The executor is read-only unless started with --allow-writes, so these run on
+# a private cluster that allows writes; the shared one must refuse them.
+
+
+def test_writes_refused_by_default(conn):
+    with conn.cursor() as cur:
+        with pytest.raises(adbc_driver_manager.Error) as info:
+            cur.execute("CREATE TABLE should_not_exist (i INTEGER)")
+    assert re.search(r"write|read.only|not allowed|refus", str(info.value), re.I), str(info.value)
+
+
+@pytest.fixture(scope="module")
+def writable(tmp_path_factory, data):
+    from conftest import start_cluster
+
+    cluster = start_cluster(
+        tmp_path_factory.mktemp("writable"), data["data_dir"], data,
+        extra_executor_args=("--allow-writes",),
+    )
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        for p in cluster.processes:
+            p.retired = True
+
+
+def test_statement_update_and_catalog_metadata(writable):
+    table_name = f"objects_{uuid.uuid4().hex[:8]}"
+    conn = writable.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                f"CREATE TABLE {table_name} "
+                "(id INTEGER, name VARCHAR, amount DECIMAL(18,3), day DATE)"
+            )
+            cur.execute(
+                f"INSERT INTO {table_name} VALUES (1, 'a', 1.5, DATE '2024-01-01'), "
+                f"(2, 'b', 2.5, DATE '2024-01-02')"
+            )
+            assert cur.rowcount in (2, -1)
+            cur.execute(f"SELECT count(*) FROM {table_name}")
+            assert cur.fetchall() == [(2,)]
+
+        schema = conn.adbc_get_table_schema(table_name)
+        assert schema.names == ["id", "name", "amount", "day"]
+        assert schema.field("id").type == pa.int32()
+        assert schema.field("name").type == pa.string()
+        assert schema.field("amount").type == pa.decimal128(18, 3)
+        assert schema.field("day").type == pa.date32()
+
+        objects = conn.adbc_get_objects(table_name_filter=table_name).read_all().to_pylist()
+        found = [
+            (sch["db_schema_name"], tbl["table_name"], tbl["table_type"],
+             [c["column_name"] for c in tbl["table_columns"] or []])
+            for cat in objects
+            for sch in cat["catalog_db_schemas"] or []
+            for tbl in sch["db_schema_tables"] or []
+        ]
+        assert len(found) == 1, found
+        schema_name, name, table_type, columns = found[0]
+        assert (schema_name, name) == ("main", table_name)
+        assert table_type.upper() in ("TABLE", "BASE TABLE")
+        assert columns == ["id", "name", "amount", "day"]
+
+        with conn.cursor() as cur:
+            cur.execute(f"DROP TABLE {table_name}")
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------
+# Metadata
+
+
+def test_get_objects_lists_catalog_and_schema(conn):
+    current = query_table(conn, "SELECT current_database() AS c, current_schema() AS s").to_pylist()[0]
+    objects = conn.adbc_get_objects(depth="db_schemas").read_all().to_pylist()
+    catalogs = {cat["catalog_name"]: cat for cat in objects}
+    assert current["c"] in catalogs, f"catalogs: {sorted(catalogs)}"
+    schemas = {s["db_schema_name"] for s in catalogs[current["c"]]["catalog_db_schemas"] or []}
+    assert current["s"] in schemas
+
+
+def test_get_table_types(conn):
+    types = conn.adbc_get_table_types()
+    assert types, "no table types"
+    assert any(t.upper() in ("TABLE", "BASE TABLE") for t in types), types
+
+
+def test_get_info(conn):
+    info = conn.adbc_get_info()
+    assert info.get("vendor_name"), info
+    assert info.get("vendor_version"), info
+    assert "Flight SQL" in info.get("driver_name", ""), info
+
+
+def test_current_catalog_and_schema(conn):
+    current = query_table(conn, "SELECT current_database() AS c, current_schema() AS s").to_pylist()[0]
+    assert conn.adbc_current_catalog == current["c"]
+    assert conn.adbc_current_db_schema == current["s"]
+
+
+# --------------------------------------------------------------------------
+# Errors keep their meaning
+
+
+def _error_of(conn, sql: str) -> adbc_driver_manager.Error:
+    with conn.cursor() as cur:
+        with pytest.raises(adbc_driver_manager.Error) as info:
+            cur.execute(sql)
+            cur.fetchall()
+    return info.value
+
+
+def test_syntax_error_is_invalid_argument(conn):
+    err = _error_of(conn, "SELEC 1")
+    assert err.status_code == Status.INVALID_ARGUMENT, f"{err.status_code}: {err}"
+    assert "syntax error" in str(err).lower(), str(err)
+
+
+def test_missing_table_is_not_found(conn):
+    err = _error_of(conn, "SELECT * FROM no_such_table_xyz")
+    assert err.status_code == Status.NOT_FOUND, f"{err.status_code}: {err}"
+    assert "no_such_table_xyz" in str(err), str(err)
+
+
+def test_runtime_error_keeps_duckdb_message(conn):
+    err = _error_of(conn, "SELECT CAST('abc' AS INTEGER)")
+    assert err.status_code == Status.INVALID_ARGUMENT, f"{err.status_code}: {err}"
+    assert "abc" in str(err) and "INT" in str(err).upper(), str(err)
+
+
+def test_connection_usable_after_error(conn):
+    _error_of(conn, "SELEC 1")
+    assert query_table(conn, "SELECT 1 AS x").to_pylist() == [{"x": 1}]
+
+
+# --------------------------------------------------------------------------
+# Authentication
+
+
+def test_wrong_password_is_refused(tavana):
+    with pytest.raises(adbc_driver_manager.Error) as info:
+        c = tavana.connect(password="not-the-password")
+        try:
+            with c.cursor() as cur:
+                cur.execute("SELECT 1")
+                cur.fetchall()
+        finally:
+            c.close()
+    assert info.value.status_code == Status.UNAUTHENTICATED, f"{info.value.status_code}: {info.value}"
+
+
+def test_unknown_user_is_refused(tavana):
+    with pytest.raises(adbc_driver_manager.Error) as info:
+        c = tavana.connect(user="mallory", password=tavana.password)
+        try:
+            with c.cursor() as cur:
+                cur.execute("SELECT 1")
+        finally:
+            c.close()
+    assert info.value.status_code == Status.UNAUTHENTICATED, f"{info.value.status_code}: {info.value}"
+
+
+def test_no_credentials_is_unauthenticated_adbc(tavana):
+    import adbc_driver_flightsql.dbapi as flightsql
+
+    with pytest.raises(adbc_driver_manager.Error) as info:
+        c = flightsql.connect(tavana.flight_uri, autocommit=True)
+        try:
+            with c.cursor() as cur:
+                cur.execute("SELECT 1")
+                cur.fetchall()
+        finally:
+            c.close()
+    assert info.value.status_code == Status.UNAUTHENTICATED, f"{info.value.status_code}: {info.value}"
+
+
+def test_no_credentials_is_unauthenticated_raw(tavana):
+    client = flight.FlightClient(tavana.flight_uri)
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            client.get_flight_info(
+                flight.FlightDescriptor.for_command(statement_query_command("SELECT 1"))
+            )
+    finally:
+        client.close()
+
+
+def test_forged_bearer_token_is_refused(tavana):
+    client = flight.FlightClient(tavana.flight_uri)
+    options = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer forged-token")])
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            client.get_flight_info(
+                flight.FlightDescriptor.for_command(statement_query_command("SELECT 1")),
+                options,
+            )
+    finally:
+        client.close()
+
+
+# --------------------------------------------------------------------------
+# Raw pyarrow.flight: handshake, GetFlightInfo(CommandStatementQuery), DoGet
+
+
+def test_raw_flight_statement_query(tavana):
+    client, options = tavana.flight_client()
+    try:
+        descriptor = flight.FlightDescriptor.for_command(
+            statement_query_command("SELECT i, i * 2 AS twice FROM range(10000) t(i)")
+        )
+        info = client.get_flight_info(descriptor, options)
+        assert info.schema.names == ["i", "twice"]
+        assert info.schema.field("i").type == pa.int64()
+        assert info.endpoints, "FlightInfo without endpoints"
+        tables = [client.do_get(ep.ticket, options).read_all() for ep in info.endpoints]
+        table = pa.concat_tables(tables)
+        assert table.num_rows == 10000
+        assert pc.sum(table.column("twice")).as_py() == 2 * sum(range(10000))
+    finally:
+        client.close()
+
+
+def test_raw_flight_prepared_statement_schemas(tavana):
+    """CreatePreparedStatement answers dataset_schema and parameter_schema at prepare time."""
+    client, options = tavana.flight_client()
+    try:
+        action = flight.Action(
+            "CreatePreparedStatement",
+            create_prepared_statement_request("SELECT CAST(? AS INTEGER) AS x, 'a' AS y"),
+        )
+        results = list(client.do_action(action, options))
+        assert len(results) == 1, results
+        handle, dataset, parameters = parse_create_prepared_statement_result(
+            results[0].body.to_pybytes()
+        )
+        assert handle, "empty prepared statement handle"
+        assert dataset.names == ["x", "y"]
+        assert dataset.field("x").type == pa.int32()
+        assert dataset.field("y").type == pa.string()
+        assert len(parameters) == 1, parameters
+        assert parameters.field(0).type == pa.int32()
+        list(client.do_action(
+            flight.Action("ClosePreparedStatement", close_prepared_statement_request(handle)),
+            options,
+        ))
+    finally:
+        client.close()
+
+
+def test_raw_flight_list_actions(tavana):
+    client, options = tavana.flight_client()
+    try:
+        actions = {a.type for a in client.list_actions(options)}
+    finally:
+        client.close()
+    assert "CreatePreparedStatement" in actions, actions
+    assert "ClosePreparedStatement" in actions, actions
+
+
+def test_raw_flight_handshake_returns_bearer(tavana):
+    client = flight.FlightClient(tavana.flight_uri)
+    try:
+        key, value = client.authenticate_basic_token(tavana.user, tavana.password)
+    finally:
+        client.close()
+    assert key.lower() == b"authorization"
+    assert value.startswith(b"Bearer "), value
+
+
+# --------------------------------------------------------------------------
+# Admin endpoints
+
+
+@pytest.mark.parametrize("which", ["executor", "gateway"])
+def test_admin_endpoints(tavana, which):
+    import urllib.request
+
+    proc = tavana.executor if which == "executor" else tavana.gateway
+    for path in ("/healthz", "/readyz", "/metrics"):
+        with urllib.request.urlopen(proc.admin_url + path, timeout=5) as resp:
+            assert resp.status == 200, (path, resp.status)
+    assert "tavana_" in proc.metrics()
+
+
+def test_executor_exposes_running_queries_gauge(tavana):
+    assert tavana.executor.metric("tavana_executor_running_queries") is not None

@@ -1,0 +1,83 @@
+"""Type fidelity: DuckDB types arrive as the right Arrow types, values intact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from conftest import query_table
+
+UTC_NAMES = {"UTC", "Etc/UTC", "+00:00", "GMT", "Etc/GMT"}
+
+# (SQL expression, expected Arrow type, expected Python value)
+CASES = {
+    "tinyint": ("CAST(-8 AS TINYINT)", pa.int8(), -8),
+    "smallint": ("CAST(-16000 AS SMALLINT)", pa.int16(), -16000),
+    "integer": ("CAST(2000000000 AS INTEGER)", pa.int32(), 2_000_000_000),
+    "bigint": ("CAST(9000000000000000000 AS BIGINT)", pa.int64(), 9_000_000_000_000_000_000),
+    "float": ("CAST(1.5 AS FLOAT)", pa.float32(), 1.5),
+    "double": ("CAST(2.25 AS DOUBLE)", pa.float64(), 2.25),
+    "decimal_18_3": ("CAST(123456789012345.678 AS DECIMAL(18,3))", pa.decimal128(18, 3),
+                     Decimal("123456789012345.678")),
+    "decimal_38_10": ("CAST('1234567890123456789012345678.0123456789' AS DECIMAL(38,10))",
+                      pa.decimal128(38, 10), Decimal("1234567890123456789012345678.0123456789")),
+    "varchar": ("'héllo, wörld'", pa.string(), "héllo, wörld"),
+    "date": ("DATE '2024-02-29'", pa.date32(), dt.date(2024, 2, 29)),
+    "timestamp": ("TIMESTAMP '2024-02-29 12:34:56.123456'", pa.timestamp("us"),
+                  dt.datetime(2024, 2, 29, 12, 34, 56, 123456)),
+    "boolean": ("true", pa.bool_(), True),
+    "integer_list": ("[1, 2, NULL, 4]::INTEGER[]", pa.list_(pa.int32()), [1, 2, None, 4]),
+    "struct": ("{'a': 1::INTEGER, 'b': 'x'}",
+               pa.struct([("a", pa.int32()), ("b", pa.string())]), {"a": 1, "b": "x"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_type(conn, name):
+    expr, arrow_type, value = CASES[name]
+    table = query_table(conn, f"SELECT {expr} AS v UNION ALL SELECT NULL")
+    field = table.schema.field("v")
+    assert field.type == arrow_type, f"{name}: got {field.type}, want {arrow_type}"
+    assert field.nullable
+    assert table.column("v").to_pylist() == [value, None]
+
+
+def test_timestamp_with_time_zone(conn):
+    table = query_table(conn, "SELECT TIMESTAMPTZ '2024-02-29 12:34:56.5+00' AS v")
+    t = table.schema.field("v").type
+    assert pa.types.is_timestamp(t), t
+    assert t.unit == "us", t
+    assert t.tz in UTC_NAMES, f"timestamptz arrived with tz={t.tz!r}"
+    got = table.column("v").to_pylist()[0]
+    assert got == dt.datetime(2024, 2, 29, 12, 34, 56, 500000, tzinfo=dt.timezone.utc)
+
+
+def test_all_types_in_one_row(conn):
+    """One result carrying every column type at once (schema built in one go)."""
+    exprs = ", ".join(f"{expr} AS {name}" for name, (expr, _, _) in sorted(CASES.items()))
+    table = query_table(conn, f"SELECT {exprs}, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS tstz")
+    for name, (_, arrow_type, value) in CASES.items():
+        assert table.schema.field(name).type == arrow_type, name
+        assert table.column(name).to_pylist() == [value], name
+    assert pa.types.is_timestamp(table.schema.field("tstz").type)
+
+
+def test_types_through_prepared_statement(conn):
+    """A parameterised query yields the same types as a plain one."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT CAST(? AS TINYINT) AS a, CAST(? AS DECIMAL(18,3)) AS b, "
+            "CAST(? AS DATE) AS c, [CAST(? AS INTEGER)] AS d",
+            (3, "1.250", dt.date(2024, 1, 2), 7),
+        )
+        table = cur.fetch_arrow_table()
+    assert table.schema.field("a").type == pa.int8()
+    assert table.schema.field("b").type == pa.decimal128(18, 3)
+    assert table.schema.field("c").type == pa.date32()
+    assert table.schema.field("d").type == pa.list_(pa.int32())
+    assert table.to_pylist() == [
+        {"a": 3, "b": Decimal("1.250"), "c": dt.date(2024, 1, 2), "d": [7]}
+    ]
