@@ -1,0 +1,317 @@
+//! Start-up: TLS requirement, SCRAM-SHA-256 (or cleartext when allowed) against the configured
+//! users, then a Flight SQL handshake with the gateway as the same user before the client
+//! sees `AuthenticationOk`, so a connection that cannot reach the gateway fails at connect time.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::Sink;
+use pgwire::api::auth::cleartext::CleartextPasswordAuth;
+use pgwire::api::auth::mechanism::AuthMechanismFactory;
+use pgwire::api::auth::sasl::scram::{gen_salted_password, ScramAuth, ScramSecret};
+use pgwire::api::auth::{
+    protocol_negotiation, save_startup_parameters_to_metadata, AuthDriver, AuthOutcome, AuthSource,
+    LoginInfo, Password, ServerParameterProvider, StartupHandler,
+};
+use pgwire::api::cancel::CancelHandler;
+use pgwire::api::{ClientInfo, ConnectionManager, METADATA_USER};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::cancel::CancelRequest;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use tavana_proto::UserStore;
+use tonic::transport::Channel;
+
+use crate::gateway::GatewaySession;
+use crate::metrics::Metrics;
+use crate::session::{Session, Settings};
+
+/// Passwords and precomputed SCRAM verifiers of the configured users.
+pub(crate) struct Users {
+    store: UserStore,
+    scram: HashMap<String, (Vec<u8>, Vec<u8>)>,
+    iterations: usize,
+}
+
+impl Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Users {
+    /// Derives each user's SCRAM verifier once (random salt), so connecting costs one
+    /// verification, not a PBKDF2 run.
+    pub(crate) fn new(store: UserStore, names: &[String], iterations: usize) -> Self {
+        let mut scram = HashMap::new();
+        for name in names {
+            if let Some(password) = store.password(name) {
+                let salt: [u8; 16] = rand::random();
+                let salted = gen_salted_password(password, &salt, iterations);
+                scram.insert(name.clone(), (salt.to_vec(), salted));
+            }
+        }
+        Self {
+            store,
+            scram,
+            iterations,
+        }
+    }
+}
+
+fn unknown_user(login: &LoginInfo) -> PgWireError {
+    PgWireError::InvalidPassword(login.user().unwrap_or_default().to_owned())
+}
+
+#[async_trait]
+impl AuthSource for Users {
+    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
+        let user = login.user().unwrap_or_default();
+        let password = self
+            .store
+            .password(user)
+            .ok_or_else(|| unknown_user(login))?;
+        Ok(Password::new(None, password.as_bytes().to_vec()))
+    }
+
+    async fn verify_password(
+        &self,
+        login: &LoginInfo,
+        presented: &[u8],
+    ) -> PgWireResult<Option<()>> {
+        let user = login.user().unwrap_or_default();
+        let presented = std::str::from_utf8(presented)
+            .unwrap_or_default()
+            .trim_end_matches('\0');
+        if self.store.verify(user, presented) {
+            Ok(None)
+        } else {
+            Err(unknown_user(login))
+        }
+    }
+
+    async fn get_scram_secret(&self, login: &LoginInfo) -> PgWireResult<(ScramSecret, Option<()>)> {
+        let user = login.user().unwrap_or_default();
+        match self.scram.get(user) {
+            Some((salt, salted)) => Ok((
+                ScramSecret::verifier_from_salted_password(
+                    salt.clone(),
+                    salted.clone(),
+                    self.iterations,
+                ),
+                None,
+            )),
+            // Unknown users go through a full exchange against a throwaway verifier, so the
+            // failure looks the same as a wrong password.
+            None => {
+                let salt: [u8; 16] = rand::random();
+                let salted = gen_salted_password(
+                    &format!("{:x}", rand::random::<u128>()),
+                    &salt,
+                    self.iterations,
+                );
+                Ok((
+                    ScramSecret::verifier_from_salted_password(
+                        salt.to_vec(),
+                        salted,
+                        self.iterations,
+                    ),
+                    None,
+                ))
+            }
+        }
+    }
+}
+
+/// ParameterStatus at start-up comes from the session's settings.
+pub(crate) struct SessionParameters;
+
+impl ServerParameterProvider for SessionParameters {
+    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
+        let session = client.session_extensions().get::<Session>()?;
+        let report = session.settings().startup_report();
+        Some(report.into_iter().collect())
+    }
+}
+
+/// The start-up handler.
+pub(crate) struct Startup {
+    driver: AuthDriver<SessionParameters>,
+    scram: Arc<dyn AuthMechanismFactory>,
+    cleartext: Option<Arc<dyn AuthMechanismFactory>>,
+    users: Arc<Users>,
+    channel: Channel,
+    require_tls: bool,
+    metrics: Metrics,
+}
+
+impl Startup {
+    pub(crate) fn new(
+        users: Arc<Users>,
+        channel: Channel,
+        require_tls: bool,
+        allow_cleartext: bool,
+        manager: Arc<ConnectionManager>,
+        metrics: Metrics,
+    ) -> Self {
+        let mut scram = ScramAuth::new(Arc::clone(&users) as Arc<dyn AuthSource>);
+        scram.set_iterations(users.iterations);
+        let cleartext: Option<Arc<dyn AuthMechanismFactory>> = allow_cleartext.then(|| {
+            Arc::new(CleartextPasswordAuth::new(Arc::clone(&users)))
+                as Arc<dyn AuthMechanismFactory>
+        });
+        Self {
+            driver: AuthDriver::new(SessionParameters).with_connection_manager(manager),
+            scram: Arc::new(scram),
+            cleartext,
+            users,
+            channel,
+            require_tls,
+            metrics,
+        }
+    }
+}
+
+fn fatal(code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".to_owned(),
+        code.to_owned(),
+        message,
+    )))
+}
+
+#[async_trait]
+impl StartupHandler for Startup {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match message {
+            PgWireFrontendMessage::Startup(ref startup) => {
+                protocol_negotiation(client, startup).await?;
+                save_startup_parameters_to_metadata(client, startup);
+                if self.require_tls && !client.is_secure() {
+                    return Err(fatal(
+                        "28000",
+                        "SSL connection is required (the server requires TLS)".into(),
+                    ));
+                }
+                if client
+                    .metadata()
+                    .get(METADATA_USER)
+                    .is_none_or(String::is_empty)
+                {
+                    return Err(fatal(
+                        "28000",
+                        "no PostgreSQL user name specified in startup packet".into(),
+                    ));
+                }
+                let mechanism = match &self.cleartext {
+                    Some(c) => c.create(),
+                    None => self.scram.create(),
+                };
+                match self.driver.begin_authentication(client, mechanism).await? {
+                    AuthOutcome::InProgress => Ok(()),
+                    AuthOutcome::Authenticated { final_message, .. } => {
+                        self.finish(client, final_message).await
+                    }
+                }
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(message) => {
+                match self.driver.advance_authentication(client, message).await {
+                    Ok(AuthOutcome::InProgress) => Ok(()),
+                    Ok(AuthOutcome::Authenticated { final_message, .. }) => {
+                        self.finish(client, final_message).await
+                    }
+                    Err(e) => {
+                        self.metrics.auth_failures_total.inc();
+                        Err(match e {
+                            PgWireError::InvalidPassword(user)
+                            | PgWireError::InvalidScramMessage(user) => fatal(
+                                "28P01",
+                                format!("password authentication failed for user \"{user}\""),
+                            ),
+                            other => other,
+                        })
+                    }
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Startup {
+    async fn finish<C>(
+        &self,
+        client: &mut C,
+        final_message: Option<pgwire::messages::startup::Authentication>,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let user = client
+            .metadata()
+            .get(METADATA_USER)
+            .cloned()
+            .unwrap_or_default();
+        let password = self
+            .users
+            .store
+            .password(&user)
+            .unwrap_or_default()
+            .to_owned();
+        let gateway = GatewaySession::connect(self.channel.clone(), &user, &password)
+            .await
+            .map_err(|status| {
+                tracing::warn!(%user, error = %status, "gateway handshake failed");
+                match status.code() {
+                    tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => fatal(
+                        "28P01",
+                        format!("the gateway refused user \"{user}\": {}", status.message()),
+                    ),
+                    _ => fatal(
+                        "08006",
+                        format!("could not reach the query gateway: {}", status.message()),
+                    ),
+                }
+            })?;
+        let startup: Vec<(String, String)> = client
+            .metadata()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let settings = Settings::new(&user, startup);
+        client
+            .session_extensions()
+            .insert(Session::new(user, gateway, settings));
+        self.driver
+            .complete_authentication(client, final_message)
+            .await
+    }
+}
+
+/// Counts CancelRequests and forwards them to the connection they name.
+pub(crate) struct Cancels {
+    pub(crate) manager: Arc<ConnectionManager>,
+    pub(crate) metrics: Metrics,
+}
+
+#[async_trait]
+impl CancelHandler for Cancels {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        self.metrics.cancel_requests_total.inc();
+        self.manager.cancel(request.pid, &request.secret_key).await;
+    }
+}

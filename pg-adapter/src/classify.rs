@@ -1,0 +1,1112 @@
+//! Statement classification: which statements the adapter answers itself (session
+//! statements, transactions, cursors, COPY) and which go to the gateway.
+//!
+//! This is a small hand-written lexer rather than a SQL parser: PostgreSQL clients send
+//! DuckDB-incompatible session statements in a handful of fixed shapes, and everything else
+//! is passed through to DuckDB untouched so that DuckDB's own error messages reach the user.
+
+/// A lexical token with its byte span in the statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) kind: TokenKind,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    /// Unquoted word, lower-cased.
+    Word(String),
+    /// Double-quoted identifier, case preserved.
+    Quoted(String),
+    /// String literal, unescaped.
+    Str(String),
+    /// Numeric literal as written.
+    Number(String),
+    /// Any other single character (or `::`).
+    Punct(String),
+}
+
+impl Token {
+    /// The token as an identifier (words lower-cased, quoted kept).
+    pub(crate) fn ident(&self) -> Option<String> {
+        match &self.kind {
+            TokenKind::Word(w) | TokenKind::Quoted(w) => Some(w.clone()),
+            _ => None,
+        }
+    }
+
+    fn is_word(&self, word: &str) -> bool {
+        matches!(&self.kind, TokenKind::Word(w) if w == word)
+    }
+
+    fn is_punct(&self, p: &str) -> bool {
+        matches!(&self.kind, TokenKind::Punct(x) if x == p)
+    }
+
+    /// The value of a literal-ish token as SET would take it.
+    fn value(&self) -> String {
+        match &self.kind {
+            TokenKind::Word(w)
+            | TokenKind::Quoted(w)
+            | TokenKind::Str(w)
+            | TokenKind::Number(w) => w.clone(),
+            TokenKind::Punct(p) => p.clone(),
+        }
+    }
+}
+
+/// Tokenizes `sql`, skipping whitespace and comments. Unterminated literals end at the input's
+/// end (DuckDB reports the syntax error later when the statement goes through).
+pub(crate) fn tokenize(sql: &str) -> Vec<Token> {
+    let bytes = sql.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'-' && bytes.get(i + 1) == Some(&b'-') {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+        } else if c == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            i = skip_block_comment(bytes, i);
+        } else if c == b'\'' || ((c == b'e' || c == b'E') && bytes.get(i + 1) == Some(&b'\'')) {
+            let start = i;
+            let escapes = c != b'\'';
+            if escapes {
+                i += 1;
+            }
+            let (value, end) = read_quoted(sql, i, b'\'', escapes);
+            tokens.push(Token {
+                kind: TokenKind::Str(value),
+                start,
+                end,
+            });
+            i = end;
+        } else if c == b'"' {
+            let (value, end) = read_quoted(sql, i, b'"', false);
+            tokens.push(Token {
+                kind: TokenKind::Quoted(value),
+                start: i,
+                end,
+            });
+            i = end;
+        } else if c == b'$' && dollar_tag(bytes, i).is_some() {
+            let tag_end = dollar_tag(bytes, i).unwrap_or(i + 1);
+            let tag = &sql[i..tag_end];
+            let body_start = tag_end;
+            let end = sql[body_start..]
+                .find(tag)
+                .map(|p| body_start + p)
+                .unwrap_or(sql.len());
+            let value = sql[body_start..end].to_owned();
+            let stop = (end + tag.len()).min(sql.len());
+            tokens.push(Token {
+                kind: TokenKind::Str(value),
+                start: i,
+                end: stop,
+            });
+            i = stop;
+        } else if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            let start = i;
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric()
+                    || bytes[i] == b'_'
+                    || bytes[i] == b'$'
+                    || bytes[i] >= 0x80)
+            {
+                i += 1;
+            }
+            tokens.push(Token {
+                kind: TokenKind::Word(sql[start..i].to_lowercase()),
+                start,
+                end: i,
+            });
+        } else if c.is_ascii_digit()
+            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                i += 1;
+            }
+            tokens.push(Token {
+                kind: TokenKind::Number(sql[start..i].to_owned()),
+                start,
+                end: i,
+            });
+        } else if c == b':' && bytes.get(i + 1) == Some(&b':') {
+            tokens.push(Token {
+                kind: TokenKind::Punct("::".into()),
+                start: i,
+                end: i + 2,
+            });
+            i += 2;
+        } else {
+            let ch_len = sql[i..].chars().next().map_or(1, char::len_utf8);
+            tokens.push(Token {
+                kind: TokenKind::Punct(sql[i..i + ch_len].to_owned()),
+                start: i,
+                end: i + ch_len,
+            });
+            i += ch_len;
+        }
+    }
+    tokens
+}
+
+fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+    let mut depth = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// `$tag$` at `i`: returns the end of the opening tag.
+fn dollar_tag(bytes: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+        if j == i + 1 && bytes[j].is_ascii_digit() {
+            return None; // $1 is a parameter
+        }
+        j += 1;
+    }
+    (j < bytes.len() && bytes[j] == b'$').then_some(j + 1)
+}
+
+fn read_quoted(sql: &str, start: usize, quote: u8, backslash: bool) -> (String, usize) {
+    let bytes = sql.as_bytes();
+    let mut value = Vec::new();
+    let mut i = start + 1;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if backslash && c == b'\\' && i + 1 < bytes.len() {
+            value.push(bytes[i + 1]);
+            i += 2;
+        } else if c == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                value.push(quote);
+                i += 2;
+            } else {
+                return (String::from_utf8_lossy(&value).into_owned(), i + 1);
+            }
+        } else {
+            value.push(c);
+            i += 1;
+        }
+    }
+    (String::from_utf8_lossy(&value).into_owned(), bytes.len())
+}
+
+/// Splits a simple-query string into statements at top-level semicolons. Empty statements are
+/// dropped.
+pub(crate) fn split_statements(sql: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for token in tokenize(sql) {
+        if token.is_punct(";") {
+            let stmt = sql[start..token.start].trim();
+            if !stmt.is_empty() && !tokenize(stmt).is_empty() {
+                out.push(stmt);
+            }
+            start = token.end;
+        }
+    }
+    let rest = sql[start..].trim();
+    if !rest.is_empty() && !tokenize(rest).is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// How many rows a FETCH or MOVE asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FetchCount {
+    Rows(u64),
+    All,
+}
+
+/// Options of `COPY ... TO STDOUT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CopyOptions {
+    pub(crate) format: CopyFormat,
+    pub(crate) header: bool,
+    pub(crate) delimiter: Option<String>,
+    pub(crate) null: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CopyFormat {
+    Text,
+    Csv,
+    Binary,
+}
+
+/// What the adapter does with one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Statement {
+    /// Sent to the gateway.
+    Query,
+    /// `SET [SESSION|LOCAL] name {TO|=} value` (value `None` means DEFAULT).
+    Set {
+        name: String,
+        value: Option<String>,
+    },
+    /// `RESET name` / `RESET ALL` (`None`).
+    Reset {
+        name: Option<String>,
+    },
+    /// `SHOW name` / `SHOW ALL`.
+    Show {
+        name: String,
+    },
+    Begin,
+    Commit,
+    Rollback,
+    /// Accepted and ignored, answered with this command tag (SAVEPOINT, LISTEN, SET TRANSACTION...).
+    Noop {
+        tag: &'static str,
+    },
+    /// `DISCARD ALL|PLANS|...`
+    Discard,
+    /// `DEALLOCATE [PREPARE] name|ALL`
+    Deallocate {
+        name: Option<String>,
+    },
+    Declare {
+        name: String,
+        binary: bool,
+        query: String,
+    },
+    Fetch {
+        name: String,
+        count: FetchCount,
+        is_move: bool,
+    },
+    /// `CLOSE name` / `CLOSE ALL` (`None`).
+    Close {
+        name: Option<String>,
+    },
+    /// `COPY (query) TO STDOUT` / `COPY table TO STDOUT`.
+    CopyOut {
+        query: String,
+        options: CopyOptions,
+    },
+    /// A statement the adapter refuses with 0A000.
+    Unsupported {
+        what: String,
+    },
+    /// A malformed session statement (42601).
+    SyntaxError {
+        message: String,
+    },
+}
+
+/// Classifies one statement (no trailing semicolon).
+pub(crate) fn classify(sql: &str) -> Statement {
+    let tokens = tokenize(sql);
+    let Some(first) = tokens.first() else {
+        return Statement::Query;
+    };
+    let word = |i: usize| {
+        tokens.get(i).and_then(|t| match &t.kind {
+            TokenKind::Word(w) => Some(w.as_str()),
+            _ => None,
+        })
+    };
+    match &first.kind {
+        TokenKind::Word(w) => match w.as_str() {
+            "set" => classify_set(&tokens[1..]),
+            "reset" => match tokens.get(1).and_then(Token::ident) {
+                Some(name) if name == "all" => Statement::Reset { name: None },
+                Some(name) => Statement::Reset {
+                    name: Some(normalize_setting(&name)),
+                },
+                None => Statement::SyntaxError {
+                    message: "syntax error at end of input".into(),
+                },
+            },
+            "show" => classify_show(&tokens[1..]),
+            "begin" | "start" => Statement::Begin,
+            "commit" | "end" => Statement::Commit,
+            "abort" => Statement::Rollback,
+            "rollback" => {
+                if tokens.iter().any(|t| t.is_word("to")) {
+                    Statement::Noop { tag: "ROLLBACK" }
+                } else if word(1) == Some("prepared") {
+                    Statement::Unsupported {
+                        what: "ROLLBACK PREPARED".into(),
+                    }
+                } else {
+                    Statement::Rollback
+                }
+            }
+            "savepoint" => Statement::Noop { tag: "SAVEPOINT" },
+            "release" => Statement::Noop { tag: "RELEASE" },
+            "listen" => Statement::Noop { tag: "LISTEN" },
+            "unlisten" => Statement::Noop { tag: "UNLISTEN" },
+            "notify" => Statement::Noop { tag: "NOTIFY" },
+            "discard" => Statement::Discard,
+            "deallocate" => {
+                let mut i = 1;
+                if word(i) == Some("prepare") {
+                    i += 1;
+                }
+                match tokens.get(i).and_then(Token::ident) {
+                    Some(n) if n == "all" && matches!(tokens[i].kind, TokenKind::Word(_)) => {
+                        Statement::Deallocate { name: None }
+                    }
+                    Some(n) => Statement::Deallocate { name: Some(n) },
+                    None => Statement::SyntaxError {
+                        message: "syntax error at end of input".into(),
+                    },
+                }
+            }
+            "declare" => classify_declare(sql, &tokens),
+            "fetch" => classify_fetch(&tokens[1..], false),
+            "move" => classify_fetch(&tokens[1..], true),
+            "close" => match tokens.get(1).and_then(Token::ident) {
+                Some(n) if n == "all" && matches!(tokens[1].kind, TokenKind::Word(_)) => {
+                    Statement::Close { name: None }
+                }
+                Some(n) => Statement::Close { name: Some(n) },
+                None => Statement::SyntaxError {
+                    message: "syntax error at end of input".into(),
+                },
+            },
+            "copy" => classify_copy(sql, &tokens),
+            _ => Statement::Query,
+        },
+        _ => Statement::Query,
+    }
+}
+
+fn classify_set(tokens: &[Token]) -> Statement {
+    let mut i = 0;
+    if tokens
+        .first()
+        .is_some_and(|t| t.is_word("session") || t.is_word("local"))
+    {
+        // `SET SESSION CHARACTERISTICS AS TRANSACTION ...`, `SET SESSION AUTHORIZATION`
+        if tokens.get(1).is_some_and(|t| t.is_word("characteristics")) {
+            return Statement::Noop { tag: "SET" };
+        }
+        i = 1;
+    }
+    let Some(name_tok) = tokens.get(i) else {
+        return Statement::SyntaxError {
+            message: "syntax error at end of input".into(),
+        };
+    };
+    let Some(mut name) = name_tok.ident() else {
+        return Statement::SyntaxError {
+            message: format!("syntax error at or near \"{}\"", name_tok.value()),
+        };
+    };
+    i += 1;
+    // dotted custom names: a.b
+    while tokens.get(i).is_some_and(|t| t.is_punct(".")) {
+        if let Some(part) = tokens.get(i + 1).and_then(Token::ident) {
+            name = format!("{name}.{part}");
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    match name.as_str() {
+        "transaction" | "constraints" | "role" => return Statement::Noop { tag: "SET" },
+        "session" if tokens.get(i).is_some_and(|t| t.is_word("authorization")) => {
+            return Statement::Noop { tag: "SET" }
+        }
+        "time" if tokens.get(i).is_some_and(|t| t.is_word("zone")) => {
+            let value = tokens[i + 1..]
+                .iter()
+                .map(Token::value)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let value =
+                if value.eq_ignore_ascii_case("local") || value.eq_ignore_ascii_case("default") {
+                    None
+                } else {
+                    Some(value)
+                };
+            return Statement::Set {
+                name: "timezone".into(),
+                value,
+            };
+        }
+        "names" => {
+            let value = tokens.get(i).map(Token::value);
+            return Statement::Set {
+                name: "client_encoding".into(),
+                value,
+            };
+        }
+        _ => {}
+    }
+    if tokens
+        .get(i)
+        .is_some_and(|t| t.is_word("to") || t.is_punct("="))
+    {
+        i += 1;
+    } else {
+        return Statement::SyntaxError {
+            message: format!(
+                "syntax error at or near \"{}\"",
+                tokens.get(i).map(Token::value).unwrap_or_default()
+            ),
+        };
+    }
+    let rest = &tokens[i..];
+    if rest.is_empty() {
+        return Statement::SyntaxError {
+            message: "syntax error at end of input".into(),
+        };
+    }
+    if rest.len() == 1 && rest[0].is_word("default") {
+        return Statement::Set {
+            name: normalize_setting(&name),
+            value: None,
+        };
+    }
+    // Lists (search_path = a, b) keep their separators; other tokens are joined by spaces.
+    let mut value = String::new();
+    for t in rest {
+        if t.is_punct(",") {
+            value.push_str(", ");
+            continue;
+        }
+        if !value.is_empty() && !value.ends_with(' ') {
+            value.push(' ');
+        }
+        let v = t.value();
+        if matches!(t.kind, TokenKind::Quoted(_)) && name == "search_path" {
+            value.push_str(&format!("\"{v}\""));
+        } else {
+            value.push_str(&v);
+        }
+    }
+    Statement::Set {
+        name: normalize_setting(&name),
+        value: Some(value),
+    }
+}
+
+fn classify_show(tokens: &[Token]) -> Statement {
+    let words: Vec<String> = tokens.iter().filter_map(Token::ident).collect();
+    match words
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => Statement::SyntaxError {
+            message: "syntax error at end of input".into(),
+        },
+        ["transaction", "isolation", "level"] => Statement::Show {
+            name: "transaction_isolation".into(),
+        },
+        ["time", "zone"] => Statement::Show {
+            name: "timezone".into(),
+        },
+        ["session", "authorization"] => Statement::Show {
+            name: "session_authorization".into(),
+        },
+        // SHOW TABLES / SHOW DATABASES etc. are DuckDB statements
+        ["tables"] | ["databases"] | ["all", "tables"] => Statement::Query,
+        [_] => Statement::Show {
+            name: normalize_setting(&words[0]),
+        },
+        _ if tokens.len() >= 3 && tokens[1].is_punct(".") => Statement::Show {
+            name: format!("{}.{}", words[0], words.get(1).cloned().unwrap_or_default()),
+        },
+        // `SHOW tbl` style DuckDB describe statements
+        _ => Statement::Query,
+    }
+}
+
+/// Canonical (lower-case) setting name, with PostgreSQL's aliases folded.
+pub(crate) fn normalize_setting(name: &str) -> String {
+    let lower = name.to_lowercase();
+    match lower.as_str() {
+        "time zone" => "timezone".into(),
+        "transaction isolation level" => "transaction_isolation".into(),
+        _ => lower,
+    }
+}
+
+fn classify_declare(sql: &str, tokens: &[Token]) -> Statement {
+    let Some(name) = tokens.get(1).and_then(Token::ident) else {
+        return Statement::SyntaxError {
+            message: "syntax error in DECLARE".into(),
+        };
+    };
+    let mut binary = false;
+    let mut i = 2;
+    while let Some(t) = tokens.get(i) {
+        match &t.kind {
+            TokenKind::Word(w) if w == "binary" => binary = true,
+            TokenKind::Word(w)
+                if matches!(
+                    w.as_str(),
+                    "insensitive"
+                        | "asensitive"
+                        | "no"
+                        | "scroll"
+                        | "cursor"
+                        | "with"
+                        | "without"
+                        | "hold"
+                ) => {}
+            TokenKind::Word(w) if w == "for" => {
+                let query = sql[t.end..].trim().trim_end_matches(';').trim().to_owned();
+                if query.is_empty() {
+                    return Statement::SyntaxError {
+                        message: "syntax error at end of input".into(),
+                    };
+                }
+                return Statement::Declare {
+                    name,
+                    binary,
+                    query,
+                };
+            }
+            _ => {
+                return Statement::SyntaxError {
+                    message: format!("syntax error at or near \"{}\"", t.value()),
+                };
+            }
+        }
+        i += 1;
+    }
+    Statement::SyntaxError {
+        message: "syntax error at end of input".into(),
+    }
+}
+
+fn classify_fetch(tokens: &[Token], is_move: bool) -> Statement {
+    let n = |t: Option<&Token>| -> Option<i64> {
+        t.and_then(|t| match &t.kind {
+            TokenKind::Number(n) => n.parse().ok(),
+            _ => None,
+        })
+    };
+    // Signed counts arrive as '-' then number.
+    let mut i = 0;
+    let mut count = FetchCount::Rows(1);
+    let unsupported = |what: &str| Statement::Unsupported {
+        what: format!("{what} (cursors can only scan forward)"),
+    };
+    match tokens.first().map(|t| &t.kind) {
+        Some(TokenKind::Word(w)) => match w.as_str() {
+            "next" => i = 1,
+            "all" => {
+                count = FetchCount::All;
+                i = 1;
+            }
+            "forward" => {
+                i = 1;
+                if tokens.get(1).is_some_and(|t| t.is_word("all")) {
+                    count = FetchCount::All;
+                    i = 2;
+                } else if let Some(v) = n(tokens.get(1)) {
+                    count = FetchCount::Rows(v.max(0) as u64);
+                    i = 2;
+                }
+            }
+            "relative" => match n(tokens.get(1)) {
+                Some(v) if v >= 0 => {
+                    count = FetchCount::Rows(v as u64);
+                    i = 2;
+                }
+                _ => return unsupported("FETCH RELATIVE with a negative count"),
+            },
+            "prior" | "first" | "last" | "absolute" | "backward" => {
+                return unsupported(&format!("FETCH {}", w.to_uppercase()))
+            }
+            _ => {}
+        },
+        Some(TokenKind::Number(_)) => {
+            count = FetchCount::Rows(n(tokens.first()).unwrap_or(1).max(0) as u64);
+            i = 1;
+        }
+        Some(TokenKind::Punct(p)) if p == "-" => return unsupported("FETCH with a negative count"),
+        Some(TokenKind::Punct(p)) if p == "+" => {
+            count = FetchCount::Rows(n(tokens.get(1)).unwrap_or(1).max(0) as u64);
+            i = 2;
+        }
+        _ => {}
+    }
+    if tokens
+        .get(i)
+        .is_some_and(|t| t.is_word("from") || t.is_word("in"))
+    {
+        i += 1;
+    }
+    match tokens.get(i).and_then(Token::ident) {
+        Some(name) if i + 1 == tokens.len() => Statement::Fetch {
+            name,
+            count,
+            is_move,
+        },
+        _ => Statement::SyntaxError {
+            message: "syntax error in FETCH".into(),
+        },
+    }
+}
+
+fn classify_copy(sql: &str, tokens: &[Token]) -> Statement {
+    // COPY ( query ) TO STDOUT ... | COPY name [(cols)] TO STDOUT ...
+    let (query, mut i) = if tokens.get(1).is_some_and(|t| t.is_punct("(")) {
+        let mut depth = 0;
+        let mut close = None;
+        for (j, t) in tokens.iter().enumerate().skip(1) {
+            if t.is_punct("(") {
+                depth += 1;
+            } else if t.is_punct(")") {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(j);
+                    break;
+                }
+            }
+        }
+        let Some(close) = close else {
+            return Statement::SyntaxError {
+                message: "syntax error at end of input".into(),
+            };
+        };
+        (
+            sql[tokens[1].end..tokens[close].start].trim().to_owned(),
+            close + 1,
+        )
+    } else {
+        // table name, possibly qualified, optional column list
+        let mut j = 1;
+        let mut name_end = 1;
+        while let Some(t) = tokens.get(j) {
+            if t.is_word("to") || t.is_word("from") || t.is_punct("(") {
+                break;
+            }
+            name_end = j + 1;
+            j += 1;
+        }
+        if name_end == 1 {
+            return Statement::SyntaxError {
+                message: "syntax error in COPY".into(),
+            };
+        }
+        let table = &sql[tokens[1].start..tokens[name_end - 1].end];
+        let mut columns = "*".to_owned();
+        if tokens.get(j).is_some_and(|t| t.is_punct("(")) {
+            let close = tokens
+                .iter()
+                .skip(j)
+                .position(|t| t.is_punct(")"))
+                .map(|p| p + j);
+            let Some(close) = close else {
+                return Statement::SyntaxError {
+                    message: "syntax error in COPY".into(),
+                };
+            };
+            columns = sql[tokens[j].end..tokens[close].start].trim().to_owned();
+            j = close + 1;
+        }
+        (format!("SELECT {columns} FROM {table}"), j)
+    };
+    if tokens.get(i).is_some_and(|t| t.is_word("from")) {
+        return Statement::Unsupported {
+            what: "COPY FROM (the service is read-only)".into(),
+        };
+    }
+    if !tokens.get(i).is_some_and(|t| t.is_word("to"))
+        || !tokens.get(i + 1).is_some_and(|t| t.is_word("stdout"))
+    {
+        return Statement::Unsupported {
+            what: "COPY to a file (only COPY ... TO STDOUT is supported)".into(),
+        };
+    }
+    i += 2;
+    let mut options = CopyOptions {
+        format: CopyFormat::Text,
+        header: false,
+        delimiter: None,
+        null: None,
+    };
+    let rest: Vec<&Token> = tokens[i..]
+        .iter()
+        .filter(|t| !t.is_punct("(") && !t.is_punct(")") && !t.is_punct(",") && !t.is_word("with"))
+        .collect();
+    let mut k = 0;
+    while k < rest.len() {
+        let key = rest[k].value().to_lowercase();
+        let next = rest.get(k + 1).map(|t| t.value());
+        let next_is_value = rest.get(k + 1).is_some_and(|t| {
+            matches!(t.kind, TokenKind::Str(_))
+                || t.is_word("true")
+                || t.is_word("false")
+                || t.is_word("on")
+                || t.is_word("off")
+                || t.is_word("csv")
+                || t.is_word("text")
+                || t.is_word("binary")
+        });
+        match key.as_str() {
+            "format" => {
+                match next.as_deref().map(str::to_lowercase).as_deref() {
+                    Some("csv") => options.format = CopyFormat::Csv,
+                    Some("binary") => options.format = CopyFormat::Binary,
+                    Some("text") => options.format = CopyFormat::Text,
+                    other => {
+                        return Statement::SyntaxError {
+                            message: format!(
+                                "COPY format \"{}\" not recognized",
+                                other.unwrap_or("")
+                            ),
+                        }
+                    }
+                }
+                k += 2;
+            }
+            "csv" => {
+                options.format = CopyFormat::Csv;
+                k += 1;
+            }
+            "binary" => {
+                options.format = CopyFormat::Binary;
+                k += 1;
+            }
+            "header" => {
+                options.header = true;
+                if next_is_value && !matches!(next.as_deref(), Some("csv" | "text" | "binary")) {
+                    options.header = matches!(
+                        next.as_deref().map(str::to_lowercase).as_deref(),
+                        Some("true" | "on" | "1")
+                    );
+                    k += 1;
+                }
+                k += 1;
+            }
+            "delimiter" => {
+                options.delimiter = next;
+                k += 2;
+            }
+            "null" => {
+                options.null = next;
+                k += 2;
+            }
+            _ => k += 1,
+        }
+    }
+    Statement::CopyOut { query, options }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_respecting_quotes_and_comments() {
+        let sql = "select ';' as a; -- c;\n select $x$;$x$; /* ; */ select \"a;b\";;";
+        assert_eq!(
+            split_statements(sql),
+            vec![
+                "select ';' as a",
+                "-- c;\n select $x$;$x$",
+                "/* ; */ select \"a;b\""
+            ]
+        );
+        assert!(split_statements(" ; -- only\n").is_empty());
+        assert_eq!(split_statements("select $1"), vec!["select $1"]);
+    }
+
+    #[test]
+    fn classifies_session_statements() {
+        let cases: Vec<(&str, Statement)> = vec![
+            (
+                "SET extra_float_digits = 3",
+                Statement::Set {
+                    name: "extra_float_digits".into(),
+                    value: Some("3".into()),
+                },
+            ),
+            (
+                "set application_name to 'psql'",
+                Statement::Set {
+                    name: "application_name".into(),
+                    value: Some("psql".into()),
+                },
+            ),
+            (
+                "SET SESSION TIME ZONE 'UTC'",
+                Statement::Set {
+                    name: "timezone".into(),
+                    value: Some("UTC".into()),
+                },
+            ),
+            (
+                "SET TIME ZONE LOCAL",
+                Statement::Set {
+                    name: "timezone".into(),
+                    value: None,
+                },
+            ),
+            (
+                "SET search_path TO \"$user\", public",
+                Statement::Set {
+                    name: "search_path".into(),
+                    value: Some("\"$user\", public".into()),
+                },
+            ),
+            (
+                "SET DateStyle = ISO",
+                Statement::Set {
+                    name: "datestyle".into(),
+                    value: Some("iso".into()),
+                },
+            ),
+            (
+                "SET statement_timeout = DEFAULT",
+                Statement::Set {
+                    name: "statement_timeout".into(),
+                    value: None,
+                },
+            ),
+            (
+                "SET NAMES 'utf8'",
+                Statement::Set {
+                    name: "client_encoding".into(),
+                    value: Some("utf8".into()),
+                },
+            ),
+            (
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+                Statement::Noop { tag: "SET" },
+            ),
+            (
+                "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                Statement::Noop { tag: "SET" },
+            ),
+            ("RESET ALL", Statement::Reset { name: None }),
+            (
+                "reset statement_timeout",
+                Statement::Reset {
+                    name: Some("statement_timeout".into()),
+                },
+            ),
+            (
+                "SHOW TRANSACTION ISOLATION LEVEL",
+                Statement::Show {
+                    name: "transaction_isolation".into(),
+                },
+            ),
+            (
+                "show server_version",
+                Statement::Show {
+                    name: "server_version".into(),
+                },
+            ),
+            ("SHOW ALL", Statement::Show { name: "all".into() }),
+            ("SHOW TABLES", Statement::Query),
+            ("BEGIN", Statement::Begin),
+            ("BEGIN READ ONLY", Statement::Begin),
+            (
+                "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+                Statement::Begin,
+            ),
+            ("COMMIT", Statement::Commit),
+            ("END", Statement::Commit),
+            ("ROLLBACK", Statement::Rollback),
+            (
+                "ROLLBACK TO SAVEPOINT a",
+                Statement::Noop { tag: "ROLLBACK" },
+            ),
+            ("SAVEPOINT a", Statement::Noop { tag: "SAVEPOINT" }),
+            ("DISCARD ALL", Statement::Discard),
+            ("DEALLOCATE ALL", Statement::Deallocate { name: None }),
+            (
+                "DEALLOCATE PREPARE s1",
+                Statement::Deallocate {
+                    name: Some("s1".into()),
+                },
+            ),
+            ("select 1", Statement::Query),
+            (
+                "  /* c */ WITH x AS (select 1) select * from x",
+                Statement::Query,
+            ),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(classify(sql), expected, "{sql}");
+        }
+    }
+
+    #[test]
+    fn classifies_cursor_statements() {
+        let cases: Vec<(&str, Statement)> = vec![
+            (
+                "declare \"SQL_CUR0x1\" cursor with hold for select * from t",
+                Statement::Declare {
+                    name: "SQL_CUR0x1".into(),
+                    binary: false,
+                    query: "select * from t".into(),
+                },
+            ),
+            (
+                "DECLARE c BINARY NO SCROLL CURSOR WITHOUT HOLD FOR SELECT 1;",
+                Statement::Declare {
+                    name: "c".into(),
+                    binary: true,
+                    query: "SELECT 1".into(),
+                },
+            ),
+            (
+                "fetch 100 in \"SQL_CUR0x1\"",
+                Statement::Fetch {
+                    name: "SQL_CUR0x1".into(),
+                    count: FetchCount::Rows(100),
+                    is_move: false,
+                },
+            ),
+            (
+                "FETCH NEXT FROM c",
+                Statement::Fetch {
+                    name: "c".into(),
+                    count: FetchCount::Rows(1),
+                    is_move: false,
+                },
+            ),
+            (
+                "FETCH c",
+                Statement::Fetch {
+                    name: "c".into(),
+                    count: FetchCount::Rows(1),
+                    is_move: false,
+                },
+            ),
+            (
+                "FETCH ALL c",
+                Statement::Fetch {
+                    name: "c".into(),
+                    count: FetchCount::All,
+                    is_move: false,
+                },
+            ),
+            (
+                "FETCH FORWARD 5 FROM c",
+                Statement::Fetch {
+                    name: "c".into(),
+                    count: FetchCount::Rows(5),
+                    is_move: false,
+                },
+            ),
+            (
+                "FETCH FORWARD ALL FROM c",
+                Statement::Fetch {
+                    name: "c".into(),
+                    count: FetchCount::All,
+                    is_move: false,
+                },
+            ),
+            (
+                "MOVE 10 IN c",
+                Statement::Fetch {
+                    name: "c".into(),
+                    count: FetchCount::Rows(10),
+                    is_move: true,
+                },
+            ),
+            (
+                "CLOSE c",
+                Statement::Close {
+                    name: Some("c".into()),
+                },
+            ),
+            ("CLOSE ALL", Statement::Close { name: None }),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(classify(sql), expected, "{sql}");
+        }
+        assert!(matches!(
+            classify("FETCH PRIOR FROM c"),
+            Statement::Unsupported { .. }
+        ));
+        assert!(matches!(
+            classify("FETCH BACKWARD 2 FROM c"),
+            Statement::Unsupported { .. }
+        ));
+        assert!(matches!(
+            classify("DECLARE c CURSOR"),
+            Statement::SyntaxError { .. }
+        ));
+    }
+
+    #[test]
+    fn classifies_copy() {
+        let csv = CopyOptions {
+            format: CopyFormat::Csv,
+            header: true,
+            delimiter: None,
+            null: None,
+        };
+        assert_eq!(
+            classify("COPY (select * from t where a = ')') TO STDOUT WITH (FORMAT csv, HEADER)"),
+            Statement::CopyOut {
+                query: "select * from t where a = ')'".into(),
+                options: csv.clone()
+            }
+        );
+        assert_eq!(
+            classify("copy (select 1) to stdout with csv header"),
+            Statement::CopyOut {
+                query: "select 1".into(),
+                options: csv
+            }
+        );
+        assert_eq!(
+            classify("COPY public.t (a, b) TO STDOUT (FORMAT binary)"),
+            Statement::CopyOut {
+                query: "SELECT a, b FROM public.t".into(),
+                options: CopyOptions {
+                    format: CopyFormat::Binary,
+                    header: false,
+                    delimiter: None,
+                    null: None
+                }
+            }
+        );
+        assert_eq!(
+            classify("COPY t TO STDOUT WITH (DELIMITER '|', NULL 'x')"),
+            Statement::CopyOut {
+                query: "SELECT * FROM t".into(),
+                options: CopyOptions {
+                    format: CopyFormat::Text,
+                    header: false,
+                    delimiter: Some("|".into()),
+                    null: Some("x".into())
+                }
+            }
+        );
+        assert!(matches!(
+            classify("COPY t FROM STDIN"),
+            Statement::Unsupported { .. }
+        ));
+        assert!(matches!(
+            classify("COPY t TO '/tmp/x'"),
+            Statement::Unsupported { .. }
+        ));
+    }
+}

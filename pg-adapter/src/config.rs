@@ -1,0 +1,87 @@
+//! Command-line and environment configuration of the PostgreSQL adapter.
+
+use std::path::PathBuf;
+
+/// `tavana pg-adapter` flags. Every flag has an environment twin.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PgAdapterArgs {
+    /// PostgreSQL wire port (0 picks a free port).
+    #[arg(long = "pg-port", env = "PG_PORT", default_value_t = 15432)]
+    pub pg_port: u16,
+
+    /// Flight SQL address of the gateway (`http://` or `https://`).
+    #[arg(
+        long = "gateway-addr",
+        env = "GATEWAY_ADDR",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub gateway_addr: String,
+
+    /// PEM CA bundle to verify the gateway's TLS certificate (enables TLS to the gateway).
+    #[arg(long = "gateway-ca", env = "GATEWAY_CA")]
+    pub gateway_ca: Option<PathBuf>,
+
+    /// Users as `name:password,...` (the same list the gateway authenticates against).
+    #[arg(
+        long = "users",
+        env = "TAVANA_USERS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub users: String,
+
+    /// Serve TLS to PostgreSQL clients (SSLRequest) with --tls-cert/--tls-key.
+    #[arg(long = "tls-enabled", env = "TLS_ENABLED", default_value_t = false)]
+    pub tls_enabled: bool,
+
+    /// PEM certificate chain for client TLS.
+    #[arg(long = "tls-cert", env = "TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for client TLS.
+    #[arg(long = "tls-key", env = "TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Refuse connections that did not negotiate TLS.
+    #[arg(long = "require-tls", env = "PG_REQUIRE_TLS", default_value_t = false)]
+    pub require_tls: bool,
+
+    /// Allow cleartext password authentication (otherwise SCRAM-SHA-256 only).
+    #[arg(
+        long = "allow-cleartext-password",
+        env = "PG_ALLOW_CLEARTEXT_PASSWORD",
+        default_value_t = false
+    )]
+    pub allow_cleartext_password: bool,
+
+    /// Maximum concurrent PostgreSQL connections; further connections are refused with 53300.
+    #[arg(
+        long = "pg-max-connections",
+        env = "PG_MAX_CONNECTIONS",
+        default_value_t = 1000
+    )]
+    pub max_connections: usize,
+
+    /// Seconds to wait for open connections to finish after shutdown is requested.
+    #[arg(
+        long = "pg-shutdown-grace-secs",
+        env = "PG_SHUTDOWN_GRACE_SECS",
+        default_value_t = 10
+    )]
+    pub shutdown_grace_secs: u64,
+
+    /// SCRAM-SHA-256 iteration count.
+    #[arg(
+        long = "scram-iterations",
+        env = "PG_SCRAM_ITERATIONS",
+        default_value_t = 4096
+    )]
+    pub scram_iterations: usize,
+}
+
+impl PgAdapterArgs {
+    /// The configured PostgreSQL port.
+    pub fn pg_port(&self) -> u16 {
+        self.pg_port
+    }
+}

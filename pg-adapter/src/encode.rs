@@ -1,0 +1,1094 @@
+//! Arrow → PostgreSQL: type mapping (OIDs, typmods) and value encoding in text and binary.
+//!
+//! Values are written straight into the `DataRow` buffer (length prefix + bytes) without an
+//! intermediate Rust value per cell. The mapping widens where PostgreSQL has no exact type:
+//! Arrow int8 → int2, uint16 → int4, uint32 → int8, uint64 → numeric; structs and maps → json;
+//! lists → PostgreSQL arrays (nested lists and lists of structs → json).
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{
+    DataType, Date32Type, Date64Type, Decimal128Type, Decimal256Type, DurationMicrosecondType,
+    DurationMillisecondType, DurationNanosecondType, DurationSecondType, Field, Float16Type,
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, IntervalDayTimeType,
+    IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, Time32MillisecondType,
+    Time32SecondType, Time64MicrosecondType, Time64NanosecondType, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow::error::ArrowError;
+use bytes::{BufMut, BytesMut};
+use pgwire::api::results::{FieldFormat, FieldInfo};
+use pgwire::api::Type;
+use pgwire::messages::data::DataRow;
+
+/// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
+const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
+/// Days between 1970-01-01 and 2000-01-01.
+const PG_EPOCH_OFFSET_DAYS: i32 = 10_957;
+
+/// The PostgreSQL type (and typmod) used to present an Arrow field.
+pub(crate) fn pg_type(field: &Field) -> (Type, i32) {
+    if field.extension_type_name() == Some("arrow.uuid") {
+        return (Type::UUID, -1);
+    }
+    if matches!(field.extension_type_name(), Some("arrow.json")) {
+        return (Type::JSON, -1);
+    }
+    pg_type_of(field.data_type())
+}
+
+fn pg_type_of(dt: &DataType) -> (Type, i32) {
+    let t = match dt {
+        DataType::Boolean => Type::BOOL,
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => Type::INT2,
+        DataType::Int32 | DataType::UInt16 => Type::INT4,
+        DataType::Int64 | DataType::UInt32 => Type::INT8,
+        DataType::UInt64 => Type::NUMERIC,
+        DataType::Float16 | DataType::Float32 => Type::FLOAT4,
+        DataType::Float64 => Type::FLOAT8,
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => {
+            return (
+                Type::NUMERIC,
+                ((i32::from(*p) << 16) | (i32::from(*s) & 0xffff)) + 4,
+            );
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Type::VARCHAR,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => Type::BYTEA,
+        DataType::FixedSizeBinary(16) => Type::UUID,
+        DataType::FixedSizeBinary(_) => Type::BYTEA,
+        DataType::Date32 | DataType::Date64 => Type::DATE,
+        DataType::Time32(_) | DataType::Time64(_) => Type::TIME,
+        DataType::Timestamp(_, None) => Type::TIMESTAMP,
+        DataType::Timestamp(_, Some(_)) => Type::TIMESTAMPTZ,
+        DataType::Interval(_) | DataType::Duration(_) => Type::INTERVAL,
+        DataType::Dictionary(_, value) => return pg_type_of(value),
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f) => match array_type_of(&pg_type_of(f.data_type()).0) {
+            Some(t) if !is_nested(f.data_type()) => t,
+            _ => Type::JSON,
+        },
+        DataType::Struct(_) | DataType::Map(_, _) | DataType::Union(_, _) => Type::JSON,
+        DataType::Null => Type::TEXT,
+        _ => Type::TEXT,
+    };
+    (t, -1)
+}
+
+fn is_nested(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(_, _)
+            | DataType::Struct(_)
+            | DataType::Map(_, _)
+            | DataType::Union(_, _)
+    )
+}
+
+fn array_type_of(elem: &Type) -> Option<Type> {
+    Some(match *elem {
+        Type::BOOL => Type::BOOL_ARRAY,
+        Type::INT2 => Type::INT2_ARRAY,
+        Type::INT4 => Type::INT4_ARRAY,
+        Type::INT8 => Type::INT8_ARRAY,
+        Type::FLOAT4 => Type::FLOAT4_ARRAY,
+        Type::FLOAT8 => Type::FLOAT8_ARRAY,
+        Type::NUMERIC => Type::NUMERIC_ARRAY,
+        Type::VARCHAR => Type::VARCHAR_ARRAY,
+        Type::TEXT => Type::TEXT_ARRAY,
+        Type::BYTEA => Type::BYTEA_ARRAY,
+        Type::DATE => Type::DATE_ARRAY,
+        Type::TIME => Type::TIME_ARRAY,
+        Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
+        Type::TIMESTAMPTZ => Type::TIMESTAMPTZ_ARRAY,
+        Type::INTERVAL => Type::INTERVAL_ARRAY,
+        Type::UUID => Type::UUID_ARRAY,
+        Type::JSON => Type::JSON_ARRAY,
+        _ => return None,
+    })
+}
+
+/// `pg_type.typlen` of the types we emit.
+fn type_size(t: &Type) -> i16 {
+    match *t {
+        Type::BOOL => 1,
+        Type::INT2 => 2,
+        Type::INT4 | Type::FLOAT4 | Type::DATE => 4,
+        Type::INT8 | Type::FLOAT8 | Type::TIME | Type::TIMESTAMP | Type::TIMESTAMPTZ => 8,
+        Type::INTERVAL | Type::UUID => 16,
+        _ => -1,
+    }
+}
+
+/// The PostgreSQL description of a result schema, with per-column formats.
+pub(crate) fn field_infos(
+    schema: &arrow::datatypes::Schema,
+    format: impl Fn(usize) -> FieldFormat,
+) -> Vec<FieldInfo> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (t, typmod) = pg_type(f);
+            let size = type_size(&t);
+            FieldInfo::new(f.name().clone(), None, None, t, format(i))
+                .with_type_size(size)
+                .with_type_modifier(typmod)
+        })
+        .collect()
+}
+
+/// Encodes record batches into `DataRow`s for a fixed RowDescription.
+pub(crate) struct RowEncoder {
+    fields: Arc<Vec<FieldInfo>>,
+    /// The Arrow type each column was described with; batches are cast to it when the
+    /// executed statement's types differ from the prepared description.
+    described: Option<Vec<DataType>>,
+}
+
+impl RowEncoder {
+    pub(crate) fn new(fields: Arc<Vec<FieldInfo>>, described: Option<Vec<DataType>>) -> Self {
+        Self { fields, described }
+    }
+
+    /// Encodes every row of `batch`.
+    pub(crate) fn encode(&self, batch: &RecordBatch) -> Result<Vec<DataRow>, ArrowError> {
+        let columns = self.prepare_columns(batch)?;
+        let mut rows = Vec::with_capacity(batch.num_rows());
+        let mut buf = BytesMut::with_capacity(64 * columns.len().max(1));
+        for row in 0..batch.num_rows() {
+            for (col, field) in columns.iter().zip(self.fields.iter()) {
+                write_cell(&mut buf, col, row, field.datatype(), field.format());
+            }
+            rows.push(DataRow::new(buf.split(), columns.len() as i16));
+        }
+        Ok(rows)
+    }
+
+    fn prepare_columns(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>, ArrowError> {
+        if batch.num_columns() != self.fields.len() {
+            return Err(ArrowError::SchemaError(format!(
+                "result has {} columns but {} were described",
+                batch.num_columns(),
+                self.fields.len()
+            )));
+        }
+        batch
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, col)| {
+                let target = match &self.described {
+                    Some(types) if types[i] != *col.data_type() && types[i] != DataType::Null => {
+                        Some(types[i].clone())
+                    }
+                    _ => None,
+                };
+                let col = match (target, col.data_type()) {
+                    (Some(t), _) => arrow::compute::cast(col, &t)
+                        .or_else(|_| arrow::compute::cast(col, &DataType::Utf8))?,
+                    (None, DataType::Dictionary(_, value)) => arrow::compute::cast(col, value)?,
+                    _ => Arc::clone(col),
+                };
+                Ok(col)
+            })
+            .collect()
+    }
+}
+
+/// Writes one length-prefixed cell.
+pub(crate) fn write_cell(
+    buf: &mut BytesMut,
+    array: &ArrayRef,
+    row: usize,
+    pg: &Type,
+    format: FieldFormat,
+) {
+    if array.is_null(row) {
+        buf.put_i32(-1);
+        return;
+    }
+    let len_at = buf.len();
+    buf.put_i32(0);
+    match format {
+        FieldFormat::Text => write_text(buf, array, row),
+        FieldFormat::Binary => write_binary(buf, array, row, pg),
+    }
+    let len = (buf.len() - len_at - 4) as i32;
+    buf[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// Text form of a non-null value (PostgreSQL output syntax).
+pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
+    use std::fmt::Write as _;
+    let mut w = Writer(buf);
+    let dt = array.data_type();
+    match dt {
+        DataType::Boolean => w.0.put_slice(if array.as_boolean().value(row) {
+            b"t"
+        } else {
+            b"f"
+        }),
+        DataType::Int8 => {
+            let _ = write!(w, "{}", array.as_primitive::<Int8Type>().value(row));
+        }
+        DataType::Int16 => {
+            let _ = write!(w, "{}", array.as_primitive::<Int16Type>().value(row));
+        }
+        DataType::Int32 => {
+            let _ = write!(w, "{}", array.as_primitive::<Int32Type>().value(row));
+        }
+        DataType::Int64 => {
+            let _ = write!(w, "{}", array.as_primitive::<Int64Type>().value(row));
+        }
+        DataType::UInt8 => {
+            let _ = write!(w, "{}", array.as_primitive::<UInt8Type>().value(row));
+        }
+        DataType::UInt16 => {
+            let _ = write!(w, "{}", array.as_primitive::<UInt16Type>().value(row));
+        }
+        DataType::UInt32 => {
+            let _ = write!(w, "{}", array.as_primitive::<UInt32Type>().value(row));
+        }
+        DataType::UInt64 => {
+            let _ = write!(w, "{}", array.as_primitive::<UInt64Type>().value(row));
+        }
+        DataType::Float16 => write_float(
+            &mut w,
+            f64::from(array.as_primitive::<Float16Type>().value(row).to_f32()),
+            6,
+        ),
+        DataType::Float32 => write_float(
+            &mut w,
+            f64::from(array.as_primitive::<Float32Type>().value(row)),
+            6,
+        ),
+        DataType::Float64 => {
+            write_float(&mut w, array.as_primitive::<Float64Type>().value(row), 15)
+        }
+        DataType::Decimal128(_, s) => {
+            let v = array.as_primitive::<Decimal128Type>().value(row);
+            w.0.put_slice(decimal_text(&v.to_string(), *s).as_bytes());
+        }
+        DataType::Decimal256(_, s) => {
+            let v = array.as_primitive::<Decimal256Type>().value(row);
+            w.0.put_slice(decimal_text(&v.to_string(), *s).as_bytes());
+        }
+        DataType::Utf8 => {
+            w.0.put_slice(array.as_string::<i32>().value(row).as_bytes())
+        }
+        DataType::LargeUtf8 => {
+            w.0.put_slice(array.as_string::<i64>().value(row).as_bytes())
+        }
+        DataType::Utf8View => w.0.put_slice(array.as_string_view().value(row).as_bytes()),
+        DataType::Binary => bytea_text(w.0, array.as_binary::<i32>().value(row)),
+        DataType::LargeBinary => bytea_text(w.0, array.as_binary::<i64>().value(row)),
+        DataType::BinaryView => bytea_text(w.0, array.as_binary_view().value(row)),
+        DataType::FixedSizeBinary(16) => uuid_text(w.0, array.as_fixed_size_binary().value(row)),
+        DataType::FixedSizeBinary(_) => bytea_text(w.0, array.as_fixed_size_binary().value(row)),
+        DataType::Date32 => date_text(&mut w, array.as_primitive::<Date32Type>().value(row)),
+        DataType::Date64 => date_text(
+            &mut w,
+            (array.as_primitive::<Date64Type>().value(row) / 86_400_000) as i32,
+        ),
+        DataType::Time32(_) | DataType::Time64(_) => time_text(&mut w, time_micros(array, row)),
+        DataType::Timestamp(_, tz) => {
+            timestamp_text(&mut w, timestamp_micros(array, row));
+            if tz.is_some() {
+                w.0.put_slice(b"+00");
+            }
+        }
+        DataType::Interval(_) | DataType::Duration(_) => {
+            let (months, days, micros) = interval_parts(array, row);
+            interval_text(&mut w, months, days, micros);
+        }
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
+            if !matches!(pg_type_of(dt).0, Type::JSON) =>
+        {
+            array_text(w.0, &list_values(array, row));
+        }
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::FixedSizeList(_, _)
+        | DataType::Struct(_)
+        | DataType::Map(_, _) => {
+            json_value(w.0, array, row);
+        }
+        DataType::Dictionary(_, value) => match arrow::compute::cast(array, value) {
+            Ok(values) => write_text(buf, &values, row),
+            Err(_) => fallback_text(buf, array, row),
+        },
+        _ => fallback_text(buf, array, row),
+    }
+}
+
+struct Writer<'a>(&'a mut BytesMut);
+
+impl std::fmt::Write for Writer<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.put_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn fallback_text(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
+    let options = arrow::util::display::FormatOptions::default();
+    match arrow::util::display::ArrayFormatter::try_new(array.as_ref(), &options) {
+        Ok(f) => buf.put_slice(f.value(row).to_string().as_bytes()),
+        Err(_) => buf.put_slice(b"?"),
+    }
+}
+
+/// PostgreSQL's float output (shortest round-trip digits, exponent outside [-4, digits)).
+fn write_float(w: &mut Writer<'_>, v: f64, digits: i32) {
+    use std::fmt::Write as _;
+    if v.is_nan() {
+        w.0.put_slice(b"NaN");
+    } else if v.is_infinite() {
+        w.0.put_slice(if v > 0.0 { b"Infinity" } else { b"-Infinity" });
+    } else if v == 0.0 {
+        w.0.put_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+    } else {
+        // `{:e}` gives the shortest round-trip mantissa and exponent.
+        let sci = if digits == 6 {
+            format!("{:e}", v as f32)
+        } else {
+            format!("{v:e}")
+        };
+        let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        if exp < -4 || exp >= digits {
+            let _ = write!(
+                w,
+                "{mantissa}e{}{:02}",
+                if exp < 0 { '-' } else { '+' },
+                exp.abs()
+            );
+        } else if digits == 6 {
+            let _ = write!(w, "{}", v as f32);
+        } else {
+            let _ = write!(w, "{v}");
+        }
+    }
+}
+
+/// Places the decimal point into an integer's digits.
+pub(crate) fn decimal_text(digits: &str, scale: i8) -> String {
+    if scale <= 0 {
+        let mut s = digits.to_owned();
+        if digits != "0" {
+            s.extend(std::iter::repeat_n('0', (-scale) as usize));
+        }
+        return s;
+    }
+    let (neg, abs) = match digits.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, digits),
+    };
+    let scale = scale as usize;
+    let padded = if abs.len() <= scale {
+        format!("{}{abs}", "0".repeat(scale + 1 - abs.len()))
+    } else {
+        abs.to_owned()
+    };
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{}{int}.{frac}", if neg { "-" } else { "" })
+}
+
+fn bytea_text(buf: &mut BytesMut, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.put_slice(b"\\x");
+    for b in bytes {
+        buf.put_u8(HEX[(b >> 4) as usize]);
+        buf.put_u8(HEX[(b & 15) as usize]);
+    }
+}
+
+fn uuid_text(buf: &mut BytesMut, bytes: &[u8]) {
+    let s = uuid::Uuid::from_slice(bytes)
+        .map(|u| u.hyphenated().to_string())
+        .unwrap_or_default();
+    buf.put_slice(s.as_bytes());
+}
+
+fn date_text(w: &mut Writer<'_>, days: i32) {
+    use std::fmt::Write as _;
+    let date = chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163);
+    match date {
+        Some(d) => {
+            let _ = write!(w, "{}", d.format("%Y-%m-%d"));
+        }
+        None => {
+            w.0.put_slice(if days > 0 { b"infinity" } else { b"-infinity" })
+        }
+    }
+}
+
+fn time_micros(array: &ArrayRef, row: usize) -> i64 {
+    match array.data_type() {
+        DataType::Time32(TimeUnit::Second) => {
+            i64::from(array.as_primitive::<Time32SecondType>().value(row)) * 1_000_000
+        }
+        DataType::Time32(_) => {
+            i64::from(array.as_primitive::<Time32MillisecondType>().value(row)) * 1_000
+        }
+        DataType::Time64(TimeUnit::Nanosecond) => {
+            array.as_primitive::<Time64NanosecondType>().value(row) / 1_000
+        }
+        _ => array.as_primitive::<Time64MicrosecondType>().value(row),
+    }
+}
+
+fn time_text(w: &mut Writer<'_>, micros: i64) {
+    use std::fmt::Write as _;
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let _ = write!(
+        w,
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
+    write_fraction(w, frac);
+}
+
+fn write_fraction(w: &mut Writer<'_>, frac: i64) {
+    use std::fmt::Write as _;
+    if frac != 0 {
+        let s = format!("{frac:06}");
+        let _ = write!(w, ".{}", s.trim_end_matches('0'));
+    }
+}
+
+pub(crate) fn timestamp_micros(array: &ArrayRef, row: usize) -> i64 {
+    match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => array
+            .as_primitive::<TimestampSecondType>()
+            .value(row)
+            .saturating_mul(1_000_000),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => array
+            .as_primitive::<TimestampMillisecondType>()
+            .value(row)
+            .saturating_mul(1_000),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            array.as_primitive::<TimestampNanosecondType>().value(row) / 1_000
+        }
+        _ => array.as_primitive::<TimestampMicrosecondType>().value(row),
+    }
+}
+
+fn timestamp_text(w: &mut Writer<'_>, micros: i64) {
+    use std::fmt::Write as _;
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(dt) => {
+            let _ = write!(w, "{}", dt.naive_utc().format("%Y-%m-%d %H:%M:%S"));
+            write_fraction(w, frac);
+        }
+        None => w.0.put_slice(if micros > 0 {
+            b"infinity"
+        } else {
+            b"-infinity"
+        }),
+    }
+}
+
+/// (months, days, microseconds) of an interval or duration value.
+fn interval_parts(array: &ArrayRef, row: usize) -> (i32, i32, i64) {
+    match array.data_type() {
+        DataType::Interval(IntervalUnit::YearMonth) => (
+            array.as_primitive::<IntervalYearMonthType>().value(row),
+            0,
+            0,
+        ),
+        DataType::Interval(IntervalUnit::DayTime) => {
+            let v = array.as_primitive::<IntervalDayTimeType>().value(row);
+            (0, v.days, i64::from(v.milliseconds) * 1_000)
+        }
+        DataType::Interval(IntervalUnit::MonthDayNano) => {
+            let v = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
+            (v.months, v.days, v.nanoseconds / 1_000)
+        }
+        DataType::Duration(TimeUnit::Second) => (
+            0,
+            0,
+            array.as_primitive::<DurationSecondType>().value(row) * 1_000_000,
+        ),
+        DataType::Duration(TimeUnit::Millisecond) => (
+            0,
+            0,
+            array.as_primitive::<DurationMillisecondType>().value(row) * 1_000,
+        ),
+        DataType::Duration(TimeUnit::Microsecond) => (
+            0,
+            0,
+            array.as_primitive::<DurationMicrosecondType>().value(row),
+        ),
+        DataType::Duration(TimeUnit::Nanosecond) => (
+            0,
+            0,
+            array.as_primitive::<DurationNanosecondType>().value(row) / 1_000,
+        ),
+        _ => (0, 0, 0),
+    }
+}
+
+/// IntervalStyle `postgres`: `1 year 2 mons 3 days 04:05:06.5`.
+fn interval_text(w: &mut Writer<'_>, months: i32, days: i32, micros: i64) {
+    use std::fmt::Write as _;
+    let mut parts: Vec<String> = Vec::new();
+    let (years, mons) = (months / 12, months % 12);
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n.abs() == 1 { "" } else { "s" });
+    if years != 0 {
+        parts.push(plural(i64::from(years), "year"));
+    }
+    if mons != 0 {
+        parts.push(plural(i64::from(mons), "mon"));
+    }
+    if days != 0 {
+        parts.push(plural(i64::from(days), "day"));
+    }
+    if micros != 0 || parts.is_empty() {
+        let sign = if micros < 0 { "-" } else { "" };
+        let abs = micros.unsigned_abs() as i64;
+        let secs = abs / 1_000_000;
+        let mut t = format!(
+            "{sign}{:02}:{:02}:{:02}",
+            secs / 3600,
+            (secs / 60) % 60,
+            secs % 60
+        );
+        let frac = abs % 1_000_000;
+        if frac != 0 {
+            t.push('.');
+            t.push_str(format!("{frac:06}").trim_end_matches('0'));
+        }
+        parts.push(t);
+    }
+    let _ = write!(w, "{}", parts.join(" "));
+}
+
+/// The element array and range of one list value.
+fn list_values(array: &ArrayRef, row: usize) -> ArrayRef {
+    match array.data_type() {
+        DataType::List(_) => array.as_list::<i32>().value(row),
+        DataType::LargeList(_) => array.as_list::<i64>().value(row),
+        DataType::FixedSizeList(_, _) => array.as_fixed_size_list().value(row),
+        _ => Arc::clone(array),
+    }
+}
+
+/// PostgreSQL array literal: `{1,2,NULL,"a b"}`.
+fn array_text(buf: &mut BytesMut, values: &ArrayRef) {
+    buf.put_u8(b'{');
+    let quote_strings = matches!(
+        values.data_type(),
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+    ) || matches!(
+        values.data_type(),
+        DataType::Timestamp(_, _) | DataType::Interval(_) | DataType::Duration(_)
+    );
+    for i in 0..values.len() {
+        if i > 0 {
+            buf.put_u8(b',');
+        }
+        if values.is_null(i) {
+            buf.put_slice(b"NULL");
+            continue;
+        }
+        let mut item = BytesMut::new();
+        write_text(&mut item, values, i);
+        let needs_quotes = quote_strings
+            && (item.is_empty()
+                || item.eq_ignore_ascii_case(b"null")
+                || item.iter().any(|c| {
+                    matches!(c, b'{' | b'}' | b',' | b'"' | b'\\') || c.is_ascii_whitespace()
+                }));
+        if needs_quotes {
+            buf.put_u8(b'"');
+            for &c in item.iter() {
+                if c == b'"' || c == b'\\' {
+                    buf.put_u8(b'\\');
+                }
+                buf.put_u8(c);
+            }
+            buf.put_u8(b'"');
+        } else {
+            buf.put_slice(&item);
+        }
+    }
+    buf.put_u8(b'}');
+}
+
+/// JSON text of a (possibly nested) value.
+fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
+    if array.is_null(row) {
+        buf.put_slice(b"null");
+        return;
+    }
+    match array.data_type() {
+        DataType::Struct(fields) => {
+            let s = array.as_struct();
+            buf.put_u8(b'{');
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    buf.put_u8(b',');
+                }
+                json_string(buf, f.name());
+                buf.put_u8(b':');
+                json_value(buf, s.column(i), row);
+            }
+            buf.put_u8(b'}');
+        }
+        DataType::Map(_, _) => {
+            let m = array.as_map();
+            let entries = m.value(row);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            buf.put_u8(b'{');
+            for i in 0..entries.len() {
+                if i > 0 {
+                    buf.put_u8(b',');
+                }
+                let mut key = BytesMut::new();
+                write_text(&mut key, keys, i);
+                json_string(buf, &String::from_utf8_lossy(&key));
+                buf.put_u8(b':');
+                json_value(buf, values, i);
+            }
+            buf.put_u8(b'}');
+        }
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
+            let values = list_values(array, row);
+            buf.put_u8(b'[');
+            for i in 0..values.len() {
+                if i > 0 {
+                    buf.put_u8(b',');
+                }
+                json_value(buf, &values, i);
+            }
+            buf.put_u8(b']');
+        }
+        DataType::Boolean
+        | DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64
+        | DataType::Decimal128(_, _)
+        | DataType::Decimal256(_, _) => {
+            let mut text = BytesMut::new();
+            write_text(&mut text, array, row);
+            match &text[..] {
+                b"t" => buf.put_slice(b"true"),
+                b"f" => buf.put_slice(b"false"),
+                other => buf.put_slice(other),
+            }
+        }
+        DataType::Float32 | DataType::Float64 => {
+            let mut text = BytesMut::new();
+            write_text(&mut text, array, row);
+            if text
+                .iter()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'.' | b'e' | b'+'))
+            {
+                buf.put_slice(&text);
+            } else {
+                json_string(buf, &String::from_utf8_lossy(&text));
+            }
+        }
+        _ => {
+            let mut text = BytesMut::new();
+            write_text(&mut text, array, row);
+            json_string(buf, &String::from_utf8_lossy(&text));
+        }
+    }
+}
+
+fn json_string(buf: &mut BytesMut, s: &str) {
+    buf.put_slice(serde_json::to_string(s).unwrap_or_default().as_bytes());
+}
+
+/// Binary form of a non-null value for PostgreSQL type `pg`.
+fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type) {
+    let dt = array.data_type();
+    match *pg {
+        Type::BOOL => buf.put_u8(u8::from(array.as_boolean().value(row))),
+        Type::INT2 => buf.put_i16(int_value(array, row) as i16),
+        Type::INT4 => buf.put_i32(int_value(array, row) as i32),
+        Type::INT8 => buf.put_i64(int_value(array, row) as i64),
+        Type::FLOAT4 => buf.put_f32(match dt {
+            DataType::Float16 => array.as_primitive::<Float16Type>().value(row).to_f32(),
+            _ => array.as_primitive::<Float32Type>().value(row),
+        }),
+        Type::FLOAT8 => buf.put_f64(array.as_primitive::<Float64Type>().value(row)),
+        Type::NUMERIC => {
+            let mut text = BytesMut::new();
+            write_text(&mut text, array, row);
+            numeric_binary(buf, std::str::from_utf8(&text).unwrap_or("0"));
+        }
+        Type::DATE => buf.put_i32(
+            match dt {
+                DataType::Date64 => {
+                    (array.as_primitive::<Date64Type>().value(row) / 86_400_000) as i32
+                }
+                _ => array.as_primitive::<Date32Type>().value(row),
+            } - PG_EPOCH_OFFSET_DAYS,
+        ),
+        Type::TIME => buf.put_i64(time_micros(array, row)),
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => {
+            buf.put_i64(timestamp_micros(array, row).saturating_sub(PG_EPOCH_OFFSET_US))
+        }
+        Type::INTERVAL => {
+            let (months, days, micros) = interval_parts(array, row);
+            buf.put_i64(micros);
+            buf.put_i32(days);
+            buf.put_i32(months);
+        }
+        Type::UUID => match dt {
+            DataType::FixedSizeBinary(16) => buf.put_slice(array.as_fixed_size_binary().value(row)),
+            _ => {
+                let mut text = BytesMut::new();
+                write_text(&mut text, array, row);
+                let parsed = uuid::Uuid::parse_str(std::str::from_utf8(&text).unwrap_or_default())
+                    .unwrap_or_default();
+                buf.put_slice(parsed.as_bytes());
+            }
+        },
+        Type::BYTEA => match dt {
+            DataType::Binary => buf.put_slice(array.as_binary::<i32>().value(row)),
+            DataType::LargeBinary => buf.put_slice(array.as_binary::<i64>().value(row)),
+            DataType::BinaryView => buf.put_slice(array.as_binary_view().value(row)),
+            DataType::FixedSizeBinary(_) => buf.put_slice(array.as_fixed_size_binary().value(row)),
+            _ => write_text(buf, array, row),
+        },
+        ref t
+            if array_element(t).is_some()
+                && matches!(
+                    dt,
+                    DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
+                ) =>
+        {
+            let elem = array_element(t).unwrap_or(Type::TEXT);
+            let values = list_values(array, row);
+            buf.put_i32(1); // ndim
+            buf.put_i32(i32::from(values.null_count() > 0));
+            buf.put_u32(elem.oid());
+            buf.put_i32(values.len() as i32);
+            buf.put_i32(1); // lower bound
+            for i in 0..values.len() {
+                write_cell(buf, &values, i, &elem, FieldFormat::Binary);
+            }
+        }
+        // text, varchar, json and everything presented as text: the binary form is the text.
+        _ => write_text(buf, array, row),
+    }
+}
+
+fn array_element(t: &Type) -> Option<Type> {
+    [
+        Type::BOOL,
+        Type::INT2,
+        Type::INT4,
+        Type::INT8,
+        Type::FLOAT4,
+        Type::FLOAT8,
+        Type::NUMERIC,
+        Type::VARCHAR,
+        Type::TEXT,
+        Type::BYTEA,
+        Type::DATE,
+        Type::TIME,
+        Type::TIMESTAMP,
+        Type::TIMESTAMPTZ,
+        Type::INTERVAL,
+        Type::UUID,
+        Type::JSON,
+    ]
+    .into_iter()
+    .find(|e| array_type_of(e).as_ref() == Some(t))
+}
+
+fn int_value(array: &ArrayRef, row: usize) -> i128 {
+    match array.data_type() {
+        DataType::Int8 => i128::from(array.as_primitive::<Int8Type>().value(row)),
+        DataType::Int16 => i128::from(array.as_primitive::<Int16Type>().value(row)),
+        DataType::Int32 => i128::from(array.as_primitive::<Int32Type>().value(row)),
+        DataType::Int64 => i128::from(array.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt8 => i128::from(array.as_primitive::<UInt8Type>().value(row)),
+        DataType::UInt16 => i128::from(array.as_primitive::<UInt16Type>().value(row)),
+        DataType::UInt32 => i128::from(array.as_primitive::<UInt32Type>().value(row)),
+        DataType::UInt64 => i128::from(array.as_primitive::<UInt64Type>().value(row)),
+        _ => 0,
+    }
+}
+
+/// PostgreSQL binary `numeric`: base-10000 digits with weight, sign and display scale.
+pub(crate) fn numeric_binary(buf: &mut BytesMut, text: &str) {
+    let (neg, abs) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if abs.eq_ignore_ascii_case("nan") {
+        buf.put_i16(0);
+        buf.put_i16(0);
+        buf.put_u16(0xC000);
+        buf.put_i16(0);
+        return;
+    }
+    let (int, frac) = abs.split_once('.').unwrap_or((abs, ""));
+    let dscale = frac.len() as i16;
+    let int = int.trim_start_matches('0');
+    // Pad the integer part on the left and the fraction on the right to multiples of 4.
+    let int_pad = (4 - int.len() % 4) % 4;
+    let frac_pad = (4 - frac.len() % 4) % 4;
+    let digits_str = format!("{}{int}{frac}{}", "0".repeat(int_pad), "0".repeat(frac_pad));
+    let mut digits: Vec<i16> = digits_str
+        .as_bytes()
+        .chunks(4)
+        .map(|c| c.iter().fold(0i16, |acc, d| acc * 10 + i16::from(d - b'0')))
+        .collect();
+    let mut weight = ((int.len() + int_pad) / 4) as i16 - 1;
+    // strip leading zero groups (only possible when the integer part is empty)
+    while digits.first() == Some(&0) {
+        digits.remove(0);
+        weight -= 1;
+    }
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    if digits.is_empty() {
+        weight = 0;
+    }
+    buf.put_i16(digits.len() as i16);
+    buf.put_i16(weight);
+    buf.put_u16(if neg && !digits.is_empty() { 0x4000 } else { 0 });
+    buf.put_i16(dscale);
+    for d in digits {
+        buf.put_i16(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{
+        BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array,
+        Int8Array, IntervalMonthDayNanoArray, ListArray, StringArray, StructArray,
+        TimestampMicrosecondArray,
+    };
+    use arrow::datatypes::{Int32Type as I32, IntervalMonthDayNano};
+
+    fn text(array: ArrayRef, row: usize) -> String {
+        let mut buf = BytesMut::new();
+        write_text(&mut buf, &array, row);
+        String::from_utf8(buf.to_vec()).unwrap()
+    }
+
+    fn binary(array: ArrayRef, row: usize) -> Vec<u8> {
+        let (t, _) = pg_type_of(array.data_type());
+        let mut buf = BytesMut::new();
+        write_binary(&mut buf, &array, row, &t);
+        buf.to_vec()
+    }
+
+    #[test]
+    fn maps_arrow_types_to_pg() {
+        let cases = [
+            (DataType::Boolean, Type::BOOL),
+            (DataType::Int8, Type::INT2),
+            (DataType::UInt16, Type::INT4),
+            (DataType::UInt32, Type::INT8),
+            (DataType::UInt64, Type::NUMERIC),
+            (DataType::Utf8View, Type::VARCHAR),
+            (
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                Type::TIMESTAMPTZ,
+            ),
+            (
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                Type::TIMESTAMP,
+            ),
+            (DataType::new_list(DataType::Int32, true), Type::INT4_ARRAY),
+            (
+                DataType::new_list(DataType::new_list(DataType::Int32, true), true),
+                Type::JSON,
+            ),
+            (
+                DataType::Struct(vec![Field::new("a", DataType::Int32, true)].into()),
+                Type::JSON,
+            ),
+        ];
+        for (dt, expected) in cases {
+            assert_eq!(pg_type_of(&dt).0, expected, "{dt}");
+        }
+        assert_eq!(
+            pg_type_of(&DataType::Decimal128(10, 2)),
+            (Type::NUMERIC, (10 << 16 | 2) + 4)
+        );
+    }
+
+    #[test]
+    fn encodes_text_like_postgres() {
+        assert_eq!(
+            text(Arc::new(BooleanArray::from(vec![true, false])), 1),
+            "f"
+        );
+        assert_eq!(text(Arc::new(Int8Array::from(vec![-5])), 0), "-5");
+        assert_eq!(
+            text(
+                Arc::new(Float64Array::from(vec![
+                    1.5,
+                    1e20,
+                    1.5e-5,
+                    f64::NAN,
+                    f64::INFINITY,
+                    0.1 + 0.2
+                ])),
+                0
+            ),
+            "1.5"
+        );
+        let floats: ArrayRef = Arc::new(Float64Array::from(vec![
+            1.5,
+            1e20,
+            1.5e-5,
+            f64::NAN,
+            f64::INFINITY,
+            0.1 + 0.2,
+            123456.0,
+        ]));
+        let got: Vec<String> = (0..7).map(|i| text(Arc::clone(&floats), i)).collect();
+        assert_eq!(
+            got,
+            [
+                "1.5",
+                "1e+20",
+                "1.5e-05",
+                "NaN",
+                "Infinity",
+                "0.30000000000000004",
+                "123456"
+            ]
+        );
+        let dec: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![12345, -5, 0])
+                .with_precision_and_scale(10, 2)
+                .unwrap(),
+        );
+        assert_eq!(
+            (0..3)
+                .map(|i| text(Arc::clone(&dec), i))
+                .collect::<Vec<_>>(),
+            ["123.45", "-0.05", "0.00"]
+        );
+        assert_eq!(
+            text(Arc::new(Date32Array::from(vec![19_000])), 0),
+            "2022-01-08"
+        );
+        let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_500_000, 0]));
+        assert_eq!(text(Arc::clone(&ts), 0), "1970-01-01 00:00:01.5");
+        let tstz: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![0]).with_timezone("UTC"));
+        assert_eq!(text(tstz, 0), "1970-01-01 00:00:00+00");
+        let iv: ArrayRef = Arc::new(IntervalMonthDayNanoArray::from(vec![
+            IntervalMonthDayNano::new(14, 3, 3_723_500_000_000),
+        ]));
+        assert_eq!(text(iv, 0), "1 year 2 mons 3 days 01:02:03.5");
+        let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<I32, _, _>(vec![Some(
+            vec![Some(1), None, Some(3)],
+        )]));
+        assert_eq!(text(list, 0), "{1,NULL,3}");
+        let strs = ListArray::new(
+            Arc::new(Field::new_list_field(DataType::Utf8, true)),
+            arrow::buffer::OffsetBuffer::from_lengths([3]),
+            Arc::new(StringArray::from(vec!["a b", "", "x"])),
+            None,
+        );
+        assert_eq!(text(Arc::new(strs), 0), "{\"a b\",\"\",x}");
+        let st: ArrayRef = Arc::new(StructArray::from(vec![
+            (
+                Arc::new(Field::new("a", DataType::Int32, true)),
+                Arc::new(Int32Array::from(vec![1])) as ArrayRef,
+            ),
+            (
+                Arc::new(Field::new("b", DataType::Utf8, true)),
+                Arc::new(StringArray::from(vec!["x\"y"])) as ArrayRef,
+            ),
+        ]));
+        assert_eq!(text(st, 0), r#"{"a":1,"b":"x\"y"}"#);
+    }
+
+    #[test]
+    fn encodes_binary_like_postgres() {
+        assert_eq!(
+            binary(Arc::new(Int64Array::from(vec![258])), 0),
+            258i64.to_be_bytes()
+        );
+        assert_eq!(
+            binary(Arc::new(Int8Array::from(vec![-1])), 0),
+            (-1i16).to_be_bytes()
+        );
+        assert_eq!(
+            binary(
+                Arc::new(Date32Array::from(vec![PG_EPOCH_OFFSET_DAYS + 1])),
+                0
+            ),
+            1i32.to_be_bytes()
+        );
+        let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<I32, _, _>(vec![Some(
+            vec![Some(7)],
+        )]));
+        let mut expected = Vec::new();
+        for v in [1i32, 0, 23, 1, 1, 4, 7] {
+            expected.extend_from_slice(&v.to_be_bytes());
+        }
+        assert_eq!(binary(list, 0), expected);
+    }
+
+    #[test]
+    fn numeric_binary_matches_postgres() {
+        let enc = |s: &str| {
+            let mut b = BytesMut::new();
+            numeric_binary(&mut b, s);
+            b.chunks(2)
+                .map(|c| i16::from_be_bytes([c[0], c[1]]))
+                .collect::<Vec<_>>()
+        };
+        // ndigits, weight, sign, dscale, digits...
+        assert_eq!(enc("123.45"), [2, 0, 0, 2, 123, 4500]);
+        assert_eq!(enc("-0.05"), [1, -1, 0x4000, 2, 500]);
+        assert_eq!(enc("10000"), [1, 1, 0, 0, 1]);
+        assert_eq!(enc("0.00"), [0, 0, 0, 2]);
+        assert_eq!(
+            enc("18446744073709551615"),
+            [5, 4, 0, 0, 1844, 6744, 737, 955, 1615]
+        );
+    }
+
+    #[test]
+    fn decimal_text_places_the_point() {
+        assert_eq!(decimal_text("5", 3), "0.005");
+        assert_eq!(decimal_text("-12345", 2), "-123.45");
+        assert_eq!(decimal_text("12", -2), "1200");
+    }
+}

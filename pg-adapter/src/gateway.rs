@@ -1,0 +1,284 @@
+//! The adapter's only neighbour: a Flight SQL client for the gateway.
+//!
+//! We use the raw `FlightServiceClient` rather than `FlightSqlServiceClient` because the latter
+//! folds every `tonic::Status` into an `ArrowError` string, and the gRPC code is exactly what the
+//! SQLSTATE mapping needs (see `error.rs`). One `GatewaySession` exists per PostgreSQL
+//! connection; it shares the adapter-wide tonic `Channel` and carries the connection's bearer
+//! token.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_client::FlightServiceClient;
+use arrow_flight::sql::{
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+    ActionCreatePreparedStatementResult, Any, CommandPreparedStatementQuery, CommandStatementQuery,
+    DoPutPreparedStatementResult, ProstMessageExt,
+};
+use arrow_flight::{
+    Action, CancelFlightInfoRequest, FlightDescriptor, FlightInfo, HandshakeRequest, IpcMessage,
+    Ticket,
+};
+use base64::Engine as _;
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use prost::Message;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+
+const CREATE_PREPARED_STATEMENT: &str = "CreatePreparedStatement";
+const CLOSE_PREPARED_STATEMENT: &str = "ClosePreparedStatement";
+const CANCEL_FLIGHT_INFO: &str = "CancelFlightInfo";
+
+/// A Flight SQL session with the gateway on behalf of one PostgreSQL connection.
+#[derive(Clone)]
+pub(crate) struct GatewaySession {
+    client: FlightServiceClient<Channel>,
+    authorization: Option<MetadataValue<tonic::metadata::Ascii>>,
+}
+
+/// A statement prepared at the gateway: its handle and both schemas.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) handle: Bytes,
+    pub(crate) dataset_schema: SchemaRef,
+    pub(crate) parameter_schema: SchemaRef,
+}
+
+/// A running query: the FlightInfo (kept for `CancelFlightInfo`) and its batch stream.
+pub(crate) struct RunningQuery {
+    pub(crate) info: FlightInfo,
+    pub(crate) schema: SchemaRef,
+    pub(crate) batches: futures::stream::BoxStream<'static, Result<RecordBatch, Status>>,
+}
+
+impl GatewaySession {
+    /// Authenticates `user` at the gateway with Basic auth and keeps the bearer token it returns.
+    pub(crate) async fn connect(
+        channel: Channel,
+        user: &str,
+        password: &str,
+    ) -> Result<Self, Status> {
+        let mut client = FlightServiceClient::new(channel)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let mut req = Request::new(futures::stream::iter(vec![HandshakeRequest {
+            protocol_version: 0,
+            payload: Bytes::new(),
+        }]));
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        req.metadata_mut().insert(
+            "authorization",
+            basic
+                .parse()
+                .map_err(|_| Status::invalid_argument("user name is not a valid header"))?,
+        );
+        let resp = client.handshake(req).await?;
+        let authorization = resp.metadata().get("authorization").cloned();
+        // Drain the handshake responses so the stream ends cleanly.
+        let _ = resp.into_inner().try_collect::<Vec<_>>().await?;
+        Ok(Self {
+            client,
+            authorization,
+        })
+    }
+
+    fn request<T>(&self, message: T) -> Request<T> {
+        let mut req = Request::new(message);
+        if let Some(auth) = &self.authorization {
+            req.metadata_mut().insert("authorization", auth.clone());
+        }
+        req
+    }
+
+    async fn flight_info(&self, cmd: Any) -> Result<FlightInfo, Status> {
+        let descriptor = FlightDescriptor::new_cmd(cmd.encode_to_vec());
+        let mut client = self.client.clone();
+        Ok(client
+            .get_flight_info(self.request(descriptor))
+            .await?
+            .into_inner())
+    }
+
+    /// Starts `sql` (no parameters) and opens its result stream.
+    pub(crate) async fn query(&self, sql: &str) -> Result<RunningQuery, Status> {
+        let cmd = CommandStatementQuery {
+            query: sql.to_owned(),
+            transaction_id: None,
+        };
+        let info = self.flight_info(cmd.as_any()).await?;
+        self.open(info).await
+    }
+
+    /// Prepares `sql` at the gateway.
+    pub(crate) async fn prepare(&self, sql: &str) -> Result<Prepared, Status> {
+        let cmd = ActionCreatePreparedStatementRequest {
+            query: sql.to_owned(),
+            transaction_id: None,
+        };
+        let action = Action {
+            r#type: CREATE_PREPARED_STATEMENT.to_owned(),
+            body: cmd.as_any().encode_to_vec().into(),
+        };
+        let mut client = self.client.clone();
+        let mut stream = client.do_action(self.request(action)).await?.into_inner();
+        let result = stream
+            .message()
+            .await?
+            .ok_or_else(|| Status::internal("gateway sent no prepared statement"))?;
+        let any = Any::decode(result.body).map_err(|e| Status::internal(e.to_string()))?;
+        let prepared: ActionCreatePreparedStatementResult = any
+            .unpack()
+            .map_err(|e| Status::internal(e.to_string()))?
+            .ok_or_else(|| Status::internal("gateway sent an unexpected action result"))?;
+        Ok(Prepared {
+            handle: prepared.prepared_statement_handle,
+            dataset_schema: Arc::new(decode_schema(prepared.dataset_schema)?),
+            parameter_schema: Arc::new(decode_schema(prepared.parameter_schema)?),
+        })
+    }
+
+    /// Binds one row of parameters to a prepared statement; returns the (possibly new) handle.
+    pub(crate) async fn bind(&self, handle: &Bytes, params: RecordBatch) -> Result<Bytes, Status> {
+        let cmd = CommandPreparedStatementQuery {
+            prepared_statement_handle: handle.clone(),
+        };
+        let descriptor = FlightDescriptor::new_cmd(cmd.as_any().encode_to_vec());
+        let data: Vec<_> = FlightDataEncoderBuilder::new()
+            .with_flight_descriptor(Some(descriptor))
+            .with_schema(params.schema())
+            .build(futures::stream::iter(vec![Ok(params)]))
+            .try_collect()
+            .await
+            .map_err(flight_to_status)?;
+        let mut client = self.client.clone();
+        let mut results = client
+            .do_put(self.request(futures::stream::iter(data)))
+            .await?
+            .into_inner();
+        let mut handle = handle.clone();
+        if let Some(result) = results.message().await? {
+            if !result.app_metadata.is_empty() {
+                if let Ok(put) = DoPutPreparedStatementResult::decode(result.app_metadata) {
+                    if let Some(new_handle) = put.prepared_statement_handle {
+                        handle = new_handle;
+                    }
+                }
+            }
+        }
+        Ok(handle)
+    }
+
+    /// Executes a prepared statement (with whatever was bound) and opens its result stream.
+    pub(crate) async fn execute_prepared(&self, handle: &Bytes) -> Result<RunningQuery, Status> {
+        let cmd = CommandPreparedStatementQuery {
+            prepared_statement_handle: handle.clone(),
+        };
+        let info = self.flight_info(cmd.as_any()).await?;
+        self.open(info).await
+    }
+
+    /// Releases a prepared statement at the gateway.
+    pub(crate) async fn close_prepared(&self, handle: Bytes) -> Result<(), Status> {
+        let cmd = ActionClosePreparedStatementRequest {
+            prepared_statement_handle: handle,
+        };
+        let action = Action {
+            r#type: CLOSE_PREPARED_STATEMENT.to_owned(),
+            body: cmd.as_any().encode_to_vec().into(),
+        };
+        let mut client = self.client.clone();
+        let mut stream = client.do_action(self.request(action)).await?.into_inner();
+        while stream.message().await?.is_some() {}
+        Ok(())
+    }
+
+    /// Asks the gateway to cancel a running query (`CancelFlightInfo`).
+    pub(crate) async fn cancel(&self, info: FlightInfo) -> Result<(), Status> {
+        let request = CancelFlightInfoRequest::new(info);
+        let action = Action {
+            r#type: CANCEL_FLIGHT_INFO.to_owned(),
+            body: request.encode_to_vec().into(),
+        };
+        let mut client = self.client.clone();
+        let mut stream = client.do_action(self.request(action)).await?.into_inner();
+        while stream.message().await?.is_some() {}
+        Ok(())
+    }
+
+    /// Opens the stream of every endpoint of `info`, one after the other.
+    async fn open(&self, info: FlightInfo) -> Result<RunningQuery, Status> {
+        let schema: SchemaRef = Arc::new(
+            info.clone()
+                .try_decode_schema()
+                .map_err(|e| Status::internal(format!("bad schema from gateway: {e}")))?,
+        );
+        let tickets: Vec<Ticket> = info
+            .endpoint
+            .iter()
+            .filter_map(|e| e.ticket.clone())
+            .collect();
+        let mut streams = Vec::with_capacity(tickets.len());
+        // Open the first stream eagerly so that an immediate failure surfaces as the
+        // statement's error; later endpoints open lazily in order.
+        let mut first = None;
+        if let Some(ticket) = tickets.first() {
+            first = Some(self.do_get(ticket.clone()).await?);
+        }
+        for ticket in tickets.into_iter().skip(1) {
+            streams.push(ticket);
+        }
+        let this = self.clone();
+        let rest = futures::stream::iter(streams)
+            .then(move |ticket| {
+                let this = this.clone();
+                async move { this.do_get(ticket).await }
+            })
+            .try_flatten();
+        let batches = match first {
+            Some(first) => first.chain(rest).boxed(),
+            None => rest.boxed(),
+        };
+        Ok(RunningQuery {
+            info,
+            schema,
+            batches,
+        })
+    }
+
+    async fn do_get(
+        &self,
+        ticket: Ticket,
+    ) -> Result<futures::stream::BoxStream<'static, Result<RecordBatch, Status>>, Status> {
+        let mut client = self.client.clone();
+        let stream = client.do_get(self.request(ticket)).await?.into_inner();
+        let batches =
+            FlightRecordBatchStream::new_from_flight_data(stream.map_err(FlightError::from))
+                .map_err(flight_to_status);
+        Ok(batches.boxed())
+    }
+}
+
+fn decode_schema(bytes: Bytes) -> Result<Schema, Status> {
+    if bytes.is_empty() {
+        return Ok(Schema::empty());
+    }
+    Schema::try_from(IpcMessage(bytes))
+        .map_err(|e| Status::internal(format!("bad schema from gateway: {e}")))
+}
+
+/// Keeps a gRPC status intact through arrow-flight's error type.
+pub(crate) fn flight_to_status(error: FlightError) -> Status {
+    match error {
+        FlightError::Tonic(status) => *status,
+        other => Status::internal(other.to_string()),
+    }
+}

@@ -1,0 +1,1446 @@
+//! The PostgreSQL query handlers: simple and extended protocol, cursors, COPY, session
+//! statements. Everything that touches data goes to the gateway as Flight SQL.
+//!
+//! Result rows are never materialised: a statement's Flight stream is wrapped in a lazy
+//! row stream, and the protocol pulls exactly as many rows as it needs (`Execute` with
+//! `max_rows`, `FETCH n`), so memory stays bounded by one Flight batch per open portal.
+//! `on_query` and `on_execute` are overridden (rather than pgwire's defaults) so that every
+//! row pulled races the connection's cancel signal and the statement deadline, and so that
+//! `Execute` with `max_rows = 0` streams instead of collecting.
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::datatypes::{DataType, SchemaRef};
+use async_trait::async_trait;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures::channel::oneshot;
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use pgwire::api::portal::{Format, Portal, PortalExecutionState};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    FieldFormat, FieldInfo, QueryResponse, Response, SendableRowStream, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::{Entry, MemPortalStore, PortalStore};
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, ConnectionHandle, PgWireConnectionState, Type, DEFAULT_NAME,
+};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
+use pgwire::messages::data::{DataRow, RowDescription};
+use pgwire::messages::extendedquery::{Execute, PortalSuspended};
+use pgwire::messages::response::{
+    CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus,
+};
+use pgwire::messages::simplequery::Query;
+use pgwire::messages::startup::ParameterStatus;
+use pgwire::messages::PgWireBackendMessage;
+use tokio::sync::Mutex as AsyncMutex;
+use tonic::Status;
+
+use crate::classify::{self, CopyFormat, CopyOptions, FetchCount, Statement};
+use crate::encode::{self, RowEncoder};
+use crate::error::QueryError;
+use crate::gateway::{GatewaySession, Prepared, RunningQuery};
+use crate::metrics::Metrics;
+use crate::params;
+use crate::rewrite;
+use crate::session::Session;
+
+/// A parsed statement as stored in pgwire's statement/portal store.
+#[derive(Clone, Debug)]
+pub(crate) struct PgStatement(pub(crate) Arc<Plan>);
+
+/// What the adapter knows about a statement after Parse.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) kind: Statement,
+    /// SQL sent to the gateway (after compatibility rewrites); for DECLARE and COPY, the inner
+    /// query.
+    pub(crate) sql: String,
+    pub(crate) prepared: Option<PreparedGuard>,
+    pub(crate) param_types: Vec<Type>,
+    /// Result columns as described (text format); empty for statements without rows.
+    pub(crate) fields: Vec<FieldInfo>,
+    pub(crate) described_types: Option<Vec<DataType>>,
+    pub(crate) tag: String,
+}
+
+/// A gateway prepared statement, closed when the last PostgreSQL statement using it goes.
+pub(crate) struct PreparedGuard {
+    pub(crate) prepared: Prepared,
+    gateway: GatewaySession,
+}
+
+impl Debug for PreparedGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for PreparedGuard {
+    fn drop(&mut self) {
+        let gateway = self.gateway.clone();
+        let handle = self.prepared.handle.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = gateway.close_prepared(handle).await {
+                    tracing::debug!(error = %e, "closing prepared statement at the gateway failed");
+                }
+            });
+        }
+    }
+}
+
+/// An open cursor (DECLARE): its description and live row stream.
+pub(crate) struct Cursor {
+    fields: Arc<Vec<FieldInfo>>,
+    rows: SendableRowStream,
+    done: bool,
+}
+
+/// Cursors of one connection, keyed by name. Stored in the session extensions.
+#[derive(Default)]
+pub(crate) struct Cursors(AsyncMutex<std::collections::HashMap<String, Cursor>>);
+
+/// Handlers shared by all connections.
+pub(crate) struct Handler {
+    metrics: Metrics,
+    parser: Arc<Parser>,
+}
+
+impl Handler {
+    pub(crate) fn new(metrics: Metrics) -> Self {
+        Self {
+            metrics,
+            parser: Arc::new(Parser),
+        }
+    }
+}
+
+fn session_of<C: ClientInfo + ?Sized>(client: &C) -> PgWireResult<Arc<Session>> {
+    client.session_extensions().get::<Session>().ok_or_else(|| {
+        PgWireError::UserError(Box::new(ErrorInfo::new(
+            "FATAL".into(),
+            "08003".into(),
+            "no session for this connection".into(),
+        )))
+    })
+}
+
+fn cursors_of<C: ClientInfo + ?Sized>(client: &C) -> Arc<Cursors> {
+    client
+        .session_extensions()
+        .get_or_insert_with(Cursors::default)
+}
+
+/// Races a statement's work against the connection's CancelRequest and `statement_timeout`.
+pub(crate) struct Guard {
+    cancel: Option<oneshot::Receiver<()>>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Guard {
+    async fn new<C: ClientInfo + ?Sized>(client: &C, session: &Session) -> Self {
+        let cancel = match client.session_extensions().get::<Arc<ConnectionHandle>>() {
+            Some(handle) => Some(handle.start_query().await),
+            None => None,
+        };
+        let deadline = session
+            .settings()
+            .statement_timeout()
+            .map(|d| Box::pin(tokio::time::sleep(d)));
+        Self { cancel, deadline }
+    }
+
+    async fn run<F: std::future::Future>(&mut self, fut: F) -> Result<F::Output, QueryError> {
+        tokio::pin!(fut);
+        loop {
+            let cancel = async {
+                match self.cancel.as_mut() {
+                    Some(rx) => rx.await.is_ok(),
+                    None => futures::future::pending().await,
+                }
+            };
+            let deadline = async {
+                match self.deadline.as_mut() {
+                    Some(s) => s.as_mut().await,
+                    None => futures::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                out = &mut fut => return Ok(out),
+                fired = cancel => {
+                    if fired {
+                        return Err(QueryError::Cancelled);
+                    }
+                    // The sender was replaced (a newer statement): no cancel can come for us.
+                    self.cancel = None;
+                }
+                () = deadline => return Err(QueryError::TimedOut),
+            }
+        }
+    }
+}
+
+/// Bind parameters: values, their format codes, and the client's declared types.
+type Bound<'a> = (&'a [Option<Bytes>], &'a Format, &'a [Option<Type>]);
+
+/// What executing one statement produced.
+// One value per statement, moved once: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Outcome {
+    /// Rows to stream, with the description the client will get.
+    Rows {
+        fields: Arc<Vec<FieldInfo>>,
+        rows: SendableRowStream,
+        tag: String,
+    },
+    /// A command tag, plus ParameterStatus messages to send first.
+    Done {
+        tag: String,
+        statuses: Vec<(String, String)>,
+        txn: Option<TxnChange>,
+    },
+    /// Rows already pulled from a cursor (FETCH/MOVE) or computed (SHOW).
+    Fetched {
+        fields: Arc<Vec<FieldInfo>>,
+        rows: Vec<DataRow>,
+        tag: String,
+    },
+    /// COPY ... TO STDOUT.
+    Copy {
+        query: Box<RunningQuery>,
+        options: CopyOptions,
+        gateway: GatewaySession,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum TxnChange {
+    Begin,
+    End,
+}
+
+impl Handler {
+    /// Executes one statement. `params`/`result_format` come from Bind in the extended protocol.
+    async fn execute<C>(
+        &self,
+        client: &mut C,
+        session: &Arc<Session>,
+        plan: &Plan,
+        bound: Option<Bound<'_>>,
+        result_format: &Format,
+        guard: &mut Guard,
+    ) -> Result<Outcome, QueryError>
+    where
+        C: ClientInfo + ClientPortalStore + Send + Sync,
+        C::PortalStore: PortalStore,
+    {
+        let status = client.transaction_status();
+        if matches!(status, TransactionStatus::Error)
+            && !matches!(plan.kind, Statement::Rollback | Statement::Commit)
+        {
+            return Err(QueryError::InFailedTransaction);
+        }
+        let kind_label = match &plan.kind {
+            Statement::Query => "query",
+            Statement::Declare { .. } | Statement::Fetch { .. } | Statement::Close { .. } => {
+                "cursor"
+            }
+            Statement::CopyOut { .. } => "copy",
+            _ => "session",
+        };
+        self.metrics
+            .statements_total
+            .with_label_values(&[kind_label])
+            .inc();
+        match &plan.kind {
+            Statement::Query => {
+                let query = guard.run(start_query(session, plan, bound)).await??;
+                let described = if plan.prepared.is_some() {
+                    plan.described_types.clone()
+                } else {
+                    None
+                };
+                let fields = match (&plan.prepared, described.as_ref()) {
+                    (Some(_), Some(_)) => with_formats(&plan.fields, result_format),
+                    _ => encode::field_infos(&query.schema, |i| result_format.format_for(i)),
+                };
+                if !returns_rows(&plan.tag) {
+                    // DDL/DML: run to completion, report the row count from DuckDB's Count column.
+                    let count = guard.run(drain_count(query)).await??;
+                    return Ok(Outcome::Done {
+                        tag: dml_tag(&plan.tag, count),
+                        statuses: vec![],
+                        txn: None,
+                    });
+                }
+                let fields = Arc::new(fields);
+                let rows = row_stream(
+                    query,
+                    RowEncoder::new(Arc::clone(&fields), described),
+                    session.gateway.clone(),
+                );
+                Ok(Outcome::Rows {
+                    fields,
+                    rows,
+                    tag: "SELECT".into(),
+                })
+            }
+            Statement::Set { name, value } => {
+                let report = session.settings().set(name, value.clone())?;
+                Ok(Outcome::Done {
+                    tag: "SET".into(),
+                    statuses: report.into_iter().collect(),
+                    txn: None,
+                })
+            }
+            Statement::Reset { name } => {
+                let statuses = session.settings().reset(name.as_deref());
+                Ok(Outcome::Done {
+                    tag: "RESET".into(),
+                    statuses,
+                    txn: None,
+                })
+            }
+            Statement::Show { name } => show(session, name, result_format),
+            Statement::Begin => Ok(Outcome::Done {
+                tag: "BEGIN".into(),
+                statuses: vec![],
+                txn: Some(TxnChange::Begin),
+            }),
+            Statement::Commit => {
+                let tag = if matches!(status, TransactionStatus::Error) {
+                    "ROLLBACK"
+                } else {
+                    "COMMIT"
+                };
+                Ok(Outcome::Done {
+                    tag: tag.into(),
+                    statuses: vec![],
+                    txn: Some(TxnChange::End),
+                })
+            }
+            Statement::Rollback => Ok(Outcome::Done {
+                tag: "ROLLBACK".into(),
+                statuses: vec![],
+                txn: Some(TxnChange::End),
+            }),
+            Statement::Noop { tag } => Ok(Outcome::Done {
+                tag: (*tag).to_owned(),
+                statuses: vec![],
+                txn: None,
+            }),
+            Statement::Discard => {
+                let statuses = session.settings().reset(None);
+                close_cursors(client, session, None).await;
+                Ok(Outcome::Done {
+                    tag: "DISCARD ALL".into(),
+                    statuses,
+                    txn: None,
+                })
+            }
+            Statement::Deallocate { name } => {
+                if let Some(name) = name {
+                    if let Some(store) = client
+                        .portal_store()
+                        .as_any()
+                        .downcast_ref::<MemPortalStore<PgStatement>>()
+                    {
+                        store.rm_statement(name);
+                    }
+                }
+                Ok(Outcome::Done {
+                    tag: "DEALLOCATE".into(),
+                    statuses: vec![],
+                    txn: None,
+                })
+            }
+            Statement::Declare { name, binary, .. } => {
+                let cursors = cursors_of(client);
+                if cursors.0.lock().await.contains_key(name) {
+                    return Err(QueryError::DuplicateCursor(name.clone()));
+                }
+                let query = guard.run(start_query(session, plan, bound)).await??;
+                let format = if *binary {
+                    FieldFormat::Binary
+                } else {
+                    FieldFormat::Text
+                };
+                let fields = Arc::new(encode::field_infos(&query.schema, |_| format));
+                let rows = row_stream(
+                    query,
+                    RowEncoder::new(Arc::clone(&fields), None),
+                    session.gateway.clone(),
+                );
+                // A description stub in pgwire's portal store lets clients Describe the cursor
+                // as a portal (psycopg does); the rows live in `Cursors`.
+                if let Some(store) = client
+                    .portal_store()
+                    .as_any()
+                    .downcast_ref::<MemPortalStore<PgStatement>>()
+                {
+                    let stub = Plan {
+                        kind: Statement::Query,
+                        sql: String::new(),
+                        prepared: None,
+                        param_types: vec![],
+                        fields: fields.as_ref().clone(),
+                        described_types: None,
+                        tag: "SELECT".into(),
+                    };
+                    let stmt = Arc::new(StoredStatement::new(
+                        name.clone(),
+                        PgStatement(Arc::new(stub)),
+                        vec![],
+                    ));
+                    store.put_portal(Arc::new(Portal::new_cursor(name.clone(), stmt)));
+                }
+                cursors.0.lock().await.insert(
+                    name.clone(),
+                    Cursor {
+                        fields,
+                        rows,
+                        done: false,
+                    },
+                );
+                session.cursor_names().insert(name.clone());
+                Ok(Outcome::Done {
+                    tag: "DECLARE CURSOR".into(),
+                    statuses: vec![],
+                    txn: None,
+                })
+            }
+            Statement::Fetch {
+                name,
+                count,
+                is_move,
+            } => {
+                let cursors = cursors_of(client);
+                let mut map = cursors.0.lock().await;
+                let cursor = map
+                    .get_mut(name)
+                    .ok_or_else(|| QueryError::UndefinedCursor(name.clone()))?;
+                let limit = match count {
+                    FetchCount::All => u64::MAX,
+                    FetchCount::Rows(n) => *n,
+                };
+                let mut rows = Vec::new();
+                let mut moved = 0u64;
+                while moved < limit && !cursor.done {
+                    match guard.run(cursor.rows.next()).await? {
+                        Some(row) => {
+                            let row = row.map_err(pgwire_to_query_error)?;
+                            if !*is_move {
+                                rows.push(row);
+                            }
+                            moved += 1;
+                        }
+                        None => cursor.done = true,
+                    }
+                }
+                let tag = if *is_move {
+                    format!("MOVE {moved}")
+                } else {
+                    format!("FETCH {moved}")
+                };
+                if *is_move {
+                    return Ok(Outcome::Done {
+                        tag,
+                        statuses: vec![],
+                        txn: None,
+                    });
+                }
+                Ok(Outcome::Fetched {
+                    fields: Arc::clone(&cursor.fields),
+                    rows,
+                    tag,
+                })
+            }
+            Statement::Close { name } => {
+                if let Some(n) = name {
+                    if !cursors_of(client).0.lock().await.contains_key(n) {
+                        return Err(QueryError::UndefinedCursor(n.clone()));
+                    }
+                }
+                close_cursors(client, session, name.as_deref()).await;
+                Ok(Outcome::Done {
+                    tag: "CLOSE CURSOR".into(),
+                    statuses: vec![],
+                    txn: None,
+                })
+            }
+            Statement::CopyOut { options, .. } => {
+                let query = guard.run(start_query(session, plan, bound)).await??;
+                Ok(Outcome::Copy {
+                    query: Box::new(query),
+                    options: options.clone(),
+                    gateway: session.gateway.clone(),
+                })
+            }
+            Statement::Unsupported { what } => Err(QueryError::Unsupported(what.clone())),
+            Statement::SyntaxError { message } => Err(QueryError::Syntax(message.clone())),
+        }
+    }
+
+    /// Sends an outcome; returns the number of rows sent (for metrics).
+    async fn send<C>(
+        &self,
+        client: &mut C,
+        outcome: Outcome,
+        describe: bool,
+        guard: &mut Guard,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match outcome {
+            Outcome::Rows {
+                fields,
+                mut rows,
+                tag,
+            } => {
+                if describe {
+                    client
+                        .feed(PgWireBackendMessage::RowDescription(row_description(
+                            &fields,
+                        )))
+                        .await?;
+                }
+                let (n, _) = drive(client, &mut rows, 0, guard, &self.metrics).await?;
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        format!("{tag} {n}"),
+                    )))
+                    .await?;
+            }
+            Outcome::Fetched { fields, rows, tag } => {
+                if describe {
+                    client
+                        .feed(PgWireBackendMessage::RowDescription(row_description(
+                            &fields,
+                        )))
+                        .await?;
+                }
+                self.metrics.rows_sent_total.inc_by(rows.len() as u64);
+                for row in rows {
+                    client.feed(PgWireBackendMessage::DataRow(row)).await?;
+                }
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        tag,
+                    )))
+                    .await?;
+            }
+            Outcome::Done { tag, statuses, txn } => {
+                for (k, v) in statuses {
+                    client
+                        .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+                            k, v,
+                        )))
+                        .await?;
+                }
+                match txn {
+                    Some(TxnChange::Begin) => {
+                        let s = client.transaction_status().to_in_transaction_state();
+                        client.set_transaction_status(s);
+                    }
+                    Some(TxnChange::End) => client.set_transaction_status(TransactionStatus::Idle),
+                    None => {}
+                }
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        tag,
+                    )))
+                    .await?;
+            }
+            Outcome::Copy {
+                query,
+                options,
+                gateway,
+            } => {
+                send_copy(client, *query, &options, gateway, guard, &self.metrics).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn start_query(
+    session: &Session,
+    plan: &Plan,
+    bound: Option<Bound<'_>>,
+) -> Result<RunningQuery, QueryError> {
+    let gateway = &session.gateway;
+    match &plan.prepared {
+        None => Ok(gateway.query(&plan.sql).await?),
+        Some(guard) => {
+            let mut handle = guard.prepared.handle.clone();
+            if let Some((values, format, client_types)) = bound {
+                if !values.is_empty() || !plan.param_types.is_empty() {
+                    let types = params::effective_types(
+                        client_types,
+                        &plan.param_types,
+                        plan.param_types.len().max(values.len()),
+                    );
+                    let batch = params::to_record_batch(values, format, &types)?;
+                    handle = gateway.bind(&handle, batch).await?;
+                }
+            }
+            Ok(gateway.execute_prepared(&handle).await?)
+        }
+    }
+}
+
+impl From<Status> for QueryError {
+    fn from(s: Status) -> Self {
+        QueryError::Gateway(s)
+    }
+}
+
+fn to_pgwire(e: QueryError) -> PgWireError {
+    e.into()
+}
+
+fn pgwire_to_query_error(e: PgWireError) -> QueryError {
+    match e {
+        PgWireError::UserError(info) => QueryError::Gateway(Status::internal(info.message)),
+        other => QueryError::Encoding(other.to_string()),
+    }
+}
+
+fn with_formats(fields: &[FieldInfo], format: &Format) -> Vec<FieldInfo> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            FieldInfo::new(
+                f.name().to_owned(),
+                f.table_id(),
+                f.column_id(),
+                f.datatype().clone(),
+                format.format_for(i),
+            )
+            .with_type_size(f.type_size())
+            .with_type_modifier(f.type_modifier())
+        })
+        .collect()
+}
+
+fn row_description(fields: &[FieldInfo]) -> RowDescription {
+    RowDescription::new(fields.iter().map(Into::into).collect())
+}
+
+/// Pulls up to `limit` rows (0: all) and feeds them; returns (rows sent, stream exhausted).
+async fn drive<C>(
+    client: &mut C,
+    rows: &mut SendableRowStream,
+    limit: usize,
+    guard: &mut Guard,
+    metrics: &Metrics,
+) -> PgWireResult<(usize, bool)>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let mut n = 0;
+    let result = loop {
+        if limit != 0 && n >= limit {
+            break Ok((n, false));
+        }
+        match guard.run(rows.next()).await {
+            Err(e) => break Err(to_pgwire(e)),
+            Ok(None) => break Ok((n, true)),
+            Ok(Some(Err(e))) => break Err(e),
+            Ok(Some(Ok(row))) => {
+                client.feed(PgWireBackendMessage::DataRow(row)).await?;
+                n += 1;
+            }
+        }
+    };
+    metrics.rows_sent_total.inc_by(n as u64);
+    result
+}
+
+/// Cancels the query at the gateway if its stream is dropped before the end (client gone,
+/// CancelRequest, statement_timeout, cursor closed early). Dropping the DoGet stream already
+/// stops the executor; `CancelFlightInfo` makes it explicit for queued queries too.
+struct CancelOnDrop {
+    pending: Option<(GatewaySession, arrow_flight::FlightInfo)>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some((gateway, info)) = self.pending.take() {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = gateway.cancel(info).await;
+                });
+            }
+        }
+    }
+}
+
+struct RowState {
+    batches: futures::stream::BoxStream<'static, Result<arrow::record_batch::RecordBatch, Status>>,
+    encoder: RowEncoder,
+    queue: VecDeque<DataRow>,
+    guard: CancelOnDrop,
+}
+
+/// A lazy stream of encoded rows over a running query.
+fn row_stream(
+    query: RunningQuery,
+    encoder: RowEncoder,
+    gateway: GatewaySession,
+) -> SendableRowStream {
+    let state = RowState {
+        batches: query.batches,
+        encoder,
+        queue: VecDeque::new(),
+        guard: CancelOnDrop {
+            pending: Some((gateway, query.info)),
+        },
+    };
+    Box::pin(futures::stream::unfold(Some(state), |state| async move {
+        let mut state = state?;
+        loop {
+            if let Some(row) = state.queue.pop_front() {
+                return Some((Ok(row), Some(state)));
+            }
+            match state.batches.next().await {
+                None => {
+                    state.guard.pending = None;
+                    return None;
+                }
+                Some(Err(status)) => {
+                    state.guard.pending = None;
+                    return Some((Err(QueryError::Gateway(status).into()), None));
+                }
+                Some(Ok(batch)) => match state.encoder.encode(&batch) {
+                    Ok(rows) => state.queue.extend(rows),
+                    Err(e) => return Some((Err(QueryError::Encoding(e.to_string()).into()), None)),
+                },
+            }
+        }
+    }))
+}
+
+/// Runs a DDL/DML statement to completion; returns DuckDB's affected-row count if reported.
+async fn drain_count(query: RunningQuery) -> Result<Option<i64>, QueryError> {
+    let mut batches = query.batches;
+    let mut count = None;
+    while let Some(batch) = batches.next().await {
+        let batch = batch?;
+        if count.is_none() && batch.num_rows() > 0 && batch.num_columns() == 1 {
+            let col = arrow::compute::cast(batch.column(0), &DataType::Int64).ok();
+            if let Some(col) = col {
+                use arrow::array::AsArray;
+                let ints = col.as_primitive::<arrow::datatypes::Int64Type>();
+                if !ints.is_null(0) {
+                    count = Some(ints.value(0));
+                }
+            }
+        }
+    }
+    Ok(count)
+}
+
+use arrow::array::Array as _;
+
+/// The first keyword(s) decide the command tag, as PostgreSQL reports it.
+pub(crate) fn command_tag(sql: &str) -> String {
+    let tokens = classify::tokenize(sql);
+    let words: Vec<String> = tokens
+        .iter()
+        .take(4)
+        .map(|t| match &t.kind {
+            classify::TokenKind::Word(w) => w.clone(),
+            classify::TokenKind::Punct(p) => p.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    match w(0) {
+        "insert" => "INSERT".into(),
+        "update" => "UPDATE".into(),
+        "delete" => "DELETE".into(),
+        "merge" => "MERGE".into(),
+        "create" | "drop" | "alter" => {
+            let mut i = 1;
+            while matches!(
+                w(i),
+                "or" | "replace" | "temp" | "temporary" | "unique" | "if" | "not" | "exists"
+            ) {
+                i += 1;
+            }
+            let object = match w(i) {
+                "" => String::new(),
+                o if o == "macro" || o == "function" => "FUNCTION".into(),
+                o => o.to_uppercase(),
+            };
+            format!("{} {}", w(0).to_uppercase(), object)
+                .trim()
+                .to_owned()
+        }
+        "attach" | "detach" | "use" | "load" | "install" | "checkpoint" | "vacuum" | "analyze"
+        | "export" | "import" | "prepare" | "execute" | "copy" | "comment" | "truncate"
+        | "grant" | "revoke" => w(0).to_uppercase(),
+        _ => "SELECT".into(),
+    }
+}
+
+fn returns_rows(tag: &str) -> bool {
+    tag == "SELECT" || tag == "EXECUTE"
+}
+
+fn dml_tag(tag: &str, count: Option<i64>) -> String {
+    let n = count.unwrap_or(0);
+    match tag {
+        "INSERT" => format!("INSERT 0 {n}"),
+        "UPDATE" | "DELETE" | "MERGE" | "COPY" => format!("{tag} {n}"),
+        other => other.to_owned(),
+    }
+}
+
+fn show(session: &Session, name: &str, format: &Format) -> Result<Outcome, QueryError> {
+    let text_field = |n: &str, i: usize| {
+        FieldInfo::new(n.to_owned(), None, None, Type::TEXT, format.format_for(i))
+    };
+    let cell = |buf: &mut BytesMut, v: &str| {
+        buf.put_i32(v.len() as i32);
+        buf.put_slice(v.as_bytes());
+    };
+    if name == "all" {
+        let fields = Arc::new(vec![
+            text_field("name", 0),
+            text_field("setting", 1),
+            text_field("description", 2),
+        ]);
+        let rows = session
+            .settings()
+            .all()
+            .into_iter()
+            .map(|(n, v, d)| {
+                let mut buf = BytesMut::new();
+                cell(&mut buf, &n);
+                cell(&mut buf, &v);
+                cell(&mut buf, &d);
+                DataRow::new(buf, 3)
+            })
+            .collect();
+        return Ok(Outcome::Fetched {
+            fields,
+            rows,
+            tag: "SHOW".into(),
+        });
+    }
+    let settings = session.settings();
+    if !settings.is_known(name) {
+        return Err(QueryError::UndefinedSetting(name.to_owned()));
+    }
+    let value = settings.get(name).unwrap_or_default();
+    let mut buf = BytesMut::new();
+    cell(&mut buf, &value);
+    Ok(Outcome::Fetched {
+        fields: Arc::new(vec![text_field(name, 0)]),
+        rows: vec![DataRow::new(buf, 1)],
+        tag: "SHOW".into(),
+    })
+}
+
+async fn close_cursors<C>(client: &C, session: &Session, name: Option<&str>)
+where
+    C: ClientInfo + ClientPortalStore,
+    C::PortalStore: PortalStore,
+{
+    let cursors = cursors_of(client);
+    let mut map = cursors.0.lock().await;
+    let names: Vec<String> = match name {
+        Some(n) => vec![n.to_owned()],
+        None => map.keys().cloned().collect(),
+    };
+    for n in names {
+        map.remove(&n);
+        session.cursor_names().remove(&n);
+        if let Some(store) = client
+            .portal_store()
+            .as_any()
+            .downcast_ref::<MemPortalStore<PgStatement>>()
+        {
+            store.rm_portal(&n);
+        }
+    }
+}
+
+/// COPY (query) TO STDOUT in text, csv or binary format, one CopyData per row.
+async fn send_copy<C>(
+    client: &mut C,
+    query: RunningQuery,
+    options: &CopyOptions,
+    gateway: GatewaySession,
+    guard: &mut Guard,
+    metrics: &Metrics,
+) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let schema: SchemaRef = Arc::clone(&query.schema);
+    let ncols = schema.fields().len();
+    let binary = options.format == CopyFormat::Binary;
+    let format_code: i16 = i16::from(binary);
+    client
+        .send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+            i8::from(binary),
+            ncols as i16,
+            vec![format_code; ncols],
+        )))
+        .await?;
+    let fields = encode::field_infos(&schema, |_| {
+        if binary {
+            FieldFormat::Binary
+        } else {
+            FieldFormat::Text
+        }
+    });
+    let delimiter = options.delimiter.clone().unwrap_or_else(|| {
+        if options.format == CopyFormat::Csv {
+            ",".into()
+        } else {
+            "\t".into()
+        }
+    });
+    let null = options.null.clone().unwrap_or_else(|| {
+        if options.format == CopyFormat::Csv {
+            String::new()
+        } else {
+            "\\N".into()
+        }
+    });
+    let mut cancel_guard = CancelOnDrop {
+        pending: Some((gateway, query.info.clone())),
+    };
+    let mut batches = query.batches;
+    if binary {
+        let mut header = BytesMut::new();
+        header.put_slice(b"PGCOPY\n\xff\r\n\0");
+        header.put_i32(0);
+        header.put_i32(0);
+        client
+            .feed(PgWireBackendMessage::CopyData(CopyData::new(
+                header.freeze(),
+            )))
+            .await?;
+    } else if options.header {
+        let line = schema
+            .fields()
+            .iter()
+            .map(|f| copy_escape(f.name(), options.format, &delimiter))
+            .collect::<Vec<_>>()
+            .join(&delimiter);
+        client
+            .feed(PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(
+                format!("{line}\n"),
+            ))))
+            .await?;
+    }
+    let mut count = 0u64;
+    while let Some(batch) = guard.run(batches.next()).await.map_err(to_pgwire)? {
+        let batch = batch.map_err(|s| to_pgwire(QueryError::Gateway(s)))?;
+        let columns: Vec<arrow::array::ArrayRef> = batch.columns().to_vec();
+        for row in 0..batch.num_rows() {
+            let mut buf = BytesMut::new();
+            if binary {
+                buf.put_i16(ncols as i16);
+                for (col, field) in columns.iter().zip(&fields) {
+                    encode::write_cell(&mut buf, col, row, field.datatype(), FieldFormat::Binary);
+                }
+            } else {
+                for (i, col) in columns.iter().enumerate() {
+                    if i > 0 {
+                        buf.put_slice(delimiter.as_bytes());
+                    }
+                    if col.is_null(row) {
+                        buf.put_slice(null.as_bytes());
+                    } else {
+                        let mut text = BytesMut::new();
+                        encode::write_text(&mut text, col, row);
+                        buf.put_slice(
+                            copy_escape(
+                                &String::from_utf8_lossy(&text),
+                                options.format,
+                                &delimiter,
+                            )
+                            .as_bytes(),
+                        );
+                    }
+                }
+                buf.put_u8(b'\n');
+            }
+            client
+                .feed(PgWireBackendMessage::CopyData(CopyData::new(buf.freeze())))
+                .await?;
+            count += 1;
+        }
+    }
+    cancel_guard.pending = None;
+    if binary {
+        client
+            .feed(PgWireBackendMessage::CopyData(CopyData::new(
+                Bytes::from_static(&[0xff, 0xff]),
+            )))
+            .await?;
+    }
+    metrics.rows_sent_total.inc_by(count);
+    client
+        .feed(PgWireBackendMessage::CopyDone(CopyDone::new()))
+        .await?;
+    client
+        .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+            format!("COPY {count}"),
+        )))
+        .await?;
+    Ok(())
+}
+
+fn copy_escape(value: &str, format: CopyFormat, delimiter: &str) -> String {
+    match format {
+        CopyFormat::Csv => {
+            if value.contains(delimiter)
+                || value.contains('"')
+                || value.contains('\n')
+                || value.contains('\r')
+                || value.is_empty()
+            {
+                format!("\"{}\"", value.replace('"', "\"\""))
+            } else {
+                value.to_owned()
+            }
+        }
+        _ => {
+            let mut out = String::with_capacity(value.len());
+            for c in value.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if delimiter.starts_with(c) => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Plans a statement: classify, rewrite for DuckDB, and (extended protocol) prepare it at
+/// the gateway to learn its parameter and result types.
+async fn plan(
+    session: &Session,
+    sql: &str,
+    prepare: bool,
+    cursor_fields: Option<Arc<Vec<FieldInfo>>>,
+) -> Result<Plan, QueryError> {
+    let kind = classify::classify(sql);
+    let inner = match &kind {
+        Statement::Query => Some(sql.to_owned()),
+        Statement::Declare { query, .. } => Some(query.clone()),
+        Statement::CopyOut { query, .. } => Some(query.clone()),
+        _ => None,
+    };
+    let mut plan = Plan {
+        kind,
+        sql: String::new(),
+        prepared: None,
+        param_types: vec![],
+        fields: vec![],
+        described_types: None,
+        tag: "SELECT".into(),
+    };
+    if let Statement::Show { name } = &plan.kind {
+        let names: Vec<&str> = if name == "all" {
+            vec!["name", "setting", "description"]
+        } else {
+            vec![name.as_str()]
+        };
+        plan.fields = names
+            .into_iter()
+            .map(|n| FieldInfo::new(n.to_owned(), None, None, Type::TEXT, FieldFormat::Text))
+            .collect();
+    }
+    if let (Statement::Fetch { is_move: false, .. }, Some(fields)) = (&plan.kind, cursor_fields) {
+        plan.fields = fields.as_ref().clone();
+    }
+    if let Some(inner) = inner {
+        let rewritten = {
+            let settings = session.settings();
+            rewrite::rewrite(&inner, &settings)
+        };
+        plan.tag = command_tag(&rewritten);
+        if prepare {
+            let prepared = session.gateway.prepare(&rewritten).await?;
+            plan.param_types = prepared
+                .parameter_schema
+                .fields()
+                .iter()
+                .map(|f| params::pg_param_type(f.data_type()))
+                .collect();
+            if matches!(plan.kind, Statement::Query) && returns_rows(&plan.tag) {
+                plan.fields = encode::field_infos(&prepared.dataset_schema, |_| FieldFormat::Text);
+                plan.described_types = Some(
+                    prepared
+                        .dataset_schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.data_type().clone())
+                        .collect(),
+                );
+            }
+            plan.prepared = Some(PreparedGuard {
+                prepared,
+                gateway: session.gateway.clone(),
+            });
+        }
+        plan.sql = rewritten;
+    }
+    Ok(plan)
+}
+
+/// Extended-protocol Parse: plans (and prepares) the statement.
+pub(crate) struct Parser;
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = PgStatement;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<PgStatement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let session = session_of(client)?;
+        let cursor_fields = match classify::classify(sql) {
+            Statement::Fetch { name, .. } => {
+                let cursors = cursors_of(client);
+                let map = cursors.0.lock().await;
+                map.get(&name).map(|c| Arc::clone(&c.fields))
+            }
+            _ => None,
+        };
+        let plan = plan(&session, sql, true, cursor_fields).await?;
+        Ok(Some(PgStatement(Arc::new(plan))))
+    }
+
+    fn get_parameter_types(&self, stmt: &PgStatement) -> PgWireResult<Vec<Type>> {
+        Ok(stmt.0.param_types.clone())
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &PgStatement,
+        column_format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        Ok(match column_format {
+            Some(f) => with_formats(&stmt.0.fields, f),
+            None => stmt.0.fields.clone(),
+        })
+    }
+}
+
+fn user_error_info(e: PgWireError) -> Result<ErrorInfo, PgWireError> {
+    match e {
+        PgWireError::UserError(info) => Ok(*info),
+        PgWireError::IoError(e) => Err(PgWireError::IoError(e)),
+        other => Ok(ErrorInfo::from(other)),
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Handler {
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let session = session_of(client)?;
+        let statements = classify::split_statements(&query.query);
+        if statements.is_empty() {
+            client
+                .feed(PgWireBackendMessage::EmptyQueryResponse(
+                    EmptyQueryResponse::new(),
+                ))
+                .await?;
+        }
+        for sql in statements {
+            let started = Instant::now();
+            let mut guard = Guard::new(client, &session).await;
+            let result = async {
+                let plan = plan(&session, sql, false, None).await?;
+                let outcome = self
+                    .execute(
+                        client,
+                        &session,
+                        &plan,
+                        None,
+                        &Format::UnifiedText,
+                        &mut guard,
+                    )
+                    .await?;
+                Ok::<_, QueryError>(outcome)
+            }
+            .await;
+            let sent = match result {
+                Ok(outcome) => self.send(client, outcome, true, &mut guard).await,
+                Err(e) => Err(e.into()),
+            };
+            self.metrics
+                .statement_duration_seconds
+                .observe(started.elapsed().as_secs_f64());
+            if let Err(e) = sent {
+                let info = user_error_info(e)?;
+                tracing::debug!(user = %session.user, code = %info.code, message = %info.message, "statement failed");
+                self.metrics.statement_failed(&info.code);
+                client
+                    .feed(PgWireBackendMessage::ErrorResponse(info.into()))
+                    .await?;
+                let s = client.transaction_status().to_error_state();
+                client.set_transaction_status(s);
+                break;
+            }
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        let status = client.transaction_status();
+        client
+            .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                status,
+            )))
+            .await?;
+        Ok(())
+    }
+
+    async fn do_query<C>(&self, _client: &mut C, _query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // on_query is overridden; nothing reaches here.
+        Ok(vec![])
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Handler {
+    type Statement = PgStatement;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        Arc::clone(&self.parser)
+    }
+
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        let portal_name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let max_rows = message.max_rows.max(0) as usize;
+        let portal = match client.portal_store().get_portal(portal_name) {
+            Some(Entry::Value(portal)) => portal,
+            Some(Entry::Empty) => {
+                client
+                    .feed(PgWireBackendMessage::EmptyQueryResponse(
+                        EmptyQueryResponse::new(),
+                    ))
+                    .await?;
+                return Ok(());
+            }
+            None => return Err(PgWireError::PortalNotFound(portal_name.to_owned())),
+        };
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let session = session_of(client)?;
+        let started = Instant::now();
+        let mut guard = Guard::new(client, &session).await;
+        let result = self
+            .execute_portal(client, &session, &portal, max_rows, &mut guard)
+            .await;
+        self.metrics
+            .statement_duration_seconds
+            .observe(started.elapsed().as_secs_f64());
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        if let Err(PgWireError::UserError(info)) = &result {
+            self.metrics.statement_failed(&info.code);
+        }
+        result
+    }
+
+    async fn do_query<C>(
+        &self,
+        _client: &mut C,
+        _portal: &Portal<PgStatement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // on_execute is overridden; nothing reaches here.
+        Ok(Response::Execution(Tag::new("")))
+    }
+}
+
+impl Handler {
+    async fn execute_portal<C>(
+        &self,
+        client: &mut C,
+        session: &Arc<Session>,
+        portal: &Arc<Portal<PgStatement>>,
+        max_rows: usize,
+        guard: &mut Guard,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = PgStatement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let state = portal.state();
+        let mut state = state.lock().await;
+        if matches!(*state, PortalExecutionState::Initial) {
+            let plan = &portal.statement.statement.0;
+            let bound = (
+                portal.parameters.as_slice(),
+                &portal.parameter_format,
+                portal.statement.parameter_types.as_slice(),
+            );
+            let outcome = self
+                .execute(
+                    client,
+                    session,
+                    plan,
+                    Some(bound),
+                    &portal.result_column_format,
+                    guard,
+                )
+                .await?;
+            match outcome {
+                Outcome::Rows { fields, rows, tag } => {
+                    if max_rows == 0 {
+                        // Stream everything now; nothing is kept in the portal.
+                        *state = PortalExecutionState::Finished;
+                        return self
+                            .send(client, Outcome::Rows { fields, rows, tag }, false, guard)
+                            .await;
+                    }
+                    let mut response = QueryResponse::new(fields, rows);
+                    response.set_command_tag(&tag);
+                    *state = PortalExecutionState::Suspended(response);
+                }
+                other => {
+                    *state = PortalExecutionState::Finished;
+                    return self.send(client, other, false, guard).await;
+                }
+            }
+        }
+        match &mut *state {
+            PortalExecutionState::Suspended(response) => {
+                let tag = response.command_tag().to_owned();
+                let (n, exhausted) =
+                    drive(client, response.data_rows(), max_rows, guard, &self.metrics).await?;
+                if exhausted {
+                    *state = PortalExecutionState::Finished;
+                    client
+                        .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                            format!("{tag} {n}"),
+                        )))
+                        .await?;
+                } else {
+                    client
+                        .feed(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
+                        .await?;
+                }
+            }
+            _ => {
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        "SELECT 0".into(),
+                    )))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps `Stream` in scope for the boxed row stream type.
+#[allow(dead_code)]
+fn _assert_stream<S: Stream>(_: &S) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_tags() {
+        for (sql, tag) in [
+            ("select 1", "SELECT"),
+            ("WITH x AS (select 1) select * from x", "SELECT"),
+            ("insert into t values (1)", "INSERT"),
+            ("CREATE OR REPLACE TABLE t AS select 1", "CREATE TABLE"),
+            ("create view v as select 1", "CREATE VIEW"),
+            ("DROP TABLE IF EXISTS t", "DROP TABLE"),
+            ("describe t", "SELECT"),
+            ("pragma version", "SELECT"),
+        ] {
+            assert_eq!(command_tag(sql), tag, "{sql}");
+        }
+        assert_eq!(dml_tag("INSERT", Some(3)), "INSERT 0 3");
+        assert_eq!(dml_tag("CREATE TABLE", Some(3)), "CREATE TABLE");
+    }
+
+    #[test]
+    fn copy_escaping() {
+        assert_eq!(
+            copy_escape("a\tb\\c\n", CopyFormat::Text, "\t"),
+            "a\\tb\\\\c\\n"
+        );
+        assert_eq!(
+            copy_escape("a,\"b\"", CopyFormat::Csv, ","),
+            "\"a,\"\"b\"\"\""
+        );
+        assert_eq!(copy_escape("plain", CopyFormat::Csv, ","), "plain");
+    }
+}

@@ -1,0 +1,244 @@
+//! Tavana's PostgreSQL wire adapter.
+//!
+//! A separate process that speaks the PostgreSQL protocol (through `pgwire`) to psql, JDBC,
+//! BI tools and drivers, and turns every statement into Flight SQL calls to the gateway. It
+//! holds sessions, portals and cursors; it never links DuckDB and never buffers a whole result.
+//!
+//! Layout: `config` (flags), `auth` (start-up, SCRAM, gateway handshake), `handler`
+//! (simple/extended query, cursors, COPY), `classify` (session statements), `rewrite`
+//! (catalog compatibility), `encode`/`params` (Arrow ↔ PostgreSQL values), `gateway`
+//! (Flight SQL client), `session` (settings), `error` (SQLSTATE mapping), `metrics`.
+
+mod auth;
+mod classify;
+mod config;
+mod encode;
+mod error;
+mod gateway;
+mod handler;
+mod metrics;
+mod params;
+mod rewrite;
+mod session;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pgwire::api::auth::StartupHandler;
+use pgwire::api::cancel::CancelHandler;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::{ConnectionManager, PgWireServerHandlers};
+use pgwire::tokio::{process_socket, TlsAcceptor};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+
+pub use config::PgAdapterArgs;
+pub use error::PgAdapterError;
+
+struct Handlers {
+    startup: Arc<auth::Startup>,
+    queries: Arc<handler::Handler>,
+    cancels: Arc<auth::Cancels>,
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        Arc::clone(&self.queries)
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        Arc::clone(&self.queries)
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        Arc::clone(&self.startup)
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::clone(&self.cancels)
+    }
+}
+
+/// Serves PostgreSQL clients on `listener` until `shutdown` completes, then waits up to the
+/// configured grace period for open connections to finish.
+pub async fn serve(
+    args: PgAdapterArgs,
+    listener: TcpListener,
+    registry: prometheus::Registry,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), PgAdapterError> {
+    let store = tavana_proto::UserStore::parse(&args.users)?;
+    let names: Vec<String> = args
+        .users
+        .split(',')
+        .filter_map(|e| e.split_once(':').map(|(n, _)| n.trim().to_owned()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if store.is_empty() {
+        tracing::warn!("no users configured (--users / TAVANA_USERS): every login will fail");
+    }
+    let metrics = metrics::Metrics::register(&registry)?;
+    let channel = gateway_channel(&args)?;
+    let tls = if args.tls_enabled {
+        Some(tls_acceptor(&args)?)
+    } else {
+        None
+    };
+    if args.require_tls && tls.is_none() {
+        return Err(PgAdapterError::TlsConfig(
+            "--require-tls needs --tls-enabled with --tls-cert and --tls-key".into(),
+        ));
+    }
+    let users = Arc::new(auth::Users::new(
+        store,
+        &names,
+        args.scram_iterations.max(4096),
+    ));
+    let manager = Arc::new(ConnectionManager::new());
+    let handlers = Arc::new(Handlers {
+        startup: Arc::new(auth::Startup::new(
+            users,
+            channel,
+            args.require_tls,
+            args.allow_cleartext_password,
+            Arc::clone(&manager),
+            metrics.clone(),
+        )),
+        queries: Arc::new(handler::Handler::new(metrics.clone())),
+        cancels: Arc::new(auth::Cancels {
+            manager,
+            metrics: metrics.clone(),
+        }),
+    });
+    let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    tracing::info!(addr = ?listener.local_addr().ok(), tls = tls.is_some(), "pg-adapter listening");
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            // Reap finished connection tasks so the set does not grow without bound.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let (socket, peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Per-connection accept errors (e.g. EMFILE, reset) must not stop the server.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                metrics.connections_total.inc();
+                let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+                    metrics.connections_refused_total.inc();
+                    connections.spawn(refuse(socket));
+                    continue;
+                };
+                let handlers = Arc::clone(&handlers);
+                let tls = tls.clone();
+                let metrics = metrics.clone();
+                connections.spawn(async move {
+                    metrics.connections_active.inc();
+                    // Each connection is its own task: a malformed or hostile client only ever
+                    // ends its own task.
+                    if let Err(e) = process_socket(socket, tls, handlers).await {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                    metrics.connections_active.dec();
+                    drop(permit);
+                });
+            }
+        }
+    }
+    drop(listener);
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
+    if tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::info!(
+            open = connections.len(),
+            "grace period over, closing remaining connections"
+        );
+        connections.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Answers a connection over the limit with PostgreSQL's "too many clients" error.
+async fn refuse(mut socket: tokio::net::TcpStream) {
+    let mut body = Vec::new();
+    for (code, value) in [
+        (b'S', "FATAL"),
+        (b'V', "FATAL"),
+        (b'C', "53300"),
+        (b'M', "sorry, too many clients already"),
+    ] {
+        body.push(code);
+        body.extend_from_slice(value.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut msg = vec![b'E'];
+    msg.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+    msg.extend_from_slice(&body);
+    let _ = socket.write_all(&msg).await;
+    let _ = socket.shutdown().await;
+}
+
+fn gateway_channel(args: &PgAdapterArgs) -> Result<tonic::transport::Channel, PgAdapterError> {
+    let bad = |reason: String| PgAdapterError::GatewayAddress {
+        addr: args.gateway_addr.clone(),
+        reason,
+    };
+    let mut endpoint = Endpoint::from_shared(args.gateway_addr.clone())
+        .map_err(|e| bad(e.to_string()))?
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5))
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true);
+    if let Some(ca) = &args.gateway_ca {
+        let pem = std::fs::read(ca).map_err(|e| bad(format!("reading {}: {e}", ca.display())))?;
+        let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
+        endpoint = endpoint.tls_config(tls).map_err(|e| bad(e.to_string()))?;
+    } else if args.gateway_addr.starts_with("https://") {
+        return Err(bad("https:// needs --gateway-ca".into()));
+    }
+    Ok(endpoint.connect_lazy())
+}
+
+fn tls_acceptor(args: &PgAdapterArgs) -> Result<TlsAcceptor, PgAdapterError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Err(PgAdapterError::TlsConfig(
+            "--tls-enabled needs --tls-cert and --tls-key".into(),
+        ));
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| PgAdapterError::TlsConfig(format!("reading {}: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(PgAdapterError::TlsConfig(format!(
+            "no certificate in {}",
+            cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| PgAdapterError::TlsConfig(format!("reading {}: {e}", key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| PgAdapterError::TlsConfig(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| PgAdapterError::TlsConfig(e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}

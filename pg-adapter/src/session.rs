@@ -1,0 +1,508 @@
+//! Per-connection state: the gateway session, the PostgreSQL settings, and open cursor names.
+//!
+//! Settings live here, never at the gateway or an executor: DuckDB has no notion of most of
+//! them, and sessions must travel with queries rather than stick to a shared connection. The
+//! adapter answers SET/SHOW/RESET itself, substitutes `current_setting(...)` in queries, and
+//! enforces `statement_timeout` around each statement.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::error::QueryError;
+use crate::gateway::GatewaySession;
+
+/// The server version reported to clients. psql and the drivers branch on it; 15 matches the
+/// catalog queries the compatibility layer answers.
+pub(crate) const SERVER_VERSION: &str = "15.0";
+pub(crate) const SERVER_VERSION_NUM: &str = "150000";
+
+/// One setting's canonical spelling, default, and whether PostgreSQL reports changes of it
+/// with ParameterStatus (GUC_REPORT).
+struct Known {
+    name: &'static str,
+    default: &'static str,
+    report: bool,
+    description: &'static str,
+}
+
+const KNOWN: &[Known] = &[
+    Known {
+        name: "application_name",
+        default: "",
+        report: true,
+        description: "Sets the application name.",
+    },
+    Known {
+        name: "client_encoding",
+        default: "UTF8",
+        report: true,
+        description: "Sets the client's character set encoding.",
+    },
+    Known {
+        name: "DateStyle",
+        default: "ISO, MDY",
+        report: true,
+        description: "Sets the display format for date and time values.",
+    },
+    Known {
+        name: "default_transaction_isolation",
+        default: "read committed",
+        report: false,
+        description: "Sets the transaction isolation level of each new transaction.",
+    },
+    Known {
+        name: "default_transaction_read_only",
+        default: "off",
+        report: true,
+        description: "Sets the default read-only status of new transactions.",
+    },
+    Known {
+        name: "extra_float_digits",
+        default: "1",
+        report: false,
+        description: "Sets the number of digits displayed for floating-point values.",
+    },
+    Known {
+        name: "in_hot_standby",
+        default: "off",
+        report: true,
+        description: "Shows whether hot standby is currently active.",
+    },
+    Known {
+        name: "integer_datetimes",
+        default: "on",
+        report: true,
+        description: "Shows whether datetimes are integer based.",
+    },
+    Known {
+        name: "IntervalStyle",
+        default: "postgres",
+        report: true,
+        description: "Sets the display format for interval values.",
+    },
+    Known {
+        name: "is_superuser",
+        default: "off",
+        report: true,
+        description: "Shows whether the current user is a superuser.",
+    },
+    Known {
+        name: "lc_collate",
+        default: "C",
+        report: false,
+        description: "Shows the collation order locale.",
+    },
+    Known {
+        name: "lc_ctype",
+        default: "C",
+        report: false,
+        description: "Shows the character classification locale.",
+    },
+    Known {
+        name: "lc_messages",
+        default: "C",
+        report: false,
+        description: "Sets the language in which messages are displayed.",
+    },
+    Known {
+        name: "lc_monetary",
+        default: "C",
+        report: false,
+        description: "Sets the locale for formatting monetary amounts.",
+    },
+    Known {
+        name: "lc_numeric",
+        default: "C",
+        report: false,
+        description: "Sets the locale for formatting numbers.",
+    },
+    Known {
+        name: "lc_time",
+        default: "C",
+        report: false,
+        description: "Sets the locale for formatting date and time values.",
+    },
+    Known {
+        name: "lock_timeout",
+        default: "0",
+        report: false,
+        description: "Sets the maximum allowed duration of any wait for a lock.",
+    },
+    Known {
+        name: "idle_in_transaction_session_timeout",
+        default: "0",
+        report: false,
+        description: "Sets the maximum allowed idle time between queries, when in a transaction.",
+    },
+    Known {
+        name: "max_identifier_length",
+        default: "63",
+        report: false,
+        description: "Shows the maximum identifier length.",
+    },
+    Known {
+        name: "max_index_keys",
+        default: "32",
+        report: false,
+        description: "Shows the maximum number of index keys.",
+    },
+    Known {
+        name: "search_path",
+        default: "\"$user\", public",
+        report: false,
+        description: "Sets the schema search order for names that are not schema-qualified.",
+    },
+    Known {
+        name: "server_encoding",
+        default: "UTF8",
+        report: true,
+        description: "Shows the server (database) character set encoding.",
+    },
+    Known {
+        name: "server_version",
+        default: SERVER_VERSION,
+        report: true,
+        description: "Shows the server version.",
+    },
+    Known {
+        name: "server_version_num",
+        default: SERVER_VERSION_NUM,
+        report: false,
+        description: "Shows the server version as an integer.",
+    },
+    Known {
+        name: "session_authorization",
+        default: "",
+        report: true,
+        description: "Sets the session user name.",
+    },
+    Known {
+        name: "standard_conforming_strings",
+        default: "on",
+        report: true,
+        description: "Causes '...' strings to treat backslashes literally.",
+    },
+    Known {
+        name: "statement_timeout",
+        default: "0",
+        report: false,
+        description: "Sets the maximum allowed duration of any statement.",
+    },
+    Known {
+        name: "TimeZone",
+        default: "UTC",
+        report: true,
+        description: "Sets the time zone for displaying and interpreting time stamps.",
+    },
+    Known {
+        name: "transaction_isolation",
+        default: "read committed",
+        report: false,
+        description: "Sets the current transaction's isolation level.",
+    },
+    Known {
+        name: "transaction_read_only",
+        default: "off",
+        report: false,
+        description: "Sets the current transaction's read-only status.",
+    },
+    Known {
+        name: "bytea_output",
+        default: "hex",
+        report: false,
+        description: "Sets the output format for bytea.",
+    },
+    Known {
+        name: "datestyle",
+        default: "ISO, MDY",
+        report: false,
+        description: "",
+    },
+];
+
+fn known(name: &str) -> Option<&'static Known> {
+    KNOWN.iter().find(|k| k.name.eq_ignore_ascii_case(name))
+}
+
+/// The session's PostgreSQL settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Lower-cased name → value, for everything set away from its default.
+    values: BTreeMap<String, String>,
+    /// Values from the startup packet (RESET returns to these).
+    startup: BTreeMap<String, String>,
+}
+
+impl Settings {
+    pub(crate) fn new(user: &str, startup: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut base = BTreeMap::new();
+        base.insert("session_authorization".to_owned(), user.to_owned());
+        for (k, v) in startup {
+            let k = k.to_lowercase();
+            if matches!(k.as_str(), "user" | "database" | "options" | "replication") {
+                continue;
+            }
+            base.insert(k, v);
+        }
+        // The adapter only speaks UTF-8.
+        base.insert("client_encoding".to_owned(), "UTF8".to_owned());
+        Self {
+            values: base.clone(),
+            startup: base,
+        }
+    }
+
+    /// Current value of `name` (case-insensitive).
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        let lower = name.to_lowercase();
+        self.values
+            .get(&lower)
+            .cloned()
+            .or_else(|| known(&lower).map(|k| k.default.to_owned()))
+    }
+
+    /// `SET name = value` (`None`: DEFAULT). Returns the ParameterStatus to send, if any.
+    pub(crate) fn set(
+        &mut self,
+        name: &str,
+        value: Option<String>,
+    ) -> Result<Option<(String, String)>, QueryError> {
+        let lower = name.to_lowercase();
+        let value = match value {
+            None => {
+                self.values.remove(&lower);
+                if let Some(v) = self.startup.get(&lower) {
+                    self.values.insert(lower.clone(), v.clone());
+                }
+                return Ok(self.report(&lower));
+            }
+            Some(v) => v,
+        };
+        let value = match lower.as_str() {
+            "client_encoding" => {
+                let norm = value.to_uppercase().replace(['-', '_'], "");
+                if norm != "UTF8" && norm != "UNICODE" {
+                    return Err(QueryError::InvalidSettingValue {
+                        name: "client_encoding".into(),
+                        value,
+                    });
+                }
+                "UTF8".to_owned()
+            }
+            "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+                let parsed =
+                    parse_duration_ms(&value).ok_or_else(|| QueryError::InvalidSettingValue {
+                        name: lower.clone(),
+                        value: value.clone(),
+                    })?;
+                parsed.to_string()
+            }
+            "datestyle" => {
+                let upper = value.to_uppercase();
+                if upper.contains("ISO") || upper.is_empty() {
+                    "ISO, MDY".to_owned()
+                } else {
+                    return Err(QueryError::Unsupported(format!(
+                        "DateStyle \"{value}\" (only ISO is supported)"
+                    )));
+                }
+            }
+            "timezone" => {
+                let upper = value.to_uppercase();
+                if matches!(
+                    upper.as_str(),
+                    "UTC"
+                        | "ETC/UTC"
+                        | "GMT"
+                        | "Z"
+                        | "ZULU"
+                        | "UCT"
+                        | "0"
+                        | "+00"
+                        | "+00:00"
+                        | "ETC/GMT"
+                ) {
+                    value
+                } else {
+                    // Values are computed in UTC; accept the setting so clients that set their
+                    // local zone keep working, and document that output stays UTC.
+                    value
+                }
+            }
+            _ => value,
+        };
+        self.values.insert(lower.clone(), value);
+        Ok(self.report(&lower))
+    }
+
+    /// `RESET name` / `RESET ALL`.
+    pub(crate) fn reset(&mut self, name: Option<&str>) -> Vec<(String, String)> {
+        match name {
+            Some(n) => {
+                let _ = self.set(n, None);
+                self.report(&n.to_lowercase()).into_iter().collect()
+            }
+            None => {
+                self.values = self.startup.clone();
+                KNOWN
+                    .iter()
+                    .filter(|k| k.report)
+                    .filter_map(|k| self.report(&k.name.to_lowercase()))
+                    .collect()
+            }
+        }
+    }
+
+    fn report(&self, lower: &str) -> Option<(String, String)> {
+        let k = known(lower).filter(|k| k.report)?;
+        Some((k.name.to_owned(), self.get(lower).unwrap_or_default()))
+    }
+
+    /// Whether `name` is a setting SHOW can answer.
+    pub(crate) fn is_known(&self, name: &str) -> bool {
+        let lower = name.to_lowercase();
+        known(&lower).is_some() || self.values.contains_key(&lower)
+    }
+
+    /// Every setting for `SHOW ALL`: (name, setting, description).
+    pub(crate) fn all(&self) -> Vec<(String, String, String)> {
+        let mut names: BTreeSet<String> = KNOWN
+            .iter()
+            .filter(|k| k.name != "datestyle")
+            .map(|k| k.name.to_owned())
+            .collect();
+        for k in self.values.keys() {
+            if known(k).is_none() {
+                names.insert(k.clone());
+            }
+        }
+        names
+            .into_iter()
+            .map(|n| {
+                let desc = known(&n)
+                    .map(|k| k.description.to_owned())
+                    .unwrap_or_default();
+                (n.clone(), self.get(&n).unwrap_or_default(), desc)
+            })
+            .collect()
+    }
+
+    /// The ParameterStatus set sent at start-up.
+    pub(crate) fn startup_report(&self) -> Vec<(String, String)> {
+        KNOWN
+            .iter()
+            .filter(|k| k.report)
+            .map(|k| (k.name.to_owned(), self.get(k.name).unwrap_or_default()))
+            .collect()
+    }
+
+    /// `statement_timeout` as a duration (`None` when disabled).
+    pub(crate) fn statement_timeout(&self) -> Option<Duration> {
+        let ms: u64 = self.get("statement_timeout")?.parse().ok()?;
+        (ms > 0).then(|| Duration::from_millis(ms))
+    }
+}
+
+/// Parses PostgreSQL time settings: plain numbers are milliseconds; units ms, s, min, h, d.
+pub(crate) fn parse_duration_ms(value: &str) -> Option<u64> {
+    let v = value.trim().trim_matches('\'').trim();
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let factor = match unit.trim().to_lowercase().as_str() {
+        "" | "ms" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1_000.0,
+        "min" | "mins" | "minute" | "minutes" => 60_000.0,
+        "h" | "hour" | "hours" => 3_600_000.0,
+        "d" | "day" | "days" => 86_400_000.0,
+        "us" => 0.001,
+        _ => return None,
+    };
+    Some((num * factor).round() as u64)
+}
+
+/// Everything one PostgreSQL connection owns.
+pub(crate) struct Session {
+    pub(crate) user: String,
+    pub(crate) gateway: GatewaySession,
+    pub(crate) settings: Mutex<Settings>,
+    /// Names of open cursors (their portals live in pgwire's portal store).
+    pub(crate) cursors: Mutex<BTreeSet<String>>,
+}
+
+impl Session {
+    pub(crate) fn new(user: String, gateway: GatewaySession, settings: Settings) -> Self {
+        Self {
+            user,
+            gateway,
+            settings: Mutex::new(settings),
+            cursors: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    pub(crate) fn settings(&self) -> std::sync::MutexGuard<'_, Settings> {
+        self.settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn cursor_names(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.cursors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_show_reset() {
+        let mut s = Settings::new(
+            "alice",
+            [("application_name".to_owned(), "psql".to_owned())],
+        );
+        assert_eq!(s.get("application_name").as_deref(), Some("psql"));
+        assert_eq!(s.get("TimeZone").as_deref(), Some("UTC"));
+        assert_eq!(s.get("session_authorization").as_deref(), Some("alice"));
+        assert_eq!(
+            s.set("application_name", Some("x".into())).unwrap(),
+            Some(("application_name".into(), "x".into()))
+        );
+        assert_eq!(s.set("extra_float_digits", Some("3".into())).unwrap(), None);
+        assert_eq!(s.get("EXTRA_FLOAT_DIGITS").as_deref(), Some("3"));
+        s.set("statement_timeout", Some("1.5s".into())).unwrap();
+        assert_eq!(s.statement_timeout(), Some(Duration::from_millis(1500)));
+        s.set("statement_timeout", Some("0".into())).unwrap();
+        assert_eq!(s.statement_timeout(), None);
+        assert!(s.set("client_encoding", Some("LATIN1".into())).is_err());
+        assert!(s.set("statement_timeout", Some("soon".into())).is_err());
+        s.reset(None);
+        assert_eq!(s.get("application_name").as_deref(), Some("psql"));
+        assert_eq!(s.get("extra_float_digits").as_deref(), Some("1"));
+        assert!(s.is_known("search_path"));
+        assert!(!s.is_known("no_such_thing"));
+        assert!(s
+            .startup_report()
+            .iter()
+            .any(|(k, v)| k == "server_version" && v == SERVER_VERSION));
+    }
+
+    #[test]
+    fn parses_durations() {
+        for (input, ms) in [
+            ("100", 100),
+            ("5s", 5000),
+            ("'2min'", 120_000),
+            ("1h", 3_600_000),
+            ("250ms", 250),
+        ] {
+            assert_eq!(parse_duration_ms(input), Some(ms), "{input}");
+        }
+        assert_eq!(parse_duration_ms("x"), None);
+    }
+}
