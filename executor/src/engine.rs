@@ -1,0 +1,477 @@
+//! The DuckDB engine: one database per process, one connection per running query, queries run
+//! on blocking threads and stream batches through a bounded channel (the channel bound is the
+//! backpressure: DuckDB only computes the next chunk when the client has taken the previous).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow_select::coalesce::BatchCoalescer;
+use duckdb::types::Value;
+use duckdb::InterruptHandle;
+use futures::Stream;
+use tavana_proto::SessionContext;
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tracing::{debug, info, warn};
+
+use crate::error::ExecutorError;
+use crate::ffi::{Database, Description};
+use crate::metrics::ExecutorMetrics;
+use crate::sandbox::{self, StatementPolicy};
+
+/// Rows per batch sent to clients. DuckDB produces 2,048-row chunks; coalescing them cuts the
+/// per-message cost of Flight encoding and relaying.
+const TARGET_BATCH_ROWS: usize = 16 * 1024;
+
+/// Batches buffered between the DuckDB thread and the network. Small on purpose: memory per
+/// query stays at a few batches whatever the result size.
+const CHANNEL_BATCHES: usize = 2;
+
+/// SQL run once at start-up to make DuckDB answer the catalog queries PostgreSQL clients send.
+const PG_COMPAT_SQL: &str = include_str!("pg_compat.sql");
+
+/// How the engine is set up; built from the command line in `config.rs`.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// DuckDB `memory_limit`, in GiB.
+    pub memory_limit_gb: Option<f64>,
+    /// DuckDB worker threads.
+    pub threads: Option<usize>,
+    /// Spill directory for larger-than-memory operators.
+    pub temp_dir: Option<PathBuf>,
+    /// Directory holding provisioned extensions (`<dir>/v1.5.5/linux_amd64/*.duckdb_extension`).
+    pub extension_dir: Option<PathBuf>,
+    /// Extensions to load at start-up when present in `extension_dir`.
+    pub extensions: Vec<String>,
+    /// Local folders and object-store prefixes queries may read.
+    pub allowed_paths: Vec<String>,
+    /// Whether statements that write (INSERT, CREATE, COPY TO, ...) are allowed.
+    pub allow_writes: bool,
+    /// Queries allowed to run at once; more are refused as overloaded.
+    pub max_concurrent_queries: usize,
+    /// Extra SQL run before the engine is locked (credentials, catalog views).
+    pub startup_sql: Vec<String>,
+}
+
+/// A running query's result: its schema and a stream of coalesced batches.
+pub struct QueryStream {
+    schema: SchemaRef,
+    receiver: mpsc::Receiver<Result<RecordBatch, ExecutorError>>,
+    interrupt: Arc<InterruptHandle>,
+    finished: bool,
+}
+
+impl QueryStream {
+    /// The result schema.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+}
+
+impl Stream for QueryStream {
+    type Item = Result<RecordBatch, ExecutorError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.receiver.poll_recv(cx);
+        if let Poll::Ready(None) = polled {
+            self.finished = true;
+        }
+        polled
+    }
+}
+
+impl Drop for QueryStream {
+    fn drop(&mut self) {
+        if !self.finished {
+            // The consumer went away (client disconnected or cancelled): stop DuckDB now rather
+            // than when it next tries to hand over a batch.
+            self.interrupt.interrupt();
+        }
+    }
+}
+
+/// One DuckDB database shared by all queries of this process.
+pub struct Engine {
+    db: Database,
+    config: EngineConfig,
+    metrics: ExecutorMetrics,
+    running: Mutex<HashMap<String, Arc<InterruptHandle>>>,
+    admission: Arc<Semaphore>,
+    loaded_extensions: Vec<String>,
+}
+
+impl Engine {
+    /// Opens DuckDB, loads the provisioned extensions and locks the engine down. Blocking.
+    pub fn open(config: EngineConfig, metrics: ExecutorMetrics) -> Result<Self, ExecutorError> {
+        let mut settings = vec![
+            (
+                "autoinstall_known_extensions".to_string(),
+                "false".to_string(),
+            ),
+            ("autoload_known_extensions".to_string(), "false".to_string()),
+            (
+                "allow_community_extensions".to_string(),
+                "false".to_string(),
+            ),
+            ("allow_unsigned_extensions".to_string(), "false".to_string()),
+        ];
+        if let Some(gb) = config.memory_limit_gb {
+            settings.push(("memory_limit".into(), format!("{}MB", (gb * 1024.0) as u64)));
+        }
+        if let Some(threads) = config.threads {
+            settings.push(("threads".into(), threads.to_string()));
+        }
+        if let Some(dir) = &config.temp_dir {
+            settings.push(("temp_directory".into(), dir.display().to_string()));
+        }
+        if let Some(dir) = &config.extension_dir {
+            settings.push(("extension_directory".into(), dir.display().to_string()));
+        }
+        let db = Database::open_in_memory(&settings).map_err(ExecutorError::Internal)?;
+        let connection = db.connect()?;
+
+        let mut loaded_extensions = Vec::new();
+        for extension in &config.extensions {
+            match connection
+                .execute_batch(&format!("LOAD {}", sandbox::quote_identifier(extension)))
+            {
+                Ok(()) => loaded_extensions.push(extension.clone()),
+                Err(error) => warn!(
+                    extension,
+                    %error,
+                    "extension not loaded; run scripts/provision-extensions.sh and set --extension-dir"
+                ),
+            }
+        }
+        for statement in
+            split_statements(PG_COMPAT_SQL).chain(config.startup_sql.iter().map(String::as_str))
+        {
+            connection.execute_batch(statement).map_err(|e| {
+                ExecutorError::Internal(format!("start-up statement failed: {e}: {statement}"))
+            })?;
+        }
+        connection.execute_batch(&sandbox::lockdown_sql(&config.allowed_paths))?;
+        info!(extensions = ?loaded_extensions, allowed_paths = ?config.allowed_paths, "DuckDB engine open and locked down");
+
+        let admission = Arc::new(Semaphore::new(config.max_concurrent_queries.max(1)));
+        Ok(Self {
+            db,
+            config,
+            metrics,
+            running: Mutex::new(HashMap::new()),
+            admission,
+            loaded_extensions,
+        })
+    }
+
+    /// Extensions that loaded at start-up.
+    pub fn loaded_extensions(&self) -> &[String] {
+        &self.loaded_extensions
+    }
+
+    /// Prepares `sql` without running it and checks it against the sandbox. Blocking.
+    pub fn describe(
+        &self,
+        session: &SessionContext,
+        sql: &str,
+    ) -> Result<Description, ExecutorError> {
+        let preamble = session_preamble(session);
+        let description = self
+            .db
+            .describe(preamble.as_deref(), sql)
+            .map_err(ExecutorError::from_duckdb_message)?;
+        let policy = StatementPolicy {
+            allow_writes: self.config.allow_writes,
+        };
+        if let Err(refusal) = policy.check(sql, description.statement_type, |inner| {
+            self.db
+                .describe(preamble.as_deref(), inner)
+                .map(|d| d.statement_type)
+                .ok()
+        }) {
+            self.metrics.refused_statements_total.inc();
+            return Err(refusal);
+        }
+        Ok(description)
+    }
+
+    /// Prepares without the sandbox check: for the executor's own catalog queries.
+    pub(crate) fn describe_internal(&self, sql: &str) -> Result<Description, ExecutorError> {
+        self.db
+            .describe(None, sql)
+            .map_err(ExecutorError::from_duckdb_message)
+    }
+
+    /// Interrupts a running query. Returns whether it was running here.
+    pub fn cancel(&self, query_id: &str) -> bool {
+        let handle = self
+            .running
+            .lock()
+            .expect("running map")
+            .get(query_id)
+            .cloned();
+        match handle {
+            Some(handle) => {
+                handle.interrupt();
+                info!(query_id, "query cancelled");
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn admit(&self) -> Result<OwnedSemaphorePermit, ExecutorError> {
+        Arc::clone(&self.admission)
+            .try_acquire_owned()
+            .map_err(|_| {
+                ExecutorError::Overloaded(format!(
+                    "{} queries already running (max_concurrent_queries)",
+                    self.config.max_concurrent_queries
+                ))
+            })
+    }
+
+    /// Starts a query on a blocking thread; resolves once DuckDB has produced the schema (so
+    /// errors in binding or planning surface here, before any data is sent).
+    ///
+    /// `parameter_rows` holds one row of values per execution; an empty list runs the query once
+    /// without parameters. The caller must have checked the statement with [`Engine::describe`].
+    pub async fn start_query(
+        self: &Arc<Self>,
+        session: &SessionContext,
+        sql: String,
+        parameter_rows: Vec<Vec<Value>>,
+        query_id: String,
+    ) -> Result<QueryStream, ExecutorError> {
+        let permit = self.admit()?;
+        let connection = self.db.connect()?;
+        if let Some(preamble) = session_preamble(session) {
+            connection.execute_batch(&preamble)?;
+        }
+        let interrupt = connection.interrupt_handle();
+        self.running
+            .lock()
+            .expect("running map")
+            .insert(query_id.clone(), Arc::clone(&interrupt));
+        let (schema_tx, schema_rx) = oneshot::channel();
+        let (batch_tx, receiver) = mpsc::channel(CHANNEL_BATCHES);
+        let engine = Arc::clone(self);
+        let thread_query_id = query_id.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let started = Instant::now();
+            engine.metrics.running_queries.inc();
+            let outcome = run_query(
+                &connection,
+                &sql,
+                parameter_rows,
+                schema_tx,
+                &batch_tx,
+                &engine.metrics,
+            );
+            engine.metrics.running_queries.dec();
+            engine
+                .running
+                .lock()
+                .expect("running map")
+                .remove(&thread_query_id);
+            let label = match &outcome {
+                Ok(rows) => {
+                    debug!(query_id = %thread_query_id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "query finished");
+                    "ok"
+                }
+                Err(ExecutorError::QueryCancelled) => "cancelled",
+                Err(_) => "error",
+            };
+            engine
+                .metrics
+                .queries_total
+                .with_label_values(&[label])
+                .inc();
+            engine
+                .metrics
+                .query_duration_seconds
+                .with_label_values(&[label])
+                .observe(started.elapsed().as_secs_f64());
+            if let Err(error) = outcome {
+                // The receiver may be gone already; then nobody is waiting for the error.
+                let _ = batch_tx.blocking_send(Err(error));
+            }
+        });
+        let schema = match schema_rx.await {
+            Ok(Ok(schema)) => schema,
+            Ok(Err(error)) => return Err(error),
+            Err(_) => {
+                return Err(ExecutorError::Internal(
+                    "query thread ended before a schema".into(),
+                ))
+            }
+        };
+        Ok(QueryStream {
+            schema,
+            receiver,
+            interrupt,
+            finished: false,
+        })
+    }
+
+    /// Runs a statement that returns no rows (or whose rows are ignored) and returns the number
+    /// of affected rows, summed over all parameter rows. Blocking.
+    pub fn execute_update(
+        &self,
+        session: &SessionContext,
+        sql: &str,
+        parameter_rows: Vec<Vec<Value>>,
+        query_id: &str,
+    ) -> Result<i64, ExecutorError> {
+        let _permit = self.admit()?;
+        let connection = self.db.connect()?;
+        if let Some(preamble) = session_preamble(session) {
+            connection.execute_batch(&preamble)?;
+        }
+        self.running
+            .lock()
+            .expect("running map")
+            .insert(query_id.to_owned(), connection.interrupt_handle());
+        let result = (|| {
+            let mut statement = connection.prepare(sql)?;
+            let mut affected = 0i64;
+            if parameter_rows.is_empty() {
+                affected += statement.execute([])? as i64;
+            }
+            for row in parameter_rows {
+                affected += statement.execute(duckdb::params_from_iter(row))? as i64;
+            }
+            Ok(affected)
+        })();
+        self.running.lock().expect("running map").remove(query_id);
+        result
+    }
+
+    /// Runs one of the executor's own small catalog queries and returns every row as strings.
+    /// Blocking.
+    pub(crate) fn catalog_rows(
+        &self,
+        sql: &str,
+        columns: usize,
+    ) -> Result<Vec<Vec<Option<String>>>, ExecutorError> {
+        let connection = self.db.connect()?;
+        let mut statement = connection.prepare(sql)?;
+        let rows = statement.query_map([], |row| {
+            (0..columns)
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+/// The blocking half of a query: executes, hands over the schema, then pumps batches.
+fn run_query(
+    connection: &duckdb::Connection,
+    sql: &str,
+    parameter_rows: Vec<Vec<Value>>,
+    schema_tx: oneshot::Sender<Result<SchemaRef, ExecutorError>>,
+    batch_tx: &mpsc::Sender<Result<RecordBatch, ExecutorError>>,
+    metrics: &ExecutorMetrics,
+) -> Result<u64, ExecutorError> {
+    let mut statement = match connection.prepare(sql) {
+        Ok(statement) => statement,
+        Err(error) => {
+            let _ = schema_tx.send(Err(error.into()));
+            return Ok(0);
+        }
+    };
+    let executions: Vec<Vec<Value>> = if parameter_rows.is_empty() {
+        vec![Vec::new()]
+    } else {
+        parameter_rows
+    };
+    let mut schema_tx = Some(schema_tx);
+    let mut coalescer: Option<BatchCoalescer> = None;
+    let mut rows = 0u64;
+    for parameters in executions {
+        // Only the schema is taken from the iterator: it panics when a fetch fails mid-query,
+        // so batches are pulled with `Statement::step`, which returns the error instead.
+        let schema = match statement.stream_arrow(duckdb::params_from_iter(parameters)) {
+            Ok(arrow) => arrow.get_schema(),
+            Err(error) => match schema_tx.take() {
+                Some(tx) => {
+                    let _ = tx.send(Err(error.into()));
+                    return Ok(0);
+                }
+                None => return Err(error.into()),
+            },
+        };
+        if let Some(tx) = schema_tx.take() {
+            if tx.send(Ok(Arc::clone(&schema))).is_err() {
+                return Err(ExecutorError::QueryCancelled);
+            }
+            coalescer = Some(BatchCoalescer::new(Arc::clone(&schema), TARGET_BATCH_ROWS));
+        }
+        let coalescer = coalescer.as_mut().expect("set with the schema");
+        while let Some(chunk) = statement.step()? {
+            let batch = RecordBatch::from(&chunk);
+            let batch = if batch.schema() == schema {
+                batch
+            } else {
+                batch
+                    .with_schema(Arc::clone(&schema))
+                    .map_err(|e| ExecutorError::Internal(e.to_string()))?
+            };
+            coalescer
+                .push_batch(batch)
+                .map_err(|e| ExecutorError::Internal(e.to_string()))?;
+            while let Some(ready) = coalescer.next_completed_batch() {
+                rows += ready.num_rows() as u64;
+                metrics.rows_streamed_total.inc_by(ready.num_rows() as u64);
+                if batch_tx.blocking_send(Ok(ready)).is_err() {
+                    return Err(ExecutorError::QueryCancelled);
+                }
+            }
+        }
+    }
+    if let Some(coalescer) = coalescer.as_mut() {
+        coalescer
+            .finish_buffered_batch()
+            .map_err(|e| ExecutorError::Internal(e.to_string()))?;
+        while let Some(ready) = coalescer.next_completed_batch() {
+            rows += ready.num_rows() as u64;
+            metrics.rows_streamed_total.inc_by(ready.num_rows() as u64);
+            if batch_tx.blocking_send(Ok(ready)).is_err() {
+                return Err(ExecutorError::QueryCancelled);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// SQL that puts a fresh connection into the session's catalog and schema. `USE` and
+/// `search_path` stay settable after the configuration is locked; they are per connection.
+fn session_preamble(session: &SessionContext) -> Option<String> {
+    match (&session.catalog, &session.schema) {
+        (None, None) => None,
+        (Some(catalog), None) => Some(format!("USE {}", sandbox::quote_identifier(catalog))),
+        (None, Some(schema)) => Some(format!("USE {}", sandbox::quote_identifier(schema))),
+        (Some(catalog), Some(schema)) => Some(format!(
+            "USE {}.{}",
+            sandbox::quote_identifier(catalog),
+            sandbox::quote_identifier(schema)
+        )),
+    }
+}
+
+/// Splits a file of `;`-terminated statements (no `;` inside literals in our own files).
+fn split_statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(';').map(str::trim).filter(|statement| {
+        !statement.is_empty()
+            && !statement
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
+    })
+}

@@ -1,0 +1,106 @@
+//! Tavana executor: one DuckDB engine per process, served over Arrow Flight SQL to the gateway.
+//!
+//! The executor is locked down after start-up (see [`sandbox`]), keeps no per-statement state
+//! (prepared-statement handles carry the SQL and bound parameters), runs DuckDB on blocking
+//! threads and streams results through a bounded channel, and interrupts a query as soon as its
+//! consumer goes away.
+
+pub mod catalog;
+pub mod config;
+pub mod engine;
+pub mod error;
+mod ffi;
+pub mod metrics;
+pub mod params;
+pub mod sandbox;
+pub mod service;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use arrow_flight::flight_service_server::FlightServiceServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::{Request, Status};
+
+pub use config::{ConfigError, ExecutorArgs};
+pub use engine::{Engine, EngineConfig};
+pub use error::ExecutorError;
+pub use ffi::{Description, StatementType};
+pub use metrics::ExecutorMetrics;
+pub use service::ExecutorService;
+
+/// Largest message the executor accepts (parameters, commands).
+const MAX_DECODING_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Opens and locks the engine. Blocking; call from `spawn_blocking`.
+pub fn open_engine(
+    config: EngineConfig,
+    registry: &prometheus::Registry,
+) -> Result<Arc<Engine>, ExecutorError> {
+    let metrics =
+        ExecutorMetrics::register(registry).map_err(|e| ExecutorError::Internal(e.to_string()))?;
+    Ok(Arc::new(Engine::open(config, metrics)?))
+}
+
+/// Serves Flight SQL for `engine` on `listener` until `shutdown` resolves; in-flight streams
+/// are then allowed to finish (the caller bounds that with its grace period).
+pub async fn serve(
+    engine: Arc<Engine>,
+    args: &ExecutorArgs,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let token = args.internal_token.clone().filter(|t| !t.is_empty());
+    let check_token = move |request: Request<()>| -> Result<Request<()>, Status> {
+        let Some(expected) = &token else {
+            return Ok(request);
+        };
+        let presented = request
+            .metadata()
+            .get(tavana_proto::headers::INTERNAL_TOKEN)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if subtle::ConstantTimeEq::ct_eq(presented, expected.as_bytes()).into() {
+            Ok(request)
+        } else {
+            Err(Status::unauthenticated("missing or wrong internal token"))
+        }
+    };
+    let service = InterceptedService::new(
+        FlightServiceServer::new(ExecutorService::new(engine))
+            .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES)
+            .max_encoding_message_size(usize::MAX),
+        check_token,
+    );
+    let mut server = Server::builder();
+    if args.tls_enabled {
+        let (cert, key) = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => (std::fs::read(cert)?, std::fs::read(key)?),
+            _ => return Err(ServeError::Config(ConfigError::MissingTlsFiles)),
+        };
+        server =
+            server.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
+    }
+    server
+        .add_service(service)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Why the executor could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// TLS files could not be read.
+    #[error("reading TLS files: {0}")]
+    TlsFiles(#[from] std::io::Error),
+    /// The gRPC server failed.
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}

@@ -1,0 +1,61 @@
+//! Executor metrics, registered into the registry the process hands in.
+
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
+
+/// Counters and gauges describing the executor's work.
+#[derive(Clone)]
+pub struct ExecutorMetrics {
+    /// Queries currently running on DuckDB.
+    pub running_queries: IntGauge,
+    /// Finished queries by outcome (`ok`, `error`, `cancelled`).
+    pub queries_total: IntCounterVec,
+    /// Query wall time by outcome.
+    pub query_duration_seconds: HistogramVec,
+    /// Rows sent to clients.
+    pub rows_streamed_total: IntCounter,
+    /// Statements refused by the sandbox.
+    pub refused_statements_total: IntCounter,
+}
+
+impl ExecutorMetrics {
+    /// Creates the metrics and registers them into `registry`.
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = Self {
+            running_queries: IntGauge::new(
+                "tavana_executor_running_queries",
+                "Queries currently running on this executor's DuckDB engine",
+            )?,
+            queries_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_executor_queries_total",
+                    "Finished queries by outcome",
+                ),
+                &["outcome"],
+            )?,
+            query_duration_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "tavana_executor_query_duration_seconds",
+                    "Query wall time from start to last batch, by outcome",
+                )
+                .buckets(prometheus::exponential_buckets(0.001, 4.0, 10)?),
+                &["outcome"],
+            )?,
+            rows_streamed_total: IntCounter::new(
+                "tavana_executor_rows_streamed_total",
+                "Result rows streamed to clients",
+            )?,
+            refused_statements_total: IntCounter::new(
+                "tavana_executor_refused_statements_total",
+                "Statements refused by the executor sandbox",
+            )?,
+        };
+        registry.register(Box::new(metrics.running_queries.clone()))?;
+        registry.register(Box::new(metrics.queries_total.clone()))?;
+        registry.register(Box::new(metrics.query_duration_seconds.clone()))?;
+        registry.register(Box::new(metrics.rows_streamed_total.clone()))?;
+        registry.register(Box::new(metrics.refused_statements_total.clone()))?;
+        Ok(metrics)
+    }
+}

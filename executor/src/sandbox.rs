@@ -1,0 +1,249 @@
+//! What a query may do. DuckDB's own settings do most of the work after start-up
+//! (`allowed_directories`, `enable_external_access = false`, `lock_configuration = true`); this
+//! module closes the holes those leave (see DESIGN.md): writes into allowed directories,
+//! user-created secrets on the shared instance, and EXPLAIN ANALYZE of a refused statement.
+
+use duckdb::ffi;
+
+use crate::error::ExecutorError;
+use crate::ffi::StatementType;
+
+/// The SQL that locks the engine down after start-up. Everything after it is refused by DuckDB.
+pub(crate) fn lockdown_sql(allowed_paths: &[String]) -> String {
+    let list = allowed_paths
+        .iter()
+        .map(|path| quote_literal(path))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SET allowed_directories = [{list}];
+         SET enable_external_access = false;
+         SET lock_configuration = true;"
+    )
+}
+
+/// Quotes a SQL string literal.
+pub(crate) fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Quotes a SQL identifier.
+pub(crate) fn quote_identifier(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Which statements the executor runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StatementPolicy {
+    /// Allow INSERT/CREATE/COPY TO/... (off by default: Tavana serves reads over lakes).
+    pub(crate) allow_writes: bool,
+}
+
+impl StatementPolicy {
+    /// Checks a prepared statement. `describe_inner` prepares the statement inside an EXPLAIN
+    /// and returns its type.
+    #[allow(non_upper_case_globals)]
+    pub(crate) fn check(
+        &self,
+        sql: &str,
+        statement_type: StatementType,
+        describe_inner: impl Fn(&str) -> Option<StatementType>,
+    ) -> Result<(), ExecutorError> {
+        use ffi::*;
+        let refused = |why: &str| {
+            Err(ExecutorError::Refused(format!(
+                "Permission Error: {} statements are not allowed on this Tavana executor: {why}",
+                statement_type.name()
+            )))
+        };
+        match statement_type.0 {
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SELECT
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_PRAGMA
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_CALL
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SET
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_VARIABLE_SET
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_TRANSACTION => Ok(()),
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXPLAIN => {
+                let inner = strip_explain(sql);
+                match describe_inner(inner) {
+                    Some(inner_type)
+                        if inner_type.0 != duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXPLAIN =>
+                    {
+                        self.check(inner, inner_type, describe_inner)
+                    }
+                    _ => refused("the explained statement could not be checked"),
+                }
+            }
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_INSERT
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_UPDATE
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_DELETE
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_CREATE
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_ALTER
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_DROP
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_CREATE_FUNC
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_COPY
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_ANALYZE
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_VACUUM
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_MERGE_INTO => {
+                if is_create_secret(sql) {
+                    refused("secrets are configured by the operator; a secret created here would be shared with every session")
+                } else if self.allow_writes {
+                    Ok(())
+                } else {
+                    refused("the service is read-only (start the executor with --allow-writes to change that)")
+                }
+            }
+            _ => {
+                refused("it could change the engine or reach outside the configured data locations")
+            }
+        }
+    }
+}
+
+/// `EXPLAIN [ANALYZE | ANALYSE | (options)] <statement>` → `<statement>`.
+fn strip_explain(sql: &str) -> &str {
+    let rest = skip_keyword(sql.trim_start(), "explain")
+        .unwrap_or(sql)
+        .trim_start();
+    let rest = skip_keyword(rest, "analyze")
+        .or_else(|| skip_keyword(rest, "analyse"))
+        .unwrap_or(rest)
+        .trim_start();
+    if let Some(options) = rest.strip_prefix('(') {
+        return options
+            .split_once(')')
+            .map(|(_, after)| after.trim_start())
+            .unwrap_or(rest);
+    }
+    rest
+}
+
+fn skip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = text.get(..keyword.len())?;
+    let next = text[keyword.len()..].chars().next();
+    (head.eq_ignore_ascii_case(keyword) && next.is_none_or(|c| !c.is_alphanumeric() && c != '_'))
+        .then(|| &text[keyword.len()..])
+}
+
+/// `CREATE [OR REPLACE] [PERSISTENT | TEMP | TEMPORARY] SECRET ...`.
+fn is_create_secret(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(6)
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    let mut iter = words
+        .iter()
+        .map(String::as_str)
+        .skip_while(|w| *w != "create")
+        .skip(1);
+    let mut next = iter.next();
+    if next == Some("or") {
+        iter.next();
+        next = iter.next();
+    }
+    if matches!(next, Some("persistent" | "temp" | "temporary")) {
+        next = iter.next();
+    }
+    matches!(next, Some(w) if w.starts_with("secret"))
+}
+
+#[cfg(test)]
+#[allow(non_upper_case_globals)]
+mod tests {
+    use super::*;
+    use ffi::*;
+
+    fn t(code: duckdb_statement_type) -> StatementType {
+        StatementType(code)
+    }
+
+    #[test]
+    fn read_only_policy() {
+        let policy = StatementPolicy {
+            allow_writes: false,
+        };
+        let none = |_: &str| None;
+        assert!(policy
+            .check(
+                "SELECT 1",
+                t(duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SELECT),
+                none
+            )
+            .is_ok());
+        for code in [
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_COPY,
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_INSERT,
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_ATTACH,
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_LOAD,
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXTENSION,
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXPORT,
+        ] {
+            let error = policy.check("x", t(code), none).unwrap_err();
+            assert!(matches!(error, ExecutorError::Refused(_)), "{code}");
+        }
+    }
+
+    #[test]
+    fn writes_when_allowed_but_never_secrets_or_attach() {
+        let policy = StatementPolicy { allow_writes: true };
+        let none = |_: &str| None;
+        let create = t(duckdb_statement_type_DUCKDB_STATEMENT_TYPE_CREATE);
+        assert!(policy.check("CREATE TABLE t(i INT)", create, none).is_ok());
+        assert!(policy
+            .check(
+                "create or replace temporary secret s (TYPE s3)",
+                create,
+                none
+            )
+            .is_err());
+        assert!(policy
+            .check("CREATE SECRET (TYPE s3)", create, none)
+            .is_err());
+        assert!(policy
+            .check(
+                "x",
+                t(duckdb_statement_type_DUCKDB_STATEMENT_TYPE_ATTACH),
+                none
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn explain_analyze_is_checked_by_its_inner_statement() {
+        let policy = StatementPolicy {
+            allow_writes: false,
+        };
+        let explain = t(duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXPLAIN);
+        let inner = |sql: &str| {
+            Some(t(if sql.to_ascii_lowercase().starts_with("copy") {
+                duckdb_statement_type_DUCKDB_STATEMENT_TYPE_COPY
+            } else {
+                duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SELECT
+            }))
+        };
+        assert!(policy.check("EXPLAIN SELECT 1", explain, inner).is_ok());
+        assert!(policy
+            .check("explain analyze COPY (SELECT 1) TO 'x.csv'", explain, inner)
+            .is_err());
+        assert!(policy
+            .check(
+                "EXPLAIN (FORMAT json) COPY (SELECT 1) TO 'x'",
+                explain,
+                inner
+            )
+            .is_err());
+        assert_eq!(strip_explain("EXPLAIN ANALYZE select 1"), "select 1");
+        assert_eq!(
+            strip_explain("explain select analyze_x"),
+            "select analyze_x"
+        );
+    }
+
+    #[test]
+    fn lockdown_quotes_paths() {
+        let sql = lockdown_sql(&["/data/it's".into(), "s3://bucket/".into()]);
+        assert!(sql.contains("['/data/it''s', 's3://bucket/']"), "{sql}");
+        assert!(sql.contains("lock_configuration = true"));
+    }
+}

@@ -1,0 +1,564 @@
+//! The executor's Arrow Flight SQL service. The gateway is its only client: it forwards the
+//! commands users send and relays the `FlightData` this service produces without decoding it.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::ipc::writer::IpcWriteOptions;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
+use arrow_flight::sql::{
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+    ActionCreatePreparedStatementResult, Any, CommandGetCatalogs, CommandGetDbSchemas,
+    CommandGetPrimaryKeys, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
+    CommandPreparedStatementUpdate, CommandStatementQuery, CommandStatementUpdate,
+    DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, TicketStatementQuery,
+};
+use arrow_flight::{
+    Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, FlightDescriptor,
+    FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket,
+};
+use futures::{Stream, StreamExt, TryStreamExt};
+use prost::Message;
+use tavana_proto::messages::ENVELOPE_VERSION;
+use tavana_proto::{headers, ExecutorStatement, SessionContext};
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status};
+use tracing::{info_span, instrument, Instrument};
+
+use crate::engine::Engine;
+use crate::error::ExecutorError;
+use crate::params;
+
+/// Largest parameter payload accepted in one `DoPut` (parameters are values, not data loads).
+const MAX_PARAMETER_BYTES: usize = 16 * 1024 * 1024;
+
+type FlightDataStream =
+    Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send + 'static>>;
+
+/// Serves one DuckDB [`Engine`] over Flight SQL.
+#[derive(Clone)]
+pub struct ExecutorService {
+    engine: Arc<Engine>,
+}
+
+impl ExecutorService {
+    /// Wraps an open engine.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self { engine }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Engine) -> Result<T, ExecutorError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let engine = Arc::clone(&self.engine);
+        tokio::task::spawn_blocking(move || work(&engine))
+            .await
+            .map_err(|e| Status::internal(format!("engine task failed: {e}")))?
+            .map_err(Status::from)
+    }
+
+    async fn describe(
+        &self,
+        session: &SessionContext,
+        sql: String,
+    ) -> Result<crate::ffi::Description, Status> {
+        let session = session.clone();
+        self.blocking(move |engine| engine.describe(&session, &sql))
+            .await
+    }
+
+    fn statement_info(
+        &self,
+        statement: &ExecutorStatement,
+        schema: &Schema,
+        descriptor: FlightDescriptor,
+    ) -> Result<FlightInfo, Status> {
+        let ticket = TicketStatementQuery {
+            statement_handle: statement.to_bytes(),
+        };
+        info_for(
+            schema,
+            Ticket::new(ticket.as_any().encode_to_vec()),
+            descriptor,
+        )
+    }
+
+    async fn stream_statement(
+        &self,
+        session: SessionContext,
+        statement: ExecutorStatement,
+    ) -> Result<FlightDataStream, Status> {
+        let span = info_span!("query", query_id = %statement.query_id, user = %session.user);
+        // Checked again at execution: a ticket is only as trustworthy as its bearer.
+        self.describe(&session, statement.sql.clone())
+            .instrument(span.clone())
+            .await?;
+        let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
+        let stream = self
+            .engine
+            .start_query(&session, statement.sql, rows, statement.query_id)
+            .instrument(span)
+            .await
+            .map_err(Status::from)?;
+        Ok(encode_batches(
+            stream.schema(),
+            stream.map_err(|e| FlightError::Tonic(Box::new(e.into()))),
+        ))
+    }
+
+    async fn metadata_batch(&self, command: MetadataCommand) -> Result<RecordBatch, Status> {
+        self.blocking(move |engine| crate::catalog::build(engine, command))
+            .await
+    }
+}
+
+/// A catalog command served from DuckDB's own catalog.
+pub(crate) enum MetadataCommand {
+    Catalogs(CommandGetCatalogs),
+    Schemas(CommandGetDbSchemas),
+    Tables(CommandGetTables),
+    TableTypes(CommandGetTableTypes),
+    PrimaryKeys,
+}
+
+fn info_for(
+    schema: &Schema,
+    ticket: Ticket,
+    descriptor: FlightDescriptor,
+) -> Result<FlightInfo, Status> {
+    Ok(FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(format!("cannot encode schema: {e}")))?
+        .with_endpoint(FlightEndpoint::new().with_ticket(ticket))
+        .with_descriptor(descriptor)
+        .with_ordered(true))
+}
+
+fn encode_batches(
+    schema: SchemaRef,
+    batches: impl Stream<Item = Result<RecordBatch, FlightError>> + Send + 'static,
+) -> FlightDataStream {
+    Box::pin(
+        FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(batches)
+            .map_err(|error| match error {
+                FlightError::Tonic(status) => *status,
+                other => Status::internal(other.to_string()),
+            }),
+    )
+}
+
+fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, Status> {
+    let IpcMessage(bytes) = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
+        .try_into()
+        .map_err(|e: arrow::error::ArrowError| {
+            Status::internal(format!("cannot encode schema: {e}"))
+        })?;
+    Ok(bytes)
+}
+
+fn query_id(metadata: &MetadataMap) -> String {
+    metadata
+        .get(headers::QUERY_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The session the gateway says this call belongs to: user (for logs) and default schema.
+fn session(metadata: &MetadataMap) -> SessionContext {
+    metadata
+        .get(headers::SESSION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(SessionContext::from_header)
+        .unwrap_or_default()
+}
+
+fn decode_statement(bytes: &[u8]) -> Result<ExecutorStatement, Status> {
+    ExecutorStatement::from_bytes(bytes).map_err(|e| Status::invalid_argument(e.to_string()))
+}
+
+async fn read_parameter_batches(
+    stream: PeekableFlightDataStream,
+) -> Result<Vec<RecordBatch>, Status> {
+    let mut total = 0usize;
+    let flight_data = stream.map(move |data| {
+        let data = data?;
+        total += data.data_body.len() + data.data_header.len();
+        if total > MAX_PARAMETER_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "bound parameters exceed {MAX_PARAMETER_BYTES} bytes"
+            )));
+        }
+        Ok(data)
+    });
+    arrow_flight::decode::FlightRecordBatchStream::new_from_flight_data(
+        flight_data.map_err(|s| FlightError::Tonic(Box::new(s))),
+    )
+    .try_collect()
+    .await
+    .map_err(|e| Status::invalid_argument(format!("malformed parameter batch: {e}")))
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for ExecutorService {
+    type FlightService = ExecutorService;
+
+    #[instrument(skip_all, fields(query_id))]
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let query_id = query_id(request.metadata());
+        tracing::Span::current().record("query_id", query_id.as_str());
+        let session = session(request.metadata());
+        tracing::debug!(user = %session.user, "describe statement");
+        let description = self.describe(&session, query.query.clone()).await?;
+        let statement = ExecutorStatement {
+            version: ENVELOPE_VERSION,
+            sql: query.query,
+            parameters_ipc: Default::default(),
+            query_id,
+        };
+        let info = self.statement_info(
+            &statement,
+            &description.dataset_schema,
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    #[instrument(skip_all)]
+    async fn get_flight_info_prepared_statement(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let mut statement = decode_statement(&command.prepared_statement_handle)?;
+        statement.query_id = query_id(request.metadata());
+        let description = self
+            .describe(&session(request.metadata()), statement.sql.clone())
+            .await?;
+        let info = self.statement_info(
+            &statement,
+            &description.dataset_schema,
+            request.into_inner(),
+        )?;
+        Ok(Response::new(info))
+    }
+
+    #[instrument(skip_all)]
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
+        Status,
+    > {
+        let statement = decode_statement(&ticket.statement_handle)?;
+        Ok(Response::new(
+            self.stream_statement(session(request.metadata()), statement)
+                .await?,
+        ))
+    }
+
+    async fn do_get_prepared_statement(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
+        Status,
+    > {
+        let mut statement = decode_statement(&command.prepared_statement_handle)?;
+        statement.query_id = query_id(request.metadata());
+        Ok(Response::new(
+            self.stream_statement(session(request.metadata()), statement)
+                .await?,
+        ))
+    }
+
+    #[instrument(skip_all)]
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let description = self
+            .describe(&session(request.metadata()), query.query.clone())
+            .await?;
+        let statement = ExecutorStatement {
+            version: ENVELOPE_VERSION,
+            sql: query.query,
+            parameters_ipc: Default::default(),
+            query_id: String::new(),
+        };
+        Ok(ActionCreatePreparedStatementResult {
+            prepared_statement_handle: statement.to_bytes(),
+            dataset_schema: schema_bytes(&description.dataset_schema)?,
+            parameter_schema: schema_bytes(&description.parameter_schema)?,
+        })
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        _query: ActionClosePreparedStatementRequest,
+        _request: Request<Action>,
+    ) -> Result<(), Status> {
+        // Handles carry everything; there is nothing to release.
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn do_put_prepared_statement_query(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        let mut statement = decode_statement(&command.prepared_statement_handle)?;
+        let batches = read_parameter_batches(request.into_inner()).await?;
+        statement.parameters_ipc = params::encode_parameters(&batches).map_err(Status::from)?;
+        Ok(DoPutPreparedStatementResult {
+            prepared_statement_handle: Some(statement.to_bytes()),
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn do_put_statement_update(
+        &self,
+        command: CommandStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let query_id = query_id(request.metadata());
+        let session = session(request.metadata());
+        let sql = command.query;
+        self.blocking(move |engine| {
+            engine.describe(&session, &sql)?;
+            engine.execute_update(&session, &sql, Vec::new(), &query_id)
+        })
+        .await
+    }
+
+    #[instrument(skip_all)]
+    async fn do_put_prepared_statement_update(
+        &self,
+        command: CommandPreparedStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let query_id = query_id(request.metadata());
+        let session = session(request.metadata());
+        let statement = decode_statement(&command.prepared_statement_handle)?;
+        let batches = read_parameter_batches(request.into_inner()).await?;
+        let mut rows = Vec::new();
+        for batch in &batches {
+            rows.extend(params::batch_to_rows(batch).map_err(Status::from)?);
+        }
+        if rows.is_empty() {
+            rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
+        }
+        self.blocking(move |engine| {
+            engine.describe(&session, &statement.sql)?;
+            engine.execute_update(&session, &statement.sql, rows, &query_id)
+        })
+        .await
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let ticket = Ticket::new(query.as_any().encode_to_vec());
+        Ok(Response::new(info_for(
+            &schema,
+            ticket,
+            request.into_inner(),
+        )?))
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let ticket = Ticket::new(query.as_any().encode_to_vec());
+        Ok(Response::new(info_for(
+            &schema,
+            ticket,
+            request.into_inner(),
+        )?))
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let ticket = Ticket::new(query.as_any().encode_to_vec());
+        Ok(Response::new(info_for(
+            &schema,
+            ticket,
+            request.into_inner(),
+        )?))
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        let ticket = Ticket::new(query.as_any().encode_to_vec());
+        Ok(Response::new(info_for(
+            &schema,
+            ticket,
+            request.into_inner(),
+        )?))
+    }
+
+    async fn get_flight_info_primary_keys(
+        &self,
+        query: CommandGetPrimaryKeys,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let ticket = Ticket::new(query.as_any().encode_to_vec());
+        Ok(Response::new(info_for(
+            &primary_keys_schema(),
+            ticket,
+            request.into_inner(),
+        )?))
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        _request: Request<Ticket>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
+        Status,
+    > {
+        let batch = self
+            .metadata_batch(MetadataCommand::Catalogs(query))
+            .await?;
+        Ok(Response::new(one_batch(batch)))
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        _request: Request<Ticket>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
+        Status,
+    > {
+        let batch = self.metadata_batch(MetadataCommand::Schemas(query)).await?;
+        Ok(Response::new(one_batch(batch)))
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        _request: Request<Ticket>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
+        Status,
+    > {
+        let batch = self.metadata_batch(MetadataCommand::Tables(query)).await?;
+        Ok(Response::new(one_batch(batch)))
+    }
+
+    async fn do_get_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        _request: Request<Ticket>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
+        Status,
+    > {
+        let batch = self
+            .metadata_batch(MetadataCommand::TableTypes(query))
+            .await?;
+        Ok(Response::new(one_batch(batch)))
+    }
+
+    async fn do_get_primary_keys(
+        &self,
+        _query: CommandGetPrimaryKeys,
+        _request: Request<Ticket>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
+        Status,
+    > {
+        let batch = self.metadata_batch(MetadataCommand::PrimaryKeys).await?;
+        Ok(Response::new(one_batch(batch)))
+    }
+
+    async fn do_action_fallback(
+        &self,
+        request: Request<Action>,
+    ) -> Result<
+        Response<<Self as arrow_flight::flight_service_server::FlightService>::DoActionStream>,
+        Status,
+    > {
+        let action = request.into_inner();
+        if action.r#type != "CancelFlightInfo" {
+            return Err(Status::unimplemented(format!(
+                "action {} is not supported",
+                action.r#type
+            )));
+        }
+        let cancel = CancelFlightInfoRequest::decode(action.body).map_err(|e| {
+            Status::invalid_argument(format!("malformed CancelFlightInfoRequest: {e}"))
+        })?;
+        let mut status = CancelStatus::NotCancellable;
+        for endpoint in cancel.info.map(|info| info.endpoint).unwrap_or_default() {
+            let Some(ticket) = endpoint.ticket else {
+                continue;
+            };
+            let Ok(any) = Any::decode(ticket.ticket) else {
+                continue;
+            };
+            let Ok(Some(ticket)) = any.unpack::<TicketStatementQuery>() else {
+                continue;
+            };
+            let statement = decode_statement(&ticket.statement_handle)?;
+            status = if self.engine.cancel(&statement.query_id) {
+                CancelStatus::Cancelled
+            } else {
+                CancelStatus::NotCancellable
+            };
+        }
+        let result = CancelFlightInfoResult::new(status);
+        let body = arrow_flight::Result::new(result.encode_to_vec());
+        Ok(Response::new(Box::pin(futures::stream::iter([Ok(body)]))))
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+fn one_batch(batch: RecordBatch) -> FlightDataStream {
+    encode_batches(batch.schema(), futures::stream::iter([Ok(batch)]))
+}
+
+/// Flight SQL's `CommandGetPrimaryKeys` result schema (lakes have no declared keys: empty).
+pub(crate) fn primary_keys_schema() -> Schema {
+    Schema::new(vec![
+        Field::new("catalog_name", DataType::Utf8, true),
+        Field::new("db_schema_name", DataType::Utf8, true),
+        Field::new("table_name", DataType::Utf8, false),
+        Field::new("column_name", DataType::Utf8, false),
+        Field::new("key_name", DataType::Utf8, true),
+        Field::new("key_sequence", DataType::Int32, false),
+    ])
+}

@@ -1,0 +1,68 @@
+//! Gateway command-line flags (each with an environment twin).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Flags of `tavana gateway`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GatewayArgs {
+    /// Port for Flight SQL clients; 0 picks a free port.
+    #[arg(long, env = "FLIGHT_SQL_PORT", default_value_t = 50051)]
+    pub flight_sql_port: u16,
+
+    /// Executors to route to: comma-separated `http://host:port` (or `https://`).
+    #[arg(long, env = "WORKER_ADDR", value_delimiter = ',', required = true)]
+    pub worker_addr: Vec<String>,
+
+    /// Users allowed to connect: `name:password,...`.
+    #[arg(long, env = "TAVANA_USERS", hide_env_values = true, default_value = "")]
+    pub users: String,
+
+    /// Accept unauthenticated clients (every caller is user `anonymous`). Off by default.
+    #[arg(long, env = "TAVANA_AUTH_DISABLED")]
+    pub auth_disabled: bool,
+
+    /// Shared secret presented to executors.
+    #[arg(long, env = "TAVANA_INTERNAL_TOKEN", hide_env_values = true)]
+    pub internal_token: Option<String>,
+
+    /// Idle time after which a session (and its prepared statements) is dropped, in seconds.
+    #[arg(long, env = "TAVANA_SESSION_IDLE_SECS", default_value_t = 8 * 3600)]
+    pub session_idle_secs: u64,
+
+    /// Queries streaming at once through this gateway; more wait in the queue.
+    #[arg(long, env = "TAVANA_MAX_RUNNING_QUERIES", default_value_t = 64)]
+    pub max_running_queries: usize,
+
+    /// How long a query may wait in the queue before it is refused as overloaded, in seconds.
+    #[arg(long, env = "TAVANA_QUEUE_TIMEOUT_SECS", default_value_t = 30)]
+    pub queue_timeout_secs: u64,
+
+    /// Serve TLS (requires --tls-cert and --tls-key).
+    #[arg(long, env = "TLS_ENABLED")]
+    pub tls_enabled: bool,
+
+    /// PEM certificate chain for TLS.
+    #[arg(long, env = "TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for TLS.
+    #[arg(long, env = "TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA bundle to verify executors served over `https://`.
+    #[arg(long, env = "TAVANA_EXECUTOR_CA")]
+    pub executor_ca: Option<PathBuf>,
+}
+
+impl GatewayArgs {
+    /// Session idle timeout.
+    pub fn session_idle(&self) -> Duration {
+        Duration::from_secs(self.session_idle_secs)
+    }
+
+    /// Queue wait limit.
+    pub fn queue_timeout(&self) -> Duration {
+        Duration::from_secs(self.queue_timeout_secs)
+    }
+}

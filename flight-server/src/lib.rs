@@ -1,0 +1,156 @@
+//! Tavana gateway (`flight-server`): the Flight SQL endpoint clients connect to. It
+//! authenticates, keeps sessions, admits queries (a bounded number stream at once, the rest wait
+//! in a queue with a timeout), routes each to the least-loaded executor, and relays results
+//! without decoding them.
+
+pub mod config;
+pub mod metrics;
+pub mod service;
+pub mod sessions;
+pub mod sql_info;
+pub mod workers;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_flight::flight_service_server::FlightServiceServer;
+use tavana_proto::UserStore;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+
+pub use config::GatewayArgs;
+pub use metrics::GatewayMetrics;
+pub use service::{GatewayService, GatewayState};
+pub use workers::{StaticWorkers, WorkerDiscovery, WorkerPool};
+
+/// How often executors are health-checked.
+const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Why the gateway could not start or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The user list is malformed.
+    #[error("TAVANA_USERS: {0}")]
+    Users(#[from] tavana_proto::UsersError),
+    /// Authentication is on but nobody may log in.
+    #[error("no users configured: set TAVANA_USERS=name:password (or --auth-disabled for a trusted network)")]
+    NoUsers,
+    /// TLS asked for without files.
+    #[error("TLS_ENABLED needs --tls-cert (TLS_CERT) and --tls-key (TLS_KEY)")]
+    MissingTlsFiles,
+    /// A file could not be read.
+    #[error("reading {what}: {source}")]
+    Read {
+        /// Which file.
+        what: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Executors could not be set up.
+    #[error(transparent)]
+    Workers(#[from] workers::WorkerPoolError),
+    /// Metrics could not be registered.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// The gRPC server failed.
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// A configured gateway, ready to serve.
+pub struct Gateway {
+    state: Arc<GatewayState>,
+    args: GatewayArgs,
+}
+
+impl Gateway {
+    /// Validates the configuration and prepares connections to the executors.
+    pub fn new(args: GatewayArgs, registry: &prometheus::Registry) -> Result<Self, GatewayError> {
+        let users = UserStore::parse(&args.users)?;
+        if users.is_empty() && !args.auth_disabled {
+            return Err(GatewayError::NoUsers);
+        }
+        if args.tls_enabled && (args.tls_cert.is_none() || args.tls_key.is_none()) {
+            return Err(GatewayError::MissingTlsFiles);
+        }
+        let metrics = GatewayMetrics::register(registry)?;
+        let discovery = StaticWorkers(
+            args.worker_addr
+                .iter()
+                .filter(|a| !a.is_empty())
+                .cloned()
+                .collect(),
+        );
+        let pool = WorkerPool::new(&discovery, args.executor_ca.as_deref(), metrics.clone())?;
+        let sessions = sessions::Sessions::new(
+            users,
+            args.auth_disabled,
+            args.session_idle(),
+            metrics.clone(),
+        );
+        let state = Arc::new(GatewayState::new(
+            sessions,
+            pool,
+            args.internal_token.clone().filter(|t| !t.is_empty()),
+            metrics,
+            args.max_running_queries,
+            args.queue_timeout(),
+        ));
+        Ok(Self { state, args })
+    }
+
+    /// Ready when at least one executor answers.
+    pub fn is_ready(&self) -> bool {
+        self.state.pool.any_healthy()
+    }
+
+    /// A probe closure for the admin server.
+    pub fn readiness(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let state = Arc::clone(&self.state);
+        move || state.pool.any_healthy()
+    }
+
+    /// Serves Flight SQL on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), GatewayError> {
+        let health_state = Arc::clone(&self.state);
+        let health = tokio::spawn(async move {
+            loop {
+                health_state
+                    .pool
+                    .check_health(|request| health_state.authorize_internal(request))
+                    .await;
+                tokio::time::sleep(HEALTH_INTERVAL).await;
+            }
+        });
+        let service = FlightServiceServer::new(GatewayService::new(Arc::clone(&self.state)))
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_encoding_message_size(usize::MAX);
+        let mut server = Server::builder()
+            .tcp_nodelay(true)
+            .initial_stream_window_size(Some(4 * 1024 * 1024))
+            .initial_connection_window_size(Some(8 * 1024 * 1024));
+        if self.args.tls_enabled {
+            let read = |path: &Option<std::path::PathBuf>, what| {
+                std::fs::read(path.as_ref().ok_or(GatewayError::MissingTlsFiles)?)
+                    .map_err(|source| GatewayError::Read { what, source })
+            };
+            let identity = Identity::from_pem(
+                read(&self.args.tls_cert, "TLS certificate")?,
+                read(&self.args.tls_key, "TLS key")?,
+            );
+            server = server.tls_config(ServerTlsConfig::new().identity(identity))?;
+        }
+        let result = server
+            .add_service(service)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .await;
+        health.abort();
+        Ok(result?)
+    }
+}

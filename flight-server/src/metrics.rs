@@ -1,0 +1,69 @@
+//! Gateway metrics, registered into the registry the process hands in.
+
+use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+
+/// Counters and gauges describing the gateway's work.
+#[derive(Clone)]
+pub struct GatewayMetrics {
+    /// Queries admitted, by outcome of their stream (`ok`, `error`, `cancelled`).
+    pub queries_total: IntCounterVec,
+    /// Result streams being relayed now.
+    pub active_streams: IntGauge,
+    /// Queries waiting for admission.
+    pub queued_queries: IntGauge,
+    /// Bytes of Arrow data relayed to clients.
+    pub relayed_bytes_total: IntCounter,
+    /// Failed authentications.
+    pub auth_failures_total: IntCounter,
+    /// Open sessions.
+    pub sessions: IntGauge,
+    /// 1 when an executor answers health checks, by executor address (from configuration).
+    pub worker_up: IntGaugeVec,
+}
+
+impl GatewayMetrics {
+    /// Creates the metrics and registers them into `registry`.
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = Self {
+            queries_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_gateway_queries_total",
+                    "Relayed query streams by outcome",
+                ),
+                &["outcome"],
+            )?,
+            active_streams: IntGauge::new(
+                "tavana_gateway_active_streams",
+                "Result streams being relayed",
+            )?,
+            queued_queries: IntGauge::new(
+                "tavana_gateway_queued_queries",
+                "Queries waiting for admission",
+            )?,
+            relayed_bytes_total: IntCounter::new(
+                "tavana_gateway_relayed_bytes_total",
+                "Bytes of Arrow IPC data relayed from executors to clients",
+            )?,
+            auth_failures_total: IntCounter::new(
+                "tavana_gateway_auth_failures_total",
+                "Failed authentications",
+            )?,
+            sessions: IntGauge::new("tavana_gateway_sessions", "Open client sessions")?,
+            worker_up: IntGaugeVec::new(
+                Opts::new(
+                    "tavana_gateway_worker_up",
+                    "Whether an executor answers health checks",
+                ),
+                &["worker"],
+            )?,
+        };
+        registry.register(Box::new(metrics.queries_total.clone()))?;
+        registry.register(Box::new(metrics.active_streams.clone()))?;
+        registry.register(Box::new(metrics.queued_queries.clone()))?;
+        registry.register(Box::new(metrics.relayed_bytes_total.clone()))?;
+        registry.register(Box::new(metrics.auth_failures_total.clone()))?;
+        registry.register(Box::new(metrics.sessions.clone()))?;
+        registry.register(Box::new(metrics.worker_up.clone()))?;
+        Ok(metrics)
+    }
+}

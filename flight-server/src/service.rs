@@ -1,0 +1,782 @@
+//! The gateway's Flight SQL service: authenticates, admits and routes each call to an executor
+//! and relays the executor's answer. Result `FlightData` is passed through as received: the
+//! gateway never decodes or re-encodes Arrow data.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use arrow_flight::flight_service_client::FlightServiceClient;
+use arrow_flight::sql::metadata::{SqlInfoData, XdbcTypeInfoData};
+use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
+use arrow_flight::sql::{
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+    ActionCreatePreparedStatementResult, Any, Command, CommandGetCatalogs, CommandGetDbSchemas,
+    CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
+    CommandGetXdbcTypeInfo, CommandPreparedStatementQuery, CommandPreparedStatementUpdate,
+    CommandStatementQuery, CommandStatementUpdate, DoPutPreparedStatementResult, DoPutUpdateResult,
+    ProstMessageExt, SqlInfo, TicketStatementQuery,
+};
+use arrow_flight::{
+    Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, FlightData,
+    FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
+};
+use futures::{Stream, StreamExt};
+use prost::Message;
+use tavana_proto::messages::ENVELOPE_VERSION;
+use tavana_proto::session_options::{
+    self as options, CloseSessionResult, CloseSessionStatus, GetSessionOptionsResult, OptionValue,
+    SessionOptionValue, SetSessionOptionsError, SetSessionOptionsErrorValue,
+    SetSessionOptionsRequest, SetSessionOptionsResult,
+};
+use tavana_proto::{headers, GatewayHandle, GatewayTicket};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{info, instrument, Span};
+
+use crate::metrics::GatewayMetrics;
+use crate::sessions::{Session, Sessions};
+use crate::sql_info;
+use crate::workers::{RunningGuard, Worker, WorkerPool};
+
+type DoGetStream = Pin<Box<dyn Stream<Item = Result<FlightData, Status>> + Send + 'static>>;
+type DoActionStream =
+    Pin<Box<dyn Stream<Item = Result<arrow_flight::Result, Status>> + Send + 'static>>;
+
+/// Everything the service shares between calls.
+pub struct GatewayState {
+    /// Authentication and sessions.
+    pub sessions: Sessions,
+    /// Executors.
+    pub pool: WorkerPool,
+    /// Token presented to executors.
+    pub internal_token: Option<String>,
+    /// Metrics.
+    pub metrics: GatewayMetrics,
+    /// Admission: one permit per streaming query.
+    pub admission: Arc<Semaphore>,
+    /// Longest wait for admission.
+    pub queue_timeout: Duration,
+    sql_info: SqlInfoData,
+    xdbc_info: XdbcTypeInfoData,
+}
+
+impl GatewayState {
+    /// Assembles the shared state.
+    pub fn new(
+        sessions: Sessions,
+        pool: WorkerPool,
+        internal_token: Option<String>,
+        metrics: GatewayMetrics,
+        max_running_queries: usize,
+        queue_timeout: Duration,
+    ) -> Self {
+        Self {
+            sessions,
+            pool,
+            internal_token,
+            metrics,
+            admission: Arc::new(Semaphore::new(max_running_queries.max(1))),
+            queue_timeout,
+            sql_info: sql_info::sql_info(),
+            xdbc_info: sql_info::xdbc_type_info(),
+        }
+    }
+
+    /// Adds the internal token to a call for an executor.
+    pub fn authorize_internal<T>(&self, request: &mut Request<T>) {
+        if let Some(token) = &self.internal_token {
+            if let Ok(value) = MetadataValue::try_from(token.as_str()) {
+                request
+                    .metadata_mut()
+                    .insert(headers::INTERNAL_TOKEN, value);
+            }
+        }
+    }
+}
+
+/// The Flight SQL service clients talk to.
+#[derive(Clone)]
+pub struct GatewayService {
+    state: Arc<GatewayState>,
+}
+
+impl GatewayService {
+    /// Wraps the shared state.
+    pub fn new(state: Arc<GatewayState>) -> Self {
+        Self { state }
+    }
+
+    fn session(&self, metadata: &MetadataMap) -> Result<Arc<Session>, Status> {
+        self.state.sessions.authenticate(metadata)
+    }
+
+    /// A request for an executor carrying the internal token, the session and the query id.
+    fn outgoing<T>(
+        &self,
+        message: T,
+        session: &Session,
+        query_id: &str,
+        incoming: &MetadataMap,
+    ) -> Request<T> {
+        let mut request = Request::new(message);
+        self.state.authorize_internal(&mut request);
+        let metadata = request.metadata_mut();
+        if let Ok(value) = MetadataValue::try_from(session.context().to_header()) {
+            metadata.insert(headers::SESSION, value);
+        }
+        if let Ok(value) = MetadataValue::try_from(query_id) {
+            metadata.insert(headers::QUERY_ID, value);
+        }
+        if let Some(traceparent) = incoming.get(headers::TRACEPARENT) {
+            metadata.insert(headers::TRACEPARENT, traceparent.clone());
+        }
+        request
+    }
+
+    /// Asks an executor for a `FlightInfo` and rewrites its tickets to come back here.
+    async fn forward_info(
+        &self,
+        command: Vec<u8>,
+        session: &Session,
+        incoming: Request<FlightDescriptor>,
+        worker: Arc<Worker>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let query_id = uuid::Uuid::new_v4().to_string();
+        Span::current().record("query_id", query_id.as_str());
+        let (metadata, _, descriptor) = incoming.into_parts();
+        let request = self.outgoing(
+            FlightDescriptor::new_cmd(command),
+            session,
+            &query_id,
+            &metadata,
+        );
+        let mut info = worker.client().get_flight_info(request).await?.into_inner();
+        for endpoint in &mut info.endpoint {
+            if let Some(ticket) = endpoint.ticket.take() {
+                endpoint.ticket = Some(wrap_ticket(&worker.address, &query_id, ticket));
+            }
+            endpoint.location.clear();
+        }
+        info.flight_descriptor = Some(descriptor);
+        Ok(Response::new(info))
+    }
+
+    async fn forward_action<M: Message + Default>(
+        &self,
+        worker: &Worker,
+        action: Action,
+        session: &Session,
+        metadata: &MetadataMap,
+    ) -> Result<Option<M>, Status> {
+        let request = self.outgoing(action, session, "", metadata);
+        let mut results = worker.client().do_action(request).await?.into_inner();
+        let Some(first) = results.message().await? else {
+            return Ok(None);
+        };
+        let any = Any::decode(first.body.clone());
+        let decoded = match any {
+            Ok(any) if !any.type_url.is_empty() => M::decode(any.value),
+            _ => M::decode(first.body),
+        };
+        decoded
+            .map(Some)
+            .map_err(|e| Status::internal(format!("executor sent a malformed action result: {e}")))
+    }
+
+    async fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
+        let state = &self.state;
+        if let Ok(permit) = Arc::clone(&state.admission).try_acquire_owned() {
+            return Ok(permit);
+        }
+        state.metrics.queued_queries.inc();
+        let waited = tokio::time::timeout(
+            state.queue_timeout,
+            Arc::clone(&state.admission).acquire_owned(),
+        )
+        .await;
+        state.metrics.queued_queries.dec();
+        match waited {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Status::resource_exhausted(format!(
+                "the service is at capacity and the query waited {}s in the queue; retry later",
+                state.queue_timeout.as_secs()
+            ))),
+        }
+    }
+
+    /// Forwards a DoPut whose first message names `command`, rewritten for the executor.
+    async fn forward_put(
+        &self,
+        worker: &Worker,
+        command: Vec<u8>,
+        session: &Session,
+        incoming: Request<PeekableFlightDataStream>,
+    ) -> Result<Streaming<arrow_flight::PutResult>, Status> {
+        let (metadata, _, stream) = incoming.into_parts();
+        let mut first = true;
+        let descriptor = FlightDescriptor::new_cmd(command);
+        let rewritten = stream
+            .take_while(|item| futures::future::ready(item.is_ok()))
+            .filter_map(|item| futures::future::ready(item.ok()))
+            .map(move |mut data: FlightData| {
+                if first {
+                    data.flight_descriptor = Some(descriptor.clone());
+                    first = false;
+                }
+                data
+            });
+        let request = self.outgoing(
+            rewritten,
+            session,
+            &uuid::Uuid::new_v4().to_string(),
+            &metadata,
+        );
+        Ok(worker.client().do_put(request).await?.into_inner())
+    }
+
+    fn static_info(
+        &self,
+        schema: arrow::datatypes::SchemaRef,
+        command: Vec<u8>,
+        descriptor: FlightDescriptor,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let info = FlightInfo::new()
+            .try_with_schema(&schema)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(command)))
+            .with_descriptor(descriptor);
+        Ok(Response::new(info))
+    }
+}
+
+fn wrap_ticket(executor: &str, query_id: &str, ticket: Ticket) -> Ticket {
+    let envelope = GatewayTicket {
+        version: ENVELOPE_VERSION,
+        executor: executor.to_owned(),
+        query_id: query_id.to_owned(),
+        inner: ticket.ticket,
+    };
+    let command = TicketStatementQuery {
+        statement_handle: envelope.to_bytes(),
+    };
+    Ticket::new(command.as_any().encode_to_vec())
+}
+
+fn decode_handle(bytes: &[u8]) -> Result<GatewayHandle, Status> {
+    GatewayHandle::from_bytes(bytes).map_err(|e| Status::invalid_argument(e.to_string()))
+}
+
+/// Relays an executor's stream, counting bytes and outcome, holding the admission permit and
+/// the worker's running count for as long as the client reads.
+struct Relay {
+    inner: Streaming<FlightData>,
+    metrics: GatewayMetrics,
+    query_id: String,
+    outcome: Option<&'static str>,
+    _permit: OwnedSemaphorePermit,
+    _running: RunningGuard,
+}
+
+impl Stream for Relay {
+    type Item = Result<FlightData, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = Pin::new(&mut self.inner).poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(data))) => {
+                self.metrics
+                    .relayed_bytes_total
+                    .inc_by((data.data_body.len() + data.data_header.len()) as u64);
+            }
+            Poll::Ready(Some(Err(status))) => {
+                self.outcome = Some(if status.code() == tonic::Code::Cancelled {
+                    "cancelled"
+                } else {
+                    "error"
+                });
+            }
+            Poll::Ready(None) => {
+                self.outcome.get_or_insert("ok");
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let outcome = self.outcome.unwrap_or("cancelled");
+        self.metrics.active_streams.dec();
+        self.metrics
+            .queries_total
+            .with_label_values(&[outcome])
+            .inc();
+        info!(query_id = %self.query_id, outcome, "stream ended");
+    }
+}
+
+fn session_value(value: &Option<String>) -> Option<SessionOptionValue> {
+    value.as_ref().map(|v| SessionOptionValue {
+        option_value: Some(OptionValue::StringValue(v.clone())),
+    })
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for GatewayService {
+    type FlightService = GatewayService;
+
+    async fn do_handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<
+        Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>,
+        Status,
+    > {
+        let token = self.state.sessions.handshake(request.metadata())?;
+        let bearer = format!("Bearer {token}");
+        let reply = HandshakeResponse {
+            protocol_version: 0,
+            payload: token.clone().into(),
+        };
+        let mut response: Response<
+            Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>,
+        > = Response::new(Box::pin(futures::stream::iter([Ok(reply)])));
+        let value = MetadataValue::try_from(bearer)
+            .map_err(|_| Status::internal("token is not a header value"))?;
+        response.metadata_mut().insert("authorization", value);
+        Ok(response)
+    }
+
+    #[instrument(skip_all, fields(query_id, user))]
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        Span::current().record("user", session.user.as_str());
+        let worker = self.state.pool.pick()?;
+        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+            .await
+    }
+
+    #[instrument(skip_all, fields(query_id, user))]
+    async fn get_flight_info_prepared_statement(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        let handle = decode_handle(&command.prepared_statement_handle)?;
+        let inner = session.prepared(&handle.id).unwrap_or(handle.inner);
+        // Executor handles are self-contained, so any executor can run the statement.
+        let worker = self.state.pool.pick()?;
+        let command = CommandPreparedStatementQuery {
+            prepared_statement_handle: inner,
+        };
+        self.forward_info(command.as_any().encode_to_vec(), &session, request, worker)
+            .await
+    }
+
+    #[instrument(skip_all, fields(query_id))]
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let session = self.session(request.metadata())?;
+        let envelope = GatewayTicket::from_bytes(&ticket.statement_handle)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        Span::current().record("query_id", envelope.query_id.as_str());
+        let worker = self.state.pool.by_address(&envelope.executor)?;
+        let permit = self.admit().await?;
+        let running = worker.track();
+        let outgoing = self.outgoing(
+            Ticket::new(envelope.inner),
+            &session,
+            &envelope.query_id,
+            request.metadata(),
+        );
+        let inner = worker.client().do_get(outgoing).await?.into_inner();
+        self.state.metrics.active_streams.inc();
+        info!(query_id = %envelope.query_id, user = %session.user, worker = %worker.address, "streaming");
+        Ok(Response::new(Box::pin(Relay {
+            inner,
+            metrics: self.state.metrics.clone(),
+            query_id: envelope.query_id,
+            outcome: None,
+            _permit: permit,
+            _running: running,
+        })))
+    }
+
+    #[instrument(skip_all, fields(user))]
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        let action = Action::new("CreatePreparedStatement", query.as_any().encode_to_vec());
+        let mut result: ActionCreatePreparedStatementResult = self
+            .forward_action(&worker, action, &session, request.metadata())
+            .await?
+            .ok_or_else(|| Status::internal("executor returned no prepared statement"))?;
+        let id = uuid::Uuid::new_v4().to_string();
+        session.remember_prepared(&id, result.prepared_statement_handle.clone())?;
+        let handle = GatewayHandle {
+            version: ENVELOPE_VERSION,
+            id,
+            executor: worker.address.clone(),
+            inner: result.prepared_statement_handle,
+        };
+        result.prepared_statement_handle = handle.to_bytes();
+        Ok(result)
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        query: ActionClosePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<(), Status> {
+        let session = self.session(request.metadata())?;
+        let handle = decode_handle(&query.prepared_statement_handle)?;
+        session.forget_prepared(&handle.id);
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn do_put_prepared_statement_query(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        let session = self.session(request.metadata())?;
+        let handle = decode_handle(&command.prepared_statement_handle)?;
+        let inner = session
+            .prepared(&handle.id)
+            .unwrap_or_else(|| handle.inner.clone());
+        let worker = self.state.pool.pick()?;
+        let forwarded = CommandPreparedStatementQuery {
+            prepared_statement_handle: inner.clone(),
+        };
+        let mut results = self
+            .forward_put(
+                &worker,
+                forwarded.as_any().encode_to_vec(),
+                &session,
+                request,
+            )
+            .await?;
+        let bound = match results.message().await? {
+            Some(result) => DoPutPreparedStatementResult::decode(result.app_metadata)
+                .map_err(|e| {
+                    Status::internal(format!("executor sent a malformed DoPut result: {e}"))
+                })?
+                .prepared_statement_handle
+                .unwrap_or(inner),
+            None => inner,
+        };
+        session.remember_prepared(&handle.id, bound.clone())?;
+        let updated = GatewayHandle {
+            inner: bound,
+            ..handle
+        };
+        Ok(DoPutPreparedStatementResult {
+            prepared_statement_handle: Some(updated.to_bytes()),
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn do_put_statement_update(
+        &self,
+        command: CommandStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        let mut results = self
+            .forward_put(&worker, command.as_any().encode_to_vec(), &session, request)
+            .await?;
+        update_count(results.message().await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn do_put_prepared_statement_update(
+        &self,
+        command: CommandPreparedStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let session = self.session(request.metadata())?;
+        let handle = decode_handle(&command.prepared_statement_handle)?;
+        let inner = session.prepared(&handle.id).unwrap_or(handle.inner);
+        let worker = self.state.pool.pick()?;
+        let forwarded = CommandPreparedStatementUpdate {
+            prepared_statement_handle: inner,
+        };
+        let mut results = self
+            .forward_put(
+                &worker,
+                forwarded.as_any().encode_to_vec(),
+                &session,
+                request,
+            )
+            .await?;
+        update_count(results.message().await?)
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+            .await
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+            .await
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+            .await
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+            .await
+    }
+
+    async fn get_flight_info_primary_keys(
+        &self,
+        query: CommandGetPrimaryKeys,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+            .await
+    }
+
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.session(request.metadata())?;
+        let schema = query.clone().into_builder(&self.state.sql_info).schema();
+        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn get_flight_info_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.session(request.metadata())?;
+        let schema = query.clone().into_builder(&self.state.xdbc_info).schema();
+        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.session(request.metadata())?;
+        let batch = query
+            .into_builder(&self.state.sql_info)
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(encode_one(batch)))
+    }
+
+    async fn do_get_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.session(request.metadata())?;
+        let batch = query
+            .into_builder(&self.state.xdbc_info)
+            .build()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(encode_one(batch)))
+    }
+
+    async fn do_get_fallback(
+        &self,
+        _request: Request<Ticket>,
+        message: Any,
+    ) -> Result<Response<DoGetStream>, Status> {
+        Err(Status::invalid_argument(format!(
+            "ticket of type {} was not issued by this gateway",
+            message.type_url
+        )))
+    }
+
+    async fn do_action_fallback(
+        &self,
+        request: Request<Action>,
+    ) -> Result<Response<DoActionStream>, Status> {
+        let session = self.session(request.metadata())?;
+        let (metadata, _, action) = request.into_parts();
+        let body = match action.r#type.as_str() {
+            "CancelFlightInfo" => self
+                .cancel(&session, &metadata, &action.body)
+                .await?
+                .encode_to_vec(),
+            options::SET_SESSION_OPTIONS => {
+                let set = SetSessionOptionsRequest::decode(action.body).map_err(|e| {
+                    Status::invalid_argument(format!("malformed SetSessionOptionsRequest: {e}"))
+                })?;
+                let mut result = SetSessionOptionsResult::default();
+                for (name, value) in set.session_options {
+                    let text = match value.option_value {
+                        Some(OptionValue::StringValue(text)) => Some(text),
+                        None => None,
+                        Some(_) => {
+                            result.errors.insert(
+                                name,
+                                SetSessionOptionsError {
+                                    value: SetSessionOptionsErrorValue::InvalidValue as i32,
+                                },
+                            );
+                            continue;
+                        }
+                    };
+                    match name.as_str() {
+                        "catalog" => session.set_catalog(text),
+                        "schema" => session.set_schema(text),
+                        _ => {
+                            result.errors.insert(
+                                name,
+                                SetSessionOptionsError {
+                                    value: SetSessionOptionsErrorValue::InvalidName as i32,
+                                },
+                            );
+                        }
+                    }
+                }
+                result.encode_to_vec()
+            }
+            options::GET_SESSION_OPTIONS => {
+                let context = session.context();
+                let mut result = GetSessionOptionsResult::default();
+                for (name, value) in [
+                    ("catalog", session_value(&context.catalog)),
+                    ("schema", session_value(&context.schema)),
+                ] {
+                    if let Some(value) = value {
+                        result.session_options.insert(name.to_owned(), value);
+                    }
+                }
+                result.encode_to_vec()
+            }
+            options::CLOSE_SESSION => {
+                self.state.sessions.close(&metadata);
+                CloseSessionResult {
+                    status: CloseSessionStatus::Closed as i32,
+                }
+                .encode_to_vec()
+            }
+            other => {
+                return Err(Status::unimplemented(format!(
+                    "action {other} is not supported"
+                )))
+            }
+        };
+        let result = arrow_flight::Result::new(body);
+        Ok(Response::new(Box::pin(futures::stream::iter([Ok(result)]))))
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+impl GatewayService {
+    /// Cancels a query: forwards `CancelFlightInfo` to the executor its ticket names.
+    async fn cancel(
+        &self,
+        session: &Session,
+        metadata: &MetadataMap,
+        body: &[u8],
+    ) -> Result<CancelFlightInfoResult, Status> {
+        let request = CancelFlightInfoRequest::decode(body).map_err(|e| {
+            Status::invalid_argument(format!("malformed CancelFlightInfoRequest: {e}"))
+        })?;
+        let mut status = CancelStatus::NotCancellable;
+        for endpoint in request.info.map(|info| info.endpoint).unwrap_or_default() {
+            let Some(ticket) = endpoint.ticket else {
+                continue;
+            };
+            let Ok(Command::TicketStatementQuery(ticket)) = Any::decode(ticket.ticket)
+                .map_err(|_| ())
+                .and_then(|any| Command::try_from(any).map_err(|_| ()))
+            else {
+                continue;
+            };
+            let envelope = GatewayTicket::from_bytes(&ticket.statement_handle)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            let worker = self.state.pool.by_address(&envelope.executor)?;
+            let inner = FlightInfo::new()
+                .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(envelope.inner)));
+            let action = Action::new(
+                "CancelFlightInfo",
+                CancelFlightInfoRequest::new(inner).encode_to_vec(),
+            );
+            if let Some(result) = self
+                .forward_action::<CancelFlightInfoResult>(&worker, action, session, metadata)
+                .await?
+            {
+                status = result.status();
+            }
+            info!(query_id = %envelope.query_id, ?status, "cancel requested");
+        }
+        Ok(CancelFlightInfoResult::new(status))
+    }
+}
+
+fn update_count(result: Option<arrow_flight::PutResult>) -> Result<i64, Status> {
+    let Some(result) = result else { return Ok(0) };
+    DoPutUpdateResult::decode(result.app_metadata)
+        .map(|r| r.record_count)
+        .map_err(|e| Status::internal(format!("executor sent a malformed update result: {e}")))
+}
+
+fn encode_one(batch: arrow::array::RecordBatch) -> DoGetStream {
+    let stream = arrow_flight::encode::FlightDataEncoderBuilder::new()
+        .build(futures::stream::iter([Ok(batch)]))
+        .map(|item| item.map_err(|e| Status::internal(e.to_string())));
+    Box::pin(stream)
+}
+
+/// A client for an executor, for tests and tools.
+pub type ExecutorClient = FlightServiceClient<Channel>;

@@ -1,0 +1,189 @@
+//! Executors the gateway routes to: discovery, health and least-loaded choice.
+//!
+//! Discovery is a trait so a Kubernetes implementation (watching executor pods) can replace
+//! the static list without touching routing.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_flight::flight_service_client::FlightServiceClient;
+use arrow_flight::Empty;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::Status;
+
+use crate::metrics::GatewayMetrics;
+
+/// How the gateway learns its executors.
+pub trait WorkerDiscovery: Send + Sync {
+    /// The executor addresses right now.
+    fn addresses(&self) -> Vec<String>;
+}
+
+/// A fixed list of executors (`WORKER_ADDR`).
+pub struct StaticWorkers(pub Vec<String>);
+
+impl WorkerDiscovery for StaticWorkers {
+    fn addresses(&self) -> Vec<String> {
+        self.0.clone()
+    }
+}
+
+/// One executor and what the gateway knows about it.
+pub struct Worker {
+    /// Address as configured; tickets name executors by it.
+    pub address: String,
+    client: FlightServiceClient<Channel>,
+    running: AtomicUsize,
+    healthy: AtomicBool,
+}
+
+impl Worker {
+    /// A client for calls to this executor (cheap clone of a multiplexed channel).
+    pub fn client(&self) -> FlightServiceClient<Channel> {
+        self.client.clone()
+    }
+
+    /// Queries this gateway is currently relaying from the executor.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// Counts a query as running until the returned guard drops.
+    pub fn track(self: &Arc<Self>) -> RunningGuard {
+        self.running.fetch_add(1, Ordering::Relaxed);
+        RunningGuard(Arc::clone(self))
+    }
+}
+
+/// Decrements a worker's running count on drop.
+pub struct RunningGuard(Arc<Worker>);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Failure to set up the pool.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerPoolError {
+    /// An address is not a valid URI.
+    #[error("executor address {address:?} is invalid: {source}")]
+    InvalidAddress {
+        /// The address.
+        address: String,
+        /// Why.
+        source: tonic::transport::Error,
+    },
+    /// The CA file could not be read.
+    #[error("reading executor CA: {0}")]
+    Ca(#[from] std::io::Error),
+    /// No executor configured.
+    #[error("no executor configured (WORKER_ADDR)")]
+    Empty,
+}
+
+/// All executors.
+pub struct WorkerPool {
+    workers: Vec<Arc<Worker>>,
+    metrics: GatewayMetrics,
+}
+
+impl WorkerPool {
+    /// Builds lazy connections to the discovered executors.
+    pub fn new(
+        discovery: &dyn WorkerDiscovery,
+        executor_ca: Option<&std::path::Path>,
+        metrics: GatewayMetrics,
+    ) -> Result<Self, WorkerPoolError> {
+        let ca = executor_ca.map(std::fs::read).transpose()?;
+        let mut workers = Vec::new();
+        for address in discovery.addresses() {
+            let invalid = |source| WorkerPoolError::InvalidAddress {
+                address: address.clone(),
+                source,
+            };
+            let mut endpoint = Endpoint::from_shared(address.clone())
+                .map_err(invalid)?
+                .connect_timeout(Duration::from_secs(5))
+                .tcp_nodelay(true)
+                .http2_keep_alive_interval(Duration::from_secs(30))
+                .keep_alive_while_idle(true)
+                .initial_stream_window_size(Some(4 * 1024 * 1024))
+                .initial_connection_window_size(Some(8 * 1024 * 1024));
+            if address.starts_with("https://") {
+                let mut tls = ClientTlsConfig::new().with_enabled_roots();
+                if let Some(ca) = &ca {
+                    tls = tls.ca_certificate(Certificate::from_pem(ca));
+                }
+                endpoint = endpoint.tls_config(tls).map_err(invalid)?;
+            }
+            let client = FlightServiceClient::new(endpoint.connect_lazy())
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX);
+            workers.push(Arc::new(Worker {
+                address,
+                client,
+                running: AtomicUsize::new(0),
+                healthy: AtomicBool::new(false),
+            }));
+        }
+        if workers.is_empty() {
+            return Err(WorkerPoolError::Empty);
+        }
+        Ok(Self { workers, metrics })
+    }
+
+    /// The healthy executor with the fewest running queries (an unhealthy one if none is
+    /// known healthy yet: it may have just started).
+    pub fn pick(&self) -> Result<Arc<Worker>, Status> {
+        let healthy = self
+            .workers
+            .iter()
+            .filter(|w| w.healthy.load(Ordering::Relaxed));
+        healthy
+            .min_by_key(|w| w.running())
+            .or_else(|| self.workers.iter().min_by_key(|w| w.running()))
+            .cloned()
+            .ok_or_else(|| Status::unavailable("no executor available"))
+    }
+
+    /// The executor a ticket or handle names. Only configured executors are ever contacted, so
+    /// a forged ticket cannot make the gateway connect elsewhere.
+    pub fn by_address(&self, address: &str) -> Result<Arc<Worker>, Status> {
+        self.workers
+            .iter()
+            .find(|w| w.address == address)
+            .cloned()
+            .ok_or_else(|| {
+                Status::not_found(
+                    "the executor that owned this ticket is no longer known; run the query again",
+                )
+            })
+    }
+
+    /// Whether any executor answered its last health check.
+    pub fn any_healthy(&self) -> bool {
+        self.workers
+            .iter()
+            .any(|w| w.healthy.load(Ordering::Relaxed))
+    }
+
+    /// Checks every executor now (a `ListActions` call through the interceptor).
+    pub async fn check_health(&self, mut authorize: impl FnMut(&mut tonic::Request<Empty>)) {
+        for worker in &self.workers {
+            let mut request = tonic::Request::new(Empty {});
+            request.set_timeout(Duration::from_secs(3));
+            authorize(&mut request);
+            let healthy = worker.client().list_actions(request).await.is_ok();
+            if healthy != worker.healthy.swap(healthy, Ordering::Relaxed) {
+                tracing::info!(worker = %worker.address, healthy, "executor health changed");
+            }
+            self.metrics
+                .worker_up
+                .with_label_values(&[&worker.address])
+                .set(healthy as i64);
+        }
+    }
+}

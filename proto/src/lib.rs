@@ -1,0 +1,37 @@
+//! What crosses Tavana's process boundaries beyond the Flight SQL specification.
+//!
+//! Everything between processes is Arrow Flight (SQL). On top of the standard commands, Tavana
+//! passes a few envelopes inside opaque Flight SQL fields (tickets and prepared-statement
+//! handles) and a few gRPC metadata headers. They are defined once, here, as prost messages so
+//! the wire format is versionable and identical on both sides.
+
+pub mod headers;
+pub mod messages;
+pub mod session_options;
+pub mod users;
+
+pub use messages::{ExecutorStatement, GatewayHandle, GatewayTicket, SessionContext};
+pub use users::{UserStore, UsersError};
+
+/// Errors decoding an envelope that claims to be one of ours.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The bytes were not a valid envelope (corrupt, truncated or forged).
+    #[error("malformed {what}: {source}")]
+    Malformed {
+        /// Which envelope failed to decode.
+        what: &'static str,
+        /// The decode failure.
+        source: prost::DecodeError,
+    },
+    /// The envelope was made by an incompatible version.
+    #[error("{what} has version {found}, this build understands version {expected}")]
+    Version {
+        /// Which envelope.
+        what: &'static str,
+        /// Version found in the bytes.
+        found: u32,
+        /// Version this build writes.
+        expected: u32,
+    },
+}

@@ -1,0 +1,171 @@
+//! Envelopes carried inside opaque Flight SQL fields.
+
+use bytes::Bytes;
+use prost::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::EnvelopeError;
+
+/// The envelope version this build writes and accepts.
+pub const ENVELOPE_VERSION: u32 = 1;
+
+/// A ticket handed out by the gateway: names the executor that will serve it and carries the
+/// executor's own ticket unchanged.
+#[derive(Clone, PartialEq, Message)]
+pub struct GatewayTicket {
+    /// Envelope version, [`ENVELOPE_VERSION`].
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// Address of the executor that owns the ticket (as configured in the gateway).
+    #[prost(string, tag = "2")]
+    pub executor: String,
+    /// The query id minted by the gateway for this query.
+    #[prost(string, tag = "3")]
+    pub query_id: String,
+    /// The executor's ticket bytes, passed through untouched.
+    #[prost(bytes = "bytes", tag = "4")]
+    pub inner: Bytes,
+}
+
+/// A prepared-statement handle handed out by the gateway.
+#[derive(Clone, PartialEq, Message)]
+pub struct GatewayHandle {
+    /// Envelope version, [`ENVELOPE_VERSION`].
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// Gateway-side id; bound parameters are remembered under it.
+    #[prost(string, tag = "2")]
+    pub id: String,
+    /// Address of the executor that prepared the statement.
+    #[prost(string, tag = "3")]
+    pub executor: String,
+    /// The executor's handle bytes.
+    #[prost(bytes = "bytes", tag = "4")]
+    pub inner: Bytes,
+}
+
+/// What an executor needs to run a statement: used as its prepared-statement handle and inside
+/// its `TicketStatementQuery`. Executors keep no per-statement state, so a handle survives an
+/// executor restart and any executor can serve it.
+#[derive(Clone, PartialEq, Message)]
+pub struct ExecutorStatement {
+    /// Envelope version, [`ENVELOPE_VERSION`].
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// The SQL text.
+    #[prost(string, tag = "2")]
+    pub sql: String,
+    /// Bound parameters as an Arrow IPC stream (schema + one batch, one row per execution);
+    /// empty when nothing is bound.
+    #[prost(bytes = "bytes", tag = "3")]
+    pub parameters_ipc: Bytes,
+    /// Query id, for logs and cancellation.
+    #[prost(string, tag = "4")]
+    pub query_id: String,
+}
+
+macro_rules! envelope_codec {
+    ($ty:ty, $name:literal) => {
+        impl $ty {
+            /// Encodes the envelope.
+            pub fn to_bytes(&self) -> Bytes {
+                Bytes::from(self.encode_to_vec())
+            }
+
+            /// Decodes and version-checks an envelope.
+            pub fn from_bytes(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+                let decoded = <$ty>::decode(bytes).map_err(|source| EnvelopeError::Malformed {
+                    what: $name,
+                    source,
+                })?;
+                if decoded.version != ENVELOPE_VERSION {
+                    return Err(EnvelopeError::Version {
+                        what: $name,
+                        found: decoded.version,
+                        expected: ENVELOPE_VERSION,
+                    });
+                }
+                Ok(decoded)
+            }
+        }
+    };
+}
+
+envelope_codec!(GatewayTicket, "gateway ticket");
+envelope_codec!(GatewayHandle, "prepared statement handle");
+envelope_codec!(ExecutorStatement, "executor statement");
+
+/// Session state that travels with every gateway → executor call (header
+/// [`crate::headers::SESSION`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionContext {
+    /// Authenticated user name.
+    pub user: String,
+    /// Default catalog for unqualified names, if the session set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
+    /// Default schema for unqualified names, if the session set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+impl SessionContext {
+    /// JSON form used in the header.
+    pub fn to_header(&self) -> String {
+        serde_json::to_string(self).expect("session context serializes")
+    }
+
+    /// Parses the header form; `None` on malformed input.
+    pub fn from_header(value: &str) -> Option<Self> {
+        serde_json::from_str(value).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_round_trips() {
+        let ticket = GatewayTicket {
+            version: ENVELOPE_VERSION,
+            executor: "http://127.0.0.1:1".into(),
+            query_id: "q1".into(),
+            inner: Bytes::from_static(b"abc"),
+        };
+        assert_eq!(
+            GatewayTicket::from_bytes(&ticket.to_bytes()).unwrap(),
+            ticket
+        );
+    }
+
+    #[test]
+    fn garbage_and_wrong_versions_are_refused() {
+        assert!(matches!(
+            GatewayTicket::from_bytes(b"\xff\xff\xff"),
+            Err(EnvelopeError::Malformed { .. })
+        ));
+        let old = GatewayHandle {
+            version: 99,
+            ..Default::default()
+        };
+        assert!(matches!(
+            GatewayHandle::from_bytes(&old.to_bytes()),
+            Err(EnvelopeError::Version { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn session_header_round_trips() {
+        let session = SessionContext {
+            user: "alice".into(),
+            catalog: None,
+            schema: Some("sales".into()),
+        };
+        assert_eq!(
+            SessionContext::from_header(&session.to_header()),
+            Some(session)
+        );
+        assert_eq!(SessionContext::from_header("{not json"), None);
+    }
+}

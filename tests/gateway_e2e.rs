@@ -1,0 +1,315 @@
+//! End-to-end tests of the Flight SQL spine: real executor and gateway processes on loopback.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::Int64Type;
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::sql::client::FlightSqlServiceClient;
+use futures::TryStreamExt;
+use support::{Cluster, Process, INTERNAL_TOKEN, PASSWORD, USER};
+use tonic::transport::Channel;
+use tonic::Code;
+
+async fn query_rows(
+    client: &mut FlightSqlServiceClient<Channel>,
+    sql: &str,
+) -> Result<Vec<arrow::array::RecordBatch>, tonic::Status> {
+    let info = client
+        .execute(sql.to_owned(), None)
+        .await
+        .map_err(to_status)?;
+    let ticket = info.endpoint[0].ticket.clone().expect("ticket");
+    let stream = client.do_get(ticket).await.map_err(to_status)?;
+    stream.try_collect().await.map_err(to_status)
+}
+
+fn to_status(error: arrow::error::ArrowError) -> tonic::Status {
+    match error {
+        arrow::error::ArrowError::ExternalError(e) => match e.downcast::<tonic::Status>() {
+            Ok(status) => *status,
+            Err(e) => match e.downcast::<arrow_flight::error::FlightError>() {
+                Ok(flight) => match *flight {
+                    arrow_flight::error::FlightError::Tonic(status) => *status,
+                    other => tonic::Status::unknown(other.to_string()),
+                },
+                Err(e) => tonic::Status::unknown(e.to_string()),
+            },
+        },
+        other => tonic::Status::unknown(other.to_string()),
+    }
+}
+
+fn status_of(error: arrow::error::ArrowError) -> tonic::Status {
+    to_status(error)
+}
+
+#[tokio::test]
+async fn queries_errors_and_auth() {
+    let data = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(data.path(), &[]);
+    let mut client = cluster.client().await;
+
+    let batches = query_rows(
+        &mut client,
+        "SELECT sum(i) AS total FROM range(1000000) t(i)",
+    )
+    .await
+    .unwrap();
+    let total = batches[0]
+        .column(0)
+        .as_primitive::<arrow::datatypes::Decimal128Type>()
+        .value(0);
+    assert_eq!(total, 499_999_500_000);
+
+    let syntax = query_rows(&mut client, "SELEC 1").await.unwrap_err();
+    assert_eq!(syntax.code(), Code::InvalidArgument, "{syntax:?}");
+    assert!(
+        syntax.message().contains("syntax error"),
+        "{}",
+        syntax.message()
+    );
+
+    let missing = query_rows(&mut client, "SELECT * FROM no_such_table")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound, "{missing:?}");
+
+    let refused = query_rows(&mut client, "SELECT * FROM read_csv('/etc/passwd')")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    // Wrong password and missing credentials are refused.
+    let channel = Channel::from_shared(cluster.gateway.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut stranger = FlightSqlServiceClient::new(channel.clone());
+    let denied = stranger
+        .handshake(USER, "not-the-password")
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(denied).code(), Code::Unauthenticated);
+    let mut anonymous = FlightSqlServiceClient::new(channel);
+    let denied = anonymous
+        .execute("SELECT 1".into(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(denied).code(), Code::Unauthenticated);
+    let _ = PASSWORD;
+}
+
+#[tokio::test]
+async fn executor_rejects_calls_without_the_internal_token() {
+    let data = tempfile::tempdir().unwrap();
+    let allowed = format!("{}/", data.path().display());
+    let executor = Process::start(
+        "executor",
+        &[
+            "executor",
+            "--grpc-port",
+            "0",
+            "--internal-token",
+            INTERNAL_TOKEN,
+            "--allowed-path",
+            &allowed,
+        ],
+    );
+    let channel = Channel::from_shared(executor.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = FlightSqlServiceClient::new(channel);
+    let error = client.execute("SELECT 1".into(), None).await.unwrap_err();
+    assert_eq!(status_of(error).code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn executor_failure_mid_stream_is_an_error_not_a_short_result() {
+    let data = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start(data.path(), &[]);
+    let mut client = cluster.client().await;
+    let info = client
+        .execute(
+            "SELECT i, i * 2 AS j FROM range(200000000) t(i)".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let mut stream: FlightRecordBatchStream = client.do_get(ticket).await.unwrap();
+    let first = stream.try_next().await.unwrap().expect("a first batch");
+    assert!(first.num_rows() > 0);
+    cluster.executor.kill();
+    let mut rows = first.num_rows();
+    let outcome = loop {
+        match stream.try_next().await {
+            Ok(Some(batch)) => rows += batch.num_rows(),
+            Ok(None) => break Ok(rows),
+            Err(error) => break Err(error),
+        }
+    };
+    assert!(
+        outcome.is_err(),
+        "stream ended cleanly after {rows} rows although the executor died"
+    );
+}
+
+#[tokio::test]
+async fn dropping_a_stream_stops_the_query_on_the_executor() {
+    let data = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(data.path(), &[]);
+    let mut client = cluster.client().await;
+    let info = client
+        .execute("SELECT i FROM range(10000000000) t(i)".into(), None)
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let mut stream = client.do_get(ticket).await.unwrap();
+    let first = stream.try_next().await.unwrap().unwrap();
+    assert_eq!(first.column(0).as_primitive::<Int64Type>().value(0), 0);
+    assert_eq!(
+        cluster.executor.metric("tavana_executor_running_queries"),
+        1.0
+    );
+    drop(stream);
+    drop(client);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cluster.executor.metric("tavana_executor_running_queries") != 0.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the executor kept running the abandoned query"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        cluster
+            .executor
+            .metric("tavana_executor_queries_total{outcome=\"cancelled\"}")
+            >= 1.0
+    );
+    // The executor still serves.
+    let mut client = cluster.client().await;
+    let batches = query_rows(&mut client, "SELECT 42 AS answer")
+        .await
+        .unwrap();
+    assert_eq!(batches[0].column(0).len(), 1);
+}
+
+#[tokio::test]
+async fn prepared_statements_bind_parameters_and_cancel_works() {
+    let data = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(data.path(), &[]);
+    let mut client = cluster.client().await;
+    let mut prepared = client
+        .prepare(
+            "SELECT ?::BIGINT * 2 AS doubled, ?::VARCHAR AS label".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(prepared.parameter_schema().unwrap().fields().len(), 2);
+    assert_eq!(
+        prepared.dataset_schema().unwrap().field(0).name(),
+        "doubled"
+    );
+    let parameters = arrow::array::RecordBatch::try_from_iter([
+        (
+            "a",
+            std::sync::Arc::new(arrow::array::Int64Array::from(vec![21])) as arrow::array::ArrayRef,
+        ),
+        (
+            "b",
+            std::sync::Arc::new(arrow::array::StringArray::from(vec!["x"]))
+                as arrow::array::ArrayRef,
+        ),
+    ])
+    .unwrap();
+    prepared.set_parameters(parameters).unwrap();
+    let info = prepared.execute().await.unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let batches: Vec<_> = client
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        batches[0].column(0).as_primitive::<Int64Type>().value(0),
+        42
+    );
+    assert_eq!(batches[0].column(1).as_string::<i32>().value(0), "x");
+    prepared.close().await.unwrap();
+
+    // Cancel a long query through CancelFlightInfo.
+    let info = client
+        .execute(
+            "SELECT count(*) FROM range(100000000000) a(i) WHERE i % 7 = 3".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let mut stream = client.do_get(ticket).await.unwrap();
+    let waiter = tokio::spawn(async move { stream.try_next().await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let result = client
+        .cancel_flight_info(arrow_flight::CancelFlightInfoRequest::new(info))
+        .await
+        .unwrap();
+    assert_eq!(result.status(), arrow_flight::CancelStatus::Cancelled);
+    let outcome = tokio::time::timeout(Duration::from_secs(20), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    let status = status_of(outcome.unwrap_err());
+    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+}
+
+#[tokio::test]
+async fn updates_are_refused_read_only_and_run_with_writes_allowed() {
+    let data = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(data.path(), &[]);
+    let mut client = cluster.client().await;
+    let refused = client
+        .execute_update("CREATE TABLE t AS SELECT 1 AS i".into(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(refused).code(), Code::PermissionDenied);
+
+    let writable = Cluster::start(data.path(), &["--allow-writes"]);
+    let mut client = writable.client().await;
+    client
+        .execute_update("CREATE TABLE t (i INTEGER)".into(), None)
+        .await
+        .unwrap();
+    let inserted = client
+        .execute_update("INSERT INTO t SELECT * FROM range(5)".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(inserted, 5);
+    let secret = client
+        .execute_update(
+            "CREATE SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')".into(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(secret).code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_executor_exit_cleanly() {
+    let data = tempfile::tempdir().unwrap();
+    let mut cluster = Cluster::start(data.path(), &[]);
+    let status = cluster.gateway.terminate();
+    assert!(status.success(), "gateway exit status {status}");
+    let status = cluster.executor.terminate();
+    assert!(status.success(), "executor exit status {status}");
+}
