@@ -64,6 +64,7 @@ pub struct PgAdapterArgs {
 
     /// Seconds to wait for open connections to finish after shutdown is requested.
     #[arg(
+        id = "pg_shutdown_grace_secs",
         long = "pg-shutdown-grace-secs",
         env = "PG_SHUTDOWN_GRACE_SECS",
         default_value_t = 10

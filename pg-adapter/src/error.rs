@@ -117,7 +117,8 @@ impl From<QueryError> for PgWireError {
 /// The message shown to the user: DuckDB's message as the gateway relayed it, or a
 /// description of the transport failure.
 fn gateway_message(status: &Status) -> String {
-    let message = status.message().trim();
+    let unwrapped = unwrap_duckdb_json(status.message());
+    let message = unwrapped.trim();
     if message.is_empty() {
         format!("gateway call failed: {}", status.code().description())
     } else {
@@ -128,7 +129,7 @@ fn gateway_message(status: &Status) -> String {
 /// SQLSTATE for a gateway status: DuckDB's error class (the message prefix) where the status
 /// carries one, otherwise the gRPC code. Exhaustive over `tonic::Code`.
 pub(crate) fn status_sqlstate(status: &Status) -> &'static str {
-    if let Some(state) = duckdb_sqlstate(status.message()) {
+    if let Some(state) = duckdb_sqlstate(&unwrap_duckdb_json(status.message())) {
         return state;
     }
     match status.code() {
@@ -146,6 +147,28 @@ pub(crate) fn status_sqlstate(status: &Status) -> &'static str {
         Code::Unavailable => "57P03",
         Code::Ok | Code::Unknown | Code::Internal | Code::DataLoss => "XX000",
     }
+}
+
+/// DuckDB sometimes reports errors as JSON (`{"exception_type":"Binder","exception_message":..}`);
+/// turn that into its usual `<Class> Error: <message>` form.
+fn unwrap_duckdb_json(message: &str) -> String {
+    let trimmed = message.trim();
+    if trimmed.starts_with("{\"exception_type\"") {
+        if let Ok(serde_json::Value::Object(map)) =
+            serde_json::from_str::<serde_json::Value>(trimmed)
+        {
+            let class = map
+                .get("exception_type")
+                .and_then(|v| v.as_str())
+                .unwrap_or("Unknown");
+            let text = map
+                .get("exception_message")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            return format!("{class} Error: {text}");
+        }
+    }
+    message.to_owned()
 }
 
 /// DuckDB error classes (`<Class> Error: ...`) → SQLSTATE.
@@ -260,6 +283,7 @@ mod tests {
             (Status::unavailable("no executor"), "57P03"),
             (Status::internal("boom"), "XX000"),
             (Status::invalid_argument("something else"), "42000"),
+            (Status::invalid_argument(r#"{"exception_type":"Parser","exception_message":"syntax error"}"#), "42601"),
         ];
         for (status, expected) in cases {
             assert_eq!(

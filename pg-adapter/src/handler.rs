@@ -22,7 +22,7 @@ use futures::{Sink, SinkExt, Stream, StreamExt};
 use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    FieldFormat, FieldInfo, QueryResponse, Response, SendableRowStream, Tag,
+    DescribePortalResponse, FieldFormat, FieldInfo, QueryResponse, Response, SendableRowStream, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::{Entry, MemPortalStore, PortalStore};
@@ -263,7 +263,11 @@ impl Handler {
         match &plan.kind {
             Statement::Query => {
                 let query = guard.run(start_query(session, plan, bound)).await??;
-                let described = if plan.prepared.is_some() {
+                let query = guard.run(schema_from_first_batch(query)).await??;
+                let described = if plan.prepared.is_some()
+                    && !plan.fields.is_empty()
+                    && plan.fields.len() == query.schema.fields().len()
+                {
                     plan.described_types.clone()
                 } else {
                     None
@@ -600,6 +604,26 @@ async fn start_query(
     }
 }
 
+/// Some FlightInfos carry an empty schema (the executor could not type the prepared result
+/// before binding); take the schema from the first batch instead, and put the batch back.
+async fn schema_from_first_batch(mut query: RunningQuery) -> Result<RunningQuery, QueryError> {
+    if !query.schema.fields().is_empty() {
+        return Ok(query);
+    }
+    match query.batches.next().await {
+        Some(Ok(first)) => {
+            query.schema = first.schema();
+            let rest = std::mem::replace(&mut query.batches, futures::stream::empty().boxed());
+            query.batches = futures::stream::once(async move { Ok(first) })
+                .chain(rest)
+                .boxed();
+            Ok(query)
+        }
+        Some(Err(status)) => Err(QueryError::Gateway(status)),
+        None => Ok(query),
+    }
+}
+
 impl From<Status> for QueryError {
     fn from(s: Status) -> Self {
         QueryError::Gateway(s)
@@ -932,17 +956,7 @@ where
         pending: Some((gateway, query.info.clone())),
     };
     let mut batches = query.batches;
-    if binary {
-        let mut header = BytesMut::new();
-        header.put_slice(b"PGCOPY\n\xff\r\n\0");
-        header.put_i32(0);
-        header.put_i32(0);
-        client
-            .feed(PgWireBackendMessage::CopyData(CopyData::new(
-                header.freeze(),
-            )))
-            .await?;
-    } else if options.header {
+    if !binary && options.header {
         let line = schema
             .fields()
             .iter()
@@ -956,11 +970,19 @@ where
             .await?;
     }
     let mut count = 0u64;
+    // Binary COPY: the header travels with the first row (clients parse whole rows per message).
+    let mut pending_header = binary.then(|| {
+        let mut header = BytesMut::new();
+        header.put_slice(b"PGCOPY\n\xff\r\n\0");
+        header.put_i32(0);
+        header.put_i32(0);
+        header
+    });
     while let Some(batch) = guard.run(batches.next()).await.map_err(to_pgwire)? {
         let batch = batch.map_err(|s| to_pgwire(QueryError::Gateway(s)))?;
         let columns: Vec<arrow::array::ArrayRef> = batch.columns().to_vec();
         for row in 0..batch.num_rows() {
-            let mut buf = BytesMut::new();
+            let mut buf = pending_header.take().unwrap_or_default();
             if binary {
                 buf.put_i16(ncols as i16);
                 for (col, field) in columns.iter().zip(&fields) {
@@ -996,9 +1018,11 @@ where
     }
     cancel_guard.pending = None;
     if binary {
+        let mut trailer = pending_header.take().unwrap_or_default();
+        trailer.put_i16(-1);
         client
             .feed(PgWireBackendMessage::CopyData(CopyData::new(
-                Bytes::from_static(&[0xff, 0xff]),
+                trailer.freeze(),
             )))
             .await?;
     }
@@ -1054,6 +1078,7 @@ async fn plan(
     session: &Session,
     sql: &str,
     prepare: bool,
+    client_types: &[Option<Type>],
     cursor_fields: Option<Arc<Vec<FieldInfo>>>,
 ) -> Result<Plan, QueryError> {
     let kind = classify::classify(sql);
@@ -1093,7 +1118,16 @@ async fn plan(
         };
         plan.tag = command_tag(&rewritten);
         if prepare {
-            let prepared = session.gateway.prepare(&rewritten).await?;
+            let prepared = match session.gateway.prepare(&rewritten).await {
+                Ok(p) => p,
+                // DuckDB cannot type a placeholder used without context (`SELECT $1`): retry
+                // with each placeholder cast to the type the client declared (text if none).
+                Err(first) if rewrite::has_placeholders(&rewritten) => {
+                    let typed = rewrite::cast_placeholders(&rewritten, client_types);
+                    session.gateway.prepare(&typed).await.map_err(|_| first)?
+                }
+                Err(e) => return Err(e.into()),
+            };
             plan.param_types = prepared
                 .parameter_schema
                 .fields()
@@ -1132,7 +1166,7 @@ impl QueryParser for Parser {
         &self,
         client: &C,
         sql: &str,
-        _types: &[Option<Type>],
+        types: &[Option<Type>],
     ) -> PgWireResult<Option<PgStatement>>
     where
         C: ClientInfo + Unpin + Send + Sync,
@@ -1146,7 +1180,7 @@ impl QueryParser for Parser {
             }
             _ => None,
         };
-        let plan = plan(&session, sql, true, cursor_fields).await?;
+        let plan = plan(&session, sql, true, types, cursor_fields).await?;
         Ok(Some(PgStatement(Arc::new(plan))))
     }
 
@@ -1200,7 +1234,7 @@ impl SimpleQueryHandler for Handler {
             let started = Instant::now();
             let mut guard = Guard::new(client, &session).await;
             let result = async {
-                let plan = plan(&session, sql, false, None).await?;
+                let plan = plan(&session, sql, false, &[], None).await?;
                 let outcome = self
                     .execute(
                         client,
@@ -1303,6 +1337,65 @@ impl ExtendedQueryHandler for Handler {
             self.metrics.statement_failed(&info.code);
         }
         result
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<PgStatement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let plan = &portal.statement.statement.0;
+        let needs_run = plan.fields.is_empty()
+            && matches!(plan.kind, Statement::Query)
+            && returns_rows(&plan.tag);
+        if !needs_run {
+            return Ok(DescribePortalResponse::new(with_formats(
+                &plan.fields,
+                &portal.result_column_format,
+            )));
+        }
+        // The prepared statement could not describe its result (placeholders without a type):
+        // start the portal now, with its parameters bound, and describe what actually comes.
+        let state = portal.state();
+        let mut state = state.lock().await;
+        if let PortalExecutionState::Suspended(response) = &*state {
+            return Ok(DescribePortalResponse::new(
+                response.row_schema().as_ref().clone(),
+            ));
+        }
+        let session = session_of(client)?;
+        let mut guard = Guard::new(client, &session).await;
+        let bound = (
+            portal.parameters.as_slice(),
+            &portal.parameter_format,
+            portal.statement.parameter_types.as_slice(),
+        );
+        match self
+            .execute(
+                client,
+                &session,
+                plan,
+                Some(bound),
+                &portal.result_column_format,
+                &mut guard,
+            )
+            .await?
+        {
+            Outcome::Rows { fields, rows, tag } => {
+                let described = fields.as_ref().clone();
+                let mut response = QueryResponse::new(fields, rows);
+                response.set_command_tag(&tag);
+                *state = PortalExecutionState::Suspended(response);
+                Ok(DescribePortalResponse::new(described))
+            }
+            _ => Ok(DescribePortalResponse::new(vec![])),
+        }
     }
 
     async fn do_query<C>(

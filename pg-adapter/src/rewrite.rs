@@ -113,6 +113,25 @@ pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
                 }
             }
         }
+        // pg_catalog.f( → f(   (compatibility macros live in DuckDB's default schema);
+        // format_type( → pg_compat_format_type(   (DuckDB's maps OIDs to the wrong names)
+        if is_word(Some(t), "pg_catalog")
+            && is_punct(tokens.get(i + 1), ".")
+            && matches!(tokens.get(i + 2).map(|t| &t.kind), Some(TokenKind::Word(w)) if w != "current_setting")
+            && is_punct(tokens.get(i + 3), "(")
+        {
+            out.push_str(&sql[last..t.start]);
+            last = tokens[i + 2].start;
+            i += 2;
+            continue;
+        }
+        if is_word(Some(t), "format_type") && is_punct(tokens.get(i + 1), "(") {
+            out.push_str(&sql[last..t.start]);
+            out.push_str("pg_compat_format_type");
+            last = t.end;
+            i += 1;
+            continue;
+        }
         // current_setting('name') → the session's value
         if is_word(Some(t), "current_setting") && is_punct(tokens.get(i + 1), "(") {
             if let (Some(TokenKind::Str(name)), true) = (
@@ -133,7 +152,8 @@ pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
         if is_word(Some(t), "version")
             && is_punct(tokens.get(i + 1), "(")
             && is_punct(tokens.get(i + 2), ")")
-            && !is_punct(tokens.get(i.wrapping_sub(1)), ".")
+            && (!is_punct(tokens.get(i.wrapping_sub(1)), ".")
+                || is_word(tokens.get(i.wrapping_sub(2)), "pg_catalog"))
         {
             out.push_str(&sql[last..t.start]);
             out.push_str(&quote_literal(&version_string()));
@@ -205,6 +225,60 @@ fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// Whether `sql` has `$n` placeholders.
+pub(crate) fn has_placeholders(sql: &str) -> bool {
+    placeholders(sql).next().is_some()
+}
+
+/// (byte range, index) of every `$n` placeholder.
+fn placeholders(sql: &str) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let tokens = tokenize(sql);
+    let found: Vec<(usize, usize, usize)> = tokens
+        .windows(2)
+        .filter_map(|w| match (&w[0].kind, &w[1].kind) {
+            (TokenKind::Punct(p), TokenKind::Number(n)) if p == "$" && w[0].end == w[1].start => n
+                .parse::<usize>()
+                .ok()
+                .map(|idx| (w[0].start, w[1].end, idx)),
+            _ => None,
+        })
+        .collect();
+    found.into_iter()
+}
+
+/// Casts each `$n` to the DuckDB type of the client's declared parameter type (VARCHAR when
+/// the client left it unspecified).
+pub(crate) fn cast_placeholders(sql: &str, client_types: &[Option<pgwire::api::Type>]) -> String {
+    use pgwire::api::Type;
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut last = 0;
+    for (start, end, idx) in placeholders(sql) {
+        let ty = client_types.get(idx.wrapping_sub(1)).cloned().flatten();
+        let duck = match ty {
+            Some(Type::BOOL) => "BOOLEAN",
+            Some(Type::INT2) => "SMALLINT",
+            Some(Type::INT4) => "INTEGER",
+            Some(Type::INT8) | Some(Type::OID) => "BIGINT",
+            Some(Type::FLOAT4) => "FLOAT",
+            Some(Type::FLOAT8) => "DOUBLE",
+            Some(Type::NUMERIC) => "DECIMAL(38,10)",
+            Some(Type::DATE) => "DATE",
+            Some(Type::TIME) => "TIME",
+            Some(Type::TIMESTAMP) => "TIMESTAMP",
+            Some(Type::TIMESTAMPTZ) => "TIMESTAMPTZ",
+            Some(Type::BYTEA) => "BLOB",
+            Some(Type::UUID) => "UUID",
+            Some(Type::INTERVAL) => "INTERVAL",
+            _ => "VARCHAR",
+        };
+        out.push_str(&sql[last..start]);
+        out.push_str(&format!("({}::{duck})", &sql[start..end]));
+        last = end;
+    }
+    out.push_str(&sql[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,8 +308,8 @@ mod tests {
             "select pg_compat_regclass_name(c.oid) from c"
         );
         assert_eq!(
-            rw("select format_type(a.atttypid, 1)::regtype"),
-            "select pg_compat_regtype_name(format_type(a.atttypid, 1))"
+            rw("select lower(a.typ)::regtype"),
+            "select pg_compat_regtype_name(lower(a.typ))"
         );
         assert_eq!(
             rw("select pg_catalog.current_setting('application_name')"),
@@ -252,5 +326,16 @@ mod tests {
             "select '::regclass', \"version\"() -- version()"
         );
         assert_eq!(rw("select 1"), "select 1");
+        assert_eq!(
+            cast_placeholders(
+                "select $1, $2 + 1, '$3'",
+                &[None, Some(pgwire::api::Type::INT4)]
+            ),
+            "select ($1::VARCHAR), ($2::INTEGER) + 1, '$3'"
+        );
+        assert_eq!(
+            rw("select pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.format_type(a.atttypid, a.atttypmod) from pg_catalog.pg_class c"),
+            "select pg_get_userbyid(c.relowner), pg_compat_format_type(a.atttypid, a.atttypmod) from pg_catalog.pg_class c"
+        );
     }
 }

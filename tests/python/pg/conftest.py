@@ -1,0 +1,138 @@
+"""PostgreSQL adapter fixtures: a real `tavana pg-adapter` process on port 0 in front of the
+session's executor + gateway (the ``tavana`` fixture of the parent conftest)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+
+
+def _root_conftest():
+    """The parent conftest module (tests/python/conftest.py). Both files are named conftest, so
+    `import conftest` here would find this file; look the parent up by path instead."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == path:
+            return module
+    spec = importlib.util.spec_from_file_location("tavana_root_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_root = _root_conftest()
+Cluster = _root.Cluster
+Process = _root.Process
+
+
+@dataclass
+class PgAdapter:
+    process: Process
+    user: str
+    password: str
+
+    @property
+    def host(self) -> str:
+        return self.process.listen.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.process.listen.rsplit(":", 1)[1])
+
+    def dsn(self, **extra) -> str:
+        parts = {
+            "host": self.host,
+            "port": str(self.port),
+            "user": self.user,
+            "password": self.password,
+            "dbname": "tavana",
+            "sslmode": "disable",
+        }
+        parts.update({k: str(v) for k, v in extra.items()})
+        return " ".join(f"{k}={v}" for k, v in parts.items())
+
+    def url(self, scheme: str = "postgresql") -> str:
+        return f"{scheme}://{self.user}:{self.password}@{self.host}:{self.port}/tavana"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PGHOST=self.host,
+            PGPORT=str(self.port),
+            PGUSER=self.user,
+            PGPASSWORD=self.password,
+            PGDATABASE="tavana",
+            PGSSLMODE="disable",
+        )
+        return env
+
+
+def start_pg_adapter(cluster: Cluster, workdir: Path, *extra: str) -> PgAdapter:
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = Process(
+        role="pg-adapter",
+        args=[
+            "--host", "127.0.0.1",
+            "--pg-port", "0",
+            "--admin-port", "0",
+            "--gateway-addr", f"http://{cluster.flight_uri.split('://', 1)[-1]}",
+            "--users", f"{cluster.user}:{cluster.password}",
+            *extra,
+        ],
+        workdir=workdir,
+        env=dict(cluster.gateway.env),
+    )
+    proc.start()
+    try:
+        proc.wait_ready()
+    except BaseException:
+        proc.kill()
+        raise
+    return PgAdapter(process=proc, user=cluster.user, password=cluster.password)
+
+
+@pytest.fixture(scope="session")
+def pg(tavana, tmp_path_factory) -> Iterator[PgAdapter]:
+    adapter = start_pg_adapter(tavana, tmp_path_factory.mktemp("pg-adapter"))
+    try:
+        yield adapter
+    finally:
+        adapter.process.stop()
+        adapter.process.retired = True
+
+
+@pytest.fixture
+def pg_factory(tavana, tmp_path) -> Iterator:
+    """Private adapters with extra flags (TLS, cleartext...)."""
+    started: list[PgAdapter] = []
+
+    def factory(*extra: str) -> PgAdapter:
+        a = start_pg_adapter(tavana, tmp_path / f"pg{len(started)}-{secrets.token_hex(2)}", *extra)
+        started.append(a)
+        return a
+
+    yield factory
+    for a in started:
+        a.process.kill()
+        a.process.retired = True
+
+
+@pytest.fixture
+def pgconn(pg):
+    import psycopg
+
+    conn = psycopg.connect(pg.dsn(), autocommit=True)
+    try:
+        yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,243 @@
+"""Real PostgreSQL clients against the pg-adapter: psycopg 3, psycopg2, asyncpg, SQLAlchemy,
+pandas and psql."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import subprocess
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+
+
+def test_psycopg_simple_and_extended(pgconn):
+    cur = pgconn.execute("SELECT 1 AS a, 'x' AS b")
+    assert cur.fetchall() == [(1, "x")]
+    cur = pgconn.execute("SELECT %s::INTEGER + 1 AS v, %s AS s", (41, "hé"))
+    assert cur.fetchall() == [(42, "hé")]
+    assert [d.name for d in cur.description] == ["v", "s"]
+
+
+def test_psycopg_binary_types(pgconn):
+    row = pgconn.execute(
+        "SELECT true, 2::SMALLINT, 3::INTEGER, 4::BIGINT, 1.5::FLOAT, 2.25::DOUBLE, "
+        "123.45::DECIMAL(10,2), 'txt', DATE '2024-02-29', TIMESTAMP '2024-02-29 12:34:56.5', "
+        "TIMESTAMPTZ '2024-02-29 12:34:56+00', [1,2,NULL]::INTEGER[], NULL::INTEGER, '\\x01\\xFF'::BLOB",
+        binary=True,
+    ).fetchone()
+    assert row[:9] == (True, 2, 3, 4, 1.5, 2.25, Decimal("123.45"), "txt", dt.date(2024, 2, 29))
+    assert row[9] == dt.datetime(2024, 2, 29, 12, 34, 56, 500000)
+    assert row[10] == dt.datetime(2024, 2, 29, 12, 34, 56, tzinfo=dt.timezone.utc)
+    assert row[11] == [1, 2, None]
+    assert row[12] is None
+    assert row[13] == b"\x01\xff"
+
+
+def test_psycopg_text_types(pgconn):
+    row = pgconn.execute(
+        "SELECT 123.45::DECIMAL(10,2), DATE '2024-02-29', [1,2]::INTEGER[], {'a': 1} AS s, INTERVAL '1 day 2 hours'"
+    ).fetchone()
+    assert row[0] == Decimal("123.45")
+    assert row[1] == dt.date(2024, 2, 29)
+    assert row[2] == [1, 2]
+    assert row[3] == {"a": 1}
+    assert row[4] == dt.timedelta(days=1, hours=2)
+
+
+def test_errors_have_sqlstates(pgconn):
+    import psycopg
+
+    cases = {
+        "SELEC 1": "42601",
+        "SELECT * FROM no_such_table": "42P01",
+        "SELECT no_such_column FROM (SELECT 1 AS a)": "42703",
+        "SELECT 'abc'::INTEGER": "22P02",
+        "SELECT 2147483647::INTEGER + 1::INTEGER": "22003",
+    }
+    for sql, state in cases.items():
+        with pytest.raises(psycopg.Error) as err:
+            pgconn.execute(sql)
+        assert err.value.sqlstate == state, (sql, err.value)
+    assert pgconn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_session_statements(pgconn):
+    pgconn.execute("SET application_name = 'tests'")
+    assert pgconn.execute("SHOW application_name").fetchone() == ("tests",)
+    assert pgconn.execute("SHOW TRANSACTION ISOLATION LEVEL").fetchone() == ("read committed",)
+    assert pgconn.execute("SELECT current_setting('application_name')").fetchone() == ("tests",)
+    pgconn.execute("RESET ALL")
+    assert pgconn.info.parameter_status("server_version") is not None
+    assert pgconn.info.parameter_status("integer_datetimes") == "on"
+
+
+def test_transactions(pg):
+    import psycopg
+
+    with psycopg.connect(pg.dsn()) as conn:  # not autocommit: psycopg sends BEGIN
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        conn.commit()
+        with pytest.raises(psycopg.Error):
+            conn.execute("SELECT * FROM nope")
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+            conn.execute("SELECT 1")
+        conn.rollback()
+        assert conn.execute("SELECT 2").fetchone() == (2,)
+
+
+def test_server_side_cursor_psycopg(pg):
+    import psycopg
+
+    with psycopg.connect(pg.dsn()) as conn:
+        with conn.cursor(name="big") as cur:
+            cur.itersize = 1000
+            cur.execute("SELECT range AS i FROM range(10001)")
+            total = 0
+            count = 0
+            for (i,) in cur:
+                total += i
+                count += 1
+        assert count == 10001
+        assert total == sum(range(10001))
+
+
+def test_declare_fetch_close_tableau_style(pgconn):
+    pgconn.execute('BEGIN')
+    pgconn.execute('declare "SQL_CUR0x1" cursor with hold for select range AS i from range(2500)')
+    seen = []
+    while True:
+        rows = pgconn.execute('fetch 1000 in "SQL_CUR0x1"').fetchall()
+        if not rows:
+            break
+        seen.extend(r[0] for r in rows)
+    pgconn.execute('COMMIT')
+    pgconn.execute('close "SQL_CUR0x1"')
+    assert seen == list(range(2500))
+    pgconn.execute("DECLARE c2 CURSOR FOR SELECT range FROM range(10)")
+    pgconn.execute("MOVE 5 IN c2")
+    assert pgconn.execute("FETCH ALL FROM c2").fetchall() == [(i,) for i in range(5, 10)]
+    pgconn.execute("CLOSE ALL")
+    import psycopg
+
+    with pytest.raises(psycopg.Error) as err:
+        pgconn.execute("FETCH 1 FROM c2")
+    assert err.value.sqlstate == "34000"
+
+
+def test_copy_to_stdout(pgconn):
+    with pgconn.cursor() as cur:
+        with cur.copy("COPY (SELECT range AS i, 'a,b' AS s FROM range(3)) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+            data = b"".join(bytes(b) for b in copy)
+    assert data.decode().splitlines() == ["i,s", '0,"a,b"', '1,"a,b"', '2,"a,b"']
+    with pgconn.cursor() as cur:
+        with cur.copy("COPY (SELECT range::INTEGER AS i FROM range(3)) TO STDOUT (FORMAT binary)") as copy:
+            copy.set_types(["int4"])
+            rows = list(copy.rows())
+    assert rows == [(0,), (1,), (2,)]
+
+
+def test_statement_timeout(pgconn):
+    import psycopg
+
+    pgconn.execute("SET statement_timeout = '300ms'")
+    started = time.monotonic()
+    with pytest.raises(psycopg.Error) as err:
+        pgconn.execute("SELECT count(*) FROM range(100000000000) a")
+    assert err.value.sqlstate == "57014"
+    assert time.monotonic() - started < 10
+    pgconn.execute("SET statement_timeout = 0")
+    assert pgconn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_cancel(pg):
+    import psycopg
+
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        timer = threading.Timer(0.5, conn.cancel)
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT count(*) FROM range(100000000000) a")
+        assert time.monotonic() - started < 10
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_psycopg2(pg):
+    import psycopg2
+
+    conn = psycopg2.connect(pg.dsn())
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT %s::INTEGER * 2, %s", (21, "x"))
+        assert cur.fetchall() == [(42, "x")]
+        named = conn.cursor("named")
+        named.itersize = 500
+        named.execute("SELECT range FROM range(2000)")
+        assert sum(1 for _ in named) == 2000
+        conn.rollback()
+    finally:
+        conn.close()
+
+
+def test_asyncpg(pg):
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password, database="tavana", ssl=False)
+        try:
+            assert await conn.fetchval("SELECT $1::INTEGER + 1", 41) == 42
+            rows = await conn.fetch("SELECT range AS i FROM range(5)")
+            assert [r["i"] for r in rows] == list(range(5))
+            async with conn.transaction():
+                got = [r["i"] async for r in conn.cursor("SELECT range AS i FROM range(3000)", prefetch=500)]
+            assert len(got) == 3000
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def test_sqlalchemy_and_pandas(pg, tavana):
+    import pandas as pd
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg.url("postgresql+psycopg"))
+    with engine.connect() as conn:
+        df = pd.read_sql(sa.text("SELECT range AS i, range * 2 AS j FROM range(10) WHERE range >= :lo"), conn, params={"lo": 5})
+    assert list(df["i"]) == [5, 6, 7, 8, 9]
+    engine.dispose()
+
+
+def test_wrong_password_is_28p01(pg):
+    import psycopg
+
+    with pytest.raises(psycopg.OperationalError) as err:
+        psycopg.connect(pg.dsn(password="wrong"))
+    assert "password authentication failed" in str(err.value)
+
+
+def test_psql_meta_commands(pg):
+    for cmd in ["SELECT 1 AS one", "\\dt", "\\dn", "\\x\nSELECT 1 AS a, 2 AS b", "\\timing\nSELECT 1"]:
+        out = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-c", cmd] if "\n" not in cmd else ["psql", "-X", "-v", "ON_ERROR_STOP=1"],
+                             input=cmd if "\n" in cmd else None, env=pg.env(), capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, (cmd, out.stdout, out.stderr)
+
+
+def test_malformed_packets_do_not_hurt_others(pg, pgconn):
+    import socket
+
+    for payload in [b"\x00\x00\x00\x08\x04\xd2\x16\x2f" * 3, b"garbage" * 100, b"\x00\x00\x00\x04", b"\xff" * 64]:
+        s = socket.create_connection((pg.host, pg.port), timeout=5)
+        try:
+            s.sendall(payload)
+            s.settimeout(2)
+            try:
+                s.recv(1024)
+            except OSError:
+                pass
+        finally:
+            s.close()
+    assert pgconn.execute("SELECT 42").fetchone() == (42,)
