@@ -61,6 +61,7 @@ impl Session {
             user: self.user.clone(),
             catalog: state.catalog.clone(),
             schema: state.schema.clone(),
+            credentials: Vec::new(),
         }
     }
 

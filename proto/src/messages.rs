@@ -97,7 +97,7 @@ envelope_codec!(ExecutorStatement, "executor statement");
 
 /// Session state that travels with every gateway → executor call (header
 /// [`crate::headers::SESSION`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionContext {
     /// Authenticated user name.
     pub user: String,
@@ -107,6 +107,77 @@ pub struct SessionContext {
     /// Default schema for unqualified names, if the session set one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// Object-store credentials the session brought (`CREATE SECRET`, `SET s3_*`), in the
+    /// canonical form an executor returned for [`SESSION_CREDENTIAL_ACTION`]. Opaque to the
+    /// gateway; secret values: never log them (`Debug` redacts them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<String>,
+}
+
+impl std::fmt::Debug for SessionContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionContext")
+            .field("user", &self.user)
+            .field("catalog", &self.catalog)
+            .field("schema", &self.schema)
+            .field(
+                "credentials",
+                &format_args!("[{} redacted]", self.credentials.len()),
+            )
+            .finish()
+    }
+}
+
+/// `DoAction` type the gateway sends an executor when a session runs a credential statement
+/// (see [`is_credential_statement`]). The body is the statement's SQL; the call carries the
+/// session header as usual. The executor validates the statement, never runs it on a shared
+/// engine, and answers with one result whose body is the session's new context in header form
+/// (JSON [`SessionContext`]): the gateway keeps its `credentials` and sends them with every
+/// later call of that session. Errors come back as an `InvalidArgument`/`PermissionDenied`
+/// status whose message never contains the secret values.
+pub const SESSION_CREDENTIAL_ACTION: &str = "tavana.SessionCredential";
+
+/// Whether `sql` sets, replaces or drops per-session object-store credentials:
+/// `CREATE [OR REPLACE] [PERSISTENT | TEMP | TEMPORARY] SECRET ...`,
+/// `DROP [PERSISTENT | TEMP | TEMPORARY] SECRET ...`, and `SET` / `RESET` of the `s3_*`,
+/// `azure_*` and `gcs_*` settings. Front ends route these to [`SESSION_CREDENTIAL_ACTION`]
+/// instead of running them as statements, and must not log their text.
+pub fn is_credential_statement(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split(|c: char| c.is_whitespace() || c == '(' || c == '=' || c == ';')
+        .filter(|w| !w.is_empty())
+        .take(6)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut words = words.iter().map(String::as_str).peekable();
+    let skip = |words: &mut std::iter::Peekable<_>, options: &[&str]| {
+        if words.peek().is_some_and(|w: &&str| options.contains(w)) {
+            words.next();
+        }
+    };
+    match words.next() {
+        Some("create") => {
+            if words.peek() == Some(&"or") {
+                words.next();
+                words.next();
+            }
+            skip(&mut words, &["persistent", "temp", "temporary"]);
+            words.next() == Some("secret")
+        }
+        Some("drop") => {
+            skip(&mut words, &["persistent", "temp", "temporary"]);
+            words.next() == Some("secret")
+        }
+        Some("set" | "reset") => {
+            skip(&mut words, &["session", "local", "global"]);
+            words.next().is_some_and(|name| {
+                ["s3_", "azure_", "gcs_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            })
+        }
+        _ => false,
+    }
 }
 
 impl SessionContext {
@@ -161,11 +232,49 @@ mod tests {
             user: "alice".into(),
             catalog: None,
             schema: Some("sales".into()),
+            credentials: Vec::new(),
         };
         assert_eq!(
             SessionContext::from_header(&session.to_header()),
-            Some(session)
+            Some(session.clone())
         );
+        assert!(!session.to_header().contains("credentials"));
         assert_eq!(SessionContext::from_header("{not json"), None);
+        let with_secret = SessionContext {
+            credentials: vec!["CREATE SECRET s (TYPE s3, SECRET 'hush')".into()],
+            ..session
+        };
+        assert_eq!(
+            SessionContext::from_header(&with_secret.to_header()),
+            Some(with_secret.clone())
+        );
+        assert!(!format!("{with_secret:?}").contains("hush"));
+    }
+
+    #[test]
+    fn credential_statements_are_recognised() {
+        for sql in [
+            "CREATE SECRET s (TYPE s3)",
+            "create or replace temporary secret s (TYPE s3)",
+            "CREATE PERSISTENT SECRET (TYPE gcs)",
+            "  drop secret s",
+            "DROP TEMPORARY SECRET IF EXISTS s",
+            "SET s3_access_key_id = 'x'",
+            "set session s3_region='eu-west-1'",
+            "SET azure_storage_connection_string TO 'x'",
+            "RESET s3_endpoint",
+        ] {
+            assert!(is_credential_statement(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT 'CREATE SECRET'",
+            "CREATE TABLE secret (i INT)",
+            "SET threads = 4",
+            "SET search_path = 'sales'",
+            "DROP TABLE secret",
+            "",
+        ] {
+            assert!(!is_credential_statement(sql), "{sql}");
+        }
     }
 }
