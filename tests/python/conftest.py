@@ -1,454 +1,34 @@
-"""Real-process fixtures for Tavana's Python client tests.
+"""Pytest fixtures over the real-process harness (tavana_harness.py).
 
 The session fixture ``tavana`` starts one real executor and one real gateway
-from ``TAVANA_BIN`` on port 0, each writing its bound addresses to an
-``--addr-file``, waits until both answer ``/readyz``, and stops them at the
-end. Sample data (Parquet files for a glob, a CSV, a JSON file and TPC-H at
-scale factor 0.01) is generated with python duckdb into a temporary data
-directory that is the executor's only ``--allowed-path``.
-
-Tests that need to break processes (kill an executor, send SIGTERM) start their
-own private cluster with the ``start_cluster`` factory.
-
-When a test fails, the tail of every process log is attached to its report.
+from ``TAVANA_BIN`` on port 0 and stops them at the end; ``data`` generates the
+sample data (Parquet files for a glob, a CSV, a JSON file, TPC-H at SF 0.01)
+into the directory that is the executor's only ``--allowed-path``. Tests that
+break processes (kill an executor, send SIGTERM) start private clusters with
+``cluster_factory``. When a test fails, the tail of every live process log is
+attached to its report.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import signal
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator
 
-import adbc_driver_flightsql.dbapi as flightsql
-import duckdb
-import pyarrow as pa
-import pyarrow.flight as flight
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = float(os.environ.get("TAVANA_TEST_START_TIMEOUT", "90"))
-STOP_TIMEOUT_S = 15.0
-LOG_TAIL_LINES = 80
-
-# Every process started by this suite, so failing tests can show their logs.
-_ALL_PROCESSES: list["Process"] = []
-
-
-# --------------------------------------------------------------------------
-# Locations
-
-
-def tavana_bin() -> Path:
-    explicit = os.environ.get("TAVANA_BIN")
-    if explicit:
-        return Path(explicit)
-    target = os.environ.get(
-        "CARGO_TARGET_DIR", str(Path.home() / ".cache" / "tavana" / "target")
-    )
-    return Path(target) / "release" / "tavana"
-
-
-def extension_dir() -> Path:
-    return Path(
-        os.environ.get(
-            "TAVANA_EXTENSION_DIR",
-            str(Path.home() / ".cache" / "tavana" / "extensions"),
-        )
-    )
-
-
-def local_duckdb() -> duckdb.DuckDBPyConnection:
-    """A python duckdb connection that loads extensions from the provisioned dir only."""
-    return duckdb.connect(
-        config={
-            "extension_directory": str(extension_dir()),
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        }
-    )
-
-
-# --------------------------------------------------------------------------
-# Sample data
-
-
-TPCH_TABLES = (
-    "customer",
-    "lineitem",
-    "nation",
-    "orders",
-    "part",
-    "partsupp",
-    "region",
-    "supplier",
+import tavana_harness
+from tavana_harness import (  # noqa: F401 - re-exported for nested conftests
+    Cluster,
+    Process,
+    extension_dir,
+    generate_sample_data,
+    local_duckdb,
+    metric_value,
+    query_table,
+    start_cluster,
+    tavana_bin,
 )
-
-# One row per id; every type the type-fidelity tests care about, with NULLs.
-SAMPLE_SELECT = """
-SELECT
-    i::INTEGER                                        AS id,
-    (i % 100)::TINYINT                                AS i8,
-    (i * 7)::SMALLINT                                 AS i16,
-    (i * 1000)::INTEGER                               AS i32,
-    (i * 1000000007)::BIGINT                          AS i64,
-    (i / 4)::FLOAT                                    AS f32,
-    (i / 3)::DOUBLE                                   AS f64,
-    (i * 1.125)::DECIMAL(18, 3)                       AS dec18,
-    (i / 7)::DECIMAL(38, 10)                          AS dec38,
-    'name-' || i                                      AS name,
-    DATE '2024-01-01' + i::INTEGER                    AS day,
-    TIMESTAMP '2024-01-01 00:00:00' + i * INTERVAL 37 MINUTE AS ts,
-    i % 2 = 0                                         AS flag,
-    CASE WHEN i % 10 = 0 THEN NULL ELSE 'v' || (i % 5) END AS maybe
-FROM range(300) r(i)
-"""
-
-
-def generate_sample_data(data_dir: Path) -> dict[str, Path]:
-    parquet_dir = data_dir / "parquet"
-    tpch_dir = data_dir / "tpch"
-    parquet_dir.mkdir(parents=True)
-    tpch_dir.mkdir(parents=True)
-    con = local_duckdb()
-    con.execute(f"CREATE TABLE sample AS {SAMPLE_SELECT}")
-    # Nested types go to Parquet and JSON (CSV cannot carry them).
-    con.execute(
-        "CREATE TABLE nested AS SELECT *, [id, id + 1]::INTEGER[] AS ints, "
-        "{'k': id, 'v': name} AS kv FROM sample"
-    )
-    for part in range(3):
-        con.execute(
-            f"COPY (SELECT * FROM nested WHERE id % 3 = {part} ORDER BY id) "
-            f"TO '{parquet_dir}/part-{part}.parquet' (FORMAT parquet)"
-        )
-    csv = data_dir / "sample.csv"
-    con.execute(f"COPY (SELECT * FROM sample ORDER BY id) TO '{csv}' (HEADER)")
-    json_path = data_dir / "sample.json"
-    con.execute(
-        f"COPY (SELECT * FROM nested ORDER BY id) TO '{json_path}' (FORMAT json)"
-    )
-
-    con.execute("LOAD tpch")
-    con.execute("CALL dbgen(sf = 0.01)")
-    for table in TPCH_TABLES:
-        con.execute(
-            f"COPY {table} TO '{tpch_dir}/{table}.parquet' (FORMAT parquet)"
-        )
-    con.close()
-    return {
-        "parquet_dir": parquet_dir,
-        "parquet_glob": parquet_dir / "*.parquet",
-        "csv": csv,
-        "json": json_path,
-        "tpch_dir": tpch_dir,
-    }
-
-
-# --------------------------------------------------------------------------
-# Processes
-
-
-def _http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode("utf-8", "replace")
-
-
-@dataclass
-class Process:
-    """One `tavana <role>` child process with its log and bound addresses."""
-
-    role: str
-    args: list[str]
-    workdir: Path
-    env: dict[str, str]
-    popen: Optional[subprocess.Popen] = None
-    addrs: dict[str, str] = field(default_factory=dict)
-    # Set once the fixture that owns it has torn it down: its log is no longer news.
-    retired: bool = False
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"{self.role}.log"
-
-    @property
-    def addr_file(self) -> Path:
-        return self.workdir / f"{self.role}.addr.json"
-
-    @property
-    def listen(self) -> str:
-        return self.addrs["listen"]
-
-    @property
-    def admin_url(self) -> str:
-        return f"http://{self.addrs['admin']}"
-
-    def start(self) -> None:
-        self.addr_file.unlink(missing_ok=True)
-        log = open(self.log_path, "ab")
-        cmd = [str(tavana_bin()), self.role, *self.args, "--addr-file", str(self.addr_file)]
-        log.write(("$ " + " ".join(cmd) + "\n").encode())
-        log.flush()
-        self.popen = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=self.env,
-            cwd=self.workdir,
-        )
-        log.close()
-        _ALL_PROCESSES.append(self)
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
-        """Wait for the addr file, then for /readyz to answer 200."""
-        deadline = time.monotonic() + timeout
-        last = "no address file yet"
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(
-                    f"tavana {self.role} exited with code {self.popen.returncode} "
-                    f"before becoming ready\n{self.log_tail()}"
-                )
-            if not self.addrs and self.addr_file.exists():
-                try:
-                    self.addrs = json.loads(self.addr_file.read_text())
-                except json.JSONDecodeError as err:
-                    # Written via temp file + rename, so this should not happen.
-                    last = f"unreadable address file: {err}"
-            if self.addrs:
-                try:
-                    status, body = _http_get(self.admin_url + "/readyz")
-                    if status == 200:
-                        return
-                    last = f"/readyz answered {status}: {body.strip()[:200]}"
-                except OSError as err:
-                    last = f"/readyz: {err}"
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"tavana {self.role} not ready after {timeout:.0f}s ({last})\n{self.log_tail()}"
-        )
-
-    def metrics(self) -> str:
-        status, body = _http_get(self.admin_url + "/metrics")
-        assert status == 200, f"{self.role} /metrics answered {status}: {body[:200]}"
-        return body
-
-    def metric(self, name: str) -> Optional[float]:
-        """Sum of all samples of `name` (any labels) in /metrics, None if absent."""
-        return metric_value(self.metrics(), name)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT_S) -> Optional[int]:
-        if self.popen is None:
-            return None
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return self.popen.returncode
-
-    def kill(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait()
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except FileNotFoundError:
-            text = ["<no log>"]
-        tail = "\n".join(text[-lines:])
-        return f"----- tavana {self.role} log ({self.log_path}) -----\n{tail}\n"
-
-
-def metric_value(text: str, name: str) -> Optional[float]:
-    total = None
-    for line in text.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        metric, _, rest = line.partition(" ")
-        base = metric.split("{", 1)[0]
-        if base != name:
-            continue
-        value = rest.strip().split(" ")[0]
-        total = (total or 0.0) + float(value)
-    return total
-
-
-@dataclass
-class Cluster:
-    """A running executor set and gateway, and how to reach them."""
-
-    workdir: Path
-    data_dir: Path
-    files: dict[str, Path]
-    user: str
-    password: str
-    internal_token: str
-    executors: list[Process]
-    gateway: Process
-
-    @property
-    def executor(self) -> Process:
-        return self.executors[0]
-
-    @property
-    def flight_uri(self) -> str:
-        return f"grpc://{self.gateway.listen}"
-
-    @property
-    def gateway_admin(self) -> str:
-        return self.gateway.admin_url
-
-    @property
-    def executor_admin(self) -> str:
-        return self.executor.admin_url
-
-    @property
-    def processes(self) -> list[Process]:
-        return [*self.executors, self.gateway]
-
-    def connect(self, user: Optional[str] = None, password: Optional[str] = None, **kwargs):
-        """An ADBC Flight SQL DB-API connection to the gateway, authenticated."""
-        db_kwargs = {
-            "username": self.user if user is None else user,
-            "password": self.password if password is None else password,
-        }
-        kwargs.setdefault("autocommit", True)
-        return flightsql.connect(self.flight_uri, db_kwargs=db_kwargs, **kwargs)
-
-    def flight_client(
-        self, timeout: Optional[float] = None
-    ) -> tuple[flight.FlightClient, flight.FlightCallOptions]:
-        """A raw pyarrow.flight client, authenticated with Basic -> bearer token.
-
-        The returned call options carry the bearer token (and `timeout`, a
-        per-call deadline in seconds, when given)."""
-        client = flight.FlightClient(self.flight_uri)
-        header = client.authenticate_basic_token(self.user, self.password)
-        return client, flight.FlightCallOptions(headers=[header], timeout=timeout)
-
-    def stop(self) -> None:
-        # Gateway first, so it never routes to an executor that is going away.
-        self.gateway.stop()
-        for ex in self.executors:
-            ex.stop()
-
-
-def start_cluster(
-    workdir: Path,
-    data_dir: Path,
-    files: dict[str, Path],
-    executors: int = 1,
-    extra_executor_args: tuple[str, ...] = (),
-    extra_gateway_args: tuple[str, ...] = (),
-) -> Cluster:
-    binary = tavana_bin()
-    if not binary.exists():
-        pytest.fail(
-            f"tavana binary not found at {binary}: build it with "
-            "`cargo build --release --bin tavana` or set TAVANA_BIN",
-            pytrace=False,
-        )
-    workdir.mkdir(parents=True, exist_ok=True)
-    user = "alice"
-    password = secrets.token_urlsafe(16)
-    token = secrets.token_urlsafe(24)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        # Keep the children's configuration to the flags below.
-        if not k.startswith("TAVANA_")
-        and k
-        not in {
-            "GRPC_PORT",
-            "METRICS_PORT",
-            "FLIGHT_SQL_PORT",
-            "WORKER_ADDR",
-            "MAX_MEMORY_GB",
-            "THREADS",
-            "PG_PORT",
-        }
-    }
-    env.setdefault("LOG_LEVEL", "info")
-
-    procs: list[Process] = []
-    try:
-        for n in range(executors):
-            name = "executor" if executors == 1 else f"executor{n}"
-            ex_dir = workdir / name
-            (ex_dir / "spill").mkdir(parents=True, exist_ok=True)
-            ex = Process(
-                role="executor",
-                args=[
-                    "--host", "127.0.0.1",
-                    "--grpc-port", "0",
-                    "--admin-port", "0",
-                    "--extension-dir", str(extension_dir()),
-                    "--allowed-path", str(data_dir),
-                    "--max-memory-gb", "2",
-                    "--threads", "2",
-                    "--temp-dir", str(ex_dir / "spill"),
-                    "--internal-token", token,
-                    *extra_executor_args,
-                ],
-                workdir=ex_dir,
-                env=env,
-            )
-            procs.append(ex)
-            ex.start()
-        for ex in procs:
-            ex.wait_ready()
-
-        gw_dir = workdir / "gateway"
-        gw_dir.mkdir(parents=True, exist_ok=True)
-        gateway = Process(
-            role="gateway",
-            args=[
-                "--host", "127.0.0.1",
-                "--flight-sql-port", "0",
-                "--admin-port", "0",
-                "--worker-addr", ",".join(f"http://{ex.listen}" for ex in procs),
-                "--users", f"{user}:{password},bob:{secrets.token_urlsafe(8)}",
-                "--internal-token", token,
-                *extra_gateway_args,
-            ],
-            workdir=gw_dir,
-            env=env,
-        )
-        procs.append(gateway)
-        gateway.start()
-        gateway.wait_ready()
-    except BaseException:
-        for p in reversed(procs):
-            p.kill()
-        raise
-    return Cluster(
-        workdir=workdir,
-        data_dir=data_dir,
-        files=files,
-        user=user,
-        password=password,
-        internal_token=token,
-        executors=procs[:-1],
-        gateway=procs[-1],
-    )
 
 
 # --------------------------------------------------------------------------
@@ -510,12 +90,6 @@ def conn(tavana):
         connection.close()
 
 
-def query_table(connection, sql: str, params=None) -> pa.Table:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetch_arrow_table()
-
-
 # --------------------------------------------------------------------------
 # Reporting
 
@@ -525,7 +99,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        for proc in _ALL_PROCESSES:
+        for proc in tavana_harness.ALL_PROCESSES:
             if proc.retired:
                 continue
             state = "running" if proc.alive() else f"exited {proc.popen.returncode}"

@@ -12,7 +12,7 @@ import time
 import pyarrow.flight as flight
 import pytest
 
-from conftest import query_table
+from tavana_harness import query_table
 from flight_proto import statement_query_command
 
 RUNNING = "tavana_executor_running_queries"
@@ -102,8 +102,14 @@ def test_adbc_client_closes_reader_mid_stream(tavana, idle_executor):
         conn.close()
 
 
-def test_client_deadline_interrupts_cpu_bound_query(tavana, idle_executor):
+# The CPU-bound cases run on a private cluster: if the executor failed to
+# interrupt the query, it would keep both cores busy for the rest of the session.
+
+
+def test_client_deadline_interrupts_cpu_bound_query(cluster_factory):
     """A query still computing (no batch yet) is interrupted when the call is cancelled."""
+    tavana = cluster_factory()
+    idle_executor = tavana.executor
     client, short = tavana.flight_client(timeout=3.0)
     try:
         info = client.get_flight_info(
@@ -121,11 +127,13 @@ def test_client_deadline_interrupts_cpu_bound_query(tavana, idle_executor):
     assert_idle(idle_executor)
 
 
-def test_adbc_cancel_interrupts_query(tavana, idle_executor):
+def test_adbc_cancel_interrupts_query(cluster_factory):
     import threading
 
     import adbc_driver_manager
 
+    tavana = cluster_factory()
+    idle_executor = tavana.executor
     conn = tavana.connect()
     cur = conn.cursor()
     errors: list[BaseException] = []
@@ -139,13 +147,18 @@ def test_adbc_cancel_interrupts_query(tavana, idle_executor):
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    wait_running(idle_executor, lambda v: v >= 1, ">= 1 while computing")
-    cur.adbc_cancel()
-    worker.join(timeout=30)
-    assert not worker.is_alive(), "query still running 30s after adbc_cancel()"
-    assert errors, "cancelled query finished without an error"
-    assert isinstance(errors[0], adbc_driver_manager.Error), repr(errors[0])
-    wait_running(idle_executor, lambda v: v == 0, "0 after cancel")
-    assert_idle(idle_executor)
-    cur.close()
-    conn.close()
+    try:
+        wait_running(idle_executor, lambda v: v >= 1, ">= 1 while computing")
+        cur.adbc_cancel()
+        worker.join(timeout=30)
+        assert not worker.is_alive(), "query still running 30s after adbc_cancel()"
+        assert errors, "cancelled query finished without an error"
+        assert isinstance(errors[0], adbc_driver_manager.Error), repr(errors[0])
+        wait_running(idle_executor, lambda v: v == 0, "0 after cancel")
+        assert_idle(idle_executor)
+    finally:
+        for handle in (cur, conn):
+            try:
+                handle.close()
+            except adbc_driver_manager.Error:
+                pass

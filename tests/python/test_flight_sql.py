@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
 
-from conftest import local_duckdb, query_table
+from tavana_harness import local_duckdb, query_table
 from flight_proto import (
     close_prepared_statement_request,
     create_prepared_statement_request,
@@ -203,7 +203,7 @@ def test_writes_refused_by_default(conn):
 
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory, data):
-    from conftest import start_cluster
+    from tavana_harness import start_cluster
 
     cluster = start_cluster(
         tmp_path_factory.mktemp("writable"), data["data_dir"], data,
@@ -217,22 +217,30 @@ def writable(tmp_path_factory, data):
             p.retired = True
 
 
+def _execute_update(conn, sql: str) -> int:
+    """CommandStatementUpdate: ADBC's ExecuteUpdate, returning the affected row count."""
+    with conn.cursor() as cur:
+        cur.adbc_statement.set_sql_query(sql)
+        return cur.adbc_statement.execute_update()
+
+
 def test_statement_update_and_catalog_metadata(writable):
     table_name = f"objects_{uuid.uuid4().hex[:8]}"
     conn = writable.connect()
     try:
-        with conn.cursor() as cur:
-            cur.execute(
-                f"CREATE TABLE {table_name} "
-                "(id INTEGER, name VARCHAR, amount DECIMAL(18,3), day DATE)"
-            )
-            cur.execute(
-                f"INSERT INTO {table_name} VALUES (1, 'a', 1.5, DATE '2024-01-01'), "
-                f"(2, 'b', 2.5, DATE '2024-01-02')"
-            )
-            assert cur.rowcount in (2, -1)
-            cur.execute(f"SELECT count(*) FROM {table_name}")
-            assert cur.fetchall() == [(2,)]
+        _execute_update(
+            conn,
+            f"CREATE TABLE {table_name} (id INTEGER, name VARCHAR, amount DECIMAL(18,3), day DATE)",
+        )
+        inserted = _execute_update(
+            conn,
+            f"INSERT INTO {table_name} VALUES (1, 'a', 1.5, DATE '2024-01-01'), "
+            f"(2, 'b', 2.5, DATE '2024-01-02')",
+        )
+        assert inserted == 2
+        assert query_table(conn, f"SELECT count(*) AS n FROM {table_name}").to_pylist() == [
+            {"n": 2}
+        ]
 
         schema = conn.adbc_get_table_schema(table_name)
         assert schema.names == ["id", "name", "amount", "day"]
@@ -255,8 +263,24 @@ def test_statement_update_and_catalog_metadata(writable):
         assert table_type.upper() in ("TABLE", "BASE TABLE")
         assert columns == ["id", "name", "amount", "day"]
 
+        _execute_update(conn, f"DROP TABLE {table_name}")
+    finally:
+        conn.close()
+
+
+def test_dbapi_execute_runs_statement_without_fetch(writable):
+    """DB-API users run DDL/DML with cursor.execute() and never fetch its (empty) result.
+
+    The ADBC driver sends those as CommandStatementQuery; the statement must
+    take effect even though the client never reads the result stream."""
+    table_name = f"dbapi_{uuid.uuid4().hex[:8]}"
+    conn = writable.connect()
+    try:
         with conn.cursor() as cur:
-            cur.execute(f"DROP TABLE {table_name}")
+            cur.execute(f"CREATE TABLE {table_name} AS SELECT 1 AS i")
+            cur.execute(f"INSERT INTO {table_name} VALUES (2)")
+            cur.execute(f"SELECT count(*) FROM {table_name}")
+            assert cur.fetchall() == [(2,)]
     finally:
         conn.close()
 
@@ -330,6 +354,27 @@ def test_connection_usable_after_error(conn):
 
 # --------------------------------------------------------------------------
 # Authentication
+
+
+def test_second_user_with_padded_basic_credentials(tavana):
+    """bob:<9 chars> base64-encodes with '==' padding; grpc-go (inside the ADBC
+    driver) sends Basic credentials unpadded, pyarrow sends them padded: the
+    gateway must accept both encodings."""
+    import base64
+
+    password = tavana.other_users["bob"]
+    assert base64.b64encode(f"bob:{password}".encode()).endswith(b"=")
+    conn = tavana.connect(user="bob", password=password)
+    try:
+        assert query_table(conn, "SELECT 3 AS x").to_pylist() == [{"x": 3}]
+    finally:
+        conn.close()
+    client = flight.FlightClient(tavana.flight_uri)
+    try:
+        key, value = client.authenticate_basic_token("bob", password)
+        assert value.startswith(b"Bearer ")
+    finally:
+        client.close()
 
 
 def test_wrong_password_is_refused(tavana):

@@ -12,7 +12,7 @@ import re
 import adbc_driver_manager
 import pytest
 
-from conftest import query_table
+from tavana_harness import query_table
 
 # A refusal must say why: some word that names the rule that was hit.
 REASON = re.compile(
@@ -139,6 +139,15 @@ def test_persistent_secret_refused(conn):
     refused(
         conn,
         "CREATE PERSISTENT SECRET s (TYPE s3, KEY_ID 'k', SECRET 'v')",
+    )
+
+
+def test_temporary_secret_refused(conn):
+    # DuckDB keeps temporary secrets per database instance: one user's secret
+    # with a narrow SCOPE would win over the operator's for every session.
+    refused(
+        conn,
+        "CREATE SECRET s (TYPE s3, KEY_ID 'k', SECRET 'v', SCOPE 's3://bucket/prefix')",
     )
 
 

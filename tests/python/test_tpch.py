@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TPCH_TABLES, local_duckdb, query_table
+from tavana_harness import TPCH_TABLES, local_duckdb, query_table
 
 
 def tpch_queries() -> dict[int, str]:

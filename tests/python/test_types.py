@@ -8,7 +8,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from conftest import query_table
+from tavana_harness import query_table
 
 UTC_NAMES = {"UTC", "Etc/UTC", "+00:00", "GMT", "Etc/GMT"}
 

@@ -18,7 +18,7 @@ import adbc_driver_flightsql.dbapi as flightsql
 import pyarrow as pa
 import pytest
 
-from conftest import extension_dir, tavana_bin
+from tavana_harness import extension_dir, tavana_bin
 
 FLIGHT_PORT = 50051
 PG_PORT = 15432
