@@ -1,0 +1,304 @@
+"""Tavana benchmark harness (run through benchmarks/run.sh, which installs and builds first).
+
+Exit status: 0 when the harness ran to the end, whatever the figures and whatever a
+peer did (a failed measure is a result, written into the report); non-zero only
+when the harness itself broke (the Tavana executor or gateway would not start, a
+bug in this code). That is what lets `--quick` guard the harness in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from . import data, measures, peers
+from .clients import Peer
+from .measures import Context, Results, Settings
+from .procs import HarnessError, ProcessGroup
+from .report import Report
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    home = Path.home() / ".cache" / "tavana"
+    p = argparse.ArgumentParser(prog="benchmarks/run.sh", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="tiny data and counts: seconds, for CI")
+    p.add_argument("--binary", type=Path, required=True, help="the tavana release binary")
+    p.add_argument("--out", type=Path, help="results Markdown file (default: benchmarks/results/<date>.md; "
+                   "--quick: a temporary directory)")
+    p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TAVANA_BENCH_DATA", home / "bench-data")))
+    p.add_argument("--pg-dir", type=Path,
+                   default=Path(os.environ.get("TAVANA_BENCH_PG_DIR", "/var/tmp/tavana-bench-pg")),
+                   help="cached PostgreSQL clusters (must be reachable by the postgres OS user)")
+    p.add_argument("--extension-dir", type=Path,
+                   default=Path(os.environ.get("TAVANA_EXTENSION_DIR", home / "extensions")))
+    p.add_argument("--roapi", type=Path, default=Path(sys.executable).parent / "roapi")
+    p.add_argument("--only", default="", help="comma-separated measures to run: "
+                   "large-arrow,large-pg,latency,tpch,concurrency (default: all)")
+    p.add_argument("--large-sf", type=float, help="override the scale factor of the large result")
+    p.add_argument("--keep", action="store_true", help="keep the work directory (logs) after the run")
+    return p.parse_args(argv)
+
+
+class BuildWatch:
+    """Notes whether a compiler ran on the machine during the run (it skews every figure)."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.busy = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def building() -> bool:
+        out = subprocess.run(["pgrep", "-x", "rustc|cc1plus|cc1|ld|ld.lld|mold"], capture_output=True,
+                             check=False)
+        return out.returncode == 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples += 1
+            self.busy += self.building()
+            self._stop.wait(5)
+
+    @property
+    def started(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> str | None:
+        self._stop.set()
+        self._thread.join()
+        if self.busy:
+            return (f"WARNING: a compiler (rustc/cc1plus) was running in {self.busy} of {self.samples} "
+                    "5-second samples of this run: the figures are skewed by CPU contention.")
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def mem_total() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "?"
+
+
+def git_describe() -> str:
+    out = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h %s"], capture_output=True,
+                         text=True, check=False)
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=False)
+    return out.stdout.strip() + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    settings = Settings.quick_mode() if args.quick else Settings.full()
+    if args.large_sf:
+        settings.large_sf = args.large_sf
+    only = {m.strip() for m in args.only.split(",") if m.strip()}
+
+    def wanted(measure: str) -> bool:
+        return not only or measure in only
+
+    started = time.monotonic()
+    now = dt.datetime.now()
+    work = Path(tempfile.mkdtemp(prefix="tavana-bench-"))
+    group = ProcessGroup()
+    results = Results()
+    watch = BuildWatch()
+    print(f"bench: work directory {work} ({'quick' if settings.quick else 'full'} mode)")
+    try:
+        # The binary is copied so a concurrent `cargo build` cannot swap it mid-run.
+        binary = work / "tavana"
+        shutil.copy2(args.binary, binary)
+
+        # ---- data
+        data_root = args.data_dir.resolve()
+        data_root.mkdir(parents=True, exist_ok=True)
+        tpch_dir = data.ensure_tpch(data_root, settings.tpch_sf, data.TPCH_TABLES, args.extension_dir)
+        large_dir = data.ensure_tpch(data_root, settings.large_sf, ("lineitem",), args.extension_dir)
+        lineitem = large_dir / "lineitem.parquet"
+        stats = data.lineitem_stats(lineitem, args.extension_dir)
+        keys = data.lineitem_keys(lineitem, 500, args.extension_dir)
+        queries = {nr: data.over_parquet(q, tpch_dir) for nr, q in data.tpch_queries(args.extension_dir).items()}
+        print(f"bench: data ready: lineitem {stats['rows']:,} rows ({stats['file_bytes'] / 1e6:,.0f} MB Parquet), "
+              f"TPC-H sf {settings.tpch_sf:g} ({time.monotonic() - started:.0f}s)")
+
+        watch.start()
+        if BuildWatch.building():
+            print("bench: WARNING: a compiler is running now; figures will be skewed")
+
+        # ---- loopback limit
+        loopback, loopback_error = None, None
+        try:
+            loopback = peers.iperf3_loopback(work, group, settings.iperf_seconds, settings.iperf_runs)
+        except Exception as err:  # noqa: BLE001
+            loopback_error = measures.short_error(err)
+            print(f"bench: iperf3 failed: {loopback_error}")
+
+        # ---- servers
+        tsettings = peers.TavanaSettings()
+        tavana = peers.Tavana(binary, work, data_root, args.extension_dir, tsettings, group)
+        parquet_from = f"read_parquet('{lineitem}')"
+        peer_map: dict[str, Peer] = {
+            "duckdb": Peer("duckdb", "DuckDB in-process", "duckdb", lineitem=parquet_from),
+            "tavana-flight": Peer("tavana-flight", "Tavana Flight SQL", "adbc", tavana.flight_uri,
+                                  lineitem=parquet_from),
+            "tavana-pg": Peer("tavana-pg", "Tavana PG wire", "psycopg", tavana.pg_dsn or "",
+                              lineitem=parquet_from, error=tavana.pg_error),
+        }
+        pg_version = "not started"
+        try:
+            pg = peers.Postgres(args.pg_dir / f"{data.sf_label(settings.large_sf)}-v1", work, group)
+            stamp = f"{lineitem}:{stats['rows']}:{stats['file_bytes']}"
+            pg.ensure_cluster(lineitem, stamp)
+            pg_version = pg.version()
+            peer_map["postgres"] = Peer("postgres", "PostgreSQL 15", "psycopg", pg.dsn)
+        except Exception as err:  # noqa: BLE001
+            peer_map["postgres"] = Peer("postgres", "PostgreSQL 15", "psycopg", error=measures.short_error(err))
+            print(f"bench: PostgreSQL unavailable: {err}")
+        roapi_version = "not started"
+        try:
+            if not args.roapi.exists():
+                raise HarnessError(f"{args.roapi} missing (pip install roapi)")
+            roapi_started = time.monotonic()
+            roapi = peers.Roapi(args.roapi, lineitem, work, group)
+            roapi_version = f"{roapi.version()} (table loaded into memory in {time.monotonic() - roapi_started:.0f}s)"
+            peer_map["roapi-flight"] = Peer("roapi-flight", "ROAPI Flight SQL", "adbc", roapi.flight_uri, auth=False)
+            peer_map["roapi-pg"] = Peer("roapi-pg", "ROAPI PG wire", "psycopg", roapi.pg_dsn)
+        except Exception as err:  # noqa: BLE001
+            e = measures.short_error(err)
+            peer_map["roapi-flight"] = Peer("roapi-flight", "ROAPI Flight SQL", "adbc", error=e)
+            peer_map["roapi-pg"] = Peer("roapi-pg", "ROAPI PG wire", "psycopg", error=e)
+            print(f"bench: ROAPI unavailable: {err}")
+        print(f"bench: servers up ({time.monotonic() - started:.0f}s)")
+
+        ctx = Context(settings=settings, peers=peer_map, results=results, extension_dir=args.extension_dir,
+                      lineitem_rows=stats["rows"], tavana_pids=tavana.pids,
+                      threads=tsettings.threads, memory_gb=tsettings.max_memory_gb)
+        steps = [
+            ("large-arrow", lambda: measures.large_arrow(ctx, ["duckdb", "tavana-flight", "roapi-flight"])),
+            ("large-pg", lambda: (measures.large_pg(ctx, ["postgres", "tavana-pg", "roapi-pg"]),
+                                  measures.pg_values_check(ctx, ["tavana-pg", "roapi-pg"]))),
+            ("latency", lambda: measures.latency(
+                ctx, ["duckdb", "tavana-flight", "roapi-flight", "tavana-pg", "postgres", "roapi-pg"], keys)),
+            ("tpch", lambda: measures.tpch(ctx, ["duckdb", "tavana-flight", "tavana-pg"], queries)),
+            ("concurrency", lambda: measures.concurrency(
+                ctx, ["tavana-flight", "tavana-pg", "postgres", "roapi-flight"], keys,
+                range_width=max(100, int(200_000 * settings.large_sf)))),
+        ]
+        for step, run in steps:
+            if not wanted(step):
+                continue
+            t0 = time.monotonic()
+            print(f"bench: {step} ...", flush=True)
+            run()
+            print(f"bench: {step} done in {time.monotonic() - t0:.0f}s", flush=True)
+            for role, proc in tavana.procs.items():
+                if proc.exited():
+                    results.notes.append(f"tavana {role} exited (code {proc.popen.returncode}) during {step}")
+                    print(f"bench: tavana {role} exited during {step}:\n{proc.tail()}")
+        tavana_version = tavana.version()
+    except HarnessError as err:
+        print(f"bench: harness failure: {err}", file=sys.stderr)
+        group.stop_all()
+        print(f"bench: logs kept in {work}", file=sys.stderr)
+        return 2
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        group.stop_all()
+        print(f"bench: logs kept in {work}", file=sys.stderr)
+        return 3
+    finally:
+        group.stop_all()
+
+    contention = watch.stop() if watch.started else None
+    if contention:
+        results.notes.append(contention)
+    elapsed = time.monotonic() - started
+
+    import adbc_driver_flightsql
+    import duckdb
+    import psycopg
+    import pyarrow
+
+    meta = {
+        "date": now.strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores, {mem_total()} RAM, "
+                   f"{platform.system()} {platform.release()}",
+        "load average at the end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "tavana": f"{tavana_version}, git {git_describe()}, release build",
+        "tavana settings": f"executor --threads {tsettings.threads} --max-memory-gb {tsettings.max_memory_gb} "
+                           "(one executor, one gateway, one pg-adapter, all on 127.0.0.1, no TLS)",
+        "in-process DuckDB": f"python duckdb {duckdb.__version__}, threads={tsettings.threads}, "
+                             f"memory_limit={tsettings.max_memory_gb}GB",
+        "PostgreSQL": f"{pg_version}; settings: " + ", ".join(f"{k}={v}" for k, v in peers.PG_SETTINGS.items())
+                      + "; lineitem with primary key (l_orderkey, l_linenumber), vacuumed and analysed",
+        "ROAPI": roapi_version,
+        "iperf3": peers.iperf3_version() if shutil.which("iperf3") else "not installed",
+        "clients": f"Python {platform.python_version()}, pyarrow {pyarrow.__version__}, "
+                   f"adbc-driver-flightsql {adbc_driver_flightsql.__version__}, psycopg {psycopg.__version__} "
+                   f"(libpq {psycopg.pq.version()}, {psycopg.pq.__impl__}), psql "
+                   + (subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+                      if shutil.which("psql") else "missing"),
+        "data": f"TPC-H via DuckDB dbgen, Parquet written by DuckDB (snappy, default row groups); lineitem sf "
+                f"{settings.large_sf:g} {stats['rows']:,} rows in {stats['file_bytes'] / 1e6:,.0f} MB; "
+                f"TPC-H sf {settings.tpch_sf:g}; files in the OS page cache (warm runs)",
+        "run": f"{elapsed / 60:.1f} min in total, measures interleaved across peers",
+    }
+    report = Report(results, settings, meta, loopback, loopback_error, stats, sorted(queries))
+
+    if args.out:
+        out = args.out
+    elif settings.quick:
+        out = work / "quick.md"
+    else:
+        out = REPO / "benchmarks" / "results" / f"{now:%Y-%m-%d}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    chart = out.with_suffix(".png")
+    chart_error = report.chart(chart)
+    if chart_error:
+        results.notes.append(chart_error)
+    text = report.markdown(None if chart_error else chart.name)
+    out.write_text(text)
+    out.with_suffix(".json").write_text(report.raw())
+    print()
+    print(text if settings.quick else report.console())
+    print()
+    print(f"bench: wrote {out} (+ .png, .json) in {elapsed / 60:.1f} min")
+    if not args.keep:
+        # In quick mode without --out the report lived in the work directory: it was printed above.
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,158 @@
+"""The peers as a client sees them, behind one small interface.
+
+A `Peer` names a server (or in-process DuckDB), how to reach it and how its SQL
+names the `lineitem` data; `open_client(peer)` gives a connection with `fetch_large`
+(the whole result, as the client would really consume it) and `fetch_small`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .peers import PASSWORD, USER
+
+
+@dataclass
+class Peer:
+    key: str  # stable id: duckdb, tavana-flight, roapi-flight, tavana-pg, postgres, roapi-pg
+    name: str  # display name
+    kind: str  # duckdb | adbc | psycopg
+    target: str = ""  # grpc:// URI or libpq DSN
+    lineitem: str = "lineitem"  # FROM-clause text naming the large table
+    auth: bool = True
+    error: Optional[str] = None  # why it is not available in this run
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return self.error is None
+
+    def psql_env(self) -> dict[str, str]:
+        parts = dict(p.split("=", 1) for p in self.target.split())
+        return {
+            "PGHOST": parts["host"], "PGPORT": parts["port"], "PGUSER": parts.get("user", USER),
+            "PGPASSWORD": parts.get("password", PASSWORD), "PGDATABASE": parts.get("dbname", "postgres"),
+            "PGSSLMODE": "disable", "PGCONNECT_TIMEOUT": "10",
+        }
+
+
+class Client:
+    def fetch_large(self, sql: str) -> tuple[int, int]:
+        """Runs `sql` and consumes the whole result; returns (rows, bytes as Arrow or 0)."""
+        raise NotImplementedError
+
+    def fetch_small(self, sql: str) -> list[tuple]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class DuckDBClient(Client):
+    """In-process DuckDB: the engine's own limit (no network, no serialisation)."""
+
+    def __init__(self, extension_dir: Path, threads: int, memory_gb: int) -> None:
+        from .data import local_duckdb
+
+        self.con = local_duckdb(extension_dir, threads=threads, memory_gb=memory_gb)
+
+    def fetch_large(self, sql: str) -> tuple[int, int]:
+        table = self.con.execute(sql).to_arrow_table()
+        return table.num_rows, table.nbytes
+
+    def fetch_small(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class AdbcClient(Client):
+    """ADBC Flight SQL (the Go driver inside the wheel)."""
+
+    def __init__(self, uri: str, auth: bool) -> None:
+        import adbc_driver_flightsql.dbapi as flightsql
+
+        db_kwargs = {"username": USER, "password": PASSWORD} if auth else {}
+        self.conn = flightsql.connect(uri, db_kwargs=db_kwargs, autocommit=True)
+        self.cur = self.conn.cursor()
+
+    def fetch_large(self, sql: str) -> tuple[int, int]:
+        self.cur.execute(sql)
+        table = self.cur.fetch_arrow_table()
+        return table.num_rows, table.nbytes
+
+    def fetch_small(self, sql: str) -> list[tuple]:
+        self.cur.execute(sql)
+        return self.cur.fetchall()
+
+    def close(self) -> None:
+        try:
+            self.cur.close()
+        finally:
+            self.conn.close()
+
+
+class PsycopgClient(Client):
+    """psycopg 3 (the C implementation from `psycopg[binary]`)."""
+
+    def __init__(self, dsn: str, binary: bool = False) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+        self.binary = binary
+        self.cur = self.conn.cursor(binary=binary)
+
+    def fetch_large(self, sql: str) -> tuple[int, int]:
+        # Rows arrive in chunks of 10,000 (libpq chunked-rows mode), each converted to
+        # Python values and dropped: memory stays bounded on the client for any size.
+        rows = 0
+        for _ in self.cur.stream(sql, binary=self.binary, size=10_000):
+            rows += 1
+        return rows, 0
+
+    def fetch_small(self, sql: str) -> list[tuple]:
+        self.cur.execute(sql)
+        return self.cur.fetchall()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_client(peer: Peer, *, binary: bool = False, extension_dir: Optional[Path] = None,
+                threads: int = 2, memory_gb: int = 8) -> Client:
+    if peer.kind == "duckdb":
+        assert extension_dir is not None
+        return DuckDBClient(extension_dir, threads, memory_gb)
+    if peer.kind == "adbc":
+        return AdbcClient(peer.target, peer.auth)
+    if peer.kind == "psycopg":
+        return PsycopgClient(peer.target, binary=binary)
+    raise ValueError(peer.kind)
+
+
+def psql_copy(peer: Peer, sql: str, count_lines: bool = False, timeout: float = 600) -> int:
+    """`psql -c "COPY (...) TO STDOUT"` to /dev/null (or counted). Returns lines (or 0)."""
+    env = dict(os.environ)
+    env.update(peer.psql_env())
+    cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql]
+    if not count_lines:
+        with open(os.devnull, "wb") as devnull:
+            out = subprocess.run(cmd, env=env, stdout=devnull, stderr=subprocess.PIPE, timeout=timeout, check=False)
+        if out.returncode != 0 or out.stderr.strip():
+            raise RuntimeError(f"psql exit {out.returncode}: {out.stderr.decode(errors='replace').strip()}")
+        return 0
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = 0
+    assert proc.stdout is not None
+    while chunk := proc.stdout.read(1 << 20):
+        lines += chunk.count(b"\n")
+    err = proc.stderr.read() if proc.stderr else b""
+    rc = proc.wait(timeout)
+    if rc != 0 or err.strip():
+        raise RuntimeError(f"psql exit {rc}: {err.decode(errors='replace').strip()}")
+    return lines
