@@ -49,6 +49,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--only", default="", help="comma-separated measures to run: "
                    "large-arrow,large-pg,latency,tpch,concurrency (default: all)")
     p.add_argument("--large-sf", type=float, help="override the scale factor of the large result")
+    p.add_argument("--profile", action="store_true",
+                   help="after the measures, profile the Tavana processes with perf during one extra large "
+                   "result (Flight SQL, then psql COPY): <results>-profile.txt")
+    p.add_argument("--prepare-only", action="store_true",
+                   help="generate the data and load PostgreSQL, then stop (no measures, no report)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs) after the run")
     return p.parse_args(argv)
 
@@ -118,6 +123,40 @@ def git_describe() -> str:
     return out.stdout.strip() + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")
 
 
+def run_profiles(ctx: Context, tavana: peers.Tavana, work: Path) -> list[str]:
+    from . import profile
+    from .clients import psql_copy
+
+    why_not = profile.perf_works()
+    if why_not:
+        print(f"bench: no profile: {why_not}")
+        return [f"no profile: {why_not}"]
+    texts: list[str] = []
+    flight = ctx.peers["tavana-flight"]
+    sql = f"SELECT * FROM {flight.lineitem}"
+    pids = tavana.pids()
+    try:
+        client = ctx.client(flight)
+        try:
+            reports = profile.profile_during({r: pids[r] for r in ("executor", "gateway") if r in pids},
+                                             lambda: client.fetch_large(sql), work, "Flight SQL large result")
+        finally:
+            client.close()
+        texts += reports.values()
+    except Exception as err:  # noqa: BLE001
+        texts.append(f"Flight SQL profile failed: {measures.short_error(err)}")
+    pg = ctx.peers["tavana-pg"]
+    if pg.available:
+        try:
+            copy = f"COPY (SELECT * FROM {pg.lineitem}) TO STDOUT"
+            reports = profile.profile_during({r: pids[r] for r in ("pg-adapter", "gateway", "executor") if r in pids},
+                                             lambda: psql_copy(pg, copy), work, "psql COPY text")
+            texts += reports.values()
+        except Exception as err:  # noqa: BLE001
+            texts.append(f"PG profile failed: {measures.short_error(err)}")
+    return texts
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     settings = Settings.quick_mode() if args.quick else Settings.full()
@@ -133,6 +172,7 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="tavana-bench-"))
     group = ProcessGroup()
     results = Results()
+    profiles: list[str] = []
     watch = BuildWatch()
     print(f"bench: work directory {work} ({'quick' if settings.quick else 'full'} mode)")
     try:
@@ -186,11 +226,13 @@ def main(argv: list[str]) -> int:
             peer_map["postgres"] = Peer("postgres", "PostgreSQL 15", "psycopg", error=measures.short_error(err))
             print(f"bench: PostgreSQL unavailable: {err}")
         roapi_version = "not started"
+        roapi_pid = None
         try:
             if not args.roapi.exists():
                 raise HarnessError(f"{args.roapi} missing (pip install roapi)")
             roapi_started = time.monotonic()
             roapi = peers.Roapi(args.roapi, lineitem, work, group)
+            roapi_pid = roapi.proc.pid
             roapi_version = f"{roapi.version()} (table loaded into memory in {time.monotonic() - roapi_started:.0f}s)"
             peer_map["roapi-flight"] = Peer("roapi-flight", "ROAPI Flight SQL", "adbc", roapi.flight_uri, auth=False)
             peer_map["roapi-pg"] = Peer("roapi-pg", "ROAPI PG wire", "psycopg", roapi.pg_dsn)
@@ -200,9 +242,12 @@ def main(argv: list[str]) -> int:
             peer_map["roapi-pg"] = Peer("roapi-pg", "ROAPI PG wire", "psycopg", error=e)
             print(f"bench: ROAPI unavailable: {err}")
         print(f"bench: servers up ({time.monotonic() - started:.0f}s)")
+        if args.prepare_only:
+            print("bench: data and PostgreSQL ready (--prepare-only)")
+            return 0
 
         ctx = Context(settings=settings, peers=peer_map, results=results, extension_dir=args.extension_dir,
-                      lineitem_rows=stats["rows"], tavana_pids=tavana.pids,
+                      lineitem_rows=stats["rows"], tavana_pids=tavana.pids, roapi_pid=roapi_pid,
                       threads=tsettings.threads, memory_gb=tsettings.max_memory_gb)
         steps = [
             ("large-arrow", lambda: measures.large_arrow(ctx, ["duckdb", "tavana-flight", "roapi-flight"])),
@@ -226,6 +271,8 @@ def main(argv: list[str]) -> int:
                 if proc.exited():
                     results.notes.append(f"tavana {role} exited (code {proc.popen.returncode}) during {step}")
                     print(f"bench: tavana {role} exited during {step}:\n{proc.tail()}")
+        if args.profile:
+            profiles = run_profiles(ctx, tavana, work)
         tavana_version = tavana.version()
     except HarnessError as err:
         print(f"bench: harness failure: {err}", file=sys.stderr)
@@ -289,6 +336,10 @@ def main(argv: list[str]) -> int:
         results.notes.append(chart_error)
     text = report.markdown(None if chart_error else chart.name)
     out.write_text(text)
+    if profiles:
+        out.with_name(out.stem + "-profile.txt").write_text(
+            "perf profiles of the Tavana processes (benchmarks/run.sh --profile), flat, by symbol\n\n"
+            + "\n\n".join(profiles) + "\n")
     out.with_suffix(".json").write_text(report.raw())
     print()
     print(text if settings.quick else report.console())

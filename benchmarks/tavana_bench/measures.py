@@ -79,8 +79,9 @@ class Settings:
 @dataclass
 class Results:
     series: list[Series] = field(default_factory=list)
-    # measure label -> role -> (rss before, peak rss), bytes
-    memory: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    # (measure, peer) -> {"rss": {role: [lowest before, peak]} (bytes),
+    #                     "cpu": {role: [CPU seconds per run]}, "wall": [seconds per run]}
+    resources: dict[tuple[str, str], dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     checks: dict[str, str] = field(default_factory=dict)
 
@@ -94,12 +95,15 @@ class Results:
                 return s
         return None
 
-    def record_memory(self, label: str, sampler: RssSampler) -> None:
-        slot = self.memory.setdefault(label, {})
+    def record_resources(self, measure: str, peer: str, sampler: RssSampler, wall: float) -> None:
+        slot = self.resources.setdefault((measure, peer), {"rss": {}, "cpu": {}, "wall": []})
         for role, peak in sampler.peak.items():
             before = sampler.before.get(role, 0)
-            old = slot.get(role)
-            slot[role] = (before if old is None else min(old[0], before), max(peak, old[1] if old else 0))
+            old = slot["rss"].get(role)
+            slot["rss"][role] = [before if old is None else min(old[0], before), max(peak, old[1] if old else 0)]
+        for role, cpu in sampler.cpu.items():
+            slot["cpu"].setdefault(role, []).append(cpu)
+        slot["wall"].append(wall)
 
 
 def short_error(err: BaseException) -> str:
@@ -116,6 +120,7 @@ class Context:
     extension_dir: Path
     lineitem_rows: int
     tavana_pids: Callable[[], dict[str, int]]
+    roapi_pid: Optional[int] = None
     threads: int = 2
     memory_gb: int = 8
 
@@ -123,11 +128,14 @@ class Context:
         return open_client(peer, binary=binary, extension_dir=self.extension_dir,
                            threads=self.threads, memory_gb=self.memory_gb)
 
-    def sampler(self, peer: Peer) -> Optional[RssSampler]:
-        """An RSS sampler over the Tavana processes when `peer` goes through them."""
-        if not peer.key.startswith("tavana"):
-            return None
-        return RssSampler(self.tavana_pids())
+    def sampler(self, peer: Peer) -> RssSampler:
+        """Memory and CPU of the server processes behind `peer` (and of this client)."""
+        if peer.key.startswith("tavana"):
+            return RssSampler(self.tavana_pids())
+        if peer.key.startswith("roapi") and self.roapi_pid:
+            return RssSampler({"roapi": self.roapi_pid})
+        # PostgreSQL forks a backend per connection (gone when it ends): client only.
+        return RssSampler({})
 
 
 def _unavailable(results: Results, measure: str, peer: Peer) -> bool:
@@ -168,12 +176,10 @@ def large_arrow(ctx: Context, peer_keys: list[str]) -> None:
             sql = f"SELECT * FROM {peer.lineitem}"
             sampler = ctx.sampler(peer)
             try:
-                if sampler:
-                    with sampler:
-                        took, (rows, nbytes) = _timed(lambda: client.fetch_large(sql))
-                    ctx.results.record_memory("large result, Flight SQL (ADBC)", sampler)
-                else:
+                with sampler:
                     took, (rows, nbytes) = _timed(lambda: client.fetch_large(sql))
+                if rep >= warmup:
+                    ctx.results.record_resources(measure, key, sampler, took)
                 if rows != ctx.lineitem_rows:
                     raise RuntimeError(f"fetched {rows} rows, want {ctx.lineitem_rows}")
             except Exception as err:  # noqa: BLE001
@@ -225,12 +231,10 @@ def large_pg(ctx: Context, peer_keys: list[str]) -> None:
                 sampler = ctx.sampler(peer)
                 try:
                     run = _pg_runner(ctx, peer, method, count=(rep == 0))
-                    if sampler:
-                        with sampler:
-                            took, rows = _timed(run)
-                        ctx.results.record_memory(f"large result, {method} (pg-adapter)", sampler)
-                    else:
+                    with sampler:
                         took, rows = _timed(run)
+                    if rep >= warmup:
+                        ctx.results.record_resources(measure, key, sampler, took)
                     if rows is not None and rows != ctx.lineitem_rows:
                         raise RuntimeError(f"fetched {rows} rows, want {ctx.lineitem_rows}")
                 except Exception as err:  # noqa: BLE001

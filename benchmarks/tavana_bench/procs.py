@@ -162,14 +162,31 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time `pid` has used so far, all its threads (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # The command name (field 2) may hold spaces: split after its closing paren.
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class RssSampler:
-    """Samples the RSS of named pids every `interval` seconds while in a `with` block."""
+    """While in a `with` block: samples the RSS of named pids every `interval` seconds,
+    and counts the CPU time each used (plus this client process, as `client`)."""
 
     def __init__(self, pids: dict[str, int], interval: float = 0.02) -> None:
         self.pids = pids
         self.interval = interval
         self.before: dict[str, int] = {}
         self.peak: dict[str, int] = {}
+        self.cpu: dict[str, float] = {}
+        self._cpu0: dict[str, float] = {}
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
@@ -183,12 +200,23 @@ class RssSampler:
             self.samples += 1
             self._stop.wait(self.interval)
 
+    def _cpu_now(self) -> dict[str, float]:
+        now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        # The client: this process (all its threads, the ADBC driver's included) plus any
+        # child it ran to completion in the meantime (psql).
+        t = os.times()
+        now["client"] = t.user + t.system + t.children_user + t.children_system
+        return now
+
     def __enter__(self) -> "RssSampler":
         self.before = {name: rss_bytes(pid) for name, pid in self.pids.items()}
         self.peak = dict(self.before)
+        self._cpu0 = self._cpu_now()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        end = self._cpu_now()
+        self.cpu = {name: end[name] - self._cpu0.get(name, 0.0) for name in end}

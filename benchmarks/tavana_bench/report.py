@@ -317,24 +317,51 @@ class Report:
                 )
         return out + [""]
 
-    def section_memory(self) -> list[str]:
+    def section_resources(self) -> list[str]:
         out = [
-            "## 6. Memory of the Tavana processes while streaming the large result",
+            "## 6. Memory and CPU while streaming the large result",
             "",
-            "RSS sampled from `/proc/<pid>/status` every 20 ms during each run (peak over all runs of the "
-            "measure; “before” is the lowest RSS seen at the start of a run).",
+            "RSS of each server process sampled from `/proc/<pid>/status` every 20 ms during every measured "
+            "run (peak over the runs; “at start” is the lowest RSS seen as a run began). CPU seconds per run "
+            "(median) from `/proc/<pid>/stat`; `client` is the Python process with its driver threads (and "
+            "`psql` for COPY). PostgreSQL forks a backend per connection, not sampled.",
             "",
-            "| while | process | before | peak |",
-            "|---|---|---|---|",
+            "| while | peer | process | at start | peak |",
+            "|---|---|---|---|---|",
         ]
         peak_relay: dict[str, int] = {}
-        for label, roles in self.r.memory.items():
-            for role in ("gateway", "pg-adapter", "executor"):
-                if role not in roles:
+        labels = {
+            "large/arrow": "Arrow fetch", "large/psql-copy-text": "psql COPY text",
+            "large/psql-copy-binary": "psql COPY binary", "large/psycopg-text": "psycopg text",
+            "large/psycopg-binary": "psycopg binary",
+        }
+        order = ("gateway", "pg-adapter", "executor", "roapi")
+        for (measure, peer), res in self.r.resources.items():
+            for role in order:
+                if role not in res["rss"]:
                     continue
-                before, peak = roles[role]
-                out.append(f"| {label} | {role} | {before / MB:,.0f} MB | {peak / MB:,.0f} MB |")
-                peak_relay[role] = max(peak_relay.get(role, 0), peak)
+                before, peak = res["rss"][role]
+                out.append(f"| {labels.get(measure, measure)} | {name(peer)} | {role} | {before / MB:,.0f} MB "
+                           f"| {peak / MB:,.0f} MB |")
+                if role in ("gateway", "pg-adapter"):
+                    peak_relay[role] = max(peak_relay.get(role, 0), peak)
+        out += [
+            "",
+            "| while | peer | wall | client CPU | executor CPU | gateway CPU | pg-adapter CPU | ROAPI CPU |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+
+        def med(xs: Optional[list[float]]) -> str:
+            if not xs:
+                return "–"
+            ordered = sorted(xs)
+            return f"{ordered[len(ordered) // 2]:.2f} s"
+
+        for (measure, peer), res in self.r.resources.items():
+            cpu = res["cpu"]
+            out.append(f"| {labels.get(measure, measure)} | {name(peer)} | {med(res['wall'])} | {med(cpu.get('client'))} "
+                       f"| {med(cpu.get('executor'))} | {med(cpu.get('gateway'))} | {med(cpu.get('pg-adapter'))} "
+                       f"| {med(cpu.get('roapi'))} |")
         for role in ("gateway", "pg-adapter"):
             p = peak_relay.get(role)
             self.target(f"{role} peak RSS while relaying the large result", None if p is None else p / MB,
@@ -364,7 +391,7 @@ class Report:
             + self.section_latency()
             + self.section_tpch()
             + self.section_concurrency()
-            + self.section_memory()
+            + self.section_resources()
         )
         # Targets are collected while the sections render: put them on top.
         head = [
@@ -490,7 +517,7 @@ class Report:
             "loopback_bytes_per_s": self.loopback,
             "lineitem": self.lineitem,
             "series": [asdict(s) for s in self.r.series],
-            "memory": self.r.memory,
+            "resources": [{"measure": m, "peer": p, **v} for (m, p), v in self.r.resources.items()],
             "checks": self.r.checks,
             "targets": self.targets,
         }, indent=1, default=str)
