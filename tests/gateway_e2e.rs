@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
 use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::error::FlightError;
+use prost::Message;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use futures::TryStreamExt;
 use support::{Cluster, Process, INTERNAL_TOKEN, PASSWORD, USER};
@@ -17,33 +19,17 @@ async fn query_rows(
     client: &mut FlightSqlServiceClient<Channel>,
     sql: &str,
 ) -> Result<Vec<arrow::array::RecordBatch>, tonic::Status> {
-    let info = client
-        .execute(sql.to_owned(), None)
-        .await
-        .map_err(to_status)?;
+    let info = client.execute(sql.to_owned(), None).await.map_err(status_of)?;
     let ticket = info.endpoint[0].ticket.clone().expect("ticket");
-    let stream = client.do_get(ticket).await.map_err(to_status)?;
-    stream.try_collect().await.map_err(to_status)
+    let stream = client.do_get(ticket).await.map_err(status_of)?;
+    stream.try_collect().await.map_err(status_of)
 }
 
-fn to_status(error: arrow::error::ArrowError) -> tonic::Status {
+fn status_of(error: FlightError) -> tonic::Status {
     match error {
-        arrow::error::ArrowError::ExternalError(e) => match e.downcast::<tonic::Status>() {
-            Ok(status) => *status,
-            Err(e) => match e.downcast::<arrow_flight::error::FlightError>() {
-                Ok(flight) => match *flight {
-                    arrow_flight::error::FlightError::Tonic(status) => *status,
-                    other => tonic::Status::unknown(other.to_string()),
-                },
-                Err(e) => tonic::Status::unknown(e.to_string()),
-            },
-        },
+        FlightError::Tonic(status) => *status,
         other => tonic::Status::unknown(other.to_string()),
     }
-}
-
-fn status_of(error: arrow::error::ArrowError) -> tonic::Status {
-    to_status(error)
 }
 
 #[tokio::test]
@@ -93,7 +79,7 @@ async fn queries_errors_and_auth() {
         .handshake(USER, "not-the-password")
         .await
         .unwrap_err();
-    assert_eq!(status_of(denied).code(), Code::Unauthenticated);
+    assert!(denied.to_string().contains("invalid user name or password"), "{denied}");
     let mut anonymous = FlightSqlServiceClient::new(channel);
     let denied = anonymous
         .execute("SELECT 1".into(), None)
@@ -256,13 +242,20 @@ async fn prepared_statements_bind_parameters_and_cancel_works() {
         .await
         .unwrap();
     let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let mut stream = client.do_get(ticket).await.unwrap();
-    let waiter = tokio::spawn(async move { stream.try_next().await });
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let result = client
-        .cancel_flight_info(arrow_flight::CancelFlightInfoRequest::new(info))
-        .await
-        .unwrap();
+    // DoGet answers once DuckDB has a first result, which for this aggregate is never.
+    let mut reader = client.clone();
+    let waiter = tokio::spawn(async move {
+        let mut stream = reader.do_get(ticket).await?;
+        stream.try_next().await
+    });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let action = arrow_flight::Action::new(
+        "CancelFlightInfo",
+        arrow_flight::CancelFlightInfoRequest::new(info).encode_to_vec(),
+    );
+    let mut results = client.do_action(action).await.unwrap();
+    let body = results.message().await.unwrap().expect("a cancel result").body;
+    let result = arrow_flight::CancelFlightInfoResult::decode(body).unwrap();
     assert_eq!(result.status(), arrow_flight::CancelStatus::Cancelled);
     let outcome = tokio::time::timeout(Duration::from_secs(20), waiter)
         .await
