@@ -142,13 +142,33 @@ def test_persistent_secret_refused(conn):
     )
 
 
-def test_temporary_secret_refused(conn):
-    # DuckDB keeps temporary secrets per database instance: one user's secret
-    # with a narrow SCOPE would win over the operator's for every session.
-    refused(
-        conn,
-        "CREATE SECRET s (TYPE s3, KEY_ID 'k', SECRET 'v', SCOPE 's3://bucket/prefix')",
+def test_user_secret_never_reaches_other_sessions(tavana):
+    """DuckDB keeps temporary secrets per database instance: a user's secret with
+    a narrow SCOPE would win over the operator's for every session's reads of
+    that prefix. CREATE SECRET is either refused with a reason, or kept to the
+    session that created it."""
+    name = "tavana_test_secret"
+    sql = (
+        f"CREATE SECRET {name} (TYPE s3, KEY_ID 'AKIAEXAMPLE', SECRET 'hunter2', "
+        "SCOPE 's3://bucket/prefix')"
     )
+    owner = tavana.connect()
+    other = tavana.connect()
+    try:
+        with owner.cursor() as cur:
+            try:
+                cur.execute(sql)
+                cur.fetchall()
+            except adbc_driver_manager.Error as err:
+                assert REASON.search(str(err)), f"CREATE SECRET failed without a reason: {err}"
+                return
+        seen = query_table(other, "SELECT name FROM duckdb_secrets()").column("name").to_pylist()
+        assert name not in seen, "a user's secret is visible to another session"
+        values = query_table(owner, "SELECT secret_string FROM duckdb_secrets()")
+        assert "hunter2" not in str(values.to_pylist()), "secret value readable by queries"
+    finally:
+        owner.close()
+        other.close()
 
 
 def test_secrets_stay_redacted(conn):
