@@ -602,7 +602,7 @@ impl FlightSqlService for GatewayService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         self.session(request.metadata())?;
-        let schema = query.clone().into_builder(&self.state.xdbc_info).schema();
+        let schema = query.into_builder(&self.state.xdbc_info).schema();
         self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
     }
 
