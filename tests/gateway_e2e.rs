@@ -8,9 +8,9 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::error::FlightError;
-use prost::Message;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use futures::TryStreamExt;
+use prost::Message;
 use support::{Cluster, Process, INTERNAL_TOKEN, PASSWORD, USER};
 use tonic::transport::Channel;
 use tonic::Code;
@@ -19,7 +19,10 @@ async fn query_rows(
     client: &mut FlightSqlServiceClient<Channel>,
     sql: &str,
 ) -> Result<Vec<arrow::array::RecordBatch>, tonic::Status> {
-    let info = client.execute(sql.to_owned(), None).await.map_err(status_of)?;
+    let info = client
+        .execute(sql.to_owned(), None)
+        .await
+        .map_err(status_of)?;
     let ticket = info.endpoint[0].ticket.clone().expect("ticket");
     let stream = client.do_get(ticket).await.map_err(status_of)?;
     stream.try_collect().await.map_err(status_of)
@@ -79,7 +82,10 @@ async fn queries_errors_and_auth() {
         .handshake(USER, "not-the-password")
         .await
         .unwrap_err();
-    assert!(denied.to_string().contains("invalid user name or password"), "{denied}");
+    assert!(
+        denied.to_string().contains("invalid user name or password"),
+        "{denied}"
+    );
     let mut anonymous = FlightSqlServiceClient::new(channel);
     let denied = anonymous
         .execute("SELECT 1".into(), None)
@@ -254,7 +260,12 @@ async fn prepared_statements_bind_parameters_and_cancel_works() {
         arrow_flight::CancelFlightInfoRequest::new(info).encode_to_vec(),
     );
     let mut results = client.do_action(action).await.unwrap();
-    let body = results.message().await.unwrap().expect("a cancel result").body;
+    let body = results
+        .message()
+        .await
+        .unwrap()
+        .expect("a cancel result")
+        .body;
     let result = arrow_flight::CancelFlightInfoResult::decode(body).unwrap();
     assert_eq!(result.status(), arrow_flight::CancelStatus::Cancelled);
     let outcome = tokio::time::timeout(Duration::from_secs(20), waiter)
