@@ -317,3 +317,170 @@ async fn sigterm_lets_the_executor_exit_cleanly() {
     let status = cluster.executor.terminate();
     assert!(status.success(), "executor exit status {status}");
 }
+
+async fn session_action<M: prost::Message + Default>(
+    client: &mut FlightSqlServiceClient<Channel>,
+    kind: &str,
+    body: Vec<u8>,
+) -> M {
+    let mut results = client
+        .do_action(arrow_flight::Action::new(kind.to_owned(), body))
+        .await
+        .unwrap();
+    let body = results.message().await.unwrap().expect("a result").body;
+    M::decode(body).unwrap()
+}
+
+#[tokio::test]
+async fn session_schema_travels_with_every_query() {
+    use tavana_proto::session_options::*;
+    let data = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(data.path(), &["--allow-writes"]);
+    let mut client = cluster.client().await;
+    client
+        .execute_update("CREATE SCHEMA sales".into(), None)
+        .await
+        .unwrap();
+    client
+        .execute_update("CREATE TABLE sales.orders AS SELECT 7 AS id".into(), None)
+        .await
+        .unwrap();
+    // Unqualified, the table is not found in the default schema.
+    let missing = query_rows(&mut client, "SELECT id FROM orders")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+
+    let mut set = SetSessionOptionsRequest::default();
+    set.session_options.insert(
+        "schema".into(),
+        SessionOptionValue {
+            option_value: Some(OptionValue::StringValue("sales".into())),
+        },
+    );
+    set.session_options.insert(
+        "no_such_option".into(),
+        SessionOptionValue {
+            option_value: Some(OptionValue::StringValue("x".into())),
+        },
+    );
+    let result: SetSessionOptionsResult =
+        session_action(&mut client, SET_SESSION_OPTIONS, set.encode_to_vec()).await;
+    assert_eq!(
+        result.errors.get("no_such_option").map(|e| e.value),
+        Some(SetSessionOptionsErrorValue::InvalidName as i32)
+    );
+    let batches = query_rows(&mut client, "SELECT id FROM orders")
+        .await
+        .unwrap();
+    assert_eq!(
+        batches[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int32Type>()
+            .value(0),
+        7
+    );
+
+    let options: GetSessionOptionsResult =
+        session_action(&mut client, GET_SESSION_OPTIONS, Vec::new()).await;
+    assert_eq!(
+        options
+            .session_options
+            .get("schema")
+            .and_then(|v| v.option_value.clone()),
+        Some(OptionValue::StringValue("sales".into()))
+    );
+    // Another session is unaffected.
+    let mut other = cluster.client().await;
+    assert!(query_rows(&mut other, "SELECT id FROM orders")
+        .await
+        .is_err());
+
+    let closed: CloseSessionResult = session_action(&mut client, CLOSE_SESSION, Vec::new()).await;
+    assert_eq!(closed.status, CloseSessionStatus::Closed as i32);
+    let after = query_rows(&mut client, "SELECT 1").await.unwrap_err();
+    assert_eq!(after.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn catalog_commands_list_tables_with_schemas() {
+    let data = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(data.path(), &["--allow-writes"]);
+    let mut client = cluster.client().await;
+    client
+        .execute_update("CREATE TABLE trips (id BIGINT, city VARCHAR)".into(), None)
+        .await
+        .unwrap();
+    let info = client
+        .get_tables(arrow_flight::sql::CommandGetTables {
+            include_schema: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let batches: Vec<_> = client
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let batch = &batches[0];
+    let names = batch
+        .column_by_name("table_name")
+        .unwrap()
+        .as_string::<i32>();
+    let row = (0..names.len())
+        .find(|&i| names.value(i) == "trips")
+        .expect("trips listed");
+    let schema_bytes = batch
+        .column_by_name("table_schema")
+        .unwrap()
+        .as_binary::<i32>()
+        .value(row);
+    let schema = arrow::ipc::convert::try_schema_from_ipc_buffer(schema_bytes).unwrap();
+    assert_eq!(schema.field(1).name(), "city");
+
+    let info = client.get_catalogs().await.unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let catalogs: Vec<_> = client
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(catalogs[0].column(0).as_string::<i32>().value(0), "memory");
+
+    let info = client
+        .get_sql_info(vec![arrow_flight::sql::SqlInfo::FlightSqlServerName])
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let sql_info: Vec<_> = client
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(sql_info[0].num_rows(), 1);
+
+    let info = client
+        .get_primary_keys(arrow_flight::sql::CommandGetPrimaryKeys {
+            table: "trips".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let keys: Vec<_> = client
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(keys.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
+}
