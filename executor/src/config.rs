@@ -76,6 +76,10 @@ pub struct ExecutorArgs {
     /// PEM private key for TLS.
     #[arg(long, env = "TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+
+    /// Data lakes: credentials, HTTP settings, the table catalog (docs/lakes.md).
+    #[command(flatten)]
+    pub lake: crate::lake::LakeArgs,
 }
 
 /// Invalid executor configuration.
@@ -90,6 +94,9 @@ pub enum ConfigError {
     /// A numeric setting is out of range.
     #[error("{0}")]
     OutOfRange(String),
+    /// Lake credentials or catalog are invalid.
+    #[error(transparent)]
+    Lake(#[from] crate::lake::LakeConfigError),
 }
 
 impl ExecutorArgs {
@@ -133,6 +140,7 @@ impl ExecutorArgs {
             allow_writes: self.allow_writes,
             max_concurrent_queries: self.max_concurrent_queries,
             startup_sql: Vec::new(),
+            lake: self.lake.config()?,
         })
     }
 }

@@ -19,8 +19,9 @@ use tavana_proto::SessionContext;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
 
-use crate::error::ExecutorError;
+use crate::error::{ExecutorError, SqlErrorKind};
 use crate::ffi::{Database, Description};
+use crate::lake::{self, catalog, session::SessionCredentials};
 use crate::metrics::ExecutorMetrics;
 use crate::sandbox::{self, StatementPolicy};
 
@@ -54,8 +55,10 @@ pub struct EngineConfig {
     pub allow_writes: bool,
     /// Queries allowed to run at once; more are refused as overloaded.
     pub max_concurrent_queries: usize,
-    /// Extra SQL run before the engine is locked (credentials, catalog views).
+    /// Extra SQL run before the engine is locked.
     pub startup_sql: Vec<String>,
+    /// Lake credentials, settings and catalog (see `lake`).
+    pub lake: lake::LakeConfig,
 }
 
 /// A running query's result: its schema and a stream of coalesced batches.
@@ -97,8 +100,9 @@ impl Drop for QueryStream {
 
 /// One DuckDB database shared by all queries of this process.
 pub struct Engine {
-    db: Database,
+    db: Arc<Database>,
     config: EngineConfig,
+    lake: lake::LakeState,
     metrics: ExecutorMetrics,
     running: Mutex<HashMap<String, Arc<InterruptHandle>>>,
     admission: Arc<Semaphore>,
@@ -106,67 +110,24 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens DuckDB, loads the provisioned extensions and locks the engine down. Blocking.
+    /// Opens DuckDB, loads the provisioned extensions, locks the engine down and creates the
+    /// lake catalog's views. Blocking.
     pub fn open(config: EngineConfig, metrics: ExecutorMetrics) -> Result<Self, ExecutorError> {
-        let mut settings = vec![
-            (
-                "autoinstall_known_extensions".to_string(),
-                "false".to_string(),
-            ),
-            ("autoload_known_extensions".to_string(), "false".to_string()),
-            (
-                "allow_community_extensions".to_string(),
-                "false".to_string(),
-            ),
-            ("allow_unsigned_extensions".to_string(), "false".to_string()),
-        ];
-        if let Some(gb) = config.memory_limit_gb {
-            settings.push(("memory_limit".into(), format!("{}MB", (gb * 1024.0) as u64)));
-        }
-        if let Some(threads) = config.threads {
-            settings.push(("threads".into(), threads.to_string()));
-        }
-        if let Some(dir) = &config.temp_dir {
-            settings.push(("temp_directory".into(), dir.display().to_string()));
-        }
-        if let Some(dir) = &config.extension_dir {
-            settings.push(("extension_directory".into(), dir.display().to_string()));
-        }
-        let db = Database::open_in_memory(&settings).map_err(ExecutorError::Internal)?;
-        let connection = db.connect()?;
-
-        let mut loaded_extensions = Vec::new();
-        for extension in &config.extensions {
-            match connection
-                .execute_batch(&format!("LOAD {}", sandbox::quote_identifier(extension)))
-            {
-                Ok(()) => loaded_extensions.push(extension.clone()),
-                Err(error) => warn!(
-                    extension,
-                    %error,
-                    "extension not loaded; run scripts/provision-extensions.sh and set --extension-dir"
-                ),
-            }
-        }
-        for statement in
-            split_statements(PG_COMPAT_SQL).chain(config.startup_sql.iter().map(String::as_str))
-        {
-            connection.execute_batch(statement).map_err(|e| {
-                ExecutorError::Internal(format!("start-up statement failed: {e}: {statement}"))
-            })?;
-        }
-        connection.execute_batch(&sandbox::lockdown_sql(&config.allowed_paths))?;
+        let (db, loaded_extensions) = open_database(&config, None)?;
         info!(extensions = ?loaded_extensions, allowed_paths = ?config.allowed_paths, "DuckDB engine open and locked down");
 
         let admission = Arc::new(Semaphore::new(config.max_concurrent_queries.max(1)));
-        Ok(Self {
-            db,
+        let engine = Self {
+            db: Arc::new(db),
+            lake: lake::LakeState::new(&config),
             config,
             metrics,
             running: Mutex::new(HashMap::new()),
             admission,
             loaded_extensions,
-        })
+        };
+        engine.reload_catalog(true)?;
+        Ok(engine)
     }
 
     /// Extensions that loaded at start-up.
@@ -181,16 +142,13 @@ impl Engine {
         sql: &str,
     ) -> Result<Description, ExecutorError> {
         let preamble = session_preamble(session);
-        let description = self
-            .db
-            .describe(preamble.as_deref(), sql)
-            .map_err(ExecutorError::from_duckdb_message)?;
+        let db = self.database(session)?;
+        let description = self.describe_within_deadline(&db, preamble.clone(), sql)?;
         let policy = StatementPolicy {
             allow_writes: self.config.allow_writes,
         };
         if let Err(refusal) = policy.check(sql, description.statement_type, |inner| {
-            self.db
-                .describe(preamble.as_deref(), inner)
+            db.describe(preamble.as_deref(), inner)
                 .map(|d| d.statement_type)
                 .ok()
         }) {
@@ -249,7 +207,7 @@ impl Engine {
         query_id: String,
     ) -> Result<QueryStream, ExecutorError> {
         let permit = self.admit()?;
-        let connection = self.db.connect()?;
+        let connection = self.database(session)?.connect()?;
         if let Some(preamble) = session_preamble(session) {
             connection.execute_batch(&preamble)?;
         }
@@ -330,7 +288,7 @@ impl Engine {
         query_id: &str,
     ) -> Result<i64, ExecutorError> {
         let _permit = self.admit()?;
-        let connection = self.db.connect()?;
+        let connection = self.database(session)?.connect()?;
         if let Some(preamble) = session_preamble(session) {
             connection.execute_batch(&preamble)?;
         }
@@ -369,6 +327,193 @@ impl Engine {
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+}
+
+/// Lake hooks: session engines, the catalog reload, statement deadlines.
+impl Engine {
+    /// The database a session's statements run on: the shared one, or, for a session that
+    /// brought its own credentials, that session's isolated engine (see `lake::session`).
+    fn database(&self, session: &SessionContext) -> Result<Arc<Database>, ExecutorError> {
+        if session.credentials.is_empty() {
+            return Ok(Arc::clone(&self.db));
+        }
+        let credentials = SessionCredentials::from_statements(&session.credentials)?;
+        if credentials.is_empty() {
+            return Ok(Arc::clone(&self.db));
+        }
+        credentials.check_endpoints(&self.config.lake.session_endpoints)?;
+        let (tables, generation) = self.lake.catalog.snapshot();
+        self.lake
+            .sessions
+            .get_or_build(credentials.key(), generation, || {
+                let (db, _) = open_database(&self.config, Some(&credentials))?;
+                let db = Arc::new(db);
+                // A table the session's credentials cannot read becomes a placeholder that says
+                // why.
+                catalog::apply_tables(
+                    &db,
+                    &tables,
+                    &self.config.allowed_paths,
+                    self.config.lake.open_timeout,
+                    None,
+                );
+                info!(user = %session.user, tables = tables.len(), "session engine built for the session's own credentials");
+                Ok(db)
+            })
+    }
+
+    /// Prepares `sql` on `db`, giving up after the lake open deadline (the thread doing it
+    /// finishes on its own), and names the catalog tables an error concerns.
+    fn describe_within_deadline(
+        &self,
+        db: &Arc<Database>,
+        preamble: Option<String>,
+        sql: &str,
+    ) -> Result<Description, ExecutorError> {
+        let (work_db, work_sql) = (Arc::clone(db), sql.to_owned());
+        let outcome = lake::within(self.config.lake.open_timeout, move || {
+            work_db.describe(preamble.as_deref(), &work_sql)
+        });
+        let error = match outcome {
+            Some(Ok(description)) => return Ok(description),
+            Some(Err(message)) => ExecutorError::from_duckdb_message(message),
+            None => lake_open_timed_out(self.config.lake.open_timeout.unwrap_or_default()),
+        };
+        Err(match error {
+            ExecutorError::Sql { kind, message } => {
+                let (tables, _) = self.lake.catalog.snapshot();
+                ExecutorError::Sql {
+                    kind,
+                    message: lake::annotate_error(message, sql, &tables),
+                }
+            }
+            other => other,
+        })
+    }
+
+    /// Re-reads the catalog file if it changed (always when `force`) and applies it to the
+    /// shared engine; session engines built from the old catalog are rebuilt on next use.
+    /// Blocking.
+    pub fn reload_catalog(&self, force: bool) -> Result<lake::ReloadReport, ExecutorError> {
+        self.lake
+            .catalog
+            .reload(&self.db, force, self.config.lake.open_timeout)
+            .map_err(|e| ExecutorError::Internal(e.to_string()))
+    }
+
+    /// How often the catalog file is checked for changes; `None` without a catalog file or
+    /// when polling is off.
+    pub fn catalog_poll_interval(&self) -> Option<std::time::Duration> {
+        self.lake.catalog.file()?;
+        let poll = self.config.lake.catalog_poll;
+        (!poll.is_zero()).then_some(poll)
+    }
+
+    /// Whether a catalog file is configured.
+    pub fn has_catalog(&self) -> bool {
+        self.lake.catalog.file().is_some()
+    }
+
+    /// Applies a session's credential statement (`CREATE SECRET`, `SET s3_*`, ...) and returns
+    /// the session's new context. Nothing runs on the shared engine: the statement is parsed
+    /// and checked, and the session's engine is built (so DuckDB's own objections surface now,
+    /// not at the next query). Blocking.
+    pub fn apply_session_credential(
+        &self,
+        session: &SessionContext,
+        sql: &str,
+    ) -> Result<SessionContext, ExecutorError> {
+        let credentials = lake::session::apply_statement(
+            &session.credentials,
+            sql,
+            &self.config.lake.session_endpoints,
+        )?;
+        let next = SessionContext {
+            credentials,
+            ..session.clone()
+        };
+        self.database(&next)?;
+        Ok(next)
+    }
+}
+
+/// The error of a statement whose lake tables did not open within `limit`.
+fn lake_open_timed_out(limit: std::time::Duration) -> ExecutorError {
+    ExecutorError::Sql {
+        kind: SqlErrorKind::Unavailable,
+        message: format!(
+            "IO Error: opening the lake tables of this statement took longer than {}s \
+             (TAVANA_LAKE_OPEN_TIMEOUT_SECS): the object store is unreachable or too slow",
+            limit.as_secs_f64()
+        ),
+    }
+}
+
+/// Opens one DuckDB database set up like every engine of this executor and locks it down: the
+/// shared engine, or (with `session`) a session's own engine, which also holds that session's
+/// secrets. Blocking.
+fn open_database(
+    config: &EngineConfig,
+    session: Option<&SessionCredentials>,
+) -> Result<(Database, Vec<String>), ExecutorError> {
+    let mut settings = vec![
+        (
+            "autoinstall_known_extensions".to_string(),
+            "false".to_string(),
+        ),
+        ("autoload_known_extensions".to_string(), "false".to_string()),
+        (
+            "allow_community_extensions".to_string(),
+            "false".to_string(),
+        ),
+        ("allow_unsigned_extensions".to_string(), "false".to_string()),
+    ];
+    if let Some(gb) = config.memory_limit_gb {
+        settings.push(("memory_limit".into(), format!("{}MB", (gb * 1024.0) as u64)));
+    }
+    if let Some(threads) = config.threads {
+        settings.push(("threads".into(), threads.to_string()));
+    }
+    if let Some(dir) = &config.temp_dir {
+        settings.push(("temp_directory".into(), dir.display().to_string()));
+    }
+    if let Some(dir) = &config.extension_dir {
+        settings.push(("extension_directory".into(), dir.display().to_string()));
+    }
+    let db = Database::open_in_memory(&settings).map_err(ExecutorError::Internal)?;
+    let connection = db.connect()?;
+
+    let mut loaded_extensions = Vec::new();
+    for extension in &config.extensions {
+        match connection.execute_batch(&format!("LOAD {}", sandbox::quote_identifier(extension))) {
+            Ok(()) => loaded_extensions.push(extension.clone()),
+            Err(error) if session.is_none() => warn!(
+                extension,
+                %error,
+                "extension not loaded; run scripts/provision-extensions.sh and set --extension-dir"
+            ),
+            Err(_) => {}
+        }
+    }
+    for statement in
+        split_statements(PG_COMPAT_SQL).chain(config.startup_sql.iter().map(String::as_str))
+    {
+        connection.execute_batch(statement).map_err(|e| {
+            ExecutorError::Internal(format!("start-up statement failed: {e}: {statement}"))
+        })?;
+    }
+    // Their SQL may hold secrets: errors name the statement, never show it.
+    for statement in lake::startup_statements(&config.lake, &loaded_extensions, session) {
+        if let Err(error) = connection.execute_batch(&statement.sql) {
+            let message = format!("{} failed: {error}", statement.what);
+            return Err(match session {
+                None => ExecutorError::Internal(format!("start-up: {message}")),
+                Some(_) => ExecutorError::BadRequest(format!("session credentials: {message}")),
+            });
+        }
+    }
+    connection.execute_batch(&sandbox::lockdown_sql(&config.allowed_paths))?;
+    Ok((db, loaded_extensions))
 }
 
 /// The blocking half of a query: executes, hands over the schema, then pumps batches.

@@ -85,6 +85,14 @@ fn classify_duckdb_message(message: &str) -> SqlErrorKind {
             SqlErrorKind::NotFound
         }
         "HTTP" if message.contains("404") => SqlErrorKind::NotFound,
+        "HTTP" | "IO" if message.contains("403 Forbidden") => SqlErrorKind::PermissionDenied,
+        "IO" if message.contains("Could not connect")
+            || message.contains("Timeout was reached")
+            || message.contains("Could not resolve hostname")
+            || message.contains("error sending request") =>
+        {
+            SqlErrorKind::Unavailable
+        }
         "Permission" => SqlErrorKind::PermissionDenied,
         "Invalid Input" if message.contains("configuration has been locked") => {
             SqlErrorKind::PermissionDenied
@@ -160,6 +168,22 @@ mod tests {
             ("INTERRUPT Error: Interrupted!", Code::Cancelled),
             ("Conversion Error: Could not convert string 'x' to INT32", Code::InvalidArgument),
             ("HTTP Error: Unable to connect to URL", Code::Unavailable),
+            (
+                "HTTP Error: HTTP GET error reading 's3://b/x.parquet' in region 'us-east-1' (HTTP 403 Forbidden)",
+                Code::PermissionDenied,
+            ),
+            (
+                "IO Error: DeltaKernel ObjectStoreError (8): ... Server returned non-2xx status code: 403 Forbidden: ...",
+                Code::PermissionDenied,
+            ),
+            (
+                "IO Error: Could not connect to server error for HTTP HEAD to 'http://127.0.0.1:1/b/x.parquet'",
+                Code::Unavailable,
+            ),
+            (
+                "IO Error: Timeout was reached error for HTTP HEAD to 'http://127.0.0.1:1/b/x.parquet'",
+                Code::Unavailable,
+            ),
         ];
         for (message, code) in cases {
             let status = Status::from(ExecutorError::from_duckdb_message(message));

@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 mod ffi;
+pub mod lake;
 pub mod metrics;
 pub mod params;
 pub mod sandbox;
@@ -70,11 +71,12 @@ pub async fn serve(
         }
     };
     let service = InterceptedService::new(
-        FlightServiceServer::new(ExecutorService::new(engine))
+        FlightServiceServer::new(ExecutorService::new(Arc::clone(&engine)))
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES)
             .max_encoding_message_size(usize::MAX),
         check_token,
     );
+    lake::watch_catalog(&engine);
     let mut server = Server::builder();
     if args.tls_enabled {
         let (cert, key) = match (&args.tls_cert, &args.tls_key) {

@@ -511,6 +511,15 @@ impl FlightSqlService for ExecutorService {
         Response<<Self as arrow_flight::flight_service_server::FlightService>::DoActionStream>,
         Status,
     > {
+        if request.get_ref().r#type == tavana_proto::messages::SESSION_CREDENTIAL_ACTION {
+            let session = session(request.metadata());
+            return crate::lake::session::serve_action(
+                Arc::clone(&self.engine),
+                session,
+                request.into_inner().body,
+            )
+            .await;
+        }
         let action = request.into_inner();
         if action.r#type != "CancelFlightInfo" {
             return Err(Status::unimplemented(format!(

@@ -1,0 +1,905 @@
+//! The lake catalog: a TOML file naming `schema.table` → format + location, turned into DuckDB
+//! schemas, views and time-travel macros. Views live in the engine's catalog, so every
+//! connection sees them and Flight SQL `GetDbSchemas` / `GetTables` list them with their columns.
+//!
+//! The file is re-read when its modification time changes (and on demand, e.g. SIGHUP); only
+//! tables whose definition changed are re-created, removed tables are dropped, and a table whose
+//! location cannot be read becomes a placeholder view that fails with the cause until a later
+//! reload succeeds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing::{info, warn};
+
+use super::credentials::ParamValue;
+use super::LakeConfigError;
+use crate::ffi::Database;
+use crate::sandbox::{quote_identifier, quote_literal};
+
+/// Schemas a catalog may not define tables in.
+const RESERVED_SCHEMAS: [&str; 4] = ["information_schema", "pg_catalog", "temp", "system"];
+
+/// A table's storage format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Delta Lake table folder (`delta_scan`).
+    Delta,
+    /// Iceberg table folder with a version hint, or a `*.metadata.json` file (`iceberg_scan`).
+    Iceberg,
+    /// Parquet files, globs allowed (`read_parquet`).
+    Parquet,
+    /// CSV files (`read_csv`).
+    Csv,
+    /// JSON / NDJSON files (`read_json`).
+    Json,
+}
+
+impl Format {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "delta" => Format::Delta,
+            "iceberg" => Format::Iceberg,
+            "parquet" => Format::Parquet,
+            "csv" => Format::Csv,
+            "json" | "ndjson" => Format::Json,
+            _ => return None,
+        })
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Delta => "delta",
+            Format::Iceberg => "iceberg",
+            Format::Parquet => "parquet",
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+
+    fn function(self) -> &'static str {
+        match self {
+            Format::Delta => "delta_scan",
+            Format::Iceberg => "iceberg_scan",
+            Format::Parquet => "read_parquet",
+            Format::Csv => "read_csv",
+            Format::Json => "read_json",
+        }
+    }
+}
+
+/// One named table of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    /// Schema name.
+    pub schema: String,
+    /// Table (view) name.
+    pub name: String,
+    /// Storage format.
+    pub format: Format,
+    /// Location(s): a table folder, a file, or globs.
+    pub locations: Vec<String>,
+    /// Extra named parameters for the scan function (`hive_partitioning`, `header`, ...).
+    pub options: BTreeMap<String, ParamValue>,
+    /// Free text shown as the view's comment.
+    pub comment: Option<String>,
+}
+
+impl TableDef {
+    /// `schema.table`.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+
+    /// Human description used in messages: `delta table at s3://lake/orders`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} table at {}",
+            self.format.name(),
+            self.locations.join(", ")
+        )
+    }
+
+    fn view(&self) -> String {
+        format!(
+            "{}.{}",
+            quote_identifier(&self.schema),
+            quote_identifier(&self.name)
+        )
+    }
+
+    /// The time-travel macro this table gets, if its format has one: its name and parameter.
+    pub fn time_travel(&self) -> Option<(String, &'static str)> {
+        match self.format {
+            Format::Delta => Some((format!("{}_at_version", self.name), "version")),
+            Format::Iceberg => Some((format!("{}_at_snapshot", self.name), "snapshot_from_id")),
+            _ => None,
+        }
+    }
+
+    /// The scan expression, with `extra` named arguments appended.
+    fn scan(&self, extra: &[(&str, String)]) -> String {
+        let location = match self.locations.as_slice() {
+            [one] => quote_literal(one),
+            many => ParamValue::List(many.to_vec()).sql(),
+        };
+        let mut args = vec![location];
+        for (key, value) in &self.options {
+            args.push(format!("{key} => {}", value.sql()));
+        }
+        for (key, value) in extra {
+            args.push(format!("{key} => {value}"));
+        }
+        format!("{}({})", self.format.function(), args.join(", "))
+    }
+
+    /// Statements that create (or replace) the table's view and macros.
+    pub(crate) fn create_statements(&self) -> Vec<String> {
+        let mut statements = vec![
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_identifier(&self.schema)
+            ),
+            format!(
+                "CREATE OR REPLACE VIEW {} AS SELECT * FROM {}",
+                self.view(),
+                self.scan(&[])
+            ),
+            format!(
+                "COMMENT ON VIEW {} IS {}",
+                self.view(),
+                quote_literal(&match &self.comment {
+                    Some(comment) => format!("{comment} ({})", self.describe()),
+                    None => self.describe(),
+                })
+            ),
+        ];
+        if let Some((name, parameter)) = self.time_travel() {
+            statements.push(format!(
+                "CREATE OR REPLACE MACRO {}.{}(v) AS TABLE SELECT * FROM {}",
+                quote_identifier(&self.schema),
+                quote_identifier(&name),
+                self.scan(&[(parameter, "v::UBIGINT".into())])
+            ));
+        }
+        statements
+    }
+
+    /// A view that fails with `cause` when queried: a table whose location cannot be read still
+    /// lists, and querying it says why.
+    pub(crate) fn placeholder_statements(&self, cause: &str) -> Vec<String> {
+        let message = format!(
+            "Table {} ({}) is unavailable: {cause}",
+            self.qualified(),
+            self.describe()
+        );
+        let mut statements = vec![
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_identifier(&self.schema)
+            ),
+            format!(
+                "CREATE OR REPLACE VIEW {} AS SELECT error({})::VARCHAR AS unavailable",
+                self.view(),
+                quote_literal(&message)
+            ),
+        ];
+        if let Some((name, _)) = self.time_travel() {
+            statements.push(format!(
+                "CREATE OR REPLACE MACRO {}.{}(v) AS TABLE SELECT error({})::VARCHAR AS unavailable",
+                quote_identifier(&self.schema),
+                quote_identifier(&name),
+                quote_literal(&message)
+            ));
+        }
+        statements
+    }
+
+    /// Statements that remove the table's view and macros.
+    pub(crate) fn drop_statements(&self) -> Vec<String> {
+        let mut statements = vec![format!("DROP VIEW IF EXISTS {}", self.view())];
+        if let Some((name, _)) = self.time_travel() {
+            statements.push(format!(
+                "DROP MACRO TABLE IF EXISTS {}.{}",
+                quote_identifier(&self.schema),
+                quote_identifier(&name)
+            ));
+        }
+        statements
+    }
+
+    /// The first location not covered by `allowed_paths`, if any.
+    pub(crate) fn location_outside(&self, allowed_paths: &[String]) -> Option<&str> {
+        self.locations
+            .iter()
+            .find(|location| !is_allowed(location, allowed_paths))
+            .map(String::as_str)
+    }
+}
+
+/// Whether `location` lies under one of `allowed_paths` (what DuckDB's `allowed_directories`
+/// will enforce; checked here first for a clearer message).
+pub(crate) fn is_allowed(location: &str, allowed_paths: &[String]) -> bool {
+    allowed_paths.iter().any(|allowed| {
+        let dir = if allowed.ends_with('/') {
+            allowed.clone()
+        } else {
+            format!("{allowed}/")
+        };
+        location.starts_with(&dir) || location == allowed.trim_end_matches('/')
+    })
+}
+
+/// Parses a catalog file (format: docs/lakes.md).
+pub fn parse_catalog(text: &str) -> Result<Vec<TableDef>, String> {
+    let root: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut tables = Vec::new();
+    for (schema, entries) in root {
+        if schema.is_empty() || RESERVED_SCHEMAS.contains(&schema.to_ascii_lowercase().as_str()) {
+            return Err(format!("schema name {schema:?} is reserved"));
+        }
+        let toml::Value::Table(entries) = entries else {
+            return Err(format!(
+                "[{schema}] must be a table of `name = \"format, location\"` entries"
+            ));
+        };
+        for (name, entry) in entries {
+            let at = format!("{schema}.{name}");
+            if name.is_empty() {
+                return Err(format!("{at}: empty table name"));
+            }
+            tables.push(parse_table(&schema, &name, entry).map_err(|e| format!("{at}: {e}"))?);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for table in &tables {
+        let key = (
+            table.schema.to_ascii_lowercase(),
+            table.name.to_ascii_lowercase(),
+        );
+        if !seen.insert(key) {
+            return Err(format!(
+                "{} is defined twice (names are case-insensitive)",
+                table.qualified()
+            ));
+        }
+    }
+    for table in &tables {
+        if let Some((name, _)) = table.time_travel() {
+            if seen.contains(&(table.schema.to_ascii_lowercase(), name.to_ascii_lowercase())) {
+                return Err(format!(
+                    "{}.{name} clashes with the time-travel macro of {}",
+                    table.schema,
+                    table.qualified()
+                ));
+            }
+        }
+    }
+    Ok(tables)
+}
+
+fn parse_table(schema: &str, name: &str, entry: toml::Value) -> Result<TableDef, String> {
+    let mut table = TableDef {
+        schema: schema.to_owned(),
+        name: name.to_owned(),
+        format: Format::Parquet,
+        locations: Vec::new(),
+        options: BTreeMap::new(),
+        comment: None,
+    };
+    let format_error =
+        |f: &str| format!("unknown format {f:?} (use delta, iceberg, parquet, csv or json)");
+    match entry {
+        toml::Value::String(short) => {
+            let (format, location) = short
+                .split_once(',')
+                .ok_or("write \"<format>, <location>\", e.g. \"delta, s3://lake/orders\"")?;
+            table.format = Format::parse(format).ok_or_else(|| format_error(format))?;
+            table.locations = vec![location.trim().to_owned()];
+        }
+        toml::Value::Table(fields) => {
+            let mut format = None;
+            for (key, value) in fields {
+                match key.as_str() {
+                    "format" => {
+                        let text = value.as_str().ok_or("format must be a string")?;
+                        format = Some(Format::parse(text).ok_or_else(|| format_error(text))?);
+                    }
+                    "location" => {
+                        table.locations = match value {
+                            toml::Value::String(s) => vec![s],
+                            toml::Value::Array(items) => items
+                                .into_iter()
+                                .map(|i| match i {
+                                    toml::Value::String(s) => Ok(s),
+                                    _ => Err("location must be a string or a list of strings"),
+                                })
+                                .collect::<Result<_, _>>()?,
+                            _ => return Err("location must be a string or a list of strings".into()),
+                        }
+                    }
+                    "comment" => {
+                        table.comment =
+                            Some(value.as_str().ok_or("comment must be a string")?.to_owned())
+                    }
+                    "options" => {
+                        let toml::Value::Table(options) = value else {
+                            return Err("options must be a table".into());
+                        };
+                        for (option, value) in options {
+                            table.options.insert(option_name(&option)?, option_value(value)?);
+                        }
+                    }
+                    // Shorthands for the common scan options.
+                    "hive_partitioning" | "union_by_name" | "header" | "delim" | "filename" => {
+                        table.options.insert(key.clone(), option_value(value)?);
+                    }
+                    other => {
+                        return Err(format!(
+                            "unknown field {other:?} (format, location, comment, options, hive_partitioning, union_by_name, header, delim, filename)"
+                        ))
+                    }
+                }
+            }
+            table.format = format.ok_or("format is missing")?;
+        }
+        _ => {
+            return Err(
+                "must be \"<format>, <location>\" or a table with format and location".into(),
+            )
+        }
+    }
+    if table.locations.is_empty() || table.locations.iter().any(|l| l.trim().is_empty()) {
+        return Err("location is missing".into());
+    }
+    if matches!(table.format, Format::Delta | Format::Iceberg) && table.locations.len() != 1 {
+        return Err(format!(
+            "a {} table has exactly one location",
+            table.format.name()
+        ));
+    }
+    for location in &table.locations {
+        let local = !location.contains("://");
+        if local && !location.starts_with('/') {
+            return Err(format!(
+                "location {location:?} must be an absolute path or an s3://, gs://, az://, abfss://, ... URL"
+            ));
+        }
+    }
+    Ok(table)
+}
+
+fn option_name(name: &str) -> Result<String, String> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(name.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "option name {name:?} must be letters, digits and _"
+        ))
+    }
+}
+
+fn option_value(value: toml::Value) -> Result<ParamValue, String> {
+    Ok(match value {
+        toml::Value::String(s) => ParamValue::Text(s),
+        toml::Value::Boolean(b) => ParamValue::Bool(b),
+        toml::Value::Integer(i) => ParamValue::Int(i),
+        toml::Value::Array(items) => ParamValue::List(
+            items
+                .into_iter()
+                .map(|i| match i {
+                    toml::Value::String(s) => Ok(s),
+                    _ => Err("list options hold strings only".to_owned()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => {
+            return Err("option values are strings, booleans, integers or lists of strings".into())
+        }
+    })
+}
+
+/// The outcome of applying the catalog.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReloadReport {
+    /// Whether the file changed (or the reload was forced) and was applied.
+    pub applied: bool,
+    /// Tables created or re-created.
+    pub created: usize,
+    /// Tables removed.
+    pub removed: usize,
+    /// Tables that could not be created, with the cause (they are placeholders).
+    pub failed: BTreeMap<String, String>,
+}
+
+struct CatalogState {
+    /// Modification time of the file when last read.
+    modified: Option<SystemTime>,
+    /// The tables as last parsed.
+    tables: Arc<Vec<TableDef>>,
+    /// `schema.table` → why its view is a placeholder on the shared engine.
+    failed: BTreeMap<String, String>,
+    /// Schemas the catalog created (dropped again when they become empty).
+    schemas: BTreeSet<String>,
+    /// Bumped whenever `tables` changes; session engines built from an older generation are
+    /// rebuilt.
+    generation: u64,
+}
+
+/// The catalog file and what of it is applied to the shared engine.
+pub(crate) struct Catalog {
+    file: Option<PathBuf>,
+    allowed_paths: Vec<String>,
+    state: Mutex<CatalogState>,
+    reload_lock: Mutex<()>,
+    /// Tables whose creation outlived its deadline and is still running on its own thread:
+    /// not retried until it ends.
+    in_flight: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl Catalog {
+    pub(crate) fn new(file: Option<PathBuf>, allowed_paths: Vec<String>) -> Self {
+        Self {
+            file,
+            allowed_paths,
+            state: Mutex::new(CatalogState {
+                modified: None,
+                tables: Arc::new(Vec::new()),
+                failed: BTreeMap::new(),
+                schemas: BTreeSet::new(),
+                generation: 0,
+            }),
+            reload_lock: Mutex::new(()),
+            in_flight: Arc::new(Mutex::new(BTreeSet::new())),
+        }
+    }
+
+    /// The catalog file, if one is configured.
+    pub(crate) fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// The current tables and their generation.
+    pub(crate) fn snapshot(&self) -> (Arc<Vec<TableDef>>, u64) {
+        let state = self.state.lock().expect("catalog state");
+        (Arc::clone(&state.tables), state.generation)
+    }
+
+    fn read(&self, file: &Path) -> Result<(Vec<TableDef>, Option<SystemTime>), LakeConfigError> {
+        let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| LakeConfigError::Catalog(format!("reading {}: {e}", file.display())))?;
+        let tables = parse_catalog(&text)
+            .map_err(|e| LakeConfigError::Catalog(format!("{}: {e}", file.display())))?;
+        Ok((tables, modified))
+    }
+
+    /// Re-reads the file if it changed (always when `force`), applies the difference to `db`
+    /// and retries tables that failed before. Blocking; reloads are serialised, and readers of
+    /// [`Catalog::snapshot`] are not held up while tables bind.
+    ///
+    /// A file that cannot be read or parsed leaves the current tables in place.
+    pub(crate) fn reload(
+        &self,
+        db: &Arc<Database>,
+        force: bool,
+        deadline: Option<Duration>,
+    ) -> Result<ReloadReport, LakeConfigError> {
+        let Some(file) = &self.file else {
+            return Ok(ReloadReport::default());
+        };
+        let _serial = self.reload_lock.lock().expect("catalog reload lock");
+        let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
+        let (old_tables, mut failed, mut schemas, applied_modified) = {
+            let state = self.state.lock().expect("catalog state");
+            (
+                Arc::clone(&state.tables),
+                state.failed.clone(),
+                state.schemas.clone(),
+                state.modified,
+            )
+        };
+        let changed = force || applied_modified.is_none() || modified != applied_modified;
+        if !changed && failed.is_empty() {
+            return Ok(ReloadReport::default());
+        }
+        let new = if changed {
+            match self.read(file) {
+                Ok((tables, _)) => tables,
+                Err(error) => {
+                    // Remember the time so a broken file is reported once, not every poll.
+                    self.state.lock().expect("catalog state").modified = modified;
+                    return Err(error);
+                }
+            }
+        } else {
+            old_tables.as_ref().clone()
+        };
+        let connection = db.connect().map_err(|e| {
+            LakeConfigError::Catalog(format!("connecting to apply the catalog: {e}"))
+        })?;
+        let key = |t: &TableDef| t.qualified().to_ascii_lowercase();
+        let old: BTreeMap<String, &TableDef> = old_tables.iter().map(|t| (key(t), t)).collect();
+        let new_by_key: BTreeMap<String, &TableDef> = new.iter().map(|t| (key(t), t)).collect();
+        let mut report = ReloadReport {
+            applied: changed,
+            ..Default::default()
+        };
+        for (name, table) in &old {
+            let macro_gone = match new_by_key.get(name) {
+                None => true,
+                Some(new) => new.time_travel().map(|m| m.0) != table.time_travel().map(|m| m.0),
+            };
+            let statements = if new_by_key.contains_key(name) {
+                // Replaced in place below; only a time-travel macro that changed name goes.
+                table.drop_statements().split_off(1)
+            } else {
+                table.drop_statements()
+            };
+            if macro_gone || !new_by_key.contains_key(name) {
+                for statement in statements {
+                    if let Err(error) = connection.execute_batch(&statement) {
+                        warn!(table = %table.qualified(), %error, "could not drop catalog table");
+                    }
+                }
+            }
+            if !new_by_key.contains_key(name) {
+                failed.remove(name);
+                report.removed += 1;
+            }
+        }
+        let todo: Vec<TableDef> = new
+            .iter()
+            .filter(|table| {
+                let name = key(table);
+                force || old.get(&name) != Some(table) || failed.contains_key(&name)
+            })
+            .cloned()
+            .collect();
+        schemas.extend(todo.iter().map(|t| t.schema.clone()));
+        for (table, outcome) in apply_tables(
+            db,
+            &todo,
+            &self.allowed_paths,
+            deadline,
+            Some(&self.in_flight),
+        ) {
+            let name = key(&table);
+            match outcome {
+                Ok(()) => {
+                    if failed.remove(&name).is_some() {
+                        info!(table = %table.qualified(), "catalog table available again");
+                    }
+                    report.created += 1;
+                }
+                Err(cause) => {
+                    if failed.get(&name) != Some(&cause) {
+                        warn!(table = %table.qualified(), location = %table.locations.join(", "), %cause, "catalog table unavailable; queries fail with this cause until a reload succeeds");
+                    }
+                    failed.insert(name, cause.clone());
+                    report.failed.insert(table.qualified(), cause);
+                }
+            }
+        }
+        // Schemas the catalog created and that are now empty go away (DuckDB refuses to drop
+        // a schema that still holds anything, so a schema with other objects stays).
+        let used: BTreeSet<String> = new.iter().map(|t| t.schema.clone()).collect();
+        schemas.retain(|schema| {
+            if used.contains(schema) || schema == "main" {
+                return true;
+            }
+            let _ = connection.execute_batch(&format!(
+                "DROP SCHEMA IF EXISTS {}",
+                quote_identifier(schema)
+            ));
+            false
+        });
+        let mut state = self.state.lock().expect("catalog state");
+        if changed {
+            state.modified = modified;
+        }
+        if changed || report.created > 0 || report.removed > 0 {
+            state.tables = Arc::new(new);
+            state.generation += 1;
+        }
+        state.failed = failed;
+        state.schemas = schemas;
+        if report.applied || report.created > 0 {
+            info!(
+                file = %file.display(),
+                tables = state.tables.len(),
+                created = report.created,
+                removed = report.removed,
+                failed = state.failed.len(),
+                "lake catalog applied"
+            );
+        }
+        Ok(report)
+    }
+}
+
+/// Tables whose views are created at once (each binds, which reads the table's metadata from
+/// the object store: latency-bound work).
+const PARALLEL_TABLES: usize = 8;
+
+/// Creates the views of `tables` on `db`, several at a time, each on its own connection and
+/// thread. A table not done within `deadline` gets a placeholder saying so and is reported as
+/// failed; its thread finishes on its own and then installs the real view (or a placeholder with
+/// the real cause). Tables in `in_flight` (still opening from an earlier call) are skipped and
+/// reported as failed.
+pub(crate) fn apply_tables(
+    db: &Arc<Database>,
+    tables: &[TableDef],
+    allowed_paths: &[String],
+    deadline: Option<Duration>,
+    in_flight: Option<&Arc<Mutex<BTreeSet<String>>>>,
+) -> Vec<(TableDef, Result<(), String>)> {
+    let mut results = Vec::with_capacity(tables.len());
+    // Schemas first, one at a time: concurrent `CREATE SCHEMA IF NOT EXISTS` of the same
+    // schema conflict in DuckDB.
+    if let Ok(connection) = db.connect() {
+        let schemas: BTreeSet<&str> = tables.iter().map(|t| t.schema.as_str()).collect();
+        for schema in schemas {
+            if let Err(error) = connection.execute_batch(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_identifier(schema)
+            )) {
+                warn!(%schema, %error, "could not create catalog schema");
+            }
+        }
+    }
+    for chunk in tables.chunks(PARALLEL_TABLES) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut waiting = BTreeMap::new();
+        for (index, table) in chunk.iter().enumerate() {
+            let name = table.qualified().to_ascii_lowercase();
+            if let Some(in_flight) = in_flight {
+                if !in_flight.lock().expect("in flight").insert(name.clone()) {
+                    results.push((
+                        table.clone(),
+                        Err("still opening (an earlier attempt has not finished)".to_owned()),
+                    ));
+                    continue;
+                }
+            }
+            waiting.insert(index, table.clone());
+            let (db, table, allowed, thread_tx) = (
+                Arc::clone(db),
+                table.clone(),
+                allowed_paths.to_vec(),
+                tx.clone(),
+            );
+            let in_flight = in_flight.map(Arc::clone);
+            let spawned = std::thread::Builder::new()
+                .name("tavana-catalog".into())
+                .spawn(move || {
+                    let outcome = db
+                        .connect()
+                        .map_err(|e| e.to_string())
+                        .and_then(|connection| apply_table(&connection, &table, &allowed));
+                    if let Some(in_flight) = in_flight {
+                        in_flight.lock().expect("in flight").remove(&name);
+                    }
+                    let _ = thread_tx.send((index, outcome));
+                });
+            if let Err(error) = spawned {
+                let _ = tx.send((index, Err(format!("could not start a thread: {error}"))));
+            }
+        }
+        drop(tx);
+        let until = deadline.map(|d| Instant::now() + d);
+        while !waiting.is_empty() {
+            let received = match until {
+                Some(until) => rx.recv_timeout(until.saturating_duration_since(Instant::now())),
+                None => rx
+                    .recv()
+                    .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok((index, outcome)) => {
+                    if let Some(table) = waiting.remove(&index) {
+                        results.push((table, outcome));
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        for (_, table) in std::mem::take(&mut waiting) {
+            let cause = format!(
+                "opening it took longer than {}s (TAVANA_LAKE_OPEN_TIMEOUT_SECS): the object store is unreachable or too slow",
+                deadline.unwrap_or_default().as_secs_f64()
+            );
+            if let Ok(connection) = db.connect() {
+                for statement in table.placeholder_statements(&cause) {
+                    let _ = connection.execute_batch(&statement);
+                }
+            }
+            results.push((table, Err(cause)));
+        }
+    }
+    results
+}
+
+/// Creates one table's view and macros on `connection`; on failure installs the placeholder and
+/// returns the cause.
+pub(crate) fn apply_table(
+    connection: &duckdb::Connection,
+    table: &TableDef,
+    allowed_paths: &[String],
+) -> Result<(), String> {
+    let outcome = match table.location_outside(allowed_paths) {
+        Some(location) => Err(format!(
+            "location {location} is outside the executor's allowed paths (--allowed-path / TAVANA_ALLOWED_PATHS)"
+        )),
+        None => table
+            .create_statements()
+            .iter()
+            .try_for_each(|statement| connection.execute_batch(statement))
+            .map_err(|e| first_line(&e.to_string())),
+    };
+    if let Err(cause) = &outcome {
+        for statement in table.placeholder_statements(cause) {
+            if let Err(error) = connection.execute_batch(&statement) {
+                warn!(table = %table.qualified(), %error, "could not create placeholder view");
+            }
+        }
+    }
+    outcome
+}
+
+/// DuckDB messages end with a `LINE 1: ...` excerpt of the statement; keep the cause.
+fn first_line(message: &str) -> String {
+    message
+        .split("\n\nLINE ")
+        .next()
+        .unwrap_or(message)
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+        # Short form.
+        [sales]
+        orders = "delta, s3://lake/orders"
+        customers = { format = "parquet", location = "s3://lake/customers/*/*.parquet", hive_partitioning = true }
+
+        [web.events]
+        format = "json"
+        location = ["gs://bucket/a.json", "gs://bucket/b.json"]
+        comment = "Click stream"
+        options = { format = "newline_delimited" }
+
+        [web.visits]
+        format = "iceberg"
+        location = "s3://lake/visits/metadata/v2.metadata.json"
+    "#;
+
+    #[test]
+    fn parses_both_forms() {
+        let tables = parse_catalog(SAMPLE).unwrap();
+        let names: Vec<String> = tables.iter().map(TableDef::qualified).collect();
+        assert_eq!(
+            names,
+            [
+                "sales.customers",
+                "sales.orders",
+                "web.events",
+                "web.visits"
+            ]
+        );
+        let orders = &tables[1];
+        assert_eq!(orders.format, Format::Delta);
+        assert_eq!(orders.locations, ["s3://lake/orders"]);
+        assert_eq!(
+            orders.create_statements(),
+            [
+                "CREATE SCHEMA IF NOT EXISTS \"sales\"",
+                "CREATE OR REPLACE VIEW \"sales\".\"orders\" AS SELECT * FROM delta_scan('s3://lake/orders')",
+                "COMMENT ON VIEW \"sales\".\"orders\" IS 'delta table at s3://lake/orders'",
+                "CREATE OR REPLACE MACRO \"sales\".\"orders_at_version\"(v) AS TABLE SELECT * FROM delta_scan('s3://lake/orders', version => v::UBIGINT)",
+            ]
+        );
+        assert_eq!(
+            tables[0].create_statements()[1],
+            "CREATE OR REPLACE VIEW \"sales\".\"customers\" AS SELECT * FROM read_parquet('s3://lake/customers/*/*.parquet', hive_partitioning => true)"
+        );
+        assert_eq!(
+            tables[2].create_statements()[1],
+            "CREATE OR REPLACE VIEW \"web\".\"events\" AS SELECT * FROM read_json(['gs://bucket/a.json', 'gs://bucket/b.json'], format => 'newline_delimited')"
+        );
+        assert!(tables[2].create_statements()[2].contains("'Click stream (json table at"));
+        assert_eq!(
+            tables[3].create_statements()[3],
+            "CREATE OR REPLACE MACRO \"web\".\"visits_at_snapshot\"(v) AS TABLE SELECT * FROM iceberg_scan('s3://lake/visits/metadata/v2.metadata.json', snapshot_from_id => v::UBIGINT)"
+        );
+    }
+
+    #[test]
+    fn quotes_names_and_locations() {
+        let tables =
+            parse_catalog("[\"my schema\"]\n\"it's\" = \"csv, /data/o'brien.csv\"").unwrap();
+        assert_eq!(
+            tables[0].create_statements()[1],
+            "CREATE OR REPLACE VIEW \"my schema\".\"it's\" AS SELECT * FROM read_csv('/data/o''brien.csv')"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_catalogs() {
+        for (text, expected) in [
+            ("[sales]\norders = \"delta\"", "format>, <location>"),
+            ("[sales]\norders = \"avro, s3://x/\"", "unknown format"),
+            (
+                "[sales]\norders = { location = \"s3://x/\" }",
+                "format is missing",
+            ),
+            (
+                "[sales]\norders = { format = \"delta\" }",
+                "location is missing",
+            ),
+            (
+                "[sales]\norders = { format = \"delta\", location = \"s3://x/\", colour = 1 }",
+                "unknown field",
+            ),
+            (
+                "[sales]\norders = \"parquet, data/x.parquet\"",
+                "absolute path",
+            ),
+            ("[information_schema]\nt = \"csv, /x.csv\"", "reserved"),
+            (
+                "[sales]\norders = \"delta, s3://a/\"\nORDERS = \"delta, s3://b/\"",
+                "defined twice",
+            ),
+            (
+                "[sales]\norders = \"delta, s3://a/\"\norders_at_version = \"csv, /x.csv\"",
+                "clashes",
+            ),
+            ("sales = 1", "must be a table"),
+            (
+                "[sales]\norders = { format = \"delta\", location = [\"s3://a/\", \"s3://b/\"] }",
+                "exactly one location",
+            ),
+            ("[sales\n", "TOML"),
+        ] {
+            let error = parse_catalog(text).unwrap_err();
+            assert!(
+                error.contains(expected) || (expected == "TOML" && !error.is_empty()),
+                "{text:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn allowed_paths_are_prefixes() {
+        let allowed = vec!["s3://lake/".to_string(), "/data".to_string()];
+        assert!(is_allowed("s3://lake/orders", &allowed));
+        assert!(is_allowed("/data/x/*.parquet", &allowed));
+        assert!(!is_allowed("s3://lakehouse/orders", &allowed));
+        assert!(!is_allowed("/database/x.csv", &allowed));
+        assert!(!is_allowed("gs://lake/orders", &allowed));
+    }
+
+    #[test]
+    fn placeholder_names_table_and_cause() {
+        let tables = parse_catalog("[sales]\norders = \"delta, s3://lake/orders\"").unwrap();
+        let statements = tables[0].placeholder_statements("HTTP 403");
+        assert!(statements[1].contains(
+            "error('Table sales.orders (delta table at s3://lake/orders) is unavailable: HTTP 403')::VARCHAR"
+        ));
+        assert_eq!(statements.len(), 3);
+        assert_eq!(
+            tables[0].drop_statements(),
+            [
+                "DROP VIEW IF EXISTS \"sales\".\"orders\"",
+                "DROP MACRO TABLE IF EXISTS \"sales\".\"orders_at_version\""
+            ]
+        );
+    }
+}
