@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -157,7 +158,13 @@ def run_profiles(ctx: Context, tavana: peers.Tavana, work: Path) -> list[str]:
     return texts
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    # Turn SIGTERM into an exception so the `finally` blocks stop every child process.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     args = parse_args(argv)
     settings = Settings.quick_mode() if args.quick else Settings.full()
     if args.large_sf:

@@ -135,24 +135,30 @@ def open_client(peer: Peer, *, binary: bool = False, extension_dir: Optional[Pat
     raise ValueError(peer.kind)
 
 
-def psql_copy(peer: Peer, sql: str, count_lines: bool = False, timeout: float = 600) -> int:
-    """`psql -c "COPY (...) TO STDOUT"` to /dev/null (or counted). Returns lines (or 0)."""
+def psql_copy(peer: Peer, sql: str, timeout: float = 900) -> tuple[int, int]:
+    """`psql -c "COPY (...) TO STDOUT" | wc -lc`: returns (lines, bytes) of the COPY stream.
+
+    `wc` counts at memory speed (a fraction of a CPU second per GB), the same for every peer.
+    """
     env = dict(os.environ)
     env.update(peer.psql_env())
-    cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql]
-    if not count_lines:
-        with open(os.devnull, "wb") as devnull:
-            out = subprocess.run(cmd, env=env, stdout=devnull, stderr=subprocess.PIPE, timeout=timeout, check=False)
-        if out.returncode != 0 or out.stderr.strip():
-            raise RuntimeError(f"psql exit {out.returncode}: {out.stderr.decode(errors='replace').strip()}")
-        return 0
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lines = 0
-    assert proc.stdout is not None
-    while chunk := proc.stdout.read(1 << 20):
-        lines += chunk.count(b"\n")
-    err = proc.stderr.read() if proc.stderr else b""
-    rc = proc.wait(timeout)
+    psql = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert psql.stdout is not None
+    wc = subprocess.Popen(["wc", "-lc"], stdin=psql.stdout, stdout=subprocess.PIPE)
+    psql.stdout.close()  # wc holds the pipe now: psql gets SIGPIPE if wc dies
+    try:
+        counted, _ = wc.communicate(timeout=timeout)
+        err = psql.stderr.read() if psql.stderr else b""
+        rc = psql.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        psql.kill()
+        wc.kill()
+        raise
+    finally:
+        if psql.stderr:
+            psql.stderr.close()
     if rc != 0 or err.strip():
         raise RuntimeError(f"psql exit {rc}: {err.decode(errors='replace').strip()}")
-    return lines
+    lines, nbytes = (int(x) for x in counted.split()[:2])
+    return lines, nbytes

@@ -60,13 +60,13 @@ class Settings:
     conc_seconds: float
     iperf_runs: int
     iperf_seconds: float
-    warmup: int = 1  # warm-up rounds before the measured ones (large result, TPC-H)
-    psycopg_binary: bool = True
+    warmup: int = 1  # warm-up rounds before the measured ones
+    psycopg_binary_reps: int = 1
 
     @classmethod
     def full(cls) -> "Settings":
-        return cls(quick=False, large_sf=2, tpch_sf=1, large_reps=5, pg_reps=3, latency_runs=2000,
-                   latency_cap_s=60, tpch_reps=3, conc_levels=(1, 8, 32), conc_seconds=12,
+        return cls(quick=False, large_sf=2, tpch_sf=1, large_reps=5, pg_reps=2, latency_runs=2000,
+                   latency_cap_s=30, tpch_reps=3, conc_levels=(1, 8, 32), conc_seconds=12,
                    iperf_runs=3, iperf_seconds=3)
 
     @classmethod
@@ -208,33 +208,43 @@ def _copy_sql(peer: Peer, binary: bool) -> str:
 
 
 def large_pg(ctx: Context, peer_keys: list[str]) -> None:
-    methods: list[tuple[str, str]] = [
-        ("large/psql-copy-text", "copy-text"),
-        ("large/psql-copy-binary", "copy-binary"),
-        ("large/psycopg-text", "psycopg-text"),
+    """psql COPY (text, binary) and psycopg (text, binary) over the whole large result.
+
+    Before the measured runs, each peer answers one COPY text (warm-up: PostgreSQL's
+    shared buffers, every cache on the way). Every COPY is piped into `wc -lc`, so each
+    run's row count is checked (text) and its bytes counted.
+    """
+    settings = ctx.settings
+    methods: list[tuple[str, str, int]] = [
+        ("large/psql-copy-text", "copy-text", settings.pg_reps),
+        ("large/psql-copy-binary", "copy-binary", settings.pg_reps),
+        ("large/psycopg-text", "psycopg-text", settings.pg_reps),
+        ("large/psycopg-binary", "psycopg-binary", settings.psycopg_binary_reps),
     ]
-    if ctx.settings.psycopg_binary:
-        methods.append(("large/psycopg-binary", "psycopg-binary"))
-    for measure, method in methods:
+    live = [k for k in peer_keys if ctx.peers[k].available]
+    if settings.warmup:
+        for key in live:
+            try:
+                psql_copy(ctx.peers[key], _copy_sql(ctx.peers[key], binary=False))
+            except Exception:  # noqa: BLE001 - the measured runs record the error
+                pass
+    for measure, method, reps in methods:
         series: dict[str, Series] = {}
         for key in peer_keys:
             peer = ctx.peers[key]
-            if not _unavailable(ctx.results, measure, peer):
+            if reps and not _unavailable(ctx.results, measure, peer):
                 series[key] = ctx.results.add(Series(measure, key))
-        # COPY: a warm-up run that also checks the row count; psycopg counts every run.
-        warmup = 1 if method.startswith("copy") and ctx.settings.warmup else 0
-        for rep in range(ctx.settings.pg_reps + warmup):
+        for _ in range(reps):
             for key, s in series.items():
                 if s.error:
                     continue
                 peer = ctx.peers[key]
                 sampler = ctx.sampler(peer)
                 try:
-                    run = _pg_runner(ctx, peer, method, count=(rep == 0))
+                    run = _pg_runner(ctx, peer, method)
                     with sampler:
-                        took, rows = _timed(run)
-                    if rep >= warmup:
-                        ctx.results.record_resources(measure, key, sampler, took)
+                        took, (rows, nbytes) = _timed(run)
+                    ctx.results.record_resources(measure, key, sampler, took)
                     if rows is not None and rows != ctx.lineitem_rows:
                         raise RuntimeError(f"fetched {rows} rows, want {ctx.lineitem_rows}")
                 except Exception as err:  # noqa: BLE001
@@ -243,25 +253,27 @@ def large_pg(ctx: Context, peer_keys: list[str]) -> None:
                 finally:
                     gc.collect()
                 s.rows = ctx.lineitem_rows
-                if rep >= warmup:
-                    s.samples.append(took)
+                s.nbytes = nbytes or None
+                s.samples.append(took)
 
 
-def _pg_runner(ctx: Context, peer: Peer, method: str, count: bool) -> Callable[[], Optional[int]]:
-    if method == "copy-text":
-        sql = _copy_sql(peer, binary=False)
-        if count:
-            return lambda: psql_copy(peer, sql, count_lines=True)
-        return lambda: (psql_copy(peer, sql), None)[1]
-    if method == "copy-binary":
-        sql = _copy_sql(peer, binary=True)
-        return lambda: (psql_copy(peer, sql), None)[1]
+def _pg_runner(ctx: Context, peer: Peer, method: str) -> Callable[[], tuple[Optional[int], int]]:
+    """A run of `method`: returns (rows seen or None when they cannot be counted, bytes or 0)."""
+    if method in ("copy-text", "copy-binary"):
+        binary = method == "copy-binary"
+        sql = _copy_sql(peer, binary=binary)
+
+        def copy() -> tuple[Optional[int], int]:
+            lines, nbytes = psql_copy(peer, sql)
+            return (None if binary else lines), nbytes
+
+        return copy
     binary = method == "psycopg-binary"
 
-    def run() -> int:
+    def run() -> tuple[Optional[int], int]:
         client = ctx.client(peer, binary=binary)
         try:
-            return client.fetch_large(f"SELECT * FROM {peer.lineitem}")[0]
+            return client.fetch_large(f"SELECT * FROM {peer.lineitem}")[0], 0
         finally:
             client.close()
 

@@ -163,14 +163,15 @@ class Report:
             "## 2. Large result to PostgreSQL clients",
             "",
             "The same rows through PG wire: `psql -c \"COPY (SELECT * FROM ...) TO STDOUT\"` (text and "
-            "`(FORMAT binary)`, output to /dev/null; PostgreSQL runs `COPY lineitem TO STDOUT`, its own "
-            "fastest path), and psycopg 3 (C implementation) streaming every row into Python objects "
-            "(`cursor.stream(size=10000)`, text or binary result format; connection set-up included). "
-            f"Median of {self.settings.pg_reps} runs (COPY after {self.settings.warmup} warm-up run(s); the first "
-            "run of each checks the row count).",
+            "`(FORMAT binary)`) piped into `wc -lc` (the row count of every text run is checked; PostgreSQL runs "
+            "`COPY lineitem TO STDOUT`, its own fastest path), and psycopg 3 (C implementation) streaming "
+            "every row into Python values (`cursor.stream(size=10000)`, text or binary result format; "
+            f"connection set-up included). Median of {self.settings.pg_reps} runs "
+            f"({self.settings.psycopg_binary_reps} for psycopg binary), after {self.settings.warmup} warm-up "
+            "COPY per peer; peers take turns.",
             "",
-            "| client | peer | median | spread (min – max) | rows/s | vs PostgreSQL |",
-            "|---|---|---|---|---|---|",
+            "| client | peer | median | spread (min – max) | rows/s | MB/s on the wire | vs PostgreSQL |",
+            "|---|---|---|---|---|---|---|",
         ]
         clients = [
             ("large/psql-copy-text", "psql COPY text"),
@@ -185,11 +186,12 @@ class Report:
                 if s is None:
                     continue
                 if not s.ok:
-                    out.append(f"| {label} | {name(peer)} | {failed(s)} | | | |")
+                    out.append(f"| {label} | {name(peer)} | {failed(s)} | | | | |")
                     continue
                 rps = s.rows / s.median
+                mbps = f"{s.nbytes / s.median / MB:,.0f}" if s.nbytes else "–"
                 out.append(f"| {label} | {name(peer)} | {fmt_s(s.median)} | {spread(s)} | {fmt_rate(rps)} "
-                           f"| {fmt_ratio(self.ratio(rps, pg))} |")
+                           f"| {mbps} | {fmt_ratio(self.ratio(rps, pg))} |")
             if self.s(m, "tavana-pg") is not None:
                 r = self.ratio(self.rows_per_s(m, "tavana-pg"), pg)
                 self.target(f"PG adapter, {label} vs PostgreSQL (rows/s)", r, "≥ 1.00×",
