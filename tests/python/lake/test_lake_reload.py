@@ -1,0 +1,75 @@
+"""The catalog file reloads without a restart: on change (polled) and on SIGHUP."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from lake_settings import CATALOG_POLL_SECS, catalog_text
+from tavana_harness import query_table
+
+WAIT_S = CATALOG_POLL_SECS * 10 + 10
+
+
+def tables(conn) -> set[tuple[str, str]]:
+    return {
+        (s["db_schema_name"], t["table_name"])
+        for c in conn.adbc_get_objects(depth="tables").read_all().to_pylist()
+        for s in c["catalog_db_schemas"] or []
+        for t in s["db_schema_tables"] or []
+    }
+
+
+def wait_for(predicate, what: str):
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"not within {WAIT_S}s: {what}")
+
+
+def test_catalog_reloads_on_change_and_on_sighup(lake_cluster):
+    lake = lake_cluster.lake
+    conn = lake_cluster.connect()
+    try:
+        original = catalog_text(lake)
+        # Add a schema and a table, re-point one, drop the GCS schema.
+        changed = original.replace(
+            'customers = "csv, s3://lake/csv/customers.csv"',
+            'customers = "json, s3://lake/json/clicks.ndjson"',
+        )
+        before_gcs, _, rest = changed.partition("[gcs]")
+        changed = before_gcs + "[local]" + rest.partition("[local]")[2]
+        changed += '\n[extra]\nclicks = "json, s3://lake/json/clicks.ndjson"\n'
+        lake_cluster.write_catalog(changed)
+        wait_for(lambda: ("extra", "clicks") in tables(conn), "extra.clicks listed")
+        assert ("gcs", "items") not in tables(conn)
+        assert ("local", "orders") in tables(conn)
+        assert query_table(conn, "SELECT count(*) AS n FROM extra.clicks").to_pylist() == [{"n": 2}]
+        assert query_table(conn, "SELECT count(*) AS n FROM sales.customers").to_pylist() == [{"n": 2}]
+        schemas = [
+            r["schema_name"]
+            for r in query_table(conn, "SELECT schema_name FROM information_schema.schemata").to_pylist()
+        ]
+        assert "gcs" not in schemas
+
+        # A broken file leaves the tables as they are.
+        lake_cluster.write_catalog("[sales\nthis is not TOML")
+        time.sleep(CATALOG_POLL_SECS * 3)
+        assert ("extra", "clicks") in tables(conn)
+        executor = lake_cluster.cluster.executor
+        assert "lake catalog not reloaded" in executor.log_path.read_text()
+
+        # Back to the original; SIGHUP applies it at once (and forces a full refresh).
+        lake_cluster.write_catalog(original)
+        executor.popen.send_signal(signal.SIGHUP)
+        wait_for(lambda: ("gcs", "items") in tables(conn), "gcs.items back")
+        assert ("extra", "clicks") not in tables(conn)
+        assert "SIGHUP: reloading the lake catalog" in executor.log_path.read_text()
+        assert query_table(conn, "SELECT count(*) AS n FROM sales.customers").to_pylist() == [{"n": 3}]
+    finally:
+        lake_cluster.write_catalog(catalog_text(lake))
+        conn.close()
