@@ -160,9 +160,16 @@ impl Engine {
 
     /// Prepares without the sandbox check: for the executor's own catalog queries.
     pub(crate) fn describe_internal(&self, sql: &str) -> Result<Description, ExecutorError> {
-        self.db
-            .describe(None, sql)
-            .map_err(ExecutorError::from_duckdb_message)
+        // Describing a catalog view re-opens its lake table: bounded like user statements.
+        let (db, sql) = (Arc::clone(&self.db), sql.to_owned());
+        match lake::within(self.config.lake.open_timeout, move || {
+            db.describe(None, &sql)
+        }) {
+            Some(described) => described.map_err(ExecutorError::from_duckdb_message),
+            None => Err(lake_open_timed_out(
+                self.config.lake.open_timeout.unwrap_or_default(),
+            )),
+        }
     }
 
     /// Interrupts a running query. Returns whether it was running here.

@@ -418,6 +418,8 @@ pub struct ReloadReport {
 struct CatalogState {
     /// Modification time of the file when last read.
     modified: Option<SystemTime>,
+    /// When tables that failed were last retried.
+    retried: Option<Instant>,
     /// The tables as last parsed.
     tables: Arc<Vec<TableDef>>,
     /// `schema.table` → why its view is a placeholder on the shared engine.
@@ -447,6 +449,7 @@ impl Catalog {
             allowed_paths,
             state: Mutex::new(CatalogState {
                 modified: None,
+                retried: None,
                 tables: Arc::new(Vec::new()),
                 failed: BTreeMap::new(),
                 schemas: BTreeSet::new(),
@@ -493,17 +496,21 @@ impl Catalog {
         };
         let _serial = self.reload_lock.lock().expect("catalog reload lock");
         let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
-        let (old_tables, mut failed, mut schemas, applied_modified) = {
+        let (old_tables, mut failed, mut schemas, applied_modified, retried) = {
             let state = self.state.lock().expect("catalog state");
             (
                 Arc::clone(&state.tables),
                 state.failed.clone(),
                 state.schemas.clone(),
                 state.modified,
+                state.retried,
             )
         };
         let changed = force || applied_modified.is_none() || modified != applied_modified;
-        if !changed && failed.is_empty() {
+        // Unavailable tables are retried, but not more often than every FAILED_RETRY: each
+        // attempt costs requests to the store.
+        let retry_due = retried.is_none_or(|at| at.elapsed() >= FAILED_RETRY);
+        if !changed && (failed.is_empty() || !retry_due) {
             return Ok(ReloadReport::default());
         }
         let new = if changed {
@@ -601,6 +608,7 @@ impl Catalog {
         if changed {
             state.modified = modified;
         }
+        state.retried = Some(Instant::now());
         if changed || report.created > 0 || report.removed > 0 {
             state.tables = Arc::new(new);
             state.generation += 1;
@@ -620,6 +628,10 @@ impl Catalog {
         Ok(report)
     }
 }
+
+/// How often tables that could not be opened are retried (besides every change of the file and
+/// every SIGHUP).
+const FAILED_RETRY: Duration = Duration::from_secs(30);
 
 /// Tables whose views are created at once (each binds, which reads the table's metadata from
 /// the object store: latency-bound work).
@@ -884,6 +896,76 @@ mod tests {
         assert!(!is_allowed("s3://lakehouse/orders", &allowed));
         assert!(!is_allowed("/database/x.csv", &allowed));
         assert!(!is_allowed("gs://lake/orders", &allowed));
+    }
+
+    fn views(db: &Database) -> Vec<String> {
+        let connection = db.connect().unwrap();
+        let mut statement = connection
+            .prepare(
+                "SELECT schema_name || '.' || view_name FROM duckdb_views() \
+                 WHERE NOT internal ORDER BY 1",
+            )
+            .unwrap();
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn reload_applies_changes_and_keeps_tables_when_the_file_breaks() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("items.csv");
+        std::fs::write(&csv, "id,name\n1,pen\n2,ink\n").unwrap();
+        let file = dir.path().join("catalog.toml");
+        let write = |text: String| {
+            let tmp = dir.path().join("catalog.tmp");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, &file).unwrap();
+        };
+        write(format!(
+            "[shop]\nitems = \"csv, {0}\"\n[old]\nitems = \"csv, {0}\"\n[broken]\nnope = \"csv, {1}/missing.csv\"\n",
+            csv.display(),
+            dir.path().display()
+        ));
+        let db = Arc::new(Database::open_in_memory(&[]).unwrap());
+        let allowed = vec![dir.path().display().to_string()];
+        let catalog = Catalog::new(Some(file.clone()), allowed);
+        let report = catalog
+            .reload(&db, false, Some(Duration::from_secs(30)))
+            .unwrap();
+        assert_eq!(report.created, 2);
+        assert_eq!(report.failed.len(), 1);
+        assert!(report.failed["broken.nope"].contains("missing.csv"));
+        assert_eq!(views(&db), ["broken.nope", "old.items", "shop.items"]);
+        // Unchanged file, retry not yet due: nothing happens.
+        assert_eq!(
+            catalog.reload(&db, false, None).unwrap(),
+            ReloadReport::default()
+        );
+
+        // Drop a schema's only table, add one elsewhere; mtime granularity needs a moment.
+        std::thread::sleep(Duration::from_millis(20));
+        write(format!(
+            "[shop]\nitems = \"csv, {0}\"\nmore = \"csv, {0}\"\n",
+            csv.display()
+        ));
+        let report = catalog.reload(&db, false, None).unwrap();
+        assert_eq!((report.created, report.removed), (1, 2));
+        assert_eq!(views(&db), ["shop.items", "shop.more"]);
+        let (_, generation) = catalog.snapshot();
+
+        std::thread::sleep(Duration::from_millis(20));
+        write("[shop\n".into());
+        assert!(catalog.reload(&db, false, None).is_err());
+        assert_eq!(views(&db), ["shop.items", "shop.more"]);
+        assert_eq!(catalog.snapshot().1, generation);
+
+        // Outside the allowed paths: a placeholder that says so.
+        std::thread::sleep(Duration::from_millis(20));
+        write("[shop]\netc = \"csv, /etc/hostname\"\n".into());
+        let report = catalog.reload(&db, false, None).unwrap();
+        assert!(report.failed["shop.etc"].contains("outside the executor's allowed paths"));
     }
 
     #[test]

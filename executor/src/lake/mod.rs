@@ -51,8 +51,8 @@ pub struct LakeArgs {
     #[arg(long, env = "TAVANA_CATALOG_FILE")]
     pub catalog_file: Option<PathBuf>,
 
-    /// Seconds between checks of the catalog file for changes (and retries of tables that
-    /// failed); 0 checks only on SIGHUP.
+    /// Seconds between checks of the catalog file for changes; 0 checks only on SIGHUP. Tables
+    /// that could not be opened are retried every 30 s.
     #[arg(long, env = "TAVANA_CATALOG_POLL_SECS", default_value_t = 10)]
     pub catalog_poll_secs: u64,
 
