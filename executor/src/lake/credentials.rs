@@ -326,11 +326,9 @@ impl CredentialArgs {
         let keys =
             given(&self.s3_access_key_id).is_some() || given(&self.s3_secret_access_key).is_some();
         let chain = given(&self.s3_credential_chain);
-        if !keys
-            && chain.is_none()
-            && given(&self.s3_endpoint).is_none()
-            && given(&self.s3_region).is_none()
-        {
+        // A region alone (EKS injects AWS_REGION into every pod) makes no secret: a keyless
+        // secret would turn the Delta reader's own credential lookup off.
+        if !keys && chain.is_none() && given(&self.s3_endpoint).is_none() {
             return Ok(None);
         }
         if keys && chain.is_some() {
@@ -634,6 +632,11 @@ mod tests {
             ..args()
         };
         assert!(half.secrets().is_err());
+        let region_only = CredentialArgs {
+            s3_region: Some("eu-west-1".into()),
+            ..args()
+        };
+        assert!(region_only.secrets().unwrap().is_empty());
     }
 
     #[test]
