@@ -70,7 +70,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     executor
         .arg("executor")
         .args(["--grpc-port", "0"])
-        .args(["--admin-port", &(args.admin_port + 1).to_string()])
+        .args(["--admin-port", &admin_port(args.admin_port, 1)])
         .arg("--addr-file")
         .arg(&executor_file)
         .arg("--allowed-path")
@@ -83,7 +83,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         executor.arg("--extension-dir").arg(dir);
     }
     let mut children = vec![spawn("executor", executor)?];
-    let executor_addr = wait_for_addr(&executor_file, &mut children).await?;
+    let (executor_addr, _) = wait_for_addr(&executor_file, &mut children).await?;
 
     let gateway_file = state_dir.join("gateway.json");
     let _ = std::fs::remove_file(&gateway_file);
@@ -99,7 +99,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         .env("TAVANA_USERS", &users)
         .env("TAVANA_INTERNAL_TOKEN", &internal_token);
     children.push(spawn("gateway", gateway)?);
-    wait_for_addr(&gateway_file, &mut children).await?;
+    let (gateway_addr, gateway_admin) = wait_for_addr(&gateway_file, &mut children).await?;
 
     let adapter_file = state_dir.join("pg-adapter.json");
     let _ = std::fs::remove_file(&adapter_file);
@@ -107,19 +107,18 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     adapter
         .arg("pg-adapter")
         .args(["--pg-port", &args.pg_port.to_string()])
-        .args(["--admin-port", &(args.admin_port + 2).to_string()])
+        .args(["--admin-port", &admin_port(args.admin_port, 2)])
         .arg("--addr-file")
         .arg(&adapter_file)
-        .args([
-            "--gateway-addr",
-            &format!("http://127.0.0.1:{}", args.flight_sql_port),
-        ])
+        .args(["--gateway-addr", &format!("http://{gateway_addr}")])
         .args(["--log-level", &args.log_level])
         .env("TAVANA_USERS", &users);
     children.push(spawn("pg-adapter", adapter)?);
-    wait_for_addr(&adapter_file, &mut children).await?;
+    let (adapter_addr, _) = wait_for_addr(&adapter_file, &mut children).await?;
 
-    wait_ready(&format!("127.0.0.1:{}", args.admin_port), &mut children).await?;
+    wait_ready(&gateway_admin, &mut children).await?;
+    let flight_port = port_of(&gateway_addr);
+    let pg_port = port_of(&adapter_addr);
     let glob = sample_dir.join("trips_*.parquet");
     println!(
         "\nTavana is up.\n\
@@ -127,12 +126,12 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
          \nTry:\n  PGPASSWORD='{password}' psql -h 127.0.0.1 -p {pg} -U {user} -c \"SELECT count(*) FROM read_parquet('{glob}')\"\n\
          \n  python - <<'PY'\n  import adbc_driver_flightsql.dbapi as flight_sql\n  conn = flight_sql.connect('grpc://127.0.0.1:{flight}', db_kwargs={{'username': '{user}', 'password': '{password}'}})\n  cur = conn.cursor(); cur.execute(\"SELECT * FROM read_parquet('{glob}') LIMIT 5\"); print(cur.fetch_arrow_table())\n  PY\n\
          \nSample data: {sample}  (trips_*.parquet, trips.csv, trips.json)\nMetrics: http://127.0.0.1:{admin}/metrics   Ctrl-C stops everything.\n",
-        flight = args.flight_sql_port,
-        pg = args.pg_port,
+        flight = flight_port,
+        pg = pg_port,
         user = args.user,
         glob = glob.display(),
         sample = sample_dir.display(),
-        admin = args.admin_port,
+        admin = port_of(&gateway_admin),
     );
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -153,6 +152,16 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     stop_all(&mut children).await;
     Ok(())
+}
+
+fn port_of(address: &str) -> &str {
+    address.rsplit(':').next().unwrap_or(address)
+}
+
+/// The admin port of a helper process: the gateway's plus `offset`, or any free port when the
+/// gateway's is chosen by the system.
+fn admin_port(base: u16, offset: u16) -> String {
+    if base == 0 { 0 } else { base + offset }.to_string()
 }
 
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
@@ -180,13 +189,18 @@ fn spawn(name: &'static str, mut command: Command) -> anyhow::Result<NamedChild>
     Ok((name, child))
 }
 
-async fn wait_for_addr(file: &Path, children: &mut [NamedChild]) -> anyhow::Result<String> {
+/// Waits for a child's address file; returns its (listen, admin) addresses.
+async fn wait_for_addr(
+    file: &Path,
+    children: &mut [NamedChild],
+) -> anyhow::Result<(String, String)> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(text) = std::fs::read_to_string(file) {
             let value: serde_json::Value = serde_json::from_str(&text)?;
-            if let Some(listen) = value["listen"].as_str() {
-                return Ok(listen.to_owned());
+            if let (Some(listen), Some(admin)) = (value["listen"].as_str(), value["admin"].as_str())
+            {
+                return Ok((listen.to_owned(), admin.to_owned()));
             }
         }
         check_alive(children)?;

@@ -306,6 +306,20 @@ async fn updates_are_refused_read_only_and_run_with_writes_allowed() {
         .await
         .unwrap_err();
     assert_eq!(status_of(secret).code(), Code::PermissionDenied);
+    // DDL sent as a query runs when submitted, even if its result is never fetched.
+    let info = client
+        .execute("CREATE TABLE submitted (i INTEGER)".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(info.endpoint.len(), 1);
+    let batches = query_rows(&mut client, "SELECT count(*) FROM submitted")
+        .await
+        .unwrap();
+    assert_eq!(batches[0].num_rows(), 1);
+    let counted = query_rows(&mut client, "INSERT INTO submitted VALUES (1), (2)")
+        .await
+        .unwrap();
+    assert_eq!(counted[0].column(0).as_primitive::<Int64Type>().value(0), 2);
 }
 
 #[tokio::test]

@@ -98,6 +98,23 @@ impl Drop for QueryStream {
     }
 }
 
+/// Interrupts a query when dropped, unless disarmed.
+struct InterruptOnDrop(Option<Arc<InterruptHandle>>);
+
+impl InterruptOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for InterruptOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.interrupt();
+        }
+    }
+}
+
 /// One DuckDB database shared by all queries of this process.
 pub struct Engine {
     db: Arc<Database>,
@@ -141,6 +158,8 @@ impl Engine {
         session: &SessionContext,
         sql: &str,
     ) -> Result<Description, ExecutorError> {
+        sandbox::refuse_before_prepare(sql)
+            .inspect_err(|_| self.metrics.refused_statements_total.inc())?;
         let preamble = session_preamble(session);
         let db = self.database(session)?;
         let description = self.describe_within_deadline(&db, preamble.clone(), sql)?;
@@ -268,7 +287,12 @@ impl Engine {
                 let _ = batch_tx.blocking_send(Err(error));
             }
         });
-        let schema = match schema_rx.await {
+        // Until the schema arrives (DuckDB may first run a whole aggregation or sort), a caller
+        // that goes away must still stop the query.
+        let pending = InterruptOnDrop(Some(Arc::clone(&interrupt)));
+        let received = schema_rx.await;
+        pending.disarm();
+        let schema = match received {
             Ok(Ok(schema)) => schema,
             Ok(Err(error)) => return Err(error),
             Err(_) => {

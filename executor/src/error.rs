@@ -53,7 +53,7 @@ pub enum SqlErrorKind {
 impl ExecutorError {
     /// Classifies one of DuckDB's messages (`"<Class> Error: ..."`).
     pub fn from_duckdb_message(message: impl Into<String>) -> Self {
-        let message = message.into();
+        let message = plain_message(message.into());
         let kind = classify_duckdb_message(&message);
         if kind == SqlErrorKind::Interrupted {
             return Self::QueryCancelled;
@@ -68,6 +68,27 @@ impl ExecutorError {
 impl From<duckdb::Error> for ExecutorError {
     fn from(error: duckdb::Error) -> Self {
         Self::from_duckdb_message(error.to_string())
+    }
+}
+
+/// Some C API paths report errors as JSON (`{"exception_type": "Binder", "exception_message":
+/// ...}`); turn those into DuckDB's usual `Binder Error: ...` form.
+fn plain_message(message: String) -> String {
+    if !message.trim_start().starts_with('{') {
+        return message;
+    }
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(&message)
+    else {
+        return message;
+    };
+    match (
+        fields.get("exception_type"),
+        fields.get("exception_message"),
+    ) {
+        (Some(serde_json::Value::String(kind)), Some(serde_json::Value::String(text))) => {
+            format!("{kind} Error: {text}")
+        }
+        _ => message,
     }
 }
 
@@ -189,6 +210,18 @@ mod tests {
             let status = Status::from(ExecutorError::from_duckdb_message(message));
             assert_eq!(status.code(), code, "{message}");
         }
+    }
+
+    #[test]
+    fn json_errors_read_like_duckdb_messages() {
+        let error = ExecutorError::from_duckdb_message(
+            r#"{"exception_type":"Catalog","exception_message":"Table with name t does not exist!"}"#,
+        );
+        assert_eq!(
+            error.to_string(),
+            "Catalog Error: Table with name t does not exist!"
+        );
+        assert_eq!(Status::from(error).code(), Code::NotFound);
     }
 
     #[test]

@@ -14,6 +14,20 @@ use duckdb::ffi;
 pub struct StatementType(pub(crate) ffi::duckdb_statement_type);
 
 impl StatementType {
+    /// Whether the statement produces a result set. The others (DDL, DML, SET, ...) run as soon
+    /// as they are submitted, like in every SQL database, not when their result is fetched.
+    pub fn returns_rows(self) -> bool {
+        matches!(
+            self.0,
+            ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SELECT
+                | ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXPLAIN
+                | ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_PRAGMA
+                | ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_CALL
+                | ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_RELATION
+                | ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXECUTE
+        )
+    }
+
     /// Upper-case name, as users know the statement.
     pub fn name(self) -> &'static str {
         match self.0 {

@@ -100,6 +100,42 @@ impl StatementPolicy {
     }
 }
 
+/// Statements refused before DuckDB even prepares them: binding some of them already has
+/// effects (`EXPORT DATABASE` creates its target directory while being bound).
+const REFUSED_BEFORE_PREPARE: &[&str] = &[
+    "export", "import", "attach", "detach", "install", "force", "load",
+];
+
+/// Refuses, by its first keyword, a statement whose preparation alone could touch the outside.
+pub(crate) fn refuse_before_prepare(sql: &str) -> Result<(), ExecutorError> {
+    let keyword: String = skip_comments(sql)
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if REFUSED_BEFORE_PREPARE.contains(&keyword.as_str()) {
+        return Err(ExecutorError::Refused(format!(
+            "Permission Error: {} statements are not allowed on this Tavana executor",
+            keyword.to_ascii_uppercase()
+        )));
+    }
+    Ok(())
+}
+
+/// Skips leading white space, `--` and `/* */` comments and opening parentheses.
+fn skip_comments(mut sql: &str) -> &str {
+    loop {
+        let trimmed = sql.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(rest) = trimmed.strip_prefix("--") {
+            sql = rest.split_once('\n').map(|(_, after)| after).unwrap_or("");
+        } else if let Some(rest) = trimmed.strip_prefix("/*") {
+            sql = rest.split_once("*/").map(|(_, after)| after).unwrap_or("");
+        } else {
+            return trimmed;
+        }
+    }
+}
+
 /// `EXPLAIN [ANALYZE | ANALYSE | (options)] <statement>` → `<statement>`.
 fn strip_explain(sql: &str) -> &str {
     let rest = skip_keyword(sql.trim_start(), "explain")
@@ -238,6 +274,28 @@ mod tests {
             strip_explain("explain select analyze_x"),
             "select analyze_x"
         );
+    }
+
+    #[test]
+    fn side_effecting_statements_are_refused_before_prepare() {
+        for sql in [
+            "EXPORT DATABASE '/data/out'",
+            "  -- note\n /* x */ export database 'x'",
+            "ATTACH 'x.db'",
+            "install httpfs",
+            "FORCE INSTALL x",
+            "LOAD '/tmp/x.duckdb_extension'",
+        ] {
+            assert!(refuse_before_prepare(sql).is_err(), "{sql}");
+        }
+        for sql in [
+            "SELECT 1",
+            "(SELECT 1)",
+            "-- c\nSELECT 'export'",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+        ] {
+            assert!(refuse_before_prepare(sql).is_ok(), "{sql}");
+        }
     }
 
     #[test]

@@ -93,6 +93,14 @@ impl ExecutorService {
         session: SessionContext,
         statement: ExecutorStatement,
     ) -> Result<FlightDataStream, Status> {
+        if let Some(count) = statement.completed_count {
+            let batch = RecordBatch::try_new(
+                count_schema(),
+                vec![Arc::new(arrow::array::Int64Array::from(vec![count]))],
+            )
+            .map_err(|e| Status::internal(e.to_string()))?;
+            return Ok(one_batch(batch));
+        }
         let span = info_span!("query", query_id = %statement.query_id, user = %session.user);
         // Checked again at execution: a ticket is only as trustworthy as its bearer.
         self.describe(&session, statement.sql.clone())
@@ -109,6 +117,28 @@ impl ExecutorService {
             stream.schema(),
             stream.map_err(|e| FlightError::Tonic(Box::new(e.into()))),
         ))
+    }
+
+    /// Runs a statement that returns no rows now (DDL, DML, SET, ...) and records its count in
+    /// the ticket; returns the schema the ticket's stream will have.
+    async fn run_if_no_rows(
+        &self,
+        session: &SessionContext,
+        statement: &mut ExecutorStatement,
+        description: &crate::ffi::Description,
+    ) -> Result<SchemaRef, Status> {
+        if description.statement_type.returns_rows() {
+            return Ok(Arc::clone(&description.dataset_schema));
+        }
+        let session = session.clone();
+        let sql = statement.sql.clone();
+        let query_id = statement.query_id.clone();
+        let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
+        let count = self
+            .blocking(move |engine| engine.execute_update(&session, &sql, rows, &query_id))
+            .await?;
+        statement.completed_count = Some(count);
+        Ok(count_schema())
     }
 
     async fn metadata_batch(&self, command: MetadataCommand) -> Result<RecordBatch, Status> {
@@ -221,17 +251,17 @@ impl FlightSqlService for ExecutorService {
         let session = session(request.metadata());
         tracing::debug!(user = %session.user, "describe statement");
         let description = self.describe(&session, query.query.clone()).await?;
-        let statement = ExecutorStatement {
+        let mut statement = ExecutorStatement {
             version: ENVELOPE_VERSION,
             sql: query.query,
             parameters_ipc: Default::default(),
             query_id,
+            completed_count: None,
         };
-        let info = self.statement_info(
-            &statement,
-            &description.dataset_schema,
-            request.into_inner(),
-        )?;
+        let schema = self
+            .run_if_no_rows(&session, &mut statement, &description)
+            .await?;
+        let info = self.statement_info(&statement, &schema, request.into_inner())?;
         Ok(Response::new(info))
     }
 
@@ -243,14 +273,12 @@ impl FlightSqlService for ExecutorService {
     ) -> Result<Response<FlightInfo>, Status> {
         let mut statement = decode_statement(&command.prepared_statement_handle)?;
         statement.query_id = query_id(request.metadata());
-        let description = self
-            .describe(&session(request.metadata()), statement.sql.clone())
+        let session = session(request.metadata());
+        let description = self.describe(&session, statement.sql.clone()).await?;
+        let schema = self
+            .run_if_no_rows(&session, &mut statement, &description)
             .await?;
-        let info = self.statement_info(
-            &statement,
-            &description.dataset_schema,
-            request.into_inner(),
-        )?;
+        let info = self.statement_info(&statement, &schema, request.into_inner())?;
         Ok(Response::new(info))
     }
 
@@ -300,6 +328,7 @@ impl FlightSqlService for ExecutorService {
             sql: query.query,
             parameters_ipc: Default::default(),
             query_id: String::new(),
+            completed_count: None,
         };
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: statement.to_bytes(),
@@ -376,7 +405,7 @@ impl FlightSqlService for ExecutorService {
         query: CommandGetCatalogs,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         let ticket = Ticket::new(query.as_any().encode_to_vec());
         Ok(Response::new(info_for(
             &schema,
@@ -418,7 +447,7 @@ impl FlightSqlService for ExecutorService {
         query: CommandGetTableTypes,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         let ticket = Ticket::new(query.as_any().encode_to_vec());
         Ok(Response::new(info_for(
             &schema,
@@ -554,6 +583,15 @@ impl FlightSqlService for ExecutorService {
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+/// The result of a statement that returns no rows: its affected-row count, as DuckDB reports it.
+fn count_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new(
+        "Count",
+        DataType::Int64,
+        false,
+    )]))
 }
 
 fn one_batch(batch: RecordBatch) -> FlightDataStream {

@@ -42,6 +42,10 @@ use crate::sessions::{Session, Sessions};
 use crate::sql_info;
 use crate::workers::{RunningGuard, Worker, WorkerPool};
 
+/// DuckDB's default catalog (the in-memory database) and schema.
+const DEFAULT_CATALOG: &str = "memory";
+const DEFAULT_SCHEMA: &str = "main";
+
 type DoGetStream = Pin<Box<dyn Stream<Item = Result<FlightData, Status>> + Send + 'static>>;
 type DoActionStream =
     Pin<Box<dyn Stream<Item = Result<arrow_flight::Result, Status>> + Send + 'static>>;
@@ -691,9 +695,13 @@ impl FlightSqlService for GatewayService {
             options::GET_SESSION_OPTIONS => {
                 let context = session.context();
                 let mut result = GetSessionOptionsResult::default();
+                // Unset options report the engine's defaults: drivers read these as the
+                // current catalog and schema.
+                let catalog = context.catalog.or_else(|| Some(DEFAULT_CATALOG.to_owned()));
+                let schema = context.schema.or_else(|| Some(DEFAULT_SCHEMA.to_owned()));
                 for (name, value) in [
-                    ("catalog", session_value(&context.catalog)),
-                    ("schema", session_value(&context.schema)),
+                    ("catalog", session_value(&catalog)),
+                    ("schema", session_value(&schema)),
                 ] {
                     if let Some(value) = value {
                         result.session_options.insert(name.to_owned(), value);

@@ -240,9 +240,13 @@ fn authorization(metadata: &MetadataMap) -> Option<Authorization> {
         return Some(Authorization::Bearer(credentials.trim().to_owned()));
     }
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(credentials.trim())
-            .ok()?;
+        // Go's gRPC clients (the ADBC driver) send unpadded base64; accept both forms.
+        const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::STANDARD,
+            base64::engine::GeneralPurposeConfig::new()
+                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+        );
+        let decoded = LENIENT.decode(credentials.trim()).ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (user, password) = decoded.split_once(':')?;
         return Some(Authorization::Basic {
@@ -291,6 +295,17 @@ mod tests {
         assert!(sessions
             .authenticate(&with_auth(&format!("Bearer {token}")))
             .is_err());
+    }
+
+    #[test]
+    fn accepts_unpadded_basic_credentials() {
+        let sessions = sessions(false);
+        // "alice:pw" is 8 bytes: padded base64 ends in "=", Go clients leave it out.
+        let unpadded = base64::engine::general_purpose::STANDARD_NO_PAD.encode("alice:pw");
+        assert!(!unpadded.ends_with('='));
+        assert!(sessions
+            .handshake(&with_auth(&format!("Basic {unpadded}")))
+            .is_ok());
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub struct ExecutorStatement {
     /// Query id, for logs and cancellation.
     #[prost(string, tag = "4")]
     pub query_id: String,
+    /// Set when the statement returns no rows and already ran when it was submitted: the
+    /// number of rows it affected. Fetching such a ticket returns this count and runs nothing.
+    #[prost(int64, optional, tag = "5")]
+    pub completed_count: Option<i64>,
 }
 
 macro_rules! envelope_codec {
