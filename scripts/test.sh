@@ -4,6 +4,8 @@
 # Stages, each timed, stopping at the first failure:
 #   extensions  scripts/provision-extensions.sh (DuckDB extension binaries, offline)
 #   python      scripts/setup-python.sh (pinned venv for the real-client tests)
+#   system      scripts/setup-system.sh (Debian packages: the pgJDBC jar)
+#   emulators   scripts/setup-emulators.sh (Azurite; moto and the GCS emulator come with the venv)
 #   fmt         cargo fmt --all --check
 #   clippy      cargo clippy --release --workspace --all-targets -- -D warnings
 #   build       cargo build --release --bin tavana
@@ -100,7 +102,7 @@ run_pytest() {
   fi
   local rc=0
   # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
-  TAVANA_BIN="$bin" "$TAVANA_VENV/bin/python" -m pytest tests/python \
+  PATH="$TAVANA_VENV/bin:$PATH" TAVANA_BIN="$bin" "$TAVANA_VENV/bin/python" -m pytest tests/python \
     --junitxml="$junit" ${PYTEST_ARGS:-} || rc=$?
   if [[ $rc -eq 5 ]]; then
     echo "test.sh: pytest collected no tests (exit 5): treating as a failure" >&2
@@ -110,6 +112,8 @@ run_pytest() {
 
 stage extensions ./scripts/provision-extensions.sh "$TAVANA_EXTENSION_DIR"
 stage python ./scripts/setup-python.sh
+stage system ./scripts/setup-system.sh
+stage emulators ./scripts/setup-emulators.sh
 stage fmt cargo fmt --all --check
 stage clippy cargo clippy --release --workspace --all-targets -- -D warnings
 stage build cargo build --release --bin tavana
