@@ -498,6 +498,10 @@ fn open_database(
             "false".to_string(),
         ),
         ("allow_unsigned_extensions".to_string(), "false".to_string()),
+        // Secrets live in memory only. Without this, DuckDB's first use of its secret manager
+        // after the lockdown fails half-way (no file access) and every later CREATE SECRET
+        // then dies with "Secret Storage with name 'memory' already registered".
+        ("allow_persistent_secrets".to_string(), "false".to_string()),
     ];
     if let Some(gb) = config.memory_limit_gb {
         settings.push(("memory_limit".into(), format!("{}MB", (gb * 1024.0) as u64)));
