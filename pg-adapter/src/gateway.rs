@@ -216,7 +216,7 @@ impl GatewaySession {
 
     /// Opens the stream of every endpoint of `info`, one after the other.
     async fn open(&self, info: FlightInfo) -> Result<RunningQuery, Status> {
-        let schema: SchemaRef = Arc::new(
+        let mut schema: SchemaRef = Arc::new(
             info.clone()
                 .try_decode_schema()
                 .map_err(|e| Status::internal(format!("bad schema from gateway: {e}")))?,
@@ -231,7 +231,20 @@ impl GatewaySession {
         // statement's error; later endpoints open lazily in order.
         let mut first = None;
         if let Some(ticket) = tickets.first() {
-            first = Some(self.do_get(ticket.clone()).await?);
+            let mut stream = self.decode(ticket.clone()).await?;
+            if schema.fields().is_empty() {
+                // The prepared statement could not be typed before its parameters were bound
+                // (the FlightInfo has no schema): the stream's own schema message has it, even
+                // when no batch follows. Pull up to the first batch to read it.
+                let head = stream.next().await;
+                if let Some(s) = stream.schema() {
+                    schema = Arc::clone(s);
+                }
+                let head = futures::stream::iter(head.map(|item| item.map_err(flight_to_status)));
+                first = Some(head.chain(stream.map_err(flight_to_status)).boxed());
+            } else {
+                first = Some(stream.map_err(flight_to_status).boxed());
+            }
         }
         for ticket in tickets.into_iter().skip(1) {
             streams.push(ticket);
@@ -258,12 +271,16 @@ impl GatewaySession {
         &self,
         ticket: Ticket,
     ) -> Result<futures::stream::BoxStream<'static, Result<RecordBatch, Status>>, Status> {
+        Ok(self.decode(ticket).await?.map_err(flight_to_status).boxed())
+    }
+
+    /// Opens the DoGet stream of `ticket`, decoded into record batches.
+    async fn decode(&self, ticket: Ticket) -> Result<FlightRecordBatchStream, Status> {
         let mut client = self.client.clone();
         let stream = client.do_get(self.request(ticket)).await?.into_inner();
-        let batches =
-            FlightRecordBatchStream::new_from_flight_data(stream.map_err(FlightError::from))
-                .map_err(flight_to_status);
-        Ok(batches.boxed())
+        Ok(FlightRecordBatchStream::new_from_flight_data(
+            stream.map_err(FlightError::from),
+        ))
     }
 }
 

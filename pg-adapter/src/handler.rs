@@ -82,8 +82,21 @@ impl Debug for PreparedGuard {
     }
 }
 
+impl PreparedGuard {
+    /// The prepared statement, no longer closed when this guard goes.
+    fn take(mut self) -> Prepared {
+        let prepared = self.prepared.clone();
+        // An empty handle marks the guard as disarmed (see Drop).
+        self.prepared.handle = Bytes::new();
+        prepared
+    }
+}
+
 impl Drop for PreparedGuard {
     fn drop(&mut self) {
+        if self.prepared.handle.is_empty() {
+            return;
+        }
         let gateway = self.gateway.clone();
         let handle = self.prepared.handle.clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -1118,11 +1131,37 @@ async fn plan(
         };
         plan.tag = command_tag(&rewritten);
         if prepare {
+            let placeholders = rewrite::has_placeholders(&rewritten);
             let prepared = match session.gateway.prepare(&rewritten).await {
+                // A query whose result DuckDB could not type before binding (a placeholder
+                // inside a macro, say) would describe no columns, and an empty result would
+                // then reach the client as "no rows": prefer the typed form below.
+                Ok(p)
+                    if placeholders
+                        && p.dataset_schema.fields().is_empty()
+                        && returns_rows(&plan.tag) =>
+                {
+                    let untyped = PreparedGuard {
+                        prepared: p,
+                        gateway: session.gateway.clone(),
+                    };
+                    let typed = rewrite::cast_placeholders(&rewritten, client_types);
+                    match session.gateway.prepare(&typed).await {
+                        Ok(t) if !t.dataset_schema.fields().is_empty() => t,
+                        Ok(t) => {
+                            drop(PreparedGuard {
+                                prepared: t,
+                                gateway: session.gateway.clone(),
+                            });
+                            untyped.take()
+                        }
+                        Err(_) => untyped.take(),
+                    }
+                }
                 Ok(p) => p,
                 // DuckDB cannot type a placeholder used without context (`SELECT $1`): retry
                 // with each placeholder cast to the type the client declared (text if none).
-                Err(first) if rewrite::has_placeholders(&rewritten) => {
+                Err(first) if placeholders => {
                     let typed = rewrite::cast_placeholders(&rewritten, client_types);
                     session.gateway.prepare(&typed).await.map_err(|_| first)?
                 }

@@ -10,6 +10,7 @@
 //! (Flight SQL client), `session` (settings), `error` (SQLSTATE mapping), `metrics`.
 
 mod auth;
+mod catalog;
 mod classify;
 mod config;
 mod encode;

@@ -1,19 +1,20 @@
 //! Compatibility rewrites applied to SQL before it goes to DuckDB.
 //!
-//! Where the catalog emulation lives (the design choice the issue asks to explain):
-//! - DuckDB 1.5.5 already answers most of `pg_catalog` and `information_schema` from its real
-//!   catalog (`pg_class`, `pg_namespace`, `pg_attribute`, `pg_type`, `format_type`,
-//!   `pg_table_is_visible`, `has_*_privilege`, ...), so the real tables and columns the
-//!   executors know are what clients see, with no copy kept in the adapter.
-//! - Functions DuckDB lacks are `CREATE MACRO`s in `executor/src/pg_compat.sql`, installed by
-//!   each executor at start-up (they must exist where the SQL runs).
-//! - What neither can express lives here, as token-level rewrites: PostgreSQL-only syntax
-//!   (`OPERATOR(pg_catalog.~)`, `COLLATE pg_catalog.default`, `::regclass`-style casts), and
-//!   session state only the adapter has (`current_setting(...)`, `version()`).
+//! PostgreSQL clients send PostgreSQL; DuckDB understands most of it. What it does not is
+//! rewritten here, on the token stream (so string literals and comments are never touched),
+//! and everything else passes through untouched so that DuckDB's own messages reach the user:
+//! - catalog relations (`pg_catalog.pg_class`, `pg_type`, `information_schema.columns`) become
+//!   calls of the compatibility table macros (see `catalog.rs` for why the emulation is
+//!   evaluated in DuckDB);
+//! - PostgreSQL-only syntax: `OPERATOR(pg_catalog.~)`, `COLLATE pg_catalog.default`, reg*
+//!   casts (`'t'::regclass`, `CAST(x AS REGCLASS)`), PostgreSQL-only type names (`::name`,
+//!   `::"char"`, `::pg_catalog.text`), array literals (`'{a,b}'::text[]`), `format('%I', ...)`;
+//! - session facts only the adapter has: `current_setting(...)`, `version()`,
+//!   `current_database()`, `current_user`, `pg_get_userbyid(...)`.
 //!
-//! Rewrites work on the token stream (so string literals and comments are never touched) and
-//! are idempotent on SQL that does not use the rewritten forms.
+//! Rewrites are idempotent on SQL that does not use the rewritten forms.
 
+use crate::catalog::{self, quote_literal, CatalogSchema};
 use crate::classify::{tokenize, Token, TokenKind};
 use crate::session::{Settings, SERVER_VERSION};
 
@@ -25,141 +26,250 @@ pub(crate) fn version_string() -> String {
     )
 }
 
-/// Rewrites `sql` for DuckDB.
+/// The reg* types and how each is represented (see `executor/src/pg_compat.sql`).
+const REG_TYPES: &[&str] = &[
+    "regclass",
+    "regtype",
+    "regproc",
+    "regprocedure",
+    "regnamespace",
+    "regrole",
+    "regoper",
+    "regoperator",
+    "regconfig",
+];
+
+/// PostgreSQL type names DuckDB lacks, and what stands in for them.
+fn duckdb_type_for(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "name" | "char" | "bpchar" | "aclitem" | "pg_node_tree" | "tid" | "pg_lsn" | "inet"
+        | "cidr" | "macaddr" | "xml" | "citext" => "VARCHAR",
+        "xid" | "xid8" | "cid" => "BIGINT",
+        "int2vector" => "SMALLINT[]",
+        "oidvector" => "BIGINT[]",
+        "jsonb" => "JSON",
+        "anyarray" => "VARCHAR[]",
+        _ => return None,
+    })
+}
+
+/// Catalog columns that are arrays in PostgreSQL; `col = '{...}'` compares with a list.
+const ARRAY_COLUMNS: &[&str] = &[
+    "attacl",
+    "attoptions",
+    "conkey",
+    "confkey",
+    "datacl",
+    "extconfig",
+    "grolist",
+    "indkey",
+    "nspacl",
+    "polroles",
+    "proacl",
+    "proallargtypes",
+    "proargmodes",
+    "proargnames",
+    "proargtypes",
+    "relacl",
+    "reloptions",
+    "rolconfig",
+    "spcacl",
+    "stxkind",
+    "typacl",
+    "useconfig",
+];
+
+/// Scalar functions clients put in FROM (`string_to_array(...) s` in Grafana's search-path
+/// subquery).
+const SCALARS_IN_FROM: &[&str] = &[
+    "current_schemas",
+    "regexp_split_to_array",
+    "string_to_array",
+];
+
+/// Words after a table reference that are not its alias.
+const NOT_AN_ALIAS: &[&str] = &[
+    "anti",
+    "asof",
+    "cross",
+    "except",
+    "fetch",
+    "for",
+    "full",
+    "group",
+    "having",
+    "inner",
+    "intersect",
+    "join",
+    "lateral",
+    "left",
+    "limit",
+    "natural",
+    "offset",
+    "on",
+    "order",
+    "outer",
+    "positional",
+    "qualify",
+    "returning",
+    "right",
+    "semi",
+    "tablesample",
+    "union",
+    "using",
+    "where",
+    "window",
+];
+
+fn is_word(t: Option<&Token>, w: &str) -> bool {
+    matches!(t.map(|t| &t.kind), Some(TokenKind::Word(x)) if x == w)
+}
+
+fn is_punct(t: Option<&Token>, p: &str) -> bool {
+    matches!(t.map(|t| &t.kind), Some(TokenKind::Punct(x)) if x == p)
+}
+
+/// A word or quoted identifier's name (words are already lower-cased by the lexer).
+fn ident(t: Option<&Token>) -> Option<&str> {
+    match t.map(|t| &t.kind) {
+        Some(TokenKind::Word(w) | TokenKind::Quoted(w)) => Some(w.as_str()),
+        _ => None,
+    }
+}
+
+/// Whether token `i` is in a FROM clause: the nearest clause keyword before it at the same
+/// parenthesis depth is FROM or JOIN (so `a, b` after FROM lists tables, after SELECT columns).
+fn in_from_clause(tokens: &[Token], i: usize) -> bool {
+    let mut depth = 0i32;
+    for t in tokens[..i].iter().rev() {
+        match &t.kind {
+            TokenKind::Punct(p) if p == ")" => depth += 1,
+            TokenKind::Punct(p) if p == "(" => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+            }
+            TokenKind::Word(w) if depth == 0 => match w.as_str() {
+                // ON and USING only occur inside a FROM clause.
+                "from" | "join" | "on" | "using" => return true,
+                "select" | "where" | "group" | "having" | "order" | "limit" | "union"
+                | "except" | "intersect" | "window" | "qualify" | "returning" | "values"
+                | "set" => return false,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Index of the `(` matching the `)` at `close`.
+fn matching_open(tokens: &[Token], close: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for k in (0..=close).rev() {
+        match &tokens[k].kind {
+            TokenKind::Punct(p) if p == ")" => depth += 1,
+            TokenKind::Punct(p) if p == "(" => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Index of the `)` matching the `(` at `open`.
+fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, t) in tokens.iter().enumerate().skip(open) {
+        match &t.kind {
+            TokenKind::Punct(p) if p == "(" => depth += 1,
+            TokenKind::Punct(p) if p == ")" => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Rewrites `sql` for DuckDB, in three passes: `CAST(x AS t)` → `((x)::t)` where `t` needs a
+/// rewrite; then every `::` cast (reg* types, type names, array literals); then relations,
+/// functions and session facts. Casts go first because their operands may contain catalog
+/// relation names that the last pass rewrites.
 pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
+    let mut sql = normalize_casts(sql);
+    // A cast whose operand holds another rewritten cast (`f(x::regclass)::regclass`) is left
+    // for the next round; rounds stop when nothing changes.
+    for _ in 0..8 {
+        let next = Rewriter::new(&sql, settings).run(Rewriter::casts);
+        if next == sql {
+            break;
+        }
+        sql = next;
+    }
+    Rewriter::new(&sql, settings).run(Rewriter::rest)
+}
+
+/// Whether a cast to this type (tokens from `start`, after `::` or `AS`) needs a rewrite.
+fn cast_type_needs_rewrite(tokens: &[Token], start: usize) -> bool {
+    let mut j = start;
+    if ident(tokens.get(j)) == Some("pg_catalog") && is_punct(tokens.get(j + 1), ".") {
+        return true;
+    }
+    if is_punct(tokens.get(j), "(") {
+        j += 1;
+    }
+    match ident(tokens.get(j)) {
+        Some(name) => REG_TYPES.contains(&name) || duckdb_type_for(name).is_some(),
+        None => false,
+    }
+}
+
+/// `CAST(expr AS type)` → `((expr)::type)` when the type needs a rewrite, so that one rule
+/// (the `::` one) handles both spellings.
+fn normalize_casts(sql: &str) -> String {
     let tokens = tokenize(sql);
     let mut out = String::with_capacity(sql.len());
     let mut last = 0;
     let mut i = 0;
-    let is_word = |t: Option<&Token>, w: &str| matches!(t.map(|t| &t.kind), Some(TokenKind::Word(x)) if x == w);
-    let is_punct = |t: Option<&Token>, p: &str| matches!(t.map(|t| &t.kind), Some(TokenKind::Punct(x)) if x == p);
     while i < tokens.len() {
-        let t = &tokens[i];
-        // OPERATOR(pg_catalog.~) → ~   (psql's \d patterns)
-        if is_word(Some(t), "operator") && is_punct(tokens.get(i + 1), "(") {
-            if let Some(close) = tokens[i + 1..]
-                .iter()
-                .position(|t| matches!(&t.kind, TokenKind::Punct(p) if p == ")"))
-            {
-                let close = i + 1 + close;
-                let op: String = tokens[i + 2..close]
-                    .iter()
-                    .skip_while(|t| !matches!(&t.kind, TokenKind::Punct(p) if p != "."))
-                    .filter_map(|t| match &t.kind {
-                        TokenKind::Punct(p) if p != "." => Some(p.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                out.push_str(&sql[last..t.start]);
-                out.push_str(&op);
-                last = tokens[close].end;
-                i = close + 1;
-                continue;
-            }
-        }
-        // COLLATE pg_catalog.default / COLLATE "default" / COLLATE "C" → (nothing)
-        if is_word(Some(t), "collate") {
-            let mut j = i + 1;
-            if matches!(tokens.get(j).map(|t| &t.kind), Some(TokenKind::Word(w)) if w == "pg_catalog")
-                && is_punct(tokens.get(j + 1), ".")
-            {
-                j += 2;
-            }
-            if let Some(name) = tokens.get(j).and_then(Token::ident) {
-                if matches!(
-                    name.as_str(),
-                    "default" | "C" | "c" | "POSIX" | "posix" | "ucs_basic"
-                ) {
-                    out.push_str(&sql[last..t.start]);
-                    last = tokens[j].end;
-                    i = j + 1;
-                    continue;
+        if is_word(tokens.get(i), "cast") && is_punct(tokens.get(i + 1), "(") {
+            if let Some(close) = matching_paren(&tokens, i + 1) {
+                // The last top-level AS inside the parentheses separates expression and type.
+                let mut depth = 0;
+                let mut as_at = None;
+                for (k, t) in tokens.iter().enumerate().take(close).skip(i + 2) {
+                    match &t.kind {
+                        TokenKind::Punct(p) if p == "(" => depth += 1,
+                        TokenKind::Punct(p) if p == ")" => depth -= 1,
+                        TokenKind::Word(w) if w == "as" && depth == 0 => as_at = Some(k),
+                        _ => {}
+                    }
                 }
-            }
-        }
-        // ::regclass / ::pg_catalog.regclass etc. → compatibility macros
-        if is_punct(Some(t), "::") {
-            let mut j = i + 1;
-            if is_word(tokens.get(j), "pg_catalog") && is_punct(tokens.get(j + 1), ".") {
-                j += 2;
-            }
-            if let Some(TokenKind::Word(ty)) = tokens.get(j).map(|t| &t.kind) {
-                let replacement = match ty.as_str() {
-                    "regclass" | "regtype" | "regproc" | "regprocedure" | "regnamespace"
-                    | "regrole" | "regoper" | "regconfig" => Some(ty.as_str()),
-                    _ => None,
-                };
-                if let Some(ty) = replacement {
-                    // Find the start of the cast operand: a literal, identifier chain or
-                    // parenthesised expression right before `::`.
-                    if let Some(start) = operand_start(&tokens, i) {
-                        let operand_start_byte = tokens[start].start;
-                        if operand_start_byte >= last {
-                            out.push_str(&sql[last..operand_start_byte]);
-                            let operand = &sql[operand_start_byte..t.start];
-                            let is_text =
-                                matches!(tokens[start].kind, TokenKind::Str(_)) && start + 1 == i;
-                            let func = if is_text {
-                                format!("pg_compat_to_{ty}")
-                            } else {
-                                format!("pg_compat_{ty}_name")
-                            };
-                            out.push_str(&format!("{func}({operand})"));
-                            last = tokens[j].end;
-                            i = j + 1;
-                            continue;
-                        }
+                if let Some(as_at) = as_at {
+                    if cast_type_needs_rewrite(&tokens, as_at + 1) && as_at > i + 2 {
+                        let expr = &sql[tokens[i + 2].start..tokens[as_at].start];
+                        let ty = &sql[tokens[as_at + 1].start..tokens[close].start];
+                        out.push_str(&sql[last..tokens[i].start]);
+                        out.push_str(&format!(
+                            "(({})::{})",
+                            normalize_casts(expr.trim_end()),
+                            ty.trim_end()
+                        ));
+                        last = tokens[close].end;
+                        i = close + 1;
+                        continue;
                     }
                 }
             }
-        }
-        // pg_catalog.f( → f(   (compatibility macros live in DuckDB's default schema);
-        // format_type( → pg_compat_format_type(   (DuckDB's maps OIDs to the wrong names)
-        if is_word(Some(t), "pg_catalog")
-            && is_punct(tokens.get(i + 1), ".")
-            && matches!(tokens.get(i + 2).map(|t| &t.kind), Some(TokenKind::Word(w)) if w != "current_setting")
-            && is_punct(tokens.get(i + 3), "(")
-        {
-            out.push_str(&sql[last..t.start]);
-            last = tokens[i + 2].start;
-            i += 2;
-            continue;
-        }
-        if is_word(Some(t), "format_type") && is_punct(tokens.get(i + 1), "(") {
-            out.push_str(&sql[last..t.start]);
-            out.push_str("pg_compat_format_type");
-            last = t.end;
-            i += 1;
-            continue;
-        }
-        // current_setting('name') → the session's value
-        if is_word(Some(t), "current_setting") && is_punct(tokens.get(i + 1), "(") {
-            if let (Some(TokenKind::Str(name)), true) = (
-                tokens.get(i + 2).map(|t| &t.kind),
-                is_punct(tokens.get(i + 3), ")"),
-            ) {
-                if let Some(value) = settings.get(name) {
-                    let start = prefix_start(&tokens, i, sql);
-                    out.push_str(&sql[last..start]);
-                    out.push_str(&quote_literal(&value));
-                    last = tokens[i + 3].end;
-                    i += 4;
-                    continue;
-                }
-            }
-        }
-        // version() → PostgreSQL-style version string (clients parse it)
-        if is_word(Some(t), "version")
-            && is_punct(tokens.get(i + 1), "(")
-            && is_punct(tokens.get(i + 2), ")")
-            && (!is_punct(tokens.get(i.wrapping_sub(1)), ".")
-                || is_word(tokens.get(i.wrapping_sub(2)), "pg_catalog"))
-        {
-            out.push_str(&sql[last..t.start]);
-            out.push_str(&quote_literal(&version_string()));
-            last = tokens[i + 2].end;
-            i += 3;
-            continue;
         }
         i += 1;
     }
@@ -167,20 +277,543 @@ pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
     out
 }
 
-/// Start byte of `pg_catalog.` before a function name at token `i`, if present.
-fn prefix_start(tokens: &[Token], i: usize, _sql: &str) -> usize {
-    if i >= 2
-        && matches!(&tokens[i - 1].kind, TokenKind::Punct(p) if p == ".")
-        && matches!(&tokens[i - 2].kind, TokenKind::Word(w) if w == "pg_catalog")
-    {
-        tokens[i - 2].start
-    } else {
-        tokens[i].start
+struct Rewriter<'a> {
+    sql: &'a str,
+    tokens: Vec<Token>,
+    settings: &'a Settings,
+    out: String,
+    /// Byte offset up to which `sql` has been copied or replaced.
+    last: usize,
+}
+
+impl<'a> Rewriter<'a> {
+    fn new(sql: &'a str, settings: &'a Settings) -> Self {
+        Self {
+            sql,
+            tokens: tokenize(sql),
+            settings,
+            out: String::with_capacity(sql.len() + 64),
+            last: 0,
+        }
+    }
+
+    /// Applies `rule` at every token; a rule returns the next token to look at when it
+    /// rewrote something.
+    fn run(mut self, rule: fn(&mut Self, usize) -> Option<usize>) -> String {
+        let mut i = 0;
+        while i < self.tokens.len() {
+            i = rule(&mut self, i).unwrap_or(i + 1);
+        }
+        self.out.push_str(&self.sql[self.last..]);
+        self.out
+    }
+
+    fn casts(&mut self, i: usize) -> Option<usize> {
+        self.cast(i)
+    }
+
+    fn rest(&mut self, i: usize) -> Option<usize> {
+        self.operator(i)
+            .or_else(|| self.collate(i))
+            .or_else(|| self.qualified_relation(i))
+            .or_else(|| self.bare_relation(i))
+            .or_else(|| self.qualified_function(i))
+            .or_else(|| self.scalar_in_from(i))
+            .or_else(|| self.function(i))
+            .or_else(|| self.set_returning_function(i))
+            .or_else(|| self.session_keyword(i))
+            .or_else(|| self.array_comparison(i))
+            .or_else(|| self.regex_pattern(i))
+    }
+
+    fn tok(&self, i: usize) -> Option<&Token> {
+        self.tokens.get(i)
+    }
+
+    /// Whether token `i` is qualified (`x.<i>`) by a qualifier still in the output.
+    fn after_dot(&self, i: usize) -> bool {
+        i > 0 && is_punct(self.tok(i - 1), ".") && self.tokens[i - 1].start >= self.last
+    }
+
+    /// Replaces tokens `from..=to` with `text`. Rules only ever replace text not yet copied.
+    fn replace(&mut self, from: usize, to: usize, text: &str) {
+        let start = self.tokens[from].start;
+        debug_assert!(start >= self.last, "rewrite rules overlap");
+        self.out.push_str(&self.sql[self.last..start]);
+        self.out.push_str(text);
+        self.last = self.tokens[to].end;
+    }
+
+    /// `OPERATOR(pg_catalog.~)` → `~` (psql's `\d` patterns).
+    fn operator(&mut self, i: usize) -> Option<usize> {
+        if !(is_word(self.tok(i), "operator") && is_punct(self.tok(i + 1), "(")) {
+            return None;
+        }
+        let close = matching_paren(&self.tokens, i + 1)?;
+        let op: String = self.tokens[i + 2..close]
+            .iter()
+            .filter_map(|t| match &t.kind {
+                TokenKind::Punct(p) if p != "." => Some(p.as_str()),
+                _ => None,
+            })
+            .collect();
+        // `~*` becomes `~` with a case-insensitive pattern (see `regex_pattern`).
+        let op = op
+            .strip_suffix('*')
+            .filter(|o| o.ends_with('~'))
+            .unwrap_or(&op)
+            .to_owned();
+        self.replace(i, close, &op);
+        Some(close + 1)
+    }
+
+    /// `COLLATE pg_catalog.default` / `COLLATE "C"` → nothing.
+    fn collate(&mut self, i: usize) -> Option<usize> {
+        if !is_word(self.tok(i), "collate") {
+            return None;
+        }
+        let mut j = i + 1;
+        if ident(self.tok(j)) == Some("pg_catalog") && is_punct(self.tok(j + 1), ".") {
+            j += 2;
+        }
+        let name = ident(self.tok(j))?;
+        if !matches!(
+            name,
+            "default" | "C" | "c" | "POSIX" | "posix" | "ucs_basic"
+        ) {
+            return None;
+        }
+        self.replace(i, j, "");
+        Some(j + 1)
+    }
+
+    /// `x::regclass`, `::name`, `::pg_catalog.text`, `'{a,b}'::text[]`.
+    fn cast(&mut self, i: usize) -> Option<usize> {
+        if !is_punct(self.tok(i), "::") {
+            return None;
+        }
+        let mut j = i + 1;
+        let qualified = ident(self.tok(j)) == Some("pg_catalog") && is_punct(self.tok(j + 1), ".");
+        if qualified {
+            j += 2;
+        }
+        let ty = ident(self.tok(j))?.to_owned();
+        let array = is_punct(self.tok(j + 1), "[") && is_punct(self.tok(j + 2), "]");
+        if REG_TYPES.contains(&ty.as_str()) && !array {
+            let start = operand_start(&self.tokens, i, self.last)?;
+            let operand = self.sql[self.tokens[start].start..self.tokens[i].start].trim_end();
+            let func = match reg_input(&self.tokens[start..i]) {
+                RegInput::Name => format!("pg_compat_to_{ty}"),
+                RegInput::Oid => format!("pg_compat_{ty}_name"),
+            };
+            let text = format!("{func}({operand})");
+            self.replace(start, j, &text);
+            return Some(j + 1);
+        }
+        let duck = duckdb_type_for(&ty);
+        if array && i > 0 && self.tokens[i - 1].start >= self.last {
+            if let TokenKind::Str(value) = &self.tokens[i - 1].kind {
+                if let Some(list) = pg_array_literal(value) {
+                    let elem = duck.map_or_else(
+                        || self.sql[self.tokens[j].start..self.tokens[j].end].to_owned(),
+                        str::to_owned,
+                    );
+                    self.replace(i - 1, j + 2, &format!("{list}::{elem}[]"));
+                    return Some(j + 3);
+                }
+            }
+        }
+        if let Some(duck) = duck {
+            self.replace(i, j, &format!("::{duck}"));
+            return Some(j + 1);
+        }
+        if qualified {
+            let text = format!("::{}", &self.sql[self.tokens[j].start..self.tokens[j].end]);
+            self.replace(i, j, &text);
+            return Some(j + 1);
+        }
+        None
+    }
+
+    /// `pg_catalog.pg_class [alias]` → `pg_compat_pg_class() [AS "pg_class"]`, and the
+    /// qualifier dropped from column references (`pg_catalog.pg_class.relname`).
+    fn qualified_relation(&mut self, i: usize) -> Option<usize> {
+        let schema = CatalogSchema::named(ident(self.tok(i))?)?;
+        if !is_punct(self.tok(i + 1), ".") || self.after_dot(i) {
+            return None;
+        }
+        let name = ident(self.tok(i + 2))?.to_owned();
+        if !catalog::is_emulated(schema, &name) || is_punct(self.tok(i + 3), "(") {
+            return None;
+        }
+        if is_punct(self.tok(i + 3), ".") {
+            // A column reference: the relation's alias is its own name.
+            let start = self.tokens[i].start;
+            self.out.push_str(&self.sql[self.last..start]);
+            self.out.push_str(&format!("\"{name}\""));
+            self.last = self.tokens[i + 2].end;
+            return Some(i + 3);
+        }
+        let call = catalog::relation_call(schema, &name, self.settings);
+        let text = self.with_alias(call, &name, i + 3);
+        self.replace(i, i + 2, &text);
+        Some(i + 3)
+    }
+
+    /// `FROM pg_class c` / `JOIN pg_namespace` / `, pg_type` → the compatibility macro.
+    fn bare_relation(&mut self, i: usize) -> Option<usize> {
+        let name = ident(self.tok(i))?.to_owned();
+        if !catalog::is_emulated(CatalogSchema::PgCatalog, &name) {
+            return None;
+        }
+        let prev = self.tok(i.checked_sub(1)?);
+        let listed = is_punct(prev, ",") && in_from_clause(&self.tokens, i);
+        if !(is_word(prev, "from") || is_word(prev, "join") || listed) {
+            return None;
+        }
+        if is_punct(self.tok(i + 1), ".") || is_punct(self.tok(i + 1), "(") {
+            return None;
+        }
+        let call = catalog::relation_call(CatalogSchema::PgCatalog, &name, self.settings);
+        let text = self.with_alias(call, &name, i + 1);
+        self.replace(i, i, &text);
+        Some(i + 1)
+    }
+
+    /// `call` followed by ` AS "name"` unless the reference at `next` has an alias of its own.
+    fn with_alias(&self, call: String, name: &str, next: usize) -> String {
+        let has_alias = match self.tok(next).map(|t| &t.kind) {
+            Some(TokenKind::Word(w)) => w == "as" || !NOT_AN_ALIAS.contains(&w.as_str()),
+            Some(TokenKind::Quoted(_)) => true,
+            _ => false,
+        };
+        if has_alias {
+            call
+        } else {
+            format!("{call} AS \"{name}\"")
+        }
+    }
+
+    /// `pg_catalog.f(` → `f(` (the compatibility macros live in DuckDB's default schema), and
+    /// `information_schema._pg_expandarray(` likewise.
+    fn qualified_function(&mut self, i: usize) -> Option<usize> {
+        CatalogSchema::named(ident(self.tok(i))?)?;
+        if !is_punct(self.tok(i + 1), ".") || !is_punct(self.tok(i + 3), "(") {
+            return None;
+        }
+        if !matches!(self.tok(i + 2).map(|t| &t.kind), Some(TokenKind::Word(_))) {
+            return None;
+        }
+        let start = self.tokens[i].start;
+        self.out.push_str(&self.sql[self.last..start]);
+        self.last = self.tokens[i + 2].start;
+        // The function itself may need a rewrite too.
+        Some(i + 2)
+    }
+
+    /// Functions that need the session or a different name in DuckDB.
+    fn function(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Word(name) = &self.tok(i)?.kind else {
+            return None;
+        };
+        if !is_punct(self.tok(i + 1), "(") || self.after_dot(i) {
+            return None;
+        }
+        let empty_call = is_punct(self.tok(i + 2), ")");
+        match name.as_str() {
+            "format_type" => {
+                self.replace(i, i, "pg_compat_format_type");
+                Some(i + 1)
+            }
+            "version" if empty_call => {
+                let text = quote_literal(&version_string());
+                self.replace(i, i + 2, &text);
+                Some(i + 3)
+            }
+            "current_database" | "current_catalog" if empty_call => {
+                let text = quote_literal(self.settings.database());
+                self.replace(i, i + 2, &text);
+                Some(i + 3)
+            }
+            "getpgusername" | "current_user" | "session_user" if empty_call => {
+                let text = quote_literal(self.settings.user());
+                self.replace(i, i + 2, &text);
+                Some(i + 3)
+            }
+            "pg_get_userbyid" => {
+                let text = format!(
+                    "pg_compat_get_userbyid({}, ",
+                    quote_literal(self.settings.user())
+                );
+                self.replace(i, i + 1, &text);
+                // Swap the macro's arguments: (user, id).
+                Some(i + 2)
+            }
+            "current_setting" => self.current_setting(i),
+            "format" => {
+                // PostgreSQL's format('%I.%I', ...), not DuckDB's format('{}', ...).
+                let TokenKind::Str(format) = &self.tok(i + 2)?.kind else {
+                    return None;
+                };
+                if !format.contains('%') || format.contains("{}") {
+                    return None;
+                }
+                let text = format!("printf({}", quote_literal(&printf_format(format)));
+                self.replace(i, i + 2, &text);
+                Some(i + 3)
+            }
+            _ => None,
+        }
+    }
+
+    /// The alias of a function call in FROM whose `(` is at `open`: (index of the alias token,
+    /// its name), if the call is in a FROM list and has one.
+    fn call_alias(&self, open: usize) -> Option<(usize, String)> {
+        let name_at = open.checked_sub(1)?;
+        let qualified = name_at >= 2 && is_punct(self.tok(name_at - 1), ".");
+        let before = if qualified { name_at - 2 } else { name_at };
+        let prev = self.tok(before.checked_sub(1)?);
+        let listed = is_punct(prev, ",") && in_from_clause(&self.tokens, before);
+        if !(is_word(prev, "from") || is_word(prev, "join") || listed) {
+            return None;
+        }
+        let close = matching_paren(&self.tokens, open)?;
+        let mut at = close + 1;
+        if is_word(self.tok(at), "as") {
+            at += 1;
+        }
+        let alias = match &self.tok(at)?.kind {
+            TokenKind::Word(w) if !NOT_AN_ALIAS.contains(&w.as_str()) && w != "as" => w.clone(),
+            TokenKind::Quoted(q) => q.clone(),
+            _ => return None,
+        };
+        if is_punct(self.tok(at + 1), "(") || is_punct(self.tok(at + 1), ".") {
+            return None;
+        }
+        Some((at, alias))
+    }
+
+    /// `FROM string_to_array(x, ',') s` → `FROM (SELECT string_to_array(x, ',') AS "s") s`:
+    /// PostgreSQL allows a scalar function in FROM (one row, one column named by the alias);
+    /// DuckDB only table functions. This is the opening half; `set_returning_function` closes.
+    fn scalar_in_from(&mut self, i: usize) -> Option<usize> {
+        let name = ident(self.tok(i))?;
+        if !SCALARS_IN_FROM.contains(&name) || !is_punct(self.tok(i + 1), "(") {
+            return None;
+        }
+        self.call_alias(i + 1)?;
+        let text = format!(
+            "(SELECT {}",
+            &self.sql[self.tokens[i].start..self.tokens[i].end]
+        );
+        self.replace(i, i, &text);
+        Some(i + 1)
+    }
+
+    /// `FROM generate_series(1, 3) s` → `... s("s")`: in PostgreSQL the alias of a function
+    /// returning a scalar also names its column; in DuckDB it names only the row. Applied at
+    /// the alias, looking back at the call.
+    fn set_returning_function(&mut self, i: usize) -> Option<usize> {
+        let mut close = i.checked_sub(1)?;
+        let after_as = is_word(self.tok(close), "as");
+        if after_as {
+            close = close.checked_sub(1)?;
+        }
+        if !is_punct(self.tok(close), ")") {
+            return None;
+        }
+        let open = matching_open(&self.tokens, close)?;
+        let (at, alias) = self.call_alias(open)?;
+        if at != i {
+            return None;
+        }
+        let name = ident(self.tok(open - 1))?;
+        let quoted = alias.replace('"', "\"\"");
+        let token = &self.sql[self.tokens[i].start..self.tokens[i].end];
+        let text = if SCALARS_IN_FROM.contains(&name) {
+            let as_kw = if after_as { "" } else { "AS " };
+            format!("{as_kw}\"{quoted}\") {token}")
+        } else if matches!(name, "generate_series" | "unnest" | "generate_subscripts") {
+            format!("{token}(\"{quoted}\")")
+        } else {
+            return None;
+        };
+        self.replace(i, i, &text);
+        Some(i + 1)
+    }
+
+    /// `current_setting('name')` → the session's value; `current_setting(<expr>)` → a lookup
+    /// in a map of the session's settings.
+    fn current_setting(&mut self, i: usize) -> Option<usize> {
+        if let Some(TokenKind::Str(name)) = self.tok(i + 2).map(|t| &t.kind) {
+            let close = if is_punct(self.tok(i + 3), ")") {
+                Some(i + 3)
+            } else if is_punct(self.tok(i + 3), ",") {
+                matching_paren(&self.tokens, i + 1)
+            } else {
+                None
+            };
+            if let Some(close) = close {
+                let value = self.settings.get(name);
+                let missing_ok = close != i + 3;
+                let text = match value {
+                    Some(v) => quote_literal(&v),
+                    None if missing_ok => "NULL::VARCHAR".to_owned(),
+                    None => return None,
+                };
+                self.replace(i, close, &text);
+                return Some(close + 1);
+            }
+        }
+        let text = format!(
+            "pg_compat_setting({}, ",
+            catalog::settings_map(self.settings)
+        );
+        self.replace(i, i + 1, &text);
+        Some(i + 2)
+    }
+
+    /// `current_user`, `session_user`, `user`, `current_role`, `current_catalog` (SQL keywords
+    /// without parentheses).
+    fn session_keyword(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Word(name) = &self.tok(i)?.kind else {
+            return None;
+        };
+        if is_punct(self.tok(i + 1), "(") || is_punct(self.tok(i + 1), ".") {
+            return None;
+        }
+        if self.after_dot(i) || (i > 0 && is_word(self.tok(i - 1), "as")) {
+            return None;
+        }
+        let text = match name.as_str() {
+            "current_user" | "session_user" | "user" | "current_role" => {
+                quote_literal(self.settings.user())
+            }
+            "current_catalog" => quote_literal(self.settings.database()),
+            _ => return None,
+        };
+        self.replace(i, i, &text);
+        Some(i + 1)
+    }
+
+    /// `x ~ 'pat'`: PostgreSQL's `~` finds the pattern anywhere, DuckDB's must match the whole
+    /// string, so the pattern becomes `(?s).*(?:pat).*`; `~*` (case-insensitive, which DuckDB
+    /// lacks) becomes `~` with `(?is)`. Applied at the pattern operand.
+    fn regex_pattern(&mut self, i: usize) -> Option<usize> {
+        let prev = i.checked_sub(1)?;
+        let adjacent = |a: usize, b: usize| self.tokens[a].end == self.tokens[b].start;
+        let (from, insensitive) = if is_punct(self.tok(prev), "*")
+            && prev > 0
+            && is_punct(self.tok(prev - 1), "~")
+            && adjacent(prev - 1, prev)
+        {
+            (prev, true)
+        } else if is_punct(self.tok(prev), "~") {
+            (i, false)
+        } else if is_punct(self.tok(prev), ")") {
+            // OPERATOR(pg_catalog.~*), already rewritten to `~` by `operator`.
+            let open = matching_open(&self.tokens, prev)?;
+            if !is_word(self.tok(open.checked_sub(1)?), "operator") {
+                return None;
+            }
+            let op: String = self.tokens[open + 1..prev]
+                .iter()
+                .filter_map(|t| match &t.kind {
+                    TokenKind::Punct(p) if p != "." => Some(p.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if !op.contains('~') {
+                return None;
+            }
+            (i, op.ends_with('*'))
+        } else {
+            return None;
+        };
+        let flags = if insensitive { "(?is)" } else { "(?s)" };
+        let (to, text) = match &self.tok(i)?.kind {
+            TokenKind::Str(pattern) => (i, quote_literal(&format!("{flags}.*(?:{pattern}).*"))),
+            TokenKind::Punct(p)
+                if p == "$"
+                    && matches!(self.tok(i + 1).map(|t| &t.kind), Some(TokenKind::Number(_))) =>
+            {
+                (
+                    i + 1,
+                    format!(
+                        "('{flags}.*(?:' || {} || ').*')",
+                        &self.sql[self.tokens[i].start..self.tokens[i + 1].end]
+                    ),
+                )
+            }
+            _ => return None,
+        };
+        if from != i {
+            // Drop the `*` of `~*`.
+            self.replace(from, from, "");
+        }
+        self.replace(i, to, &text);
+        Some(to + 1)
+    }
+
+    /// `pol.polroles = '{0}'`: PostgreSQL array literals compared with array catalog columns.
+    fn array_comparison(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Str(value) = &self.tok(i)?.kind else {
+            return None;
+        };
+        // `col = '{..}'`, `col <> '{..}'`, `col != '{..}'` (the lexer splits `<>` and `!=`).
+        let before = |k: usize| i.checked_sub(k).and_then(|k| self.tok(k));
+        let column_at = if is_punct(before(1), "=") && is_punct(before(2), "!")
+            || is_punct(before(1), ">") && is_punct(before(2), "<")
+        {
+            3
+        } else if is_punct(before(1), "=") {
+            2
+        } else {
+            return None;
+        };
+        let column = ident(before(column_at))?;
+        if !ARRAY_COLUMNS.contains(&column) {
+            return None;
+        }
+        let list = pg_array_literal(value)?;
+        self.replace(i, i, &list);
+        Some(i + 1)
     }
 }
 
-/// Index of the first token of the operand of the cast at token `cast` (`::`).
-fn operand_start(tokens: &[Token], cast: usize) -> Option<usize> {
+/// How a reg* cast's operand is read.
+enum RegInput {
+    /// A name (`'pg_class'::regclass`, `$1::regclass`, `f(x)::regclass`): look up the OID.
+    Name,
+    /// An OID (`c.oid::regclass`, `1259::regclass`): show the name.
+    Oid,
+}
+
+fn reg_input(mut operand: &[Token]) -> RegInput {
+    while operand.len() >= 2
+        && is_punct(operand.first(), "(")
+        && matching_paren(operand, 0) == Some(operand.len() - 1)
+    {
+        operand = &operand[1..operand.len() - 1];
+    }
+    let chain = operand.iter().enumerate().all(|(k, t)| {
+        if k % 2 == 0 {
+            matches!(t.kind, TokenKind::Word(_) | TokenKind::Quoted(_))
+        } else {
+            matches!(&t.kind, TokenKind::Punct(p) if p == ".")
+        }
+    }) && operand.len() % 2 == 1;
+    let number = operand.len() == 1 && matches!(operand[0].kind, TokenKind::Number(_));
+    if chain || number {
+        RegInput::Oid
+    } else {
+        RegInput::Name
+    }
+}
+
+/// Index of the first token of the operand of the cast at token `cast` (`::`), not reaching
+/// back before byte `floor` (text already rewritten).
+fn operand_start(tokens: &[Token], cast: usize, floor: usize) -> Option<usize> {
     let mut k = cast.checked_sub(1)?;
     match &tokens[k].kind {
         TokenKind::Punct(p) if p == ")" => {
@@ -198,31 +831,112 @@ fn operand_start(tokens: &[Token], cast: usize) -> Option<usize> {
                 }
                 k = k.checked_sub(1)?;
             }
-            // function call: include the function name
+            // A function call: include its (possibly qualified) name.
             if k > 0 && matches!(tokens[k - 1].kind, TokenKind::Word(_)) {
                 k -= 1;
             }
-            Some(k)
         }
-        TokenKind::Str(_) | TokenKind::Number(_) => Some(k),
-        TokenKind::Word(_) | TokenKind::Quoted(_) => {
-            while k >= 2
-                && matches!(&tokens[k - 1].kind, TokenKind::Punct(p) if p == ".")
-                && matches!(
-                    tokens[k - 2].kind,
-                    TokenKind::Word(_) | TokenKind::Quoted(_)
-                )
-            {
-                k -= 2;
+        TokenKind::Str(_) => {}
+        TokenKind::Number(_) => {
+            // `$1`
+            if k > 0 && is_punct(tokens.get(k - 1), "$") && tokens[k - 1].end == tokens[k].start {
+                k -= 1;
             }
-            Some(k)
         }
-        _ => None,
+        TokenKind::Word(_) | TokenKind::Quoted(_) => {}
+        _ => return None,
     }
+    if matches!(tokens[k].kind, TokenKind::Word(_) | TokenKind::Quoted(_)) {
+        while k >= 2
+            && is_punct(tokens.get(k - 1), ".")
+            && matches!(
+                tokens[k - 2].kind,
+                TokenKind::Word(_) | TokenKind::Quoted(_)
+            )
+            && tokens[k - 2].start >= floor
+        {
+            k -= 2;
+        }
+    }
+    (tokens[k].start >= floor).then_some(k)
 }
 
-fn quote_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+/// A PostgreSQL array literal (`{a,"b c",NULL}`) as a DuckDB list literal; `None` for nested
+/// arrays or anything that does not parse.
+fn pg_array_literal(text: &str) -> Option<String> {
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    if inner.trim().is_empty() {
+        return Some("[]".to_owned());
+    }
+    let mut items = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut item = String::new();
+        let quoted = chars.peek() == Some(&'"');
+        if quoted {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '\\' => item.push(chars.next()?),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                if c == '{' || c == '}' || c == '"' {
+                    return None;
+                }
+                item.push(c);
+                chars.next();
+            }
+            item = item.trim().to_owned();
+        }
+        if !quoted && item.eq_ignore_ascii_case("null") {
+            items.push("NULL".to_owned());
+        } else {
+            items.push(quote_literal(&item));
+        }
+        match chars.next() {
+            Some(',') => continue,
+            None => break,
+            Some(_) => return None,
+        }
+    }
+    Some(format!("[{}]", items.join(", ")))
+}
+
+/// PostgreSQL `format()` specifiers in DuckDB `printf` form: `%I` and `%s` print the argument,
+/// `%L` quotes it.
+fn printf_format(format: &str) -> String {
+    let mut out = String::with_capacity(format.len());
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('I') | Some('s') => out.push_str("%s"),
+            Some('L') => out.push_str("'%s'"),
+            Some('%') => out.push_str("%%"),
+            Some(other) => {
+                out.push('%');
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
 }
 
 /// Whether `sql` has `$n` placeholders.
@@ -288,7 +1002,10 @@ mod tests {
             sql,
             &Settings::new(
                 "alice",
-                [("application_name".to_owned(), "psql".to_owned())],
+                [
+                    ("application_name".to_owned(), "psql".to_owned()),
+                    ("database".to_owned(), "lake".to_owned()),
+                ],
             ),
         )
     }
@@ -297,45 +1014,135 @@ mod tests {
     fn rewrites_postgres_only_syntax() {
         assert_eq!(
             rw("WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default AND x"),
-            "WHERE c.relname ~ '^(t)$'  AND x"
+            "WHERE c.relname ~ '(?s).*(?:^(t)$).*'  AND x"
         );
-        assert_eq!(
-            rw("select 't'::regclass"),
-            "select pg_compat_to_regclass('t')"
-        );
-        assert_eq!(
-            rw("select c.oid::pg_catalog.regclass from c"),
-            "select pg_compat_regclass_name(c.oid) from c"
-        );
-        assert_eq!(
-            rw("select lower(a.typ)::regtype"),
-            "select pg_compat_regtype_name(lower(a.typ))"
-        );
-        assert_eq!(
-            rw("select pg_catalog.current_setting('application_name')"),
-            "select 'psql'"
-        );
-        assert_eq!(
-            rw("SELECT current_setting('max_identifier_length')::int"),
-            "SELECT '63'::int"
-        );
-        assert!(rw("select version()").starts_with("select 'PostgreSQL 15.0"));
+        assert_eq!(rw("select 1"), "select 1");
         // literals and comments are untouched
         assert_eq!(
             rw("select '::regclass', \"version\"() -- version()"),
             "select '::regclass', \"version\"() -- version()"
         );
-        assert_eq!(rw("select 1"), "select 1");
+        assert_eq!(
+            rw("WHERE n.nspname !~ '^pg_' AND c.relname OPERATOR(pg_catalog.~*) '^(t)$' AND x ~* $1 AND ~ 5"),
+            "WHERE n.nspname !~ '(?s).*(?:^pg_).*' AND c.relname ~ '(?is).*(?:^(t)$).*' AND x ~ ('(?is).*(?:' || $1 || ').*') AND ~ 5"
+        );
+        assert_eq!(
+            rw("select format('%I.%I', a, b), format('{}', c)"),
+            "select printf('%s.%s', a, b), format('{}', c)"
+        );
+    }
+
+    #[test]
+    fn rewrites_reg_casts_by_operand() {
+        assert_eq!(
+            rw("select 't'::regclass"),
+            "select pg_compat_to_regclass('t')"
+        );
+        assert_eq!(
+            rw("select c.oid::pg_catalog.regclass::pg_catalog.text from x c"),
+            "select pg_compat_regclass_name(c.oid)::text from x c"
+        );
+        assert_eq!(
+            rw("select lower(a.typ)::regtype, $1::regclass, 1259::regclass"),
+            "select pg_compat_to_regtype(lower(a.typ)), pg_compat_to_regclass($1), pg_compat_regclass_name(1259)"
+        );
+        assert_eq!(
+            rw("SELECT CAST(CAST(x.attrelid AS REGCLASS) AS TEXT), CAST($2 AS REGCLASS), CAST(1 AS INT)"),
+            "SELECT CAST((pg_compat_regclass_name((x.attrelid))) AS TEXT), (pg_compat_to_regclass(($2))), CAST(1 AS INT)"
+        );
+        assert_eq!(
+            rw("select typinput = 'pg_catalog.array_in'::regproc, 'f'::\"char\", n::name"),
+            "select typinput = pg_compat_to_regproc('pg_catalog.array_in'), 'f'::VARCHAR, n::VARCHAR"
+        );
+        assert_eq!(
+            rw("select word <> ALL ('{a,\"b c\",null}'::text[]), pol.polroles = '{0}', x = '{0}'"),
+            "select word <> ALL (['a', 'b c', NULL]::text[]), pol.polroles = ['0'], x = '{0}'"
+        );
+    }
+
+    #[test]
+    fn rewrites_catalog_relations() {
+        assert_eq!(
+            rw("SELECT c.oid FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"),
+            "SELECT c.oid FROM pg_compat_pg_class() c LEFT JOIN pg_compat_pg_namespace() n ON n.oid = c.relnamespace"
+        );
+        assert_eq!(
+            rw("SELECT pg_catalog.pg_class.relname FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace WHERE x"),
+            "SELECT \"pg_class\".relname FROM pg_compat_pg_class() AS \"pg_class\" JOIN pg_compat_pg_namespace() AS \"pg_namespace\" ON \"pg_namespace\".oid = \"pg_class\".relnamespace WHERE x"
+        );
+        assert_eq!(
+            rw("SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace, pg_enum"),
+            "SELECT typname FROM pg_compat_pg_type() t JOIN pg_compat_pg_namespace() n ON n.oid = t.typnamespace, pg_compat_pg_enum() AS \"pg_enum\""
+        );
+        assert_eq!(
+            rw("FROM \"information_schema\".\"columns\" AS \"c\" JOIN information_schema.key_column_usage k"),
+            "FROM pg_compat_is_columns('lake') AS \"c\" JOIN information_schema.key_column_usage k"
+        );
+        assert_eq!(
+            rw("SELECT * FROM pg_catalog.pg_database d, pg_catalog.pg_roles"),
+            "SELECT * FROM pg_compat_pg_database('lake') d, pg_compat_pg_roles('alice') AS \"pg_roles\""
+        );
+        // Not relations: functions, other schemas, columns named like relations.
+        assert_eq!(
+            rw("select pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.format_type(a.atttypid, a.atttypmod), s.pg_class from s.pg_class"),
+            "select pg_compat_get_userbyid('alice', c.relowner), pg_compat_format_type(a.atttypid, a.atttypmod), s.pg_class from s.pg_class"
+        );
+        assert_eq!(
+            rw("FROM pg_catalog.generate_series(0, 3) s, generate_series(1, 2) AS t(x) WHERE a[s]"),
+            "FROM generate_series(0, 3) s(\"s\"), generate_series(1, 2) AS t(x) WHERE a[s]"
+        );
+        assert_eq!(
+            rw("select (information_schema._pg_expandarray(i.indkey)).n"),
+            "select (_pg_expandarray(i.indkey)).n"
+        );
+    }
+
+    #[test]
+    fn wraps_scalar_functions_in_from() {
+        assert_eq!(
+            rw("SELECT s[i] FROM generate_series(1, 2) as i, string_to_array(current_setting('search_path'),',') s"),
+            "SELECT s[i] FROM generate_series(1, 2) as i(\"i\"), (SELECT string_to_array('\"$user\", public',',') AS \"s\") s"
+        );
+        assert_eq!(
+            rw("SELECT x FROM string_to_array('a,b', ',') AS x, string_to_array('c', ',')"),
+            "SELECT x FROM (SELECT string_to_array('a,b', ',') AS \"x\") x, string_to_array('c', ',')"
+        );
+    }
+
+    #[test]
+    fn tells_from_lists_from_select_lists() {
+        assert_eq!(
+            rw("SELECT unnest(a) AS attnum, generate_subscripts(a, 1) AS ord, pg_type FROM t, pg_type, (SELECT 1 AS x, 2 AS y) s"),
+            "SELECT unnest(a) AS attnum, generate_subscripts(a, 1) AS ord, pg_type FROM t, pg_compat_pg_type() AS \"pg_type\", (SELECT 1 AS x, 2 AS y) s"
+        );
+        let nested = rw("SELECT CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog.pg_attribute.attrelid AS REGCLASS) AS TEXT), pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID) FROM pg_catalog.pg_attribute");
+        assert!(!nested.to_lowercase().contains("regclass)"), "{nested}");
+    }
+
+    #[test]
+    fn rewrites_session_facts() {
+        assert_eq!(
+            rw("select pg_catalog.current_setting('application_name'), current_setting('nope', true)"),
+            "select 'psql', NULL::VARCHAR"
+        );
+        assert_eq!(
+            rw("SELECT current_setting('max_identifier_length')::int"),
+            "SELECT '63'::int"
+        );
+        assert!(
+            rw("select current_setting($1::VARCHAR)").starts_with("select pg_compat_setting(MAP {")
+        );
+        assert!(rw("select version()").starts_with("select 'PostgreSQL 15.0"));
+        assert_eq!(
+            rw("select current_database(), current_catalog, current_user, user, t.user, session_user"),
+            "select 'lake', 'lake', 'alice', 'alice', t.user, 'alice'"
+        );
         assert_eq!(
             cast_placeholders(
                 "select $1, $2 + 1, '$3'",
                 &[None, Some(pgwire::api::Type::INT4)]
             ),
             "select ($1::VARCHAR), ($2::INTEGER) + 1, '$3'"
-        );
-        assert_eq!(
-            rw("select pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.format_type(a.atttypid, a.atttypmod) from pg_catalog.pg_class c"),
-            "select pg_get_userbyid(c.relowner), pg_compat_format_type(a.atttypid, a.atttypmod) from pg_catalog.pg_class c"
         );
     }
 }

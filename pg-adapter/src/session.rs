@@ -232,14 +232,23 @@ pub(crate) struct Settings {
     values: BTreeMap<String, String>,
     /// Values from the startup packet (RESET returns to these).
     startup: BTreeMap<String, String>,
+    /// The session's user.
+    user: String,
+    /// The database named in the startup packet (PostgreSQL's default: the user name).
+    database: String,
 }
 
 impl Settings {
     pub(crate) fn new(user: &str, startup: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut base = BTreeMap::new();
         base.insert("session_authorization".to_owned(), user.to_owned());
+        let mut database = None;
         for (k, v) in startup {
             let k = k.to_lowercase();
+            if k == "database" && !v.is_empty() {
+                database = Some(v);
+                continue;
+            }
             if matches!(k.as_str(), "user" | "database" | "options" | "replication") {
                 continue;
             }
@@ -250,7 +259,19 @@ impl Settings {
         Self {
             values: base.clone(),
             startup: base,
+            user: user.to_owned(),
+            database: database.unwrap_or_else(|| user.to_owned()),
         }
+    }
+
+    /// The session's user.
+    pub(crate) fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The database the client connected to (what `current_database()` answers).
+    pub(crate) fn database(&self) -> &str {
+        &self.database
     }
 
     /// Current value of `name` (case-insensitive).

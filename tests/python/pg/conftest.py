@@ -127,6 +127,59 @@ def pg_factory(tavana, tmp_path) -> Iterator:
         a.process.retired = True
 
 
+# The catalog the catalog tests and client replays browse: a schema with a table of the usual
+# types, a view, and a lake table (a view over Parquet, as the lake catalog creates them).
+LAKE_SETUP = [
+    "CREATE SCHEMA sales",
+    "CREATE TABLE sales.orders (id INTEGER PRIMARY KEY, name VARCHAR, amount DECIMAL(10,2), "
+    "day DATE, ts TIMESTAMP, tstz TIMESTAMPTZ, flag BOOLEAN, big BIGINT, small SMALLINT, "
+    "d DOUBLE, r REAL, t TEXT, b BLOB)",
+    "INSERT INTO sales.orders VALUES (1, 'first', 12.50, DATE '2024-01-01', "
+    "TIMESTAMP '2024-01-01 10:00:00', TIMESTAMPTZ '2024-01-01 10:00:00+00', true, 10, 1, 1.5, "
+    "2.5, 'text', '\\x01'::BLOB)",
+    "CREATE VIEW sales.v AS SELECT id, name FROM sales.orders",
+    "CREATE VIEW sales.lineitem AS SELECT * FROM read_parquet('{tpch}/lineitem.parquet')",
+    "COMMENT ON TABLE sales.orders IS 'Orders from the lake'",
+    "COMMENT ON COLUMN sales.orders.amount IS 'Order total'",
+    "CREATE TABLE sales.types (i8 TINYINT, u8 UTINYINT, u16 USMALLINT, u32 UINTEGER, "
+    "u64 UBIGINT, i128 HUGEINT, dec38 DECIMAL(38,10), f FLOAT, ts_ms TIMESTAMP_MS, "
+    "tm TIME, iv INTERVAL, id UUID, js JSON, ints INTEGER[], strs VARCHAR[], "
+    "nested INTEGER[][], rec STRUCT(a INTEGER, b VARCHAR), m MAP(VARCHAR, INTEGER))",
+]
+
+
+@dataclass
+class LakeCatalog:
+    """A private cluster whose executor allows writes, with LAKE_SETUP applied."""
+
+    cluster: Cluster
+    pg: PgAdapter
+
+
+@pytest.fixture(scope="session")
+def pg_lake(data, tmp_path_factory) -> Iterator[LakeCatalog]:
+    import psycopg
+
+    work = tmp_path_factory.mktemp("pg-lake")
+    cluster = _root.start_cluster(
+        work / "cluster", data["data_dir"], data, extra_executor_args=("--allow-writes",)
+    )
+    adapter = None
+    try:
+        adapter = start_pg_adapter(cluster, work / "pg-adapter")
+        with psycopg.connect(adapter.dsn(), autocommit=True) as conn:
+            for statement in LAKE_SETUP:
+                conn.execute(statement.replace("{tpch}", str(data["tpch_dir"])))
+        yield LakeCatalog(cluster=cluster, pg=adapter)
+    finally:
+        if adapter is not None:
+            adapter.process.stop()
+            adapter.process.retired = True
+        cluster.stop()
+        for p in cluster.processes:
+            p.retired = True
+
+
 @pytest.fixture
 def pgconn(pg):
     import psycopg
