@@ -145,6 +145,14 @@ impl ExecutorService {
         self.blocking(move |engine| crate::catalog::build(engine, command))
             .await
     }
+
+    async fn metadata_stream(
+        &self,
+        command: MetadataCommand,
+    ) -> Result<Response<FlightDataStream>, Status> {
+        let batch = self.metadata_batch(command).await?;
+        Ok(Response::new(one_batch(batch)))
+    }
 }
 
 /// A catalog command served from DuckDB's own catalog.
@@ -405,13 +413,7 @@ impl FlightSqlService for ExecutorService {
         query: CommandGetCatalogs,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.into_builder().schema();
-        let ticket = Ticket::new(query.as_any().encode_to_vec());
-        Ok(Response::new(info_for(
-            &schema,
-            ticket,
-            request.into_inner(),
-        )?))
+        metadata_info(&query.into_builder().schema(), &query, request)
     }
 
     async fn get_flight_info_schemas(
@@ -419,13 +421,7 @@ impl FlightSqlService for ExecutorService {
         query: CommandGetDbSchemas,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
-        let ticket = Ticket::new(query.as_any().encode_to_vec());
-        Ok(Response::new(info_for(
-            &schema,
-            ticket,
-            request.into_inner(),
-        )?))
+        metadata_info(&query.clone().into_builder().schema(), &query, request)
     }
 
     async fn get_flight_info_tables(
@@ -433,13 +429,7 @@ impl FlightSqlService for ExecutorService {
         query: CommandGetTables,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
-        let ticket = Ticket::new(query.as_any().encode_to_vec());
-        Ok(Response::new(info_for(
-            &schema,
-            ticket,
-            request.into_inner(),
-        )?))
+        metadata_info(&query.clone().into_builder().schema(), &query, request)
     }
 
     async fn get_flight_info_table_types(
@@ -447,13 +437,7 @@ impl FlightSqlService for ExecutorService {
         query: CommandGetTableTypes,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.into_builder().schema();
-        let ticket = Ticket::new(query.as_any().encode_to_vec());
-        Ok(Response::new(info_for(
-            &schema,
-            ticket,
-            request.into_inner(),
-        )?))
+        metadata_info(&query.into_builder().schema(), &query, request)
     }
 
     async fn get_flight_info_primary_keys(
@@ -461,12 +445,7 @@ impl FlightSqlService for ExecutorService {
         query: CommandGetPrimaryKeys,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let ticket = Ticket::new(query.as_any().encode_to_vec());
-        Ok(Response::new(info_for(
-            &primary_keys_schema(),
-            ticket,
-            request.into_inner(),
-        )?))
+        metadata_info(&primary_keys_schema(), &query, request)
     }
 
     async fn do_get_catalogs(
@@ -477,10 +456,7 @@ impl FlightSqlService for ExecutorService {
         Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
         Status,
     > {
-        let batch = self
-            .metadata_batch(MetadataCommand::Catalogs(query))
-            .await?;
-        Ok(Response::new(one_batch(batch)))
+        self.metadata_stream(MetadataCommand::Catalogs(query)).await
     }
 
     async fn do_get_schemas(
@@ -491,8 +467,7 @@ impl FlightSqlService for ExecutorService {
         Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
         Status,
     > {
-        let batch = self.metadata_batch(MetadataCommand::Schemas(query)).await?;
-        Ok(Response::new(one_batch(batch)))
+        self.metadata_stream(MetadataCommand::Schemas(query)).await
     }
 
     async fn do_get_tables(
@@ -503,8 +478,7 @@ impl FlightSqlService for ExecutorService {
         Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
         Status,
     > {
-        let batch = self.metadata_batch(MetadataCommand::Tables(query)).await?;
-        Ok(Response::new(one_batch(batch)))
+        self.metadata_stream(MetadataCommand::Tables(query)).await
     }
 
     async fn do_get_table_types(
@@ -515,10 +489,8 @@ impl FlightSqlService for ExecutorService {
         Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
         Status,
     > {
-        let batch = self
-            .metadata_batch(MetadataCommand::TableTypes(query))
-            .await?;
-        Ok(Response::new(one_batch(batch)))
+        self.metadata_stream(MetadataCommand::TableTypes(query))
+            .await
     }
 
     async fn do_get_primary_keys(
@@ -529,8 +501,7 @@ impl FlightSqlService for ExecutorService {
         Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
         Status,
     > {
-        let batch = self.metadata_batch(MetadataCommand::PrimaryKeys).await?;
-        Ok(Response::new(one_batch(batch)))
+        self.metadata_stream(MetadataCommand::PrimaryKeys).await
     }
 
     async fn do_action_fallback(
@@ -592,6 +563,20 @@ fn count_schema() -> SchemaRef {
         DataType::Int64,
         false,
     )]))
+}
+
+/// A `FlightInfo` whose ticket is the catalog command itself.
+fn metadata_info(
+    schema: &Schema,
+    command: &impl ProstMessageExt,
+    request: Request<FlightDescriptor>,
+) -> Result<Response<FlightInfo>, Status> {
+    let ticket = Ticket::new(command.as_any().encode_to_vec());
+    Ok(Response::new(info_for(
+        schema,
+        ticket,
+        request.into_inner(),
+    )?))
 }
 
 fn one_batch(batch: RecordBatch) -> FlightDataStream {

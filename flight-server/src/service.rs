@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use arrow::datatypes::{DataType, Field, Schema};
 use arrow_flight::flight_service_client::FlightServiceClient;
 use arrow_flight::sql::metadata::{SqlInfoData, XdbcTypeInfoData};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
@@ -25,12 +26,13 @@ use arrow_flight::{
 use futures::{Stream, StreamExt};
 use prost::Message;
 use tavana_proto::messages::ENVELOPE_VERSION;
+use tavana_proto::messages::{is_credential_statement, SESSION_CREDENTIAL_ACTION};
 use tavana_proto::session_options::{
     self as options, CloseSessionResult, CloseSessionStatus, GetSessionOptionsResult, OptionValue,
     SessionOptionValue, SetSessionOptionsError, SetSessionOptionsErrorValue,
     SetSessionOptionsRequest, SetSessionOptionsResult,
 };
-use tavana_proto::{headers, GatewayHandle, GatewayTicket};
+use tavana_proto::{headers, ExecutorStatement, GatewayHandle, GatewayTicket, SessionContext};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::transport::Channel;
@@ -169,6 +171,46 @@ impl GatewayService {
         Ok(Response::new(info))
     }
 
+    /// Runs a credential statement (`CREATE SECRET`, `SET s3_*`, ...) for this session: an
+    /// executor validates it without touching a shared engine and returns the session's new
+    /// credential list, which the gateway then sends with every later call of the session.
+    async fn apply_credentials(
+        &self,
+        worker: &Worker,
+        session: &Session,
+        sql: &str,
+        metadata: &MetadataMap,
+    ) -> Result<(), Status> {
+        let action = Action::new(SESSION_CREDENTIAL_ACTION, sql.as_bytes().to_vec());
+        let request = self.outgoing(action, session, "", metadata);
+        let mut results = worker.client().do_action(request).await?.into_inner();
+        let answer = results.message().await?.ok_or_else(|| {
+            Status::internal("executor answered a credential statement with nothing")
+        })?;
+        let context = std::str::from_utf8(&answer.body)
+            .ok()
+            .and_then(SessionContext::from_header)
+            .ok_or_else(|| {
+                Status::internal(
+                    "executor answered a credential statement with a malformed session",
+                )
+            })?;
+        session.set_credentials(context.credentials);
+        info!(user = %session.user, "session credentials changed");
+        Ok(())
+    }
+
+    /// Forwards a catalog command to the least-loaded executor: they all share one catalog.
+    async fn forward_to_any(
+        &self,
+        command: Vec<u8>,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(request.metadata())?;
+        let worker = self.state.pool.pick()?;
+        self.forward_info(command, &session, request, worker).await
+    }
+
     async fn forward_action<M: Message + Default>(
         &self,
         worker: &Worker,
@@ -255,6 +297,81 @@ impl GatewayService {
             .with_descriptor(descriptor);
         Ok(Response::new(info))
     }
+}
+
+/// The schema of a statement that returns only its affected-row count.
+fn count_schema() -> Schema {
+    Schema::new(vec![Field::new("Count", DataType::Int64, false)])
+}
+
+/// A `FlightInfo` for a statement that already ran: its ticket makes the executor return a
+/// count of 0 without running anything.
+fn completed_info(worker: &Worker, descriptor: FlightDescriptor) -> Result<FlightInfo, Status> {
+    let query_id = uuid::Uuid::new_v4().to_string();
+    let statement = ExecutorStatement {
+        version: ENVELOPE_VERSION,
+        query_id: query_id.clone(),
+        completed_count: Some(0),
+        ..Default::default()
+    };
+    let inner = Ticket::new(
+        TicketStatementQuery {
+            statement_handle: statement.to_bytes(),
+        }
+        .as_any()
+        .encode_to_vec(),
+    );
+    Ok(FlightInfo::new()
+        .try_with_schema(&count_schema())
+        .map_err(|e| Status::internal(e.to_string()))?
+        .with_endpoint(FlightEndpoint::new().with_ticket(wrap_ticket(
+            &worker.address,
+            &query_id,
+            inner,
+        )))
+        .with_descriptor(descriptor))
+}
+
+/// The SQL of an executor handle when it is a credential statement.
+fn credential_sql(inner: &[u8]) -> Option<String> {
+    ExecutorStatement::from_bytes(inner)
+        .ok()
+        .map(|statement| statement.sql)
+        .filter(|sql| is_credential_statement(sql))
+}
+
+/// A prepared-statement handle for a credential statement, made without an executor.
+fn credential_prepared(
+    session: &Session,
+    worker: &Worker,
+    sql: String,
+) -> Result<ActionCreatePreparedStatementResult, Status> {
+    let inner = ExecutorStatement {
+        version: ENVELOPE_VERSION,
+        sql,
+        ..Default::default()
+    }
+    .to_bytes();
+    let id = uuid::Uuid::new_v4().to_string();
+    session.remember_prepared(&id, inner.clone())?;
+    let handle = GatewayHandle {
+        version: ENVELOPE_VERSION,
+        id,
+        executor: worker.address.clone(),
+        inner,
+    };
+    let schema_bytes = |schema: &Schema| -> Result<bytes::Bytes, Status> {
+        let arrow_flight::IpcMessage(bytes) =
+            arrow_flight::SchemaAsIpc::new(schema, &arrow::ipc::writer::IpcWriteOptions::default())
+                .try_into()
+                .map_err(|e: arrow::error::ArrowError| Status::internal(e.to_string()))?;
+        Ok(bytes)
+    };
+    Ok(ActionCreatePreparedStatementResult {
+        prepared_statement_handle: handle.to_bytes(),
+        dataset_schema: schema_bytes(&count_schema())?,
+        parameter_schema: schema_bytes(&Schema::empty())?,
+    })
 }
 
 fn wrap_ticket(executor: &str, query_id: &str, ticket: Ticket) -> Ticket {
@@ -365,6 +482,11 @@ impl FlightSqlService for GatewayService {
         let session = self.session(request.metadata())?;
         Span::current().record("user", session.user.as_str());
         let worker = self.state.pool.pick()?;
+        if is_credential_statement(&query.query) {
+            self.apply_credentials(&worker, &session, &query.query, request.metadata())
+                .await?;
+            return completed_info(&worker, request.into_inner()).map(Response::new);
+        }
         self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
             .await
     }
@@ -380,6 +502,11 @@ impl FlightSqlService for GatewayService {
         let inner = session.prepared(&handle.id).unwrap_or(handle.inner);
         // Executor handles are self-contained, so any executor can run the statement.
         let worker = self.state.pool.pick()?;
+        if let Some(sql) = credential_sql(&inner) {
+            self.apply_credentials(&worker, &session, &sql, request.metadata())
+                .await?;
+            return completed_info(&worker, request.into_inner()).map(Response::new);
+        }
         let command = CommandPreparedStatementQuery {
             prepared_statement_handle: inner,
         };
@@ -427,6 +554,11 @@ impl FlightSqlService for GatewayService {
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let session = self.session(request.metadata())?;
         let worker = self.state.pool.pick()?;
+        if is_credential_statement(&query.query) {
+            // Nothing to prepare on an executor: the statement runs as a credential action
+            // when executed. The handle carries it like any executor handle.
+            return credential_prepared(&session, &worker, query.query);
+        }
         let action = Action::new("CreatePreparedStatement", query.as_any().encode_to_vec());
         let mut result: ActionCreatePreparedStatementResult = self
             .forward_action(&worker, action, &session, request.metadata())
@@ -505,6 +637,11 @@ impl FlightSqlService for GatewayService {
     ) -> Result<i64, Status> {
         let session = self.session(request.metadata())?;
         let worker = self.state.pool.pick()?;
+        if is_credential_statement(&command.query) {
+            self.apply_credentials(&worker, &session, &command.query, request.metadata())
+                .await?;
+            return Ok(0);
+        }
         let mut results = self
             .forward_put(&worker, command.as_any().encode_to_vec(), &session, request)
             .await?;
@@ -521,6 +658,11 @@ impl FlightSqlService for GatewayService {
         let handle = decode_handle(&command.prepared_statement_handle)?;
         let inner = session.prepared(&handle.id).unwrap_or(handle.inner);
         let worker = self.state.pool.pick()?;
+        if let Some(sql) = credential_sql(&inner) {
+            self.apply_credentials(&worker, &session, &sql, request.metadata())
+                .await?;
+            return Ok(0);
+        }
         let forwarded = CommandPreparedStatementUpdate {
             prepared_statement_handle: inner,
         };
@@ -540,9 +682,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetCatalogs,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let session = self.session(request.metadata())?;
-        let worker = self.state.pool.pick()?;
-        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+        self.forward_to_any(query.as_any().encode_to_vec(), request)
             .await
     }
 
@@ -551,9 +691,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetDbSchemas,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let session = self.session(request.metadata())?;
-        let worker = self.state.pool.pick()?;
-        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+        self.forward_to_any(query.as_any().encode_to_vec(), request)
             .await
     }
 
@@ -562,9 +700,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetTables,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let session = self.session(request.metadata())?;
-        let worker = self.state.pool.pick()?;
-        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+        self.forward_to_any(query.as_any().encode_to_vec(), request)
             .await
     }
 
@@ -573,9 +709,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetTableTypes,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let session = self.session(request.metadata())?;
-        let worker = self.state.pool.pick()?;
-        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+        self.forward_to_any(query.as_any().encode_to_vec(), request)
             .await
     }
 
@@ -584,9 +718,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetPrimaryKeys,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let session = self.session(request.metadata())?;
-        let worker = self.state.pool.pick()?;
-        self.forward_info(query.as_any().encode_to_vec(), &session, request, worker)
+        self.forward_to_any(query.as_any().encode_to_vec(), request)
             .await
     }
 

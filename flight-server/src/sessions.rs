@@ -28,13 +28,28 @@ pub struct Session {
     state: Mutex<SessionState>,
 }
 
-#[derive(Debug)]
 struct SessionState {
     catalog: Option<String>,
     schema: Option<String>,
+    /// Object-store credential statements the session ran (never logged; see `Debug`).
+    credentials: Vec<String>,
     /// Gateway handle id → the executor handle with the latest bound parameters.
     prepared: HashMap<String, Bytes>,
     last_used: Instant,
+}
+
+impl std::fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionState")
+            .field("catalog", &self.catalog)
+            .field("schema", &self.schema)
+            .field(
+                "credentials",
+                &format_args!("[{} redacted]", self.credentials.len()),
+            )
+            .field("prepared", &self.prepared.len())
+            .finish()
+    }
 }
 
 impl Session {
@@ -44,6 +59,7 @@ impl Session {
             state: Mutex::new(SessionState {
                 catalog: None,
                 schema: None,
+                credentials: Vec::new(),
                 prepared: HashMap::new(),
                 last_used: Instant::now(),
             }),
@@ -61,8 +77,13 @@ impl Session {
             user: self.user.clone(),
             catalog: state.catalog.clone(),
             schema: state.schema.clone(),
-            credentials: Vec::new(),
+            credentials: state.credentials.clone(),
         }
+    }
+
+    /// Replaces the session's object-store credentials (as validated by an executor).
+    pub fn set_credentials(&self, credentials: Vec<String>) {
+        self.state().credentials = credentials;
     }
 
     /// Sets the default catalog.
