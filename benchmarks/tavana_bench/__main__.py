@@ -59,14 +59,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-class BuildWatch:
-    """Notes whether a compiler ran on the machine during the run (it skews every figure)."""
+class MachineWatch:
+    """Measures how much CPU processes outside this run used during it (they skew every figure).
+
+    Every 5 s: the machine's busy CPU time (/proc/stat) minus the CPU time of this
+    harness's own process tree (servers, PostgreSQL backends, psql, ...). Also notes
+    whether a compiler was running.
+    """
 
     def __init__(self) -> None:
         self.samples = 0
-        self.busy = 0
+        self.compiling = 0
+        self.foreign_s = 0.0
+        self.elapsed_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._tick = os.sysconf("SC_CLK_TCK")
 
     @staticmethod
     def building() -> bool:
@@ -74,11 +82,44 @@ class BuildWatch:
                              check=False)
         return out.returncode == 0
 
+    def _machine_busy(self) -> float:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        values = [int(x) for x in fields[:8]]
+        return (sum(values) - values[3] - values[4]) / self._tick  # minus idle and iowait
+
+    def _tree_cpu(self) -> float:
+        """CPU of this process and all its descendants, reaped ones included (cutime)."""
+        stats: dict[int, tuple[int, float]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    rest = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ppid = int(rest[1])
+            cpu = sum(int(x) for x in rest[11:15]) / self._tick  # utime stime cutime cstime
+            stats[int(entry.name)] = (ppid, cpu)
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _) in stats.items():
+            children.setdefault(ppid, []).append(pid)
+        total, todo = 0.0, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            total += stats.get(pid, (0, 0.0))[1]
+            todo += children.get(pid, [])
+        return total
+
     def _run(self) -> None:
-        while not self._stop.is_set():
+        busy0, tree0, t0 = self._machine_busy(), self._tree_cpu(), time.monotonic()
+        while not self._stop.wait(5):
             self.samples += 1
-            self.busy += self.building()
-            self._stop.wait(5)
+            self.compiling += self.building()
+            busy, tree, now = self._machine_busy(), self._tree_cpu(), time.monotonic()
+            self.foreign_s += max(0.0, (busy - busy0) - (tree - tree0))
+            self.elapsed_s += now - t0
+            busy0, tree0, t0 = busy, tree, now
 
     @property
     def started(self) -> bool:
@@ -87,13 +128,20 @@ class BuildWatch:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> str | None:
+    def stop(self) -> tuple[str, str | None]:
+        """(a line for the report, a warning or None)."""
         self._stop.set()
         self._thread.join()
-        if self.busy:
-            return (f"WARNING: a compiler (rustc/cc1plus) was running in {self.busy} of {self.samples} "
-                    "5-second samples of this run: the figures are skewed by CPU contention.")
-        return None
+        cores = os.cpu_count() or 1
+        share = self.foreign_s / (self.elapsed_s * cores) if self.elapsed_s else 0.0
+        line = (f"{self.foreign_s:.0f} CPU-seconds used by processes outside the run "
+                f"({share * 100:.1f}% of the machine's {cores} cores over {self.elapsed_s / 60:.1f} min); a compiler "
+                f"was running in {self.compiling} of {self.samples} 5-second samples")
+        warning = None
+        if share > 0.05 or self.compiling:
+            warning = (f"WARNING: other work shared the machine during this run ({line}): "
+                       "the figures are skewed by CPU contention.")
+        return line, warning
 
 
 def cpu_model() -> str:
@@ -180,7 +228,7 @@ def main(argv: list[str]) -> int:
     group = ProcessGroup()
     results = Results()
     profiles: list[str] = []
-    watch = BuildWatch()
+    watch = MachineWatch()
     print(f"bench: work directory {work} ({'quick' if settings.quick else 'full'} mode)")
     try:
         # The binary is copied so a concurrent `cargo build` cannot swap it mid-run.
@@ -200,7 +248,7 @@ def main(argv: list[str]) -> int:
               f"TPC-H sf {settings.tpch_sf:g} ({time.monotonic() - started:.0f}s)")
 
         watch.start()
-        if BuildWatch.building():
+        if MachineWatch.building():
             print("bench: WARNING: a compiler is running now; figures will be skewed")
 
         # ---- loopback limit
@@ -294,7 +342,7 @@ def main(argv: list[str]) -> int:
     finally:
         group.stop_all()
 
-    contention = watch.stop() if watch.started else None
+    contention_line, contention = watch.stop() if watch.started else ("not watched", None)
     if contention:
         results.notes.append(contention)
     elapsed = time.monotonic() - started
@@ -327,6 +375,7 @@ def main(argv: list[str]) -> int:
                 f"{settings.large_sf:g} {stats['rows']:,} rows in {stats['file_bytes'] / 1e6:,.0f} MB; "
                 f"TPC-H sf {settings.tpch_sf:g}; files in the OS page cache (warm runs)",
         "run": f"{elapsed / 60:.1f} min in total, measures interleaved across peers",
+        "other load during the run": contention_line,
     }
     report = Report(results, settings, meta, loopback, loopback_error, stats, sorted(queries))
 
