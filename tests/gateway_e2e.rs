@@ -506,3 +506,42 @@ async fn catalog_commands_list_tables_with_schemas() {
         .unwrap();
     assert_eq!(keys.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
 }
+
+#[tokio::test]
+async fn forged_tickets_are_checked_again() {
+    use arrow_flight::sql::{ProstMessageExt, TicketStatementQuery};
+    let data = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(data.path(), &[]);
+    let mut client = cluster.client().await;
+    // A real ticket names the executor; rewrite its statement into a write the sandbox refuses.
+    let info = client.execute("SELECT 1".into(), None).await.unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let any = arrow_flight::sql::Any::decode(ticket.ticket).unwrap();
+    let outer: TicketStatementQuery = any.unpack().unwrap().unwrap();
+    let mut envelope = tavana_proto::GatewayTicket::from_bytes(&outer.statement_handle).unwrap();
+    let inner_any = arrow_flight::sql::Any::decode(envelope.inner.clone()).unwrap();
+    let inner: TicketStatementQuery = inner_any.unpack().unwrap().unwrap();
+    let mut statement =
+        tavana_proto::ExecutorStatement::from_bytes(&inner.statement_handle).unwrap();
+    assert!(
+        !statement.signature.is_empty(),
+        "the executor signs what it checked"
+    );
+    let target = data.path().join("stolen.csv");
+    statement.sql = format!("COPY (SELECT 1) TO '{}'", target.display());
+    let forged_inner = TicketStatementQuery {
+        statement_handle: statement.to_bytes(),
+    };
+    envelope.inner = forged_inner.as_any().encode_to_vec().into();
+    let forged = TicketStatementQuery {
+        statement_handle: envelope.to_bytes(),
+    };
+    let ticket = arrow_flight::Ticket::new(forged.as_any().encode_to_vec());
+    let result = match client.do_get(ticket).await {
+        Ok(stream) => stream.try_collect::<Vec<_>>().await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    let status = status_of(result.unwrap_err());
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert!(!target.exists());
+}

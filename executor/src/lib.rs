@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod params;
 pub mod sandbox;
 pub mod service;
+pub mod signing;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -71,9 +72,12 @@ pub async fn serve(
         }
     };
     let service = InterceptedService::new(
-        FlightServiceServer::new(ExecutorService::new(Arc::clone(&engine)))
-            .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES)
-            .max_encoding_message_size(usize::MAX),
+        FlightServiceServer::new(ExecutorService::new(
+            Arc::clone(&engine),
+            signing::StatementSigner::new(args.internal_token.as_deref()),
+        ))
+        .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES)
+        .max_encoding_message_size(usize::MAX),
         check_token,
     );
     lake::watch_catalog(&engine);

@@ -32,6 +32,7 @@ use tracing::{info_span, instrument, Instrument};
 use crate::engine::Engine;
 use crate::error::ExecutorError;
 use crate::params;
+use crate::signing::StatementSigner;
 
 /// Largest parameter payload accepted in one `DoPut` (parameters are values, not data loads).
 const MAX_PARAMETER_BYTES: usize = 16 * 1024 * 1024;
@@ -43,12 +44,13 @@ type FlightDataStream =
 #[derive(Clone)]
 pub struct ExecutorService {
     engine: Arc<Engine>,
+    signer: StatementSigner,
 }
 
 impl ExecutorService {
-    /// Wraps an open engine.
-    pub fn new(engine: Arc<Engine>) -> Self {
-        Self { engine }
+    /// Wraps an open engine; `signer` vouches for the statements this executor checked.
+    pub fn new(engine: Arc<Engine>, signer: StatementSigner) -> Self {
+        Self { engine, signer }
     }
 
     async fn blocking<T: Send + 'static>(
@@ -79,7 +81,7 @@ impl ExecutorService {
         descriptor: FlightDescriptor,
     ) -> Result<FlightInfo, Status> {
         let ticket = TicketStatementQuery {
-            statement_handle: statement.to_bytes(),
+            statement_handle: self.signer.seal(statement),
         };
         info_for(
             schema,
@@ -92,6 +94,7 @@ impl ExecutorService {
         &self,
         session: SessionContext,
         statement: ExecutorStatement,
+        checked: bool,
     ) -> Result<FlightDataStream, Status> {
         if let Some(count) = statement.completed_count {
             let batch = RecordBatch::try_new(
@@ -102,10 +105,13 @@ impl ExecutorService {
             return Ok(one_batch(batch));
         }
         let span = info_span!("query", query_id = %statement.query_id, user = %session.user);
-        // Checked again at execution: a ticket is only as trustworthy as its bearer.
-        self.describe(&session, statement.sql.clone())
-            .instrument(span.clone())
-            .await?;
+        // A ticket is only as trustworthy as its bearer: unless an executor signed it after
+        // checking the statement, check it again now.
+        if !checked {
+            self.describe(&session, statement.sql.clone())
+                .instrument(span.clone())
+                .await?;
+        }
         let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let stream = self
             .engine
@@ -265,6 +271,7 @@ impl FlightSqlService for ExecutorService {
             parameters_ipc: Default::default(),
             query_id,
             completed_count: None,
+            signature: Default::default(),
         };
         let schema = self
             .run_if_no_rows(&session, &mut statement, &description)
@@ -299,9 +306,9 @@ impl FlightSqlService for ExecutorService {
         Response<<Self as arrow_flight::flight_service_server::FlightService>::DoGetStream>,
         Status,
     > {
-        let statement = decode_statement(&ticket.statement_handle)?;
+        let (statement, checked) = self.signer.open(&ticket.statement_handle)?;
         Ok(Response::new(
-            self.stream_statement(session(request.metadata()), statement)
+            self.stream_statement(session(request.metadata()), statement, checked)
                 .await?,
         ))
     }
@@ -317,7 +324,7 @@ impl FlightSqlService for ExecutorService {
         let mut statement = decode_statement(&command.prepared_statement_handle)?;
         statement.query_id = query_id(request.metadata());
         Ok(Response::new(
-            self.stream_statement(session(request.metadata()), statement)
+            self.stream_statement(session(request.metadata()), statement, false)
                 .await?,
         ))
     }
@@ -337,9 +344,10 @@ impl FlightSqlService for ExecutorService {
             parameters_ipc: Default::default(),
             query_id: String::new(),
             completed_count: None,
+            signature: Default::default(),
         };
         Ok(ActionCreatePreparedStatementResult {
-            prepared_statement_handle: statement.to_bytes(),
+            prepared_statement_handle: self.signer.seal(&statement),
             dataset_schema: schema_bytes(&description.dataset_schema)?,
             parameter_schema: schema_bytes(&description.parameter_schema)?,
         })
@@ -360,11 +368,17 @@ impl FlightSqlService for ExecutorService {
         command: CommandPreparedStatementQuery,
         request: Request<PeekableFlightDataStream>,
     ) -> Result<DoPutPreparedStatementResult, Status> {
-        let mut statement = decode_statement(&command.prepared_statement_handle)?;
+        let (mut statement, checked) = self.signer.open(&command.prepared_statement_handle)?;
         let batches = read_parameter_batches(request.into_inner()).await?;
         statement.parameters_ipc = params::encode_parameters(&batches).map_err(Status::from)?;
+        // Parameters do not change what a statement is; the vouching carries over.
+        let handle = if checked {
+            self.signer.seal(&statement)
+        } else {
+            StatementSigner::plain(&statement)
+        };
         Ok(DoPutPreparedStatementResult {
-            prepared_statement_handle: Some(statement.to_bytes()),
+            prepared_statement_handle: Some(handle),
         })
     }
 

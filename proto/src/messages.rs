@@ -66,6 +66,11 @@ pub struct ExecutorStatement {
     /// number of rows it affected. Fetching such a ticket returns this count and runs nothing.
     #[prost(int64, optional, tag = "5")]
     pub completed_count: Option<i64>,
+    /// HMAC-SHA256 over the envelope (with this field empty), keyed by the internal token, set
+    /// by the executor that checked the statement against its sandbox. An executor that can
+    /// verify it skips preparing the statement a second time when the ticket is fetched.
+    #[prost(bytes = "bytes", tag = "6")]
+    pub signature: Bytes,
 }
 
 macro_rules! envelope_codec {
