@@ -23,6 +23,7 @@ use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tavana_proto::UserStore;
 use tonic::transport::Channel;
 
+use crate::disconnect::Disconnects;
 use crate::gateway::GatewaySession;
 use crate::metrics::Metrics;
 use crate::session::{Session, Settings};
@@ -146,6 +147,7 @@ pub(crate) struct Startup {
     channel: Channel,
     require_tls: bool,
     metrics: Metrics,
+    disconnects: Arc<Disconnects>,
 }
 
 impl Startup {
@@ -156,6 +158,7 @@ impl Startup {
         allow_cleartext: bool,
         manager: Arc<ConnectionManager>,
         metrics: Metrics,
+        disconnects: Arc<Disconnects>,
     ) -> Self {
         let mut scram = ScramAuth::new(Arc::clone(&users) as Arc<dyn AuthSource>);
         scram.set_iterations(users.iterations);
@@ -171,6 +174,7 @@ impl Startup {
             channel,
             require_tls,
             metrics,
+            disconnects,
         }
     }
 }
@@ -293,9 +297,10 @@ impl Startup {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let settings = Settings::new(&user, startup);
+        let gone = self.disconnects.take(&client.socket_addr());
         client
             .session_extensions()
-            .insert(Session::new(user, gateway, settings));
+            .insert(Session::new(user, gateway, settings, gone));
         self.driver
             .complete_authentication(client, final_message)
             .await

@@ -36,6 +36,9 @@ pub(crate) enum QueryError {
     /// A CancelRequest arrived for this connection.
     #[error("canceling statement due to user request")]
     Cancelled,
+    /// The client closed its connection while the statement ran.
+    #[error("the client closed the connection")]
+    ClientGone,
     /// `statement_timeout` elapsed.
     #[error("canceling statement due to statement timeout")]
     TimedOut,
@@ -74,6 +77,7 @@ impl QueryError {
         match self {
             QueryError::Gateway(status) => status_sqlstate(status),
             QueryError::Cancelled | QueryError::TimedOut => "57014",
+            QueryError::ClientGone => "08006",
             QueryError::Unsupported(_) => "0A000",
             QueryError::Syntax(_) => "42601",
             QueryError::UndefinedCursor(_) => "34000",

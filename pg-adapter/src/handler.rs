@@ -151,10 +151,12 @@ fn cursors_of<C: ClientInfo + ?Sized>(client: &C) -> Arc<Cursors> {
         .get_or_insert_with(Cursors::default)
 }
 
-/// Races a statement's work against the connection's CancelRequest and `statement_timeout`.
+/// Races a statement's work against the connection's CancelRequest, `statement_timeout` and
+/// the client going away (see `disconnect.rs`).
 pub(crate) struct Guard {
     cancel: Option<oneshot::Receiver<()>>,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    gone: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Guard {
@@ -167,7 +169,11 @@ impl Guard {
             .settings()
             .statement_timeout()
             .map(|d| Box::pin(tokio::time::sleep(d)));
-        Self { cancel, deadline }
+        Self {
+            cancel,
+            deadline,
+            gone: session.gone.clone(),
+        }
     }
 
     async fn run<F: std::future::Future>(&mut self, fut: F) -> Result<F::Output, QueryError> {
@@ -185,9 +191,22 @@ impl Guard {
                     None => futures::future::pending().await,
                 }
             };
+            let gone = async {
+                match self.gone.as_mut() {
+                    Some(rx) => rx.wait_for(|gone| *gone).await.is_ok(),
+                    None => futures::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 out = &mut fut => return Ok(out),
+                left = gone => {
+                    if left {
+                        return Err(QueryError::ClientGone);
+                    }
+                    // The watcher stopped without seeing a close: nothing more to wait for.
+                    self.gone = None;
+                }
                 fired = cancel => {
                     if fired {
                         return Err(QueryError::Cancelled);

@@ -13,6 +13,7 @@ mod auth;
 mod catalog;
 mod classify;
 mod config;
+mod disconnect;
 mod encode;
 mod error;
 mod gateway;
@@ -100,6 +101,7 @@ pub async fn serve(
         args.scram_iterations.max(4096),
     ));
     let manager = Arc::new(ConnectionManager::new());
+    let disconnects = Arc::new(disconnect::Disconnects::default());
     let handlers = Arc::new(Handlers {
         startup: Arc::new(auth::Startup::new(
             users,
@@ -108,6 +110,7 @@ pub async fn serve(
             args.allow_cleartext_password,
             Arc::clone(&manager),
             metrics.clone(),
+            Arc::clone(&disconnects),
         )),
         queries: Arc::new(handler::Handler::new(metrics.clone())),
         cancels: Arc::new(auth::Cancels {
@@ -140,10 +143,18 @@ pub async fn serve(
                     connections.spawn(refuse(socket));
                     continue;
                 };
+                let (socket, watch) = match disconnects.watch(socket, peer) {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        tracing::warn!(%peer, error = %e, "could not watch the connection");
+                        continue;
+                    }
+                };
                 let handlers = Arc::clone(&handlers);
                 let tls = tls.clone();
                 let metrics = metrics.clone();
                 connections.spawn(async move {
+                    let _watch = watch;
                     metrics.connections_active.inc();
                     // Each connection is its own task: a malformed or hostile client only ever
                     // ends its own task.

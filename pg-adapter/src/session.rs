@@ -452,11 +452,19 @@ pub(crate) struct Session {
     pub(crate) settings: Mutex<Settings>,
     /// Names of open cursors (their portals live in pgwire's portal store).
     pub(crate) cursors: Mutex<BTreeSet<String>>,
+    /// Set once the client has closed its connection (see `disconnect.rs`).
+    pub(crate) gone: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Session {
-    pub(crate) fn new(user: String, gateway: GatewaySession, settings: Settings) -> Self {
+    pub(crate) fn new(
+        user: String,
+        gateway: GatewaySession,
+        settings: Settings,
+        gone: Option<tokio::sync::watch::Receiver<bool>>,
+    ) -> Self {
         Self {
+            gone,
             user,
             gateway,
             settings: Mutex::new(settings),

@@ -1,0 +1,133 @@
+//! Noticing a client that goes away while its statement runs.
+//!
+//! pgwire reads a connection's socket only between statements: while a statement waits for
+//! the gateway (a long aggregate has no rows to send for minutes) nothing reads the socket,
+//! so a client that disconnects is noticed only at the next write, and the executor keeps
+//! working for nobody until then. Each connection therefore gets a watcher on a duplicate of
+//! its TCP socket that waits for the peer's FIN or RST (readiness `READ_CLOSED` / error) —
+//! without reading, so pgwire's byte stream is untouched — and flips a flag the running
+//! statement races against (`handler::Guard`), which drops the Flight stream and cancels the
+//! query at the gateway.
+//!
+//! The flag is handed from the accept loop to the session by peer address: the start-up
+//! handler only sees `ClientInfo`, whose socket address is the key.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Disconnect flags of connections that have not finished start-up yet, by peer address.
+#[derive(Default)]
+pub(crate) struct Disconnects {
+    pending: Mutex<HashMap<SocketAddr, watch::Receiver<bool>>>,
+}
+
+/// A connection's watcher; stops watching (and forgets the flag) when dropped.
+pub(crate) struct Watch {
+    task: JoinHandle<()>,
+    peer: SocketAddr,
+    registry: Arc<Disconnects>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.registry.lock().remove(&self.peer);
+    }
+}
+
+impl Disconnects {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, watch::Receiver<bool>>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Starts watching `socket` (a connection from `peer`); returns the socket to serve and
+    /// the watch, which must live as long as the connection.
+    pub(crate) fn watch(
+        self: &Arc<Self>,
+        socket: TcpStream,
+        peer: SocketAddr,
+    ) -> io::Result<(TcpStream, Watch)> {
+        let std = socket.into_std()?;
+        let duplicate = TcpStream::from_std(std.try_clone()?)?;
+        let socket = TcpStream::from_std(std)?;
+        let (gone_tx, gone_rx) = watch::channel(false);
+        self.lock().insert(peer, gone_rx);
+        let task = tokio::spawn(async move {
+            if wait_for_close(&duplicate).await {
+                tracing::debug!(%peer, "client closed its connection");
+                let _ = gone_tx.send(true);
+            }
+        });
+        Ok((
+            socket,
+            Watch {
+                task,
+                peer,
+                registry: Arc::clone(self),
+            },
+        ))
+    }
+
+    /// The flag for the connection from `peer`, taken once by its session at start-up.
+    pub(crate) fn take(&self, peer: &SocketAddr) -> Option<watch::Receiver<bool>> {
+        self.lock().remove(peer)
+    }
+}
+
+/// Waits until the peer has closed (FIN or RST); `false` if watching failed.
+async fn wait_for_close(socket: &TcpStream) -> bool {
+    loop {
+        let ready = match socket.ready(Interest::READABLE).await {
+            Ok(ready) => ready,
+            Err(_) => return false,
+        };
+        if ready.is_read_closed() || ready.is_error() {
+            return true;
+        }
+        // Data the client sent (the next pipelined message): it is pgwire's to read. Clear
+        // this readiness without reading and wait for the next event.
+        let _ = socket.try_io(Interest::READABLE, || {
+            Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
+
+    #[tokio::test]
+    async fn flags_a_closed_peer_but_not_one_that_sends_data() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (server, peer) = listener.accept().await.unwrap();
+        let registry = Arc::new(Disconnects::default());
+        let (_socket, _watch) = registry.watch(server, peer).unwrap();
+        let mut gone = registry.take(&peer).unwrap();
+        assert!(registry.take(&peer).is_none());
+
+        client.write_all(b"pipelined query bytes").await.unwrap();
+        let early =
+            tokio::time::timeout(std::time::Duration::from_millis(200), gone.changed()).await;
+        assert!(early.is_err(), "data from the client is not a disconnect");
+
+        drop(client);
+        tokio::time::timeout(std::time::Duration::from_secs(5), gone.changed())
+            .await
+            .expect("disconnect noticed")
+            .unwrap();
+        assert!(*gone.borrow());
+    }
+}

@@ -1,0 +1,117 @@
+"""Queries stop on the executor when a PostgreSQL client cancels or goes away.
+
+Measured on the executor itself (the session cluster's, whose admin address the `tavana`
+fixture exposes): its `tavana_executor_running_queries` gauge returns to 0 and it stops
+burning CPU, whether the client sent a CancelRequest, dropped its connection while rows were
+streaming, or dropped it while a long aggregate had nothing to send yet.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import pytest
+
+from tavana_harness import metric_value
+
+RUNNING = "tavana_executor_running_queries"
+HUGE_STREAM = "SELECT i, i * 2 AS j FROM range(1000000000) t(i)"
+HUGE_AGGREGATE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = 3"
+
+
+def running(executor) -> float:
+    value = metric_value(executor.metrics(), RUNNING)
+    assert value is not None, f"{RUNNING} missing from the executor's /metrics"
+    return value
+
+
+def wait_running(executor, predicate, what: str, timeout: float = 30.0) -> float:
+    deadline = time.monotonic() + timeout
+    value = running(executor)
+    while time.monotonic() < deadline:
+        value = running(executor)
+        if predicate(value):
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"{RUNNING} never became {what} within {timeout:.0f}s (last: {value})")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def assert_idle(executor, window: float = 2.0, max_cpu: float = 0.5) -> None:
+    pid = executor.popen.pid
+    before = cpu_seconds(pid)
+    time.sleep(window)
+    used = cpu_seconds(pid) - before
+    assert used < max_cpu, f"executor used {used:.2f}s CPU in {window}s after the query should have stopped"
+
+
+@pytest.fixture
+def executor(tavana, pg):
+    wait_running(tavana.executor, lambda v: v == 0, "0 before the test")
+    return tavana.executor
+
+
+def drop_connection(conn) -> None:
+    """Resets the client's TCP connection (SO_LINGER 0: the close sends RST), as a crashed
+    client or a dead network would; the adapter is not reading, so nothing it would read
+    first tells it the client is leaving."""
+    s = socket.socket(fileno=os.dup(conn.pgconn.socket))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+    conn.close()
+
+
+def test_dropped_client_mid_stream_stops_the_executor(pg, executor):
+    import psycopg
+    from psycopg.pq import ExecStatus
+
+    conn = psycopg.connect(pg.dsn(), autocommit=True)
+    pgconn = conn.pgconn
+    pgconn.send_query(HUGE_STREAM.encode())
+    pgconn.set_single_row_mode()
+    rows = 0
+    while rows < 10_000:
+        result = pgconn.get_result()
+        assert result is not None and result.status == ExecStatus.SINGLE_TUPLE, result
+        rows += 1
+    wait_running(executor, lambda v: v >= 1, ">= 1 while streaming")
+    drop_connection(conn)
+    wait_running(executor, lambda v: v == 0, "0 after the client dropped mid-stream")
+    assert_idle(executor)
+
+
+def test_dropped_client_during_a_long_aggregate_stops_the_executor(pg, executor):
+    import psycopg
+
+    conn = psycopg.connect(pg.dsn(), autocommit=True)
+    conn.pgconn.send_query(HUGE_AGGREGATE.encode())
+    wait_running(executor, lambda v: v >= 1, ">= 1 while aggregating")
+    drop_connection(conn)
+    wait_running(executor, lambda v: v == 0, "0 after the client dropped during the aggregate")
+    assert_idle(executor)
+
+
+@pytest.mark.parametrize("sql", [HUGE_AGGREGATE, HUGE_STREAM], ids=["aggregate", "stream"])
+def test_cancel_request_stops_the_executor(pg, executor, sql):
+    import psycopg
+
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        conn.pgconn.send_query(sql.encode())
+        wait_running(executor, lambda v: v >= 1, ">= 1 while running")
+        conn.cancel()
+        errors = []
+        while (result := conn.pgconn.get_result()) is not None:
+            if result.error_field(psycopg.pq.DiagnosticField.SQLSTATE):
+                errors.append(result.error_field(psycopg.pq.DiagnosticField.SQLSTATE).decode())
+        assert errors == ["57014"], errors
+        wait_running(executor, lambda v: v == 0, "0 after the CancelRequest")
+        assert_idle(executor)
+        # The connection keeps working.
+        assert conn.execute("SELECT 42").fetchone() == (42,)
