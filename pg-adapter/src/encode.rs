@@ -23,6 +23,8 @@ use pgwire::api::results::{FieldFormat, FieldInfo};
 use pgwire::api::Type;
 use pgwire::messages::data::DataRow;
 
+use crate::timezone::Zone;
+
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
 const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
 /// Days between 1970-01-01 and 2000-01-01.
@@ -154,11 +156,21 @@ pub(crate) struct RowEncoder {
     /// The Arrow type each column was described with; batches are cast to it when the
     /// executed statement's types differ from the prepared description.
     described: Option<Vec<DataType>>,
+    /// The session's TimeZone (timestamptz text output).
+    zone: Zone,
 }
 
 impl RowEncoder {
-    pub(crate) fn new(fields: Arc<Vec<FieldInfo>>, described: Option<Vec<DataType>>) -> Self {
-        Self { fields, described }
+    pub(crate) fn new(
+        fields: Arc<Vec<FieldInfo>>,
+        described: Option<Vec<DataType>>,
+        zone: Zone,
+    ) -> Self {
+        Self {
+            fields,
+            described,
+            zone,
+        }
     }
 
     /// Encodes every row of `batch`.
@@ -168,7 +180,14 @@ impl RowEncoder {
         let mut buf = BytesMut::with_capacity(64 * columns.len().max(1));
         for row in 0..batch.num_rows() {
             for (col, field) in columns.iter().zip(self.fields.iter()) {
-                write_cell(&mut buf, col, row, field.datatype(), field.format());
+                write_cell(
+                    &mut buf,
+                    col,
+                    row,
+                    field.datatype(),
+                    field.format(),
+                    &self.zone,
+                );
             }
             rows.push(DataRow::new(buf.split(), columns.len() as i16));
         }
@@ -213,6 +232,7 @@ pub(crate) fn write_cell(
     row: usize,
     pg: &Type,
     format: FieldFormat,
+    zone: &Zone,
 ) {
     if array.is_null(row) {
         buf.put_i32(-1);
@@ -221,15 +241,15 @@ pub(crate) fn write_cell(
     let len_at = buf.len();
     buf.put_i32(0);
     match format {
-        FieldFormat::Text => write_text(buf, array, row),
-        FieldFormat::Binary => write_binary(buf, array, row, pg),
+        FieldFormat::Text => write_text(buf, array, row, zone),
+        FieldFormat::Binary => write_binary(buf, array, row, pg, zone),
     }
     let len = (buf.len() - len_at - 4) as i32;
     buf[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
 }
 
 /// Text form of a non-null value (PostgreSQL output syntax).
-pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
+pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone: &Zone) {
     use std::fmt::Write as _;
     let mut w = Writer(buf);
     let dt = array.data_type();
@@ -302,11 +322,15 @@ pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
             (array.as_primitive::<Date64Type>().value(row) / 86_400_000) as i32,
         ),
         DataType::Time32(_) | DataType::Time64(_) => time_text(&mut w, time_micros(array, row)),
-        DataType::Timestamp(_, tz) => {
-            timestamp_text(&mut w, timestamp_micros(array, row));
-            if tz.is_some() {
-                w.0.put_slice(b"+00");
-            }
+        DataType::Timestamp(_, None) => timestamp_text(&mut w, timestamp_micros(array, row)),
+        DataType::Timestamp(_, Some(_)) => {
+            // Shown in the session's zone, with that instant's offset, as PostgreSQL does.
+            let micros = timestamp_micros(array, row);
+            let offset = zone.offset_at(micros.div_euclid(1_000_000));
+            timestamp_text(&mut w, micros.saturating_add(i64::from(offset) * 1_000_000));
+            let mut text = String::with_capacity(9);
+            crate::timezone::write_offset(&mut text, offset);
+            w.0.put_slice(text.as_bytes());
         }
         DataType::Interval(_) | DataType::Duration(_) => {
             let (months, days, micros) = interval_parts(array, row);
@@ -315,17 +339,17 @@ pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
         DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
             if !matches!(pg_type_of(dt).0, Type::JSON) =>
         {
-            array_text(w.0, &list_values(array, row));
+            array_text(w.0, &list_values(array, row), zone);
         }
         DataType::List(_)
         | DataType::LargeList(_)
         | DataType::FixedSizeList(_, _)
         | DataType::Struct(_)
         | DataType::Map(_, _) => {
-            json_value(w.0, array, row);
+            json_value(w.0, array, row, zone);
         }
         DataType::Dictionary(_, value) => match arrow::compute::cast(array, value) {
-            Ok(values) => write_text(buf, &values, row),
+            Ok(values) => write_text(buf, &values, row, zone),
             Err(_) => fallback_text(buf, array, row),
         },
         _ => fallback_text(buf, array, row),
@@ -591,7 +615,7 @@ fn list_values(array: &ArrayRef, row: usize) -> ArrayRef {
 }
 
 /// PostgreSQL array literal: `{1,2,NULL,"a b"}`.
-fn array_text(buf: &mut BytesMut, values: &ArrayRef) {
+fn array_text(buf: &mut BytesMut, values: &ArrayRef, zone: &Zone) {
     buf.put_u8(b'{');
     let quote_strings = matches!(
         values.data_type(),
@@ -614,7 +638,7 @@ fn array_text(buf: &mut BytesMut, values: &ArrayRef) {
             continue;
         }
         let mut item = BytesMut::new();
-        write_text(&mut item, values, i);
+        write_text(&mut item, values, i, zone);
         let needs_quotes = quote_strings
             && (item.is_empty()
                 || item.eq_ignore_ascii_case(b"null")
@@ -638,7 +662,7 @@ fn array_text(buf: &mut BytesMut, values: &ArrayRef) {
 }
 
 /// JSON text of a (possibly nested) value.
-fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
+fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone: &Zone) {
     if array.is_null(row) {
         buf.put_slice(b"null");
         return;
@@ -653,7 +677,7 @@ fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
                 }
                 json_string(buf, f.name());
                 buf.put_u8(b':');
-                json_value(buf, s.column(i), row);
+                json_value(buf, s.column(i), row, zone);
             }
             buf.put_u8(b'}');
         }
@@ -667,10 +691,10 @@ fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
                     buf.put_u8(b',');
                 }
                 let mut key = BytesMut::new();
-                write_text(&mut key, keys, i);
+                write_text(&mut key, keys, i, zone);
                 json_string(buf, &String::from_utf8_lossy(&key));
                 buf.put_u8(b':');
-                json_value(buf, values, i);
+                json_value(buf, values, i, zone);
             }
             buf.put_u8(b'}');
         }
@@ -681,7 +705,7 @@ fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
                 if i > 0 {
                     buf.put_u8(b',');
                 }
-                json_value(buf, &values, i);
+                json_value(buf, &values, i, zone);
             }
             buf.put_u8(b']');
         }
@@ -697,7 +721,7 @@ fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
         | DataType::Decimal128(_, _)
         | DataType::Decimal256(_, _) => {
             let mut text = BytesMut::new();
-            write_text(&mut text, array, row);
+            write_text(&mut text, array, row, zone);
             match &text[..] {
                 b"t" => buf.put_slice(b"true"),
                 b"f" => buf.put_slice(b"false"),
@@ -706,7 +730,7 @@ fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
         }
         DataType::Float32 | DataType::Float64 => {
             let mut text = BytesMut::new();
-            write_text(&mut text, array, row);
+            write_text(&mut text, array, row, zone);
             if text
                 .iter()
                 .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'.' | b'e' | b'+'))
@@ -718,7 +742,7 @@ fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize) {
         }
         _ => {
             let mut text = BytesMut::new();
-            write_text(&mut text, array, row);
+            write_text(&mut text, array, row, zone);
             json_string(buf, &String::from_utf8_lossy(&text));
         }
     }
@@ -729,7 +753,7 @@ fn json_string(buf: &mut BytesMut, s: &str) {
 }
 
 /// Binary form of a non-null value for PostgreSQL type `pg`.
-fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type) {
+fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type, zone: &Zone) {
     let dt = array.data_type();
     match *pg {
         Type::BOOL => buf.put_u8(u8::from(array.as_boolean().value(row))),
@@ -743,7 +767,7 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type) {
         Type::FLOAT8 => buf.put_f64(array.as_primitive::<Float64Type>().value(row)),
         Type::NUMERIC => {
             let mut text = BytesMut::new();
-            write_text(&mut text, array, row);
+            write_text(&mut text, array, row, zone);
             numeric_binary(buf, std::str::from_utf8(&text).unwrap_or("0"));
         }
         Type::DATE => buf.put_i32(
@@ -768,7 +792,7 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type) {
             DataType::FixedSizeBinary(16) => buf.put_slice(array.as_fixed_size_binary().value(row)),
             _ => {
                 let mut text = BytesMut::new();
-                write_text(&mut text, array, row);
+                write_text(&mut text, array, row, zone);
                 let parsed = uuid::Uuid::parse_str(std::str::from_utf8(&text).unwrap_or_default())
                     .unwrap_or_default();
                 buf.put_slice(parsed.as_bytes());
@@ -779,7 +803,7 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type) {
             DataType::LargeBinary => buf.put_slice(array.as_binary::<i64>().value(row)),
             DataType::BinaryView => buf.put_slice(array.as_binary_view().value(row)),
             DataType::FixedSizeBinary(_) => buf.put_slice(array.as_fixed_size_binary().value(row)),
-            _ => write_text(buf, array, row),
+            _ => write_text(buf, array, row, zone),
         },
         ref t
             if array_element(t).is_some()
@@ -796,11 +820,11 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type) {
             buf.put_i32(values.len() as i32);
             buf.put_i32(1); // lower bound
             for i in 0..values.len() {
-                write_cell(buf, &values, i, &elem, FieldFormat::Binary);
+                write_cell(buf, &values, i, &elem, FieldFormat::Binary, zone);
             }
         }
         // text, varchar, json and everything presented as text: the binary form is the text.
-        _ => write_text(buf, array, row),
+        _ => write_text(buf, array, row, zone),
     }
 }
 
@@ -900,14 +924,14 @@ mod tests {
 
     fn text(array: ArrayRef, row: usize) -> String {
         let mut buf = BytesMut::new();
-        write_text(&mut buf, &array, row);
+        write_text(&mut buf, &array, row, &Zone::UTC);
         String::from_utf8(buf.to_vec()).unwrap()
     }
 
     fn binary(array: ArrayRef, row: usize) -> Vec<u8> {
         let (t, _) = pg_type_of(array.data_type());
         let mut buf = BytesMut::new();
-        write_binary(&mut buf, &array, row, &t);
+        write_binary(&mut buf, &array, row, &t, &Zone::UTC);
         buf.to_vec()
     }
 

@@ -50,6 +50,7 @@ use crate::metrics::Metrics;
 use crate::params;
 use crate::rewrite;
 use crate::session::Session;
+use crate::timezone::Zone;
 
 /// A parsed statement as stored in pgwire's statement/portal store.
 #[derive(Clone, Debug)]
@@ -250,6 +251,7 @@ enum Outcome {
         query: Box<RunningQuery>,
         options: CopyOptions,
         gateway: GatewaySession,
+        zone: Zone,
     },
 }
 
@@ -320,7 +322,7 @@ impl Handler {
                 let fields = Arc::new(fields);
                 let rows = row_stream(
                     query,
-                    RowEncoder::new(Arc::clone(&fields), described),
+                    RowEncoder::new(Arc::clone(&fields), described, session.settings().zone()),
                     session.gateway.clone(),
                 );
                 Ok(Outcome::Rows {
@@ -412,7 +414,7 @@ impl Handler {
                 let fields = Arc::new(encode::field_infos(&query.schema, |_| format));
                 let rows = row_stream(
                     query,
-                    RowEncoder::new(Arc::clone(&fields), None),
+                    RowEncoder::new(Arc::clone(&fields), None, session.settings().zone()),
                     session.gateway.clone(),
                 );
                 // A description stub in pgwire's portal store lets clients Describe the cursor
@@ -518,6 +520,7 @@ impl Handler {
                     query: Box::new(query),
                     options: options.clone(),
                     gateway: session.gateway.clone(),
+                    zone: session.settings().zone(),
                 })
             }
             Statement::Unsupported { what } => Err(QueryError::Unsupported(what.clone())),
@@ -602,8 +605,14 @@ impl Handler {
                 query,
                 options,
                 gateway,
+                zone,
             } => {
-                send_copy(client, *query, &options, gateway, guard, &self.metrics).await?;
+                let copy = CopyOut {
+                    options: &options,
+                    gateway,
+                    zone: &zone,
+                };
+                send_copy(client, *query, copy, guard, &self.metrics).await?;
             }
         }
         Ok(())
@@ -939,11 +948,17 @@ where
 }
 
 /// COPY (query) TO STDOUT in text, csv or binary format, one CopyData per row.
+/// What a COPY TO STDOUT writes, besides the rows.
+struct CopyOut<'a> {
+    options: &'a CopyOptions,
+    gateway: GatewaySession,
+    zone: &'a Zone,
+}
+
 async fn send_copy<C>(
     client: &mut C,
     query: RunningQuery,
-    options: &CopyOptions,
-    gateway: GatewaySession,
+    copy: CopyOut<'_>,
     guard: &mut Guard,
     metrics: &Metrics,
 ) -> PgWireResult<()>
@@ -952,6 +967,11 @@ where
     C::Error: Debug,
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
+    let CopyOut {
+        options,
+        gateway,
+        zone,
+    } = copy;
     let schema: SchemaRef = Arc::clone(&query.schema);
     let ncols = schema.fields().len();
     let binary = options.format == CopyFormat::Binary;
@@ -1018,7 +1038,14 @@ where
             if binary {
                 buf.put_i16(ncols as i16);
                 for (col, field) in columns.iter().zip(&fields) {
-                    encode::write_cell(&mut buf, col, row, field.datatype(), FieldFormat::Binary);
+                    encode::write_cell(
+                        &mut buf,
+                        col,
+                        row,
+                        field.datatype(),
+                        FieldFormat::Binary,
+                        zone,
+                    );
                 }
             } else {
                 for (i, col) in columns.iter().enumerate() {
@@ -1029,7 +1056,7 @@ where
                         buf.put_slice(null.as_bytes());
                     } else {
                         let mut text = BytesMut::new();
-                        encode::write_text(&mut text, col, row);
+                        encode::write_text(&mut text, col, row, zone);
                         buf.put_slice(
                             copy_escape(
                                 &String::from_utf8_lossy(&text),

@@ -22,6 +22,7 @@ mod metrics;
 mod params;
 mod rewrite;
 mod session;
+mod timezone;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::error::QueryError;
 use crate::gateway::GatewaySession;
+use crate::timezone::Zone;
 
 /// The server version reported to clients. psql and the drivers branch on it; 15 matches the
 /// catalog queries the compatibility layer answers.
@@ -236,6 +237,8 @@ pub(crate) struct Settings {
     user: String,
     /// The database named in the startup packet (PostgreSQL's default: the user name).
     database: String,
+    /// `TimeZone`, resolved (timestamptz output is shown in it).
+    zone: Zone,
 }
 
 impl Settings {
@@ -256,12 +259,29 @@ impl Settings {
         }
         // The adapter only speaks UTF-8.
         base.insert("client_encoding".to_owned(), "UTF8".to_owned());
+        // A zone the client asks for at start-up (pgJDBC sends the JVM's) that is not known
+        // here falls back to UTC rather than failing the connection.
+        let zone = match base.get("timezone").map(|v| Zone::parse(v)) {
+            Some(Some(zone)) => zone,
+            Some(None) => {
+                tracing::warn!(zone = %base["timezone"], "unknown TimeZone at start-up, using UTC");
+                base.insert("timezone".to_owned(), "UTC".to_owned());
+                Zone::UTC
+            }
+            None => Zone::UTC,
+        };
         Self {
             values: base.clone(),
             startup: base,
             user: user.to_owned(),
             database: database.unwrap_or_else(|| user.to_owned()),
+            zone,
         }
+    }
+
+    /// The zone timestamptz values are shown in.
+    pub(crate) fn zone(&self) -> Zone {
+        self.zone.clone()
     }
 
     /// The session's user.
@@ -295,6 +315,12 @@ impl Settings {
                 self.values.remove(&lower);
                 if let Some(v) = self.startup.get(&lower) {
                     self.values.insert(lower.clone(), v.clone());
+                }
+                if lower == "timezone" {
+                    self.zone = self
+                        .get("timezone")
+                        .and_then(|v| Zone::parse(&v))
+                        .unwrap_or(Zone::UTC);
                 }
                 return Ok(self.report(&lower));
             }
@@ -330,26 +356,12 @@ impl Settings {
                 }
             }
             "timezone" => {
-                let upper = value.to_uppercase();
-                if matches!(
-                    upper.as_str(),
-                    "UTC"
-                        | "ETC/UTC"
-                        | "GMT"
-                        | "Z"
-                        | "ZULU"
-                        | "UCT"
-                        | "0"
-                        | "+00"
-                        | "+00:00"
-                        | "ETC/GMT"
-                ) {
-                    value
-                } else {
-                    // Values are computed in UTC; accept the setting so clients that set their
-                    // local zone keep working, and document that output stays UTC.
-                    value
-                }
+                let value = value.trim().trim_matches('\'').to_owned();
+                self.zone = Zone::parse(&value).ok_or_else(|| QueryError::InvalidSettingValue {
+                    name: "TimeZone".into(),
+                    value: value.clone(),
+                })?;
+                value
             }
             _ => value,
         };
@@ -366,6 +378,10 @@ impl Settings {
             }
             None => {
                 self.values = self.startup.clone();
+                self.zone = self
+                    .get("timezone")
+                    .and_then(|v| Zone::parse(&v))
+                    .unwrap_or(Zone::UTC);
                 KNOWN
                     .iter()
                     .filter(|k| k.report)
