@@ -73,6 +73,8 @@ CREATE OR REPLACE MACRO inet_client_addr() AS NULL::VARCHAR;
 CREATE OR REPLACE MACRO inet_client_port() AS NULL::INTEGER;
 CREATE OR REPLACE MACRO inet_server_port() AS NULL::INTEGER;
 CREATE OR REPLACE MACRO pg_my_temp_schema() AS 0::BIGINT;
+-- The schemas an unqualified name is looked up in: DuckDB's main plays PostgreSQL's public.
+CREATE OR REPLACE MACRO current_schemas(implicit) AS CASE WHEN implicit THEN ['pg_catalog', 'main'] ELSE ['main'] END;
 CREATE OR REPLACE MACRO pg_type_is_visible(oid) AS true;
 CREATE OR REPLACE MACRO pg_function_is_visible(oid) AS true;
 CREATE OR REPLACE MACRO pg_collation_is_visible(oid) AS true;
