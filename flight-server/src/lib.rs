@@ -17,7 +17,6 @@ use std::time::Duration;
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tavana_proto::UserStore;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 pub use config::GatewayArgs;
@@ -148,7 +147,7 @@ impl Gateway {
         }
         let result = server
             .add_service(service)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .serve_with_incoming_shutdown(tavana_proto::net::no_delay(listener), shutdown)
             .await;
         health.abort();
         Ok(result?)

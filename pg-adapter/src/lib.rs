@@ -139,6 +139,9 @@ pub async fn serve(
                     }
                 };
                 metrics.connections_total.inc();
+                // Replies are written in several small writes; without this each waits for
+                // the client's delayed ACK.
+                let _ = socket.set_nodelay(true);
                 let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
                     metrics.connections_refused_total.inc();
                     connections.spawn(refuse(socket));

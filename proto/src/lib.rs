@@ -7,6 +7,7 @@
 
 pub mod headers;
 pub mod messages;
+pub mod net;
 pub mod session_options;
 pub mod users;
 
