@@ -408,12 +408,14 @@ CREATE OR REPLACE MACRO pg_compat_system_relations() AS TABLE SELECT oid::BIGINT
 -- GENERATED: end
 
 -- Relations computed from the live catalog ------------------------------------------------------
--- Tables and views of the default database: (schema_name, relname, relkind, column_count, reltuples, comment, definition).
+-- Tables and views of the default database: (schema_name, relname, relkind, column_count, reltuples,
+-- comment, definition: a view's query, as pg_get_viewdef shows it).
 CREATE OR REPLACE MACRO pg_compat_relations() AS TABLE
     SELECT schema_name, table_name AS relname, 'r' AS relkind, column_count, estimated_size::DOUBLE AS reltuples, comment, NULL::VARCHAR AS definition
     FROM duckdb_tables() WHERE database_name = current_database() AND NOT internal AND NOT temporary
     UNION ALL
-    SELECT schema_name, view_name, pg_compat_view_relkind(sql), column_count, -1, comment, sql
+    SELECT schema_name, view_name, pg_compat_view_relkind(sql), column_count, -1, comment,
+        rtrim(regexp_replace(sql, '(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?(TEMP\w*\s+)?VIEW\s+.*?\s+AS\s+', ''), chr(59) || chr(10) || ' ')
     FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary;
 CREATE OR REPLACE MACRO pg_compat_columns() AS TABLE
     SELECT schema_name, table_name, column_name, column_index, is_nullable, column_default, data_type, comment, pg_compat_type_oid(data_type) AS atttypid, pg_compat_type_mod(data_type) AS atttypmod
@@ -458,7 +460,7 @@ CREATE OR REPLACE MACRO pg_compat_pg_description() AS TABLE
     UNION ALL
     SELECT pg_compat_rel_oid(schema_name, table_name), 1259, column_index, comment
     FROM pg_compat_columns() WHERE comment IS NOT NULL AND comment <> '';
-CREATE OR REPLACE MACRO obj_description(id) AS (SELECT map(list(objoid), list(description)) FROM pg_compat_pg_description() WHERE objsubid = 0)[id], (id, catalog) AS (SELECT map(list(objoid), list(description)) FROM pg_compat_pg_description() WHERE objsubid = 0)[id];
+CREATE OR REPLACE MACRO obj_description(id) AS (SELECT map(list(objoid), list(description)) FROM pg_compat_pg_description() WHERE objsubid = 0)[TRY_CAST(id AS BIGINT)], (id, catalog) AS (SELECT map(list(objoid), list(description)) FROM pg_compat_pg_description() WHERE objsubid = 0)[TRY_CAST(id AS BIGINT)];
 CREATE OR REPLACE MACRO col_description(id, num) AS (SELECT map(list(objoid || '.' || objsubid), list(description)) FROM pg_compat_pg_description())[id || '.' || num];
 CREATE OR REPLACE MACRO pg_get_viewdef(id) AS (SELECT map(list(pg_compat_rel_oid(schema_name, relname)), list(definition)) FROM pg_compat_relations())[id], (id, pretty) AS (SELECT map(list(pg_compat_rel_oid(schema_name, relname)), list(definition)) FROM pg_compat_relations())[id];
 CREATE OR REPLACE MACRO pg_compat_pg_tables(usr) AS TABLE
@@ -515,7 +517,7 @@ CREATE OR REPLACE MACRO pg_compat_format_base(id, mod, name) AS CASE id
     WHEN 1560 THEN 'bit' WHEN 1562 THEN 'bit varying'
     WHEN 1700 THEN CASE WHEN mod > 4 THEN 'numeric(' || ((mod - 4) >> 16) || ',' || ((mod - 4) & 65535) || ')' ELSE 'numeric' END
     ELSE name END;
-CREATE OR REPLACE MACRO pg_compat_type_info(id) AS (SELECT map(list(oid), list({'typname': typname, 'typcategory': typcategory, 'typelem': typelem})) FROM pg_compat_pg_type())[id];
+CREATE OR REPLACE MACRO pg_compat_type_info(id) AS (SELECT map(list(oid), list({'typname': typname, 'typcategory': typcategory, 'typelem': typelem})) FROM pg_compat_pg_type())[TRY_CAST(id AS BIGINT)];
 CREATE OR REPLACE MACRO pg_compat_format_type(id, mod) AS CASE
     WHEN id IS NULL THEN NULL
     WHEN pg_compat_type_info(id) IS NULL THEN '???'

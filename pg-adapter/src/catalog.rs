@@ -234,6 +234,26 @@ mod tests {
         }
     }
 
+    /// The executor runs pg_compat.sql split at every semicolon: a semicolon inside a
+    /// statement (a string, a comment) would cut it in two.
+    #[test]
+    fn compat_sql_splits_into_whole_statements() {
+        let sql = include_str!("../../executor/src/pg_compat.sql");
+        for chunk in sql.split(';') {
+            let code: Vec<&str> = chunk
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("--"))
+                .collect();
+            if let Some(first) = code.first() {
+                assert!(
+                    first.starts_with("CREATE OR REPLACE MACRO "),
+                    "a statement of pg_compat.sql was cut at a semicolon: {first}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn relations_become_macro_calls_with_session_facts() {
         let settings = Settings::new(
