@@ -40,6 +40,9 @@ class PgAdapter:
     process: Process
     user: str
     password: str
+    # The executors and gateway behind it (`cluster.executor.admin_url` is the executor's
+    # admin address: /metrics, /readyz).
+    cluster: Cluster
 
     @property
     def host(self) -> str:
@@ -98,7 +101,7 @@ def start_pg_adapter(cluster: Cluster, workdir: Path, *extra: str) -> PgAdapter:
     except BaseException:
         proc.kill()
         raise
-    return PgAdapter(process=proc, user=cluster.user, password=cluster.password)
+    return PgAdapter(process=proc, user=cluster.user, password=cluster.password, cluster=cluster)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Queries stop on the executor when a PostgreSQL client cancels or goes away.
 
-Measured on the executor itself (the session cluster's, whose admin address the `tavana`
-fixture exposes): its `tavana_executor_running_queries` gauge returns to 0 and it stops
+Measured on the executor itself (`pg.cluster.executor`, whose admin address the fixture
+exposes): its `tavana_executor_running_queries` gauge returns to 0 and it stops
 burning CPU, whether the client sent a CancelRequest, dropped its connection while rows were
 streaming, or dropped it while a long aggregate had nothing to send yet.
 """
@@ -53,9 +53,9 @@ def assert_idle(executor, window: float = 2.0, max_cpu: float = 0.5) -> None:
 
 
 @pytest.fixture
-def executor(tavana, pg):
-    wait_running(tavana.executor, lambda v: v == 0, "0 before the test")
-    return tavana.executor
+def executor(pg):
+    wait_running(pg.cluster.executor, lambda v: v == 0, "0 before the test")
+    return pg.cluster.executor
 
 
 def drop_connection(conn) -> None:
