@@ -55,6 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "result (Flight SQL, then psql COPY): <results>-profile.txt")
     p.add_argument("--prepare-only", action="store_true",
                    help="generate the data and load PostgreSQL, then stop (no measures, no report)")
+    p.add_argument("--tavana-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra environment for the Tavana processes only (experiments: RUST_LOG, LD_PRELOAD, ...)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs) after the run")
     return p.parse_args(argv)
 
@@ -261,7 +263,10 @@ def main(argv: list[str]) -> int:
 
         # ---- servers
         tsettings = peers.TavanaSettings()
-        tavana = peers.Tavana(binary, work, data_root, args.extension_dir, tsettings, group)
+        tavana_env = dict(kv.split("=", 1) for kv in args.tavana_env)
+        if tavana_env:
+            results.notes.append(f"Tavana processes ran with extra environment: {tavana_env}")
+        tavana = peers.Tavana(binary, work, data_root, args.extension_dir, tsettings, group, env=tavana_env)
         parquet_from = f"read_parquet('{lineitem}')"
         peer_map: dict[str, Peer] = {
             "duckdb": Peer("duckdb", "DuckDB in-process", "duckdb", lineitem=parquet_from),

@@ -55,8 +55,9 @@ class Tavana:
     """Executor + gateway + pg-adapter, started from one binary."""
 
     def __init__(self, binary: Path, workdir: Path, data_dir: Path, extension_dir: Path,
-                 settings: TavanaSettings, group: ProcessGroup) -> None:
+                 settings: TavanaSettings, group: ProcessGroup, env: Optional[dict[str, str]] = None) -> None:
         self.binary = binary
+        self.env = {"NO_COLOR": "1", **(env or {})}
         self.workdir = workdir
         self.settings = settings
         self.token = os.urandom(16).hex()
@@ -97,7 +98,7 @@ class Tavana:
         addr_file = self.workdir / f"{role}.addr.json"
         addr_file.unlink(missing_ok=True)
         proc = group.add(Proc(role, [self.binary, role, *args, "--addr-file", addr_file],
-                              self.workdir, env={"NO_COLOR": "1"}))
+                              self.workdir, env=self.env))
         self.procs[role] = proc
         holder: dict[str, dict[str, str]] = {}
 
