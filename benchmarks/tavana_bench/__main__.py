@@ -304,6 +304,9 @@ def main(argv: list[str]) -> int:
         print(f"bench: servers up ({time.monotonic() - started:.0f}s)")
         if args.prepare_only:
             print("bench: data and PostgreSQL ready (--prepare-only)")
+            group.stop_all()
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
             return 0
 
         ctx = Context(settings=settings, peers=peer_map, results=results, extension_dir=args.extension_dir,
@@ -337,11 +340,13 @@ def main(argv: list[str]) -> int:
     except HarnessError as err:
         print(f"bench: harness failure: {err}", file=sys.stderr)
         group.stop_all()
+        (work / "tavana").unlink(missing_ok=True)  # 1 GB+ with debug info; the logs stay
         print(f"bench: logs kept in {work}", file=sys.stderr)
         return 2
     except Exception:  # noqa: BLE001
         traceback.print_exc()
         group.stop_all()
+        (work / "tavana").unlink(missing_ok=True)
         print(f"bench: logs kept in {work}", file=sys.stderr)
         return 3
     finally:
