@@ -317,6 +317,11 @@ pub(crate) enum Statement {
 
 /// Classifies one statement (no trailing semicolon).
 pub(crate) fn classify(sql: &str) -> Statement {
+    // Per-session object-store credentials (`CREATE SECRET`, `SET s3_region = ...`) are the
+    // gateway's: it keeps them in the session and sends them with every query.
+    if tavana_proto::messages::is_credential_statement(sql) {
+        return Statement::Query;
+    }
     let tokens = tokenize(sql);
     let Some(first) = tokens.first() else {
         return Statement::Query;
@@ -836,6 +841,13 @@ mod tests {
     #[test]
     fn classifies_session_statements() {
         let cases: Vec<(&str, Statement)> = vec![
+            // Credentials go to the gateway, which keeps them in the session.
+            ("SET s3_region = 'eu-west-1'", Statement::Query),
+            ("RESET s3_access_key_id", Statement::Query),
+            (
+                "CREATE SECRET s (TYPE s3, KEY_ID 'k', SECRET 's')",
+                Statement::Query,
+            ),
             (
                 "SET extra_float_digits = 3",
                 Statement::Set {

@@ -201,6 +201,37 @@ impl GatewaySession {
         Ok(())
     }
 
+    /// Sets (or, with `None`, unsets) the gateway session's schema for unqualified names.
+    pub(crate) async fn set_schema(&self, schema: Option<&str>) -> Result<(), Status> {
+        use tavana_proto::session_options::{
+            OptionValue, SessionOptionValue, SetSessionOptionsRequest, SetSessionOptionsResult,
+            SET_SESSION_OPTIONS,
+        };
+        let value = SessionOptionValue {
+            option_value: schema.map(|s| OptionValue::StringValue(s.to_owned())),
+        };
+        let request = SetSessionOptionsRequest {
+            session_options: [("schema".to_owned(), value)].into_iter().collect(),
+        };
+        let action = Action {
+            r#type: SET_SESSION_OPTIONS.to_owned(),
+            body: request.encode_to_vec().into(),
+        };
+        let mut client = self.client.clone();
+        let mut stream = client.do_action(self.request(action)).await?.into_inner();
+        while let Some(result) = stream.message().await? {
+            let result = SetSessionOptionsResult::decode(result.body)
+                .map_err(|e| Status::internal(format!("bad SetSessionOptions result: {e}")))?;
+            if let Some((name, error)) = result.errors.into_iter().next() {
+                return Err(Status::invalid_argument(format!(
+                    "the gateway did not set session option {name} ({:?})",
+                    error.value
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Asks the gateway to cancel a running query (`CancelFlightInfo`).
     pub(crate) async fn cancel(&self, info: FlightInfo) -> Result<(), Status> {
         let request = CancelFlightInfoRequest::new(info);

@@ -333,6 +333,9 @@ impl Handler {
             }
             Statement::Set { name, value } => {
                 let report = session.settings().set(name, value.clone())?;
+                if name == "search_path" {
+                    guard.run(apply_search_path(session)).await??;
+                }
                 Ok(Outcome::Done {
                     tag: "SET".into(),
                     statuses: report.into_iter().collect(),
@@ -341,6 +344,9 @@ impl Handler {
             }
             Statement::Reset { name } => {
                 let statuses = session.settings().reset(name.as_deref());
+                if name.as_deref().is_none_or(|n| n == "search_path") {
+                    guard.run(apply_search_path(session)).await??;
+                }
                 Ok(Outcome::Done {
                     tag: "RESET".into(),
                     statuses,
@@ -377,6 +383,7 @@ impl Handler {
             }),
             Statement::Discard => {
                 let statuses = session.settings().reset(None);
+                guard.run(apply_search_path(session)).await??;
                 close_cursors(client, session, None).await;
                 Ok(Outcome::Done {
                     tag: "DISCARD ALL".into(),
@@ -619,6 +626,61 @@ impl Handler {
     }
 }
 
+/// Makes the session's `search_path` the gateway session's schema, so that unqualified names
+/// resolve in it on every executor (`USE <schema>` per query). As in PostgreSQL, entries that
+/// do not exist are skipped; `"$user"` is a schema named like the user; `public` and no
+/// match leave DuckDB's default (`main`).
+async fn apply_search_path(session: &Session) -> Result<(), QueryError> {
+    let path = session.settings().get("search_path").unwrap_or_default();
+    let candidates = search_path_entries(&path, &session.user);
+    let schema = if candidates.is_empty() {
+        None
+    } else {
+        let mut query = session
+            .gateway
+            .query("SELECT DISTINCT schema_name FROM duckdb_schemas() WHERE database_name = current_database()")
+            .await?;
+        let mut existing = std::collections::BTreeSet::new();
+        while let Some(batch) = query.batches.next().await {
+            let batch = batch?;
+            let names = arrow::compute::cast(batch.column(0), &DataType::Utf8)
+                .map_err(|e| QueryError::Encoding(e.to_string()))?;
+            use arrow::array::AsArray;
+            existing.extend(names.as_string::<i32>().iter().flatten().map(str::to_owned));
+        }
+        candidates.into_iter().find(|c| existing.contains(c))
+    };
+    let applied = session.schema().clone();
+    if applied != schema {
+        session.gateway.set_schema(schema.as_deref()).await?;
+        *session.schema() = schema;
+    }
+    Ok(())
+}
+
+/// The schemas of a `search_path` value worth looking up, in order.
+fn search_path_entries(path: &str, user: &str) -> Vec<String> {
+    path.split(',')
+        .map(|entry| {
+            let entry = entry.trim();
+            match entry.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
+                Some(quoted) => quoted.replace("\"\"", "\""),
+                None => entry.to_lowercase(),
+            }
+        })
+        .map(|entry| {
+            if entry == "$user" {
+                user.to_owned()
+            } else {
+                entry
+            }
+        })
+        // DuckDB's main plays public's part; the catalogs are always searched.
+        .take_while(|entry| entry != "public" && entry != "main")
+        .filter(|entry| !entry.is_empty() && entry != "pg_catalog" && entry != "information_schema")
+        .collect()
+}
+
 async fn start_query(
     session: &Session,
     plan: &Plan,
@@ -857,6 +919,7 @@ pub(crate) fn command_tag(sql: &str) -> String {
                 .trim()
                 .to_owned()
         }
+        "set" | "reset" => w(0).to_uppercase(),
         "attach" | "detach" | "use" | "load" | "install" | "checkpoint" | "vacuum" | "analyze"
         | "export" | "import" | "prepare" | "execute" | "copy" | "comment" | "truncate"
         | "grant" | "revoke" => w(0).to_uppercase(),
@@ -1602,11 +1665,25 @@ mod tests {
             ("DROP TABLE IF EXISTS t", "DROP TABLE"),
             ("describe t", "SELECT"),
             ("pragma version", "SELECT"),
+            ("SET s3_region = 'eu-west-1'", "SET"),
+            ("CREATE SECRET s (TYPE s3)", "CREATE SECRET"),
         ] {
             assert_eq!(command_tag(sql), tag, "{sql}");
         }
         assert_eq!(dml_tag("INSERT", Some(3)), "INSERT 0 3");
         assert_eq!(dml_tag("CREATE TABLE", Some(3)), "CREATE TABLE");
+    }
+
+    #[test]
+    fn search_path_entries_in_lookup_order() {
+        assert_eq!(search_path_entries("\"$user\", public", "alice"), ["alice"]);
+        assert_eq!(search_path_entries("sales, public", "alice"), ["sales"]);
+        assert_eq!(
+            search_path_entries("\"Lake Tables\",Sales,pg_catalog,web", "alice"),
+            ["Lake Tables", "sales", "web"]
+        );
+        assert!(search_path_entries("public, sales", "alice").is_empty());
+        assert!(search_path_entries("main", "alice").is_empty());
     }
 
     #[test]

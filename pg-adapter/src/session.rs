@@ -470,6 +470,8 @@ pub(crate) struct Session {
     pub(crate) cursors: Mutex<BTreeSet<String>>,
     /// Set once the client has closed its connection (see `disconnect.rs`).
     pub(crate) gone: Option<tokio::sync::watch::Receiver<bool>>,
+    /// The schema last given to the gateway session from `search_path` (`None`: the default).
+    schema: Mutex<Option<String>>,
 }
 
 impl Session {
@@ -481,6 +483,7 @@ impl Session {
     ) -> Self {
         Self {
             gone,
+            schema: Mutex::new(None),
             user,
             gateway,
             settings: Mutex::new(settings),
@@ -490,6 +493,14 @@ impl Session {
 
     pub(crate) fn settings(&self) -> std::sync::MutexGuard<'_, Settings> {
         self.settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The schema the gateway session resolves unqualified names in (see
+    /// `handler::apply_search_path`).
+    pub(crate) fn schema(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.schema
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
