@@ -32,6 +32,11 @@ impl Process {
             .args(args)
             .args(["--host", "127.0.0.1", "--admin-port", "0", "--addr-file"])
             .arg(&addr_file)
+            // Hermetic: nothing from the caller's environment (TAVANA_*, AWS_*, ...) configures
+            // the child; only what the test passes.
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
             .env("LOG_LEVEL", "info")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())

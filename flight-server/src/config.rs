@@ -30,9 +30,11 @@ pub struct GatewayArgs {
     #[arg(long, env = "TAVANA_SESSION_IDLE_SECS", default_value_t = 8 * 3600)]
     pub session_idle_secs: u64,
 
-    /// Queries streaming at once through this gateway; more wait in the queue.
-    #[arg(long, env = "TAVANA_MAX_RUNNING_QUERIES", default_value_t = 64)]
-    pub max_running_queries: usize,
+    /// Queries streaming at once through this gateway; more wait in the queue. Default: 16 per
+    /// executor, the executors' own default limit, so the gateway queues instead of sending
+    /// executors more than they accept.
+    #[arg(long, env = "TAVANA_MAX_RUNNING_QUERIES")]
+    pub max_running_queries: Option<usize>,
 
     /// How long a query may wait in the queue before it is refused as overloaded, in seconds.
     #[arg(long, env = "TAVANA_QUEUE_TIMEOUT_SECS", default_value_t = 30)]

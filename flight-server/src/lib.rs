@@ -24,6 +24,9 @@ pub use metrics::GatewayMetrics;
 pub use service::{GatewayService, GatewayState};
 pub use workers::{StaticWorkers, WorkerDiscovery, WorkerPool};
 
+/// Queries an executor runs at once by default (`TAVANA_MAX_CONCURRENT_QUERIES`).
+const EXECUTOR_DEFAULT_MAX_QUERIES: usize = 16;
+
 /// How often executors are health-checked.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -94,7 +97,8 @@ impl Gateway {
             pool,
             args.internal_token.clone().filter(|t| !t.is_empty()),
             metrics,
-            args.max_running_queries,
+            args.max_running_queries
+                .unwrap_or(EXECUTOR_DEFAULT_MAX_QUERIES * discovery.addresses().len()),
             args.queue_timeout(),
         ));
         Ok(Self { state, args })
