@@ -11,6 +11,7 @@
 #   build       cargo build --release --bin tavana
 #   rust-tests  cargo nextest run --release --workspace (cargo test if nextest is absent)
 #   pytest      pytest tests/python, against the built binary
+#   bench-quick benchmarks/run.sh --quick: the benchmark harness on tiny data (never judged on speed)
 #
 # Everything builds in one profile (release) into one target directory outside
 # the clone: a second DuckDB build costs 20+ minutes on a 2-core machine.
@@ -119,6 +120,7 @@ stage clippy cargo clippy --release --workspace --all-targets -- -D warnings
 stage build cargo build --release --bin tavana
 stage rust-tests rust_tests
 stage pytest run_pytest
+stage bench-quick ./benchmarks/run.sh --quick --no-build
 
 print_timings
 echo "test.sh: all stages passed"
