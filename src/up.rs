@@ -6,8 +6,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use base64::Engine as _;
-use rand::RngCore;
 use tokio::process::{Child, Command};
 
 /// Flags of `tavana up`.
@@ -39,10 +37,11 @@ pub(crate) struct UpArgs {
     log_level: String,
 }
 
+/// A random letters-and-digits secret (about 143 bits): safe to paste into a shell or a
+/// connection string, and never starting with `-`.
 fn random_secret() -> String {
-    let mut bytes = [0u8; 18];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 24)
 }
 
 /// Runs until Ctrl-C or SIGTERM, then stops the children.

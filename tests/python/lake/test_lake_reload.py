@@ -69,7 +69,15 @@ def test_catalog_reloads_on_change_and_on_sighup(lake_cluster):
         wait_for(lambda: ("gcs", "items") in tables(conn), "gcs.items back")
         assert ("extra", "clicks") not in tables(conn)
         assert "SIGHUP: reloading the lake catalog" in executor.log_path.read_text()
-        assert query_table(conn, "SELECT count(*) AS n FROM sales.customers").to_pylist() == [{"n": 3}]
+        # Tables are re-created one by one: wait for this one rather than racing the reload.
+        def customers_back() -> bool:
+            try:
+                rows = query_table(conn, "SELECT count(*) AS n FROM sales.customers").to_pylist()
+            except Exception:  # noqa: BLE001 - mid-reload; the deadline reports failure
+                return False
+            return rows == [{"n": 3}]
+
+        wait_for(customers_back, "sales.customers back on its CSV file")
     finally:
         lake_cluster.write_catalog(catalog_text(lake))
         conn.close()
