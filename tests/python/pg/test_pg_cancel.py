@@ -104,12 +104,18 @@ def test_cancel_request_stops_the_executor(pg, executor, sql):
 
     with psycopg.connect(pg.dsn(), autocommit=True) as conn:
         conn.pgconn.send_query(sql.encode())
+        # Single-row mode: libpq hands over each row as it arrives instead of collecting the
+        # whole (billion-row) result in client memory while the cancel travels.
+        conn.pgconn.set_single_row_mode()
         wait_running(executor, lambda v: v >= 1, ">= 1 while running")
         conn.cancel()
         errors = []
+        deadline = time.monotonic() + 60
         while (result := conn.pgconn.get_result()) is not None:
             if result.error_field(psycopg.pq.DiagnosticField.SQLSTATE):
                 errors.append(result.error_field(psycopg.pq.DiagnosticField.SQLSTATE).decode())
+            if time.monotonic() > deadline:
+                pytest.fail("the CancelRequest did not stop the query within 60 s")
         assert errors == ["57014"], errors
         wait_running(executor, lambda v: v == 0, "0 after the CancelRequest")
         assert_idle(executor)
