@@ -28,6 +28,21 @@ async fn query_rows(
     stream.try_collect().await.map_err(status_of)
 }
 
+/// Fetches every batch of a `FlightInfo`'s first endpoint.
+async fn fetch(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: &arrow_flight::FlightInfo,
+) -> Vec<arrow::array::RecordBatch> {
+    let ticket = info.endpoint[0].ticket.clone().expect("ticket");
+    client
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
+}
+
 fn status_of(error: FlightError) -> tonic::Status {
     match error {
         FlightError::Tonic(status) => *status,
@@ -224,14 +239,7 @@ async fn prepared_statements_bind_parameters_and_cancel_works() {
     .unwrap();
     prepared.set_parameters(parameters).unwrap();
     let info = prepared.execute().await.unwrap();
-    let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let batches: Vec<_> = client
-        .do_get(ticket)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let batches = fetch(&mut client, &info).await;
     assert_eq!(
         batches[0].column(0).as_primitive::<Int64Type>().value(0),
         42
@@ -440,14 +448,7 @@ async fn catalog_commands_list_tables_with_schemas() {
         })
         .await
         .unwrap();
-    let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let batches: Vec<_> = client
-        .do_get(ticket)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let batches = fetch(&mut client, &info).await;
     let batch = &batches[0];
     let names = batch
         .column_by_name("table_name")
@@ -465,28 +466,14 @@ async fn catalog_commands_list_tables_with_schemas() {
     assert_eq!(schema.field(1).name(), "city");
 
     let info = client.get_catalogs().await.unwrap();
-    let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let catalogs: Vec<_> = client
-        .do_get(ticket)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let catalogs = fetch(&mut client, &info).await;
     assert_eq!(catalogs[0].column(0).as_string::<i32>().value(0), "memory");
 
     let info = client
         .get_sql_info(vec![arrow_flight::sql::SqlInfo::FlightSqlServerName])
         .await
         .unwrap();
-    let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let sql_info: Vec<_> = client
-        .do_get(ticket)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let sql_info = fetch(&mut client, &info).await;
     assert_eq!(sql_info[0].num_rows(), 1);
 
     let info = client
@@ -496,14 +483,7 @@ async fn catalog_commands_list_tables_with_schemas() {
         })
         .await
         .unwrap();
-    let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let keys: Vec<_> = client
-        .do_get(ticket)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let keys = fetch(&mut client, &info).await;
     assert_eq!(keys.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
 }
 
