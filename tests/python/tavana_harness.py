@@ -465,3 +465,41 @@ def query_table(connection, sql: str, params=None) -> pa.Table:
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetch_arrow_table()
+
+
+RUNNING_QUERIES = "tavana_executor_running_queries"
+
+
+def running_queries(executor: "Process") -> float:
+    """The executor's running-query gauge, from its /metrics."""
+    value = executor.metric(RUNNING_QUERIES)
+    assert value is not None, f"{RUNNING_QUERIES} missing from the executor's /metrics"
+    return value
+
+
+def wait_running_queries(executor: "Process", predicate, what: str, timeout: float = 30.0) -> float:
+    """Polls the running-query gauge until `predicate` holds; fails the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    value = running_queries(executor)
+    while time.monotonic() < deadline:
+        value = running_queries(executor)
+        if predicate(value):
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"{RUNNING_QUERIES} never became {what} within {timeout:.0f}s (last: {value})")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (proc(5) fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def assert_executor_idle(executor: "Process", window: float = 2.0, max_cpu: float = 0.5) -> None:
+    """The executor burns (almost) no CPU once its query has been interrupted."""
+    pid = executor.popen.pid
+    before = cpu_seconds(pid)
+    time.sleep(window)
+    used = cpu_seconds(pid) - before
+    assert used < max_cpu, f"executor used {used:.2f}s CPU in {window}s after the query should have stopped"

@@ -6,52 +6,21 @@ returns to 0, and (for a CPU-bound query) the process stops burning CPU.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pyarrow.flight as flight
 import pytest
 
-from tavana_harness import query_table
+from tavana_harness import (
+    assert_executor_idle as assert_idle,
+    query_table,
+    wait_running_queries as wait_running,
+)
 from flight_proto import statement_query_command
 
-RUNNING = "tavana_executor_running_queries"
 HUGE_STREAM = "SELECT * FROM range(1000000000) t(i)"
 # CPU-bound, returns nothing for a very long time.
 HUGE_AGGREGATE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = 3"
-
-
-def running(proc) -> float:
-    value = proc.metric(RUNNING)
-    assert value is not None, f"{RUNNING} missing from executor /metrics"
-    return value
-
-
-def wait_running(proc, predicate, what: str, timeout: float = 30.0) -> float:
-    deadline = time.monotonic() + timeout
-    value = running(proc)
-    while time.monotonic() < deadline:
-        value = running(proc)
-        if predicate(value):
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"{RUNNING} never became {what} within {timeout:.0f}s (last: {value})")
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[11], fields[12]: utime, stime (proc(5) fields 14 and 15).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def assert_idle(proc, window: float = 2.0, max_cpu: float = 0.5) -> None:
-    """The executor burns (almost) no CPU once the query has been interrupted."""
-    pid = proc.popen.pid
-    before = cpu_seconds(pid)
-    time.sleep(window)
-    used = cpu_seconds(pid) - before
-    assert used < max_cpu, f"executor used {used:.2f}s CPU in {window}s after the client left"
 
 
 @pytest.fixture

@@ -14,42 +14,11 @@ import time
 
 import pytest
 
-from tavana_harness import metric_value
+from tavana_harness import assert_executor_idle as assert_idle
+from tavana_harness import wait_running_queries as wait_running
 
-RUNNING = "tavana_executor_running_queries"
 HUGE_STREAM = "SELECT i, i * 2 AS j FROM range(1000000000) t(i)"
 HUGE_AGGREGATE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = 3"
-
-
-def running(executor) -> float:
-    value = metric_value(executor.metrics(), RUNNING)
-    assert value is not None, f"{RUNNING} missing from the executor's /metrics"
-    return value
-
-
-def wait_running(executor, predicate, what: str, timeout: float = 30.0) -> float:
-    deadline = time.monotonic() + timeout
-    value = running(executor)
-    while time.monotonic() < deadline:
-        value = running(executor)
-        if predicate(value):
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"{RUNNING} never became {what} within {timeout:.0f}s (last: {value})")
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def assert_idle(executor, window: float = 2.0, max_cpu: float = 0.5) -> None:
-    pid = executor.popen.pid
-    before = cpu_seconds(pid)
-    time.sleep(window)
-    used = cpu_seconds(pid) - before
-    assert used < max_cpu, f"executor used {used:.2f}s CPU in {window}s after the query should have stopped"
 
 
 @pytest.fixture
