@@ -198,9 +198,10 @@ impl Guard {
                     None => futures::future::pending().await,
                 }
             };
+            // The signals come first: a row stream whose next batch is always ready (a client
+            // slower than the executor) would otherwise never let a cancel be seen.
             tokio::select! {
                 biased;
-                out = &mut fut => return Ok(out),
                 left = gone => {
                     if left {
                         return Err(QueryError::ClientGone);
@@ -216,6 +217,7 @@ impl Guard {
                     self.cancel = None;
                 }
                 () = deadline => return Err(QueryError::TimedOut),
+                out = &mut fut => return Ok(out),
             }
         }
     }
