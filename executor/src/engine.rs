@@ -19,6 +19,7 @@ use tavana_proto::SessionContext;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
 
+use crate::column_types::{tag_schema, ColumnTag};
 use crate::error::{ExecutorError, SqlErrorKind};
 use crate::ffi::{Database, Description};
 use crate::lake::{self, catalog, session::SessionCredentials};
@@ -588,6 +589,14 @@ fn run_query(
                 None => return Err(error.into()),
             },
         };
+        let tags: Vec<Option<ColumnTag>> = (0..schema.fields().len())
+            .map(|index| {
+                let logical_type = statement.column_logical_type(index);
+                let is_uuid = logical_type.id() == duckdb::core::LogicalTypeId::Uuid;
+                ColumnTag::of(is_uuid, logical_type.get_alias().as_deref())
+            })
+            .collect();
+        let schema = tag_schema(schema, &tags);
         if let Some(tx) = schema_tx.take() {
             if tx.send(Ok(Arc::clone(&schema))).is_err() {
                 return Err(ExecutorError::QueryCancelled);

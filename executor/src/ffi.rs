@@ -9,6 +9,8 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::ffi::FFI_ArrowSchema;
 use duckdb::ffi;
 
+use crate::column_types::{tag_schema, ColumnTag};
+
 /// What a statement is, as DuckDB classifies it after parsing and binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatementType(pub(crate) ffi::duckdb_statement_type);
@@ -193,10 +195,11 @@ unsafe fn describe_prepared(
         let columns = ffi::duckdb_prepared_statement_column_count(statement);
         let mut types = Vec::with_capacity(columns as usize);
         let mut names = Vec::with_capacity(columns as usize);
+        let mut tags = Vec::with_capacity(columns as usize);
         for index in 0..columns {
-            types.push(ffi::duckdb_prepared_statement_column_logical_type(
-                statement, index,
-            ));
+            let logical_type = ffi::duckdb_prepared_statement_column_logical_type(statement, index);
+            tags.push(column_tag(logical_type));
+            types.push(logical_type);
             names.push(ffi::duckdb_prepared_statement_column_name(statement, index));
         }
         let dataset_schema = match to_arrow_schema(options, &mut types, &mut names) {
@@ -267,9 +270,22 @@ unsafe fn describe_prepared(
 
         Ok(Description {
             statement_type,
-            dataset_schema: dataset_schema?.into(),
+            dataset_schema: tag_schema(dataset_schema?.into(), &tags),
             parameter_schema: Schema::new(parameter_fields).into(),
         })
+    }
+}
+
+/// What the column's DuckDB type says that its Arrow type will not (see `column_types`).
+unsafe fn column_tag(logical_type: ffi::duckdb_logical_type) -> Option<ColumnTag> {
+    unsafe {
+        if logical_type.is_null() {
+            return None;
+        }
+        let is_uuid = ffi::duckdb_get_type_id(logical_type) == ffi::DUCKDB_TYPE_DUCKDB_TYPE_UUID;
+        let alias_ptr = ffi::duckdb_logical_type_get_alias(logical_type);
+        let alias = take_owned_message(alias_ptr);
+        ColumnTag::of(is_uuid, alias.as_deref())
     }
 }
 

@@ -6,6 +6,7 @@
 //! consumer goes away.
 
 pub mod catalog;
+pub mod column_types;
 pub mod config;
 pub mod engine;
 pub mod error;

@@ -32,7 +32,12 @@ const PG_EPOCH_OFFSET_DAYS: i32 = 10_957;
 
 /// The PostgreSQL type (and typmod) used to present an Arrow field.
 pub(crate) fn pg_type(field: &Field) -> (Type, i32) {
-    if field.extension_type_name() == Some("arrow.uuid") {
+    if field.extension_type_name() == Some("arrow.uuid")
+        || field
+            .metadata()
+            .get(tavana_proto::SQL_TYPE_METADATA_KEY)
+            .is_some_and(|sql_type| sql_type == "uuid")
+    {
         return (Type::UUID, -1);
     }
     if matches!(field.extension_type_name(), Some("arrow.json")) {

@@ -14,6 +14,10 @@ pub mod users;
 pub use messages::{ExecutorStatement, GatewayHandle, GatewayTicket, SessionContext};
 pub use users::{UserStore, UsersError};
 
+/// Arrow field metadata key naming a column's SQL type where its Arrow type does not say it:
+/// DuckDB exports `UUID` as strings, so executors mark such columns `uuid` under this key.
+pub const SQL_TYPE_METADATA_KEY: &str = "tavana.sql_type";
+
 /// Errors decoding an envelope that claims to be one of ours.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvelopeError {

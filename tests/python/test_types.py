@@ -81,3 +81,21 @@ def test_types_through_prepared_statement(conn):
     assert table.to_pylist() == [
         {"a": 3, "b": Decimal("1.250"), "c": dt.date(2024, 1, 2), "d": [7]}
     ]
+
+
+def test_uuid_and_json_are_strings_marked_with_their_sql_type(conn):
+    """DuckDB exports UUID and JSON as strings (as in-process DuckDB does); the field says which:
+    JSON as the canonical arrow.json extension, UUID under `tavana.sql_type` (arrow.uuid needs
+    16-byte storage). Both the prepared schema and the stream carry it."""
+    sql = "SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS u, '{\"k\": 1}'::JSON AS j, 'x' AS s"
+    with conn.cursor() as cur:
+        described = cur.adbc_execute_schema(sql)
+    table = query_table(conn, sql)
+    for schema in (described, table.schema):
+        assert schema.field("u").type == pa.string()
+        assert schema.field("u").metadata == {b"tavana.sql_type": b"uuid"}
+        assert schema.field("j").type.extension_name == "arrow.json"
+        assert schema.field("j").type.storage_type == pa.string()
+        assert not schema.field("s").metadata
+    assert table.column("u").to_pylist() == ["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]
+    assert table.column("j").to_pylist() == ['{"k": 1}']

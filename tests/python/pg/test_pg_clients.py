@@ -47,6 +47,44 @@ def test_psycopg_text_types(pgconn):
     assert row[4] == dt.timedelta(days=1, hours=2)
 
 
+UUID_AND_JSON = (
+    "SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS u, '{\"k\": [1, 2]}'::JSON AS j, "
+    "NULL::UUID AS nu, [{'a': 1}] AS ls"
+)
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_uuid_and_json_keep_their_types(pgconn, binary):
+    import uuid
+
+    cur = pgconn.execute(UUID_AND_JSON, binary=binary)
+    assert [d.type_code for d in cur.description] == [2950, 114, 2950, 114]
+    assert cur.fetchone() == (
+        uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+        {"k": [1, 2]},
+        None,
+        [{"a": 1}],
+    )
+
+
+def test_uuid_and_json_with_asyncpg(pg):
+    import asyncpg
+    import uuid
+
+    async def run():
+        conn = await asyncpg.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password, database="tavana", ssl=False)
+        try:
+            row = await conn.fetchrow(UUID_AND_JSON)
+        finally:
+            await conn.close()
+        return row
+
+    row = asyncio.run(run())
+    assert row["u"] == uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+    assert row["j"] == '{"k": [1, 2]}'
+    assert row["nu"] is None
+
+
 def test_errors_have_sqlstates(pgconn):
     import psycopg
 
