@@ -700,7 +700,8 @@ async fn start_query(
                         &plan.param_types,
                         plan.param_types.len().max(values.len()),
                     );
-                    let batch = params::to_record_batch(values, format, &types)?;
+                    let zone = session.settings().zone();
+                    let batch = params::to_record_batch(values, format, &types, &zone)?;
                     handle = gateway.bind(&handle, batch).await?;
                 }
             }

@@ -16,6 +16,8 @@ use bytes::Bytes;
 use pgwire::api::portal::Format;
 use pgwire::api::Type;
 
+use crate::timezone::Zone;
+
 /// Why a parameter could not be decoded (22P02 / 08P01 for the client).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum ParamError {
@@ -47,10 +49,13 @@ pub(crate) fn effective_types(client: &[Option<Type>], server: &[Type], count: u
 }
 
 /// Builds the parameter batch. `types` has one entry per placeholder.
+/// Text `timestamptz` values without an offset are read in `zone`, the session's `TimeZone`,
+/// as PostgreSQL reads them.
 pub(crate) fn to_record_batch(
     values: &[Option<Bytes>],
     format: &Format,
     types: &[Type],
+    zone: &Zone,
 ) -> Result<RecordBatch, ParamError> {
     if values.len() != types.len() {
         return Err(ParamError::Count {
@@ -62,7 +67,7 @@ pub(crate) fn to_record_batch(
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(values.len());
     for (i, (value, ty)) in values.iter().zip(types).enumerate() {
         let binary = format.is_binary(i);
-        let column = decode(i, value.as_deref(), ty, binary)?;
+        let column = decode(i, value.as_deref(), ty, binary, zone)?;
         fields.push(Field::new(
             format!("${}", i + 1),
             column.data_type().clone(),
@@ -81,6 +86,7 @@ fn decode(
     value: Option<&[u8]>,
     ty: &Type,
     binary: bool,
+    zone: &Zone,
 ) -> Result<ArrayRef, ParamError> {
     let invalid_binary = || ParamError::InvalidBinary { index: index + 1 };
     let text = |v: &[u8]| -> Result<String, ParamError> {
@@ -178,6 +184,16 @@ fn decode(
                     .with_timezone("UTC"),
             )
         }
+        Type::TIMESTAMPTZ => {
+            let s = text(v)?;
+            match local_timestamp_micros(&s, zone) {
+                Some(us) => {
+                    Arc::new(TimestampMicrosecondArray::from(vec![us]).with_timezone("UTC"))
+                }
+                // With an offset, or a special value: DuckDB reads it as written.
+                None => Arc::new(StringArray::from(vec![s])),
+            }
+        }
         Type::TIME if binary => {
             let us = i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| invalid_binary())?);
             Arc::new(Time64MicrosecondArray::from(vec![us]))
@@ -211,6 +227,31 @@ fn decode(
             Arc::new(StringArray::from(vec![text(v)?]))
         }
     })
+}
+
+/// Microseconds since the Unix epoch (UTC) of a `timestamptz` text that names no offset, read
+/// as local time in `zone`; `None` when the text has an offset or is not a plain timestamp.
+fn local_timestamp_micros(text: &str, zone: &Zone) -> Option<i64> {
+    let text = text.trim();
+    let local = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+    .or_else(|| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|date| date.and_hms_opt(0, 0, 0))
+    })?;
+    let local = local.and_utc();
+    let local_secs = local.timestamp();
+    // The offset in force at that local time: guess with the offset at the same UTC instant,
+    // then take the offset at the instant the guess names (right except inside a DST gap).
+    let guess = local_secs - i64::from(zone.offset_at(local_secs));
+    let utc_secs = local_secs - i64::from(zone.offset_at(guess));
+    Some(utc_secs * 1_000_000 + i64::from(local.timestamp_subsec_micros()))
 }
 
 fn is_textual(ty: &Type) -> bool {
@@ -373,7 +414,7 @@ mod tests {
         ];
         let format = Format::Individual(vec![0, 1, 0, 0]);
         let types = [Type::INT4, Type::INT8, Type::INT4, Type::UNKNOWN];
-        let batch = to_record_batch(&values, &format, &types).unwrap();
+        let batch = to_record_batch(&values, &format, &types, &Zone::UTC).unwrap();
         assert_eq!(batch.num_rows(), 1);
         assert_eq!(batch.column(0).as_primitive::<Int32Type>().value(0), 42);
         assert_eq!(
@@ -388,11 +429,35 @@ mod tests {
     }
 
     #[test]
+    fn text_timestamptz_without_offset_is_local_time() {
+        let berlin = Zone::parse("Europe/Berlin").expect("tzdata");
+        // Winter (+01) and summer (+02).
+        assert_eq!(
+            local_timestamp_micros("2024-01-15 10:00:00", &berlin),
+            Some(1_705_309_200_000_000)
+        );
+        assert_eq!(
+            local_timestamp_micros("2024-07-15 10:00:00.5", &berlin),
+            Some(1_721_030_400_500_000)
+        );
+        assert_eq!(
+            local_timestamp_micros("2024-07-15", &Zone::Fixed(-5 * 3600)),
+            Some(1_721_019_600_000_000)
+        );
+        assert_eq!(
+            local_timestamp_micros("2024-07-15 10:00:00+02", &berlin),
+            None
+        );
+        assert_eq!(local_timestamp_micros("infinity", &berlin), None);
+    }
+
+    #[test]
     fn rejects_bad_parameters() {
         let err = to_record_batch(
             &[Some(Bytes::from_static(b"x1"))],
             &Format::UnifiedText,
             &[Type::INT4],
+            &Zone::UTC,
         )
         .unwrap_err();
         assert_eq!(
@@ -406,11 +471,12 @@ mod tests {
             &[Some(Bytes::from_static(b"\x01"))],
             &Format::UnifiedBinary,
             &[Type::INT4],
+            &Zone::UTC,
         )
         .unwrap_err();
         assert_eq!(err, ParamError::InvalidBinary { index: 1 });
         assert!(matches!(
-            to_record_batch(&[], &Format::UnifiedText, &[Type::INT4]),
+            to_record_batch(&[], &Format::UnifiedText, &[Type::INT4], &Zone::UTC),
             Err(ParamError::Count { .. })
         ));
     }

@@ -63,3 +63,23 @@ def test_unknown_zone_is_refused(pg):
         assert err.value.sqlstate == "22023"
         assert 'invalid value for parameter "TimeZone": "Nope/Zone"' in str(err.value)
         assert conn.execute("SHOW TimeZone").fetchone() == ("UTC",)
+
+
+@pytest.mark.parametrize(
+    "text, want_utc",
+    [
+        # No offset: local time in the session zone (Paris is +02 in July, +01 in January).
+        ("2024-07-01 14:00:00", dt.datetime(2024, 7, 1, 12, 0, tzinfo=dt.timezone.utc)),
+        ("2024-01-15 10:30:00.25", dt.datetime(2024, 1, 15, 9, 30, 0, 250000, tzinfo=dt.timezone.utc)),
+        # An explicit offset wins.
+        ("2024-07-01 14:00:00+00", dt.datetime(2024, 7, 1, 14, 0, tzinfo=dt.timezone.utc)),
+    ],
+)
+def test_timestamptz_parameter_without_offset_is_session_local(pg, text, want_utc):
+    import psycopg
+
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        conn.execute("SET TimeZone = 'Europe/Paris'")
+        # A text parameter of unknown type, typed timestamptz by the statement.
+        got = conn.execute("SELECT %s::TIMESTAMPTZ AS t", (text,), binary=True).fetchone()[0]
+        assert got == want_utc
