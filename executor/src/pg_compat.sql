@@ -132,8 +132,8 @@ CREATE OR REPLACE MACRO pg_compat_scalar_type_oid(dt) AS CASE
     WHEN dt IN ('TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS') THEN 1114
     WHEN dt = 'TIMESTAMP WITH TIME ZONE' THEN 1184
     WHEN dt = 'INTERVAL' THEN 1186
-    WHEN dt = 'UUID' THEN 1043
-    WHEN dt = 'JSON' THEN 1043
+    WHEN dt = 'UUID' THEN 2950
+    WHEN dt = 'JSON' THEN 114
     WHEN dt LIKE 'STRUCT(%' OR dt LIKE 'MAP(%' OR dt LIKE 'UNION(%' THEN 114
     ELSE 25 END;
 CREATE OR REPLACE MACRO pg_compat_array_oid(elem) AS CASE elem
@@ -145,6 +145,9 @@ CREATE OR REPLACE MACRO pg_compat_array_oid(elem) AS CASE elem
 CREATE OR REPLACE MACRO pg_compat_type_oid(dt) AS (CASE
     WHEN NOT regexp_matches(dt, '\[\d*\]$') THEN pg_compat_scalar_type_oid(dt)
     WHEN regexp_matches(dt, '\[\d*\]\[\d*\]$') THEN 114
+    -- Only top-level columns carry their UUID/JSON mark (executor/src/column_types.rs):
+    -- inside a list they are plain strings.
+    WHEN regexp_replace(dt, '\[\d*\]$', '') IN ('UUID', 'JSON') THEN 1015
     ELSE pg_compat_array_oid(pg_compat_scalar_type_oid(regexp_replace(dt, '\[\d*\]$', ''))) END)::BIGINT;
 CREATE OR REPLACE MACRO pg_compat_type_mod(dt) AS CASE
     WHEN regexp_matches(dt, '^DECIMAL\(\d+,\d+\)$') THEN ((regexp_extract(dt, '^DECIMAL\((\d+),', 1)::INTEGER << 16) | regexp_extract(dt, ',(\d+)\)$', 1)::INTEGER) + 4

@@ -148,11 +148,67 @@ pub(crate) fn field_infos(
         .map(|(i, f)| {
             let (t, typmod) = pg_type(f);
             let size = type_size(&t);
-            FieldInfo::new(f.name().clone(), None, None, t, format(i))
+            FieldInfo::new(pg_column_name(f.name()), None, None, t, format(i))
                 .with_type_size(size)
                 .with_type_modifier(typmod)
         })
         .collect()
+}
+
+/// The name PostgreSQL would give a result column that DuckDB named after its expression: a
+/// function call is named after the function (`count(*)` is `count`, not DuckDB's
+/// `count_star()`; `pg_catalog.version()` is `version`), so clients that read columns by name
+/// (`rs.getString("current_schema")`) find them. Other names, aliases included, are kept.
+pub(crate) fn pg_column_name(name: &str) -> String {
+    if name == "count_star()" {
+        return "count".to_owned();
+    }
+    let Some(open) = name.find('(') else {
+        return name.to_owned();
+    };
+    let function = &name[..open];
+    let is_identifier = |part: &str| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    };
+    if !name.ends_with(')')
+        || !function.split('.').all(is_identifier)
+        || function.eq_ignore_ascii_case("cast")
+        || function.eq_ignore_ascii_case("try_cast")
+        || !call_spans_to_end(&name[open..])
+    {
+        return name.to_owned();
+    }
+    function
+        .rsplit('.')
+        .next()
+        .unwrap_or(function)
+        .to_ascii_lowercase()
+}
+
+/// Whether the parenthesis opening `text` closes at its last character (quotes respected).
+fn call_spans_to_end(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1 == text.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Encodes record batches into `DataRow`s for a fixed RowDescription.
@@ -919,6 +975,25 @@ pub(crate) fn numeric_binary(buf: &mut BytesMut, text: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn function_columns_get_postgresql_names() {
+        for (duckdb, pg) in [
+            ("count_star()", "count"),
+            ("sum(i)", "sum"),
+            ("main.current_schema()", "current_schema"),
+            ("COUNT(DISTINCT x)", "count"),
+            ("coalesce(a, ')')", "coalesce"),
+            ("CAST(1 AS INTEGER)", "CAST(1 AS INTEGER)"),
+            ("(f(a) + g(b))", "(f(a) + g(b))"),
+            ("f(a) + g(b)", "f(a) + g(b)"),
+            ("list(x)[1]", "list(x)[1]"),
+            ("n", "n"),
+            ("my col", "my col"),
+        ] {
+            assert_eq!(pg_column_name(duckdb), pg, "{duckdb}");
+        }
+    }
+
     use super::*;
     use arrow::array::{
         BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array,

@@ -47,6 +47,14 @@ def test_psycopg_text_types(pgconn):
     assert row[4] == dt.timedelta(days=1, hours=2)
 
 
+def test_function_columns_are_named_as_postgresql_names_them(pgconn):
+    cur = pgconn.execute(
+        "SELECT count(*), sum(i), max(i) AS top, current_schema(), i + 1 FROM range(3) t(i) GROUP BY i + 1 ORDER BY 5"
+    )
+    assert [d.name for d in cur.description][:4] == ["count", "sum", "top", "current_schema"]
+    assert cur.fetchone()[:4] == (1, 0, 0, "main")
+
+
 UUID_AND_JSON = (
     "SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS u, '{\"k\": [1, 2]}'::JSON AS j, "
     "NULL::UUID AS nu, [{'a': 1}] AS ls"

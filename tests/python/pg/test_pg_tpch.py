@@ -53,7 +53,9 @@ def test_tpch_query_through_psycopg(conns, data, reference, nr, fmt):
     got_names = [d.name for d in cur.description]
     got = cur.fetchall()
     want_names, want = reference[nr]
-    assert got_names == want_names
+    # An unaliased aggregate is named after its function, as PostgreSQL names it
+    # (DuckDB says `sum(l_quantity)`, PostgreSQL and the adapter `sum`).
+    assert got_names == [re.sub(r"^(\w+)\(.*\)$", r"\1", name) for name in want_names]
     assert want, f"q{nr}: empty reference answer"
     if re.search(r"(?i)\border\s+by\b", QUERIES[nr]):
         assert got == want
