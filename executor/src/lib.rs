@@ -22,6 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
+use tavana_proto::net;
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
@@ -81,7 +82,10 @@ pub async fn serve(
         check_token,
     );
     lake::watch_catalog(&engine);
-    let mut server = Server::builder();
+    let mut server = Server::builder()
+        .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
+        .max_frame_size(net::MAX_FRAME_BYTES);
     if args.tls_enabled {
         let (cert, key) = match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => (std::fs::read(cert)?, std::fs::read(key)?),
@@ -92,7 +96,7 @@ pub async fn serve(
     }
     server
         .add_service(service)
-        .serve_with_incoming_shutdown(tavana_proto::net::no_delay(listener), shutdown)
+        .serve_with_incoming_shutdown(net::no_delay(listener), shutdown)
         .await?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use tavana_proto::UserStore;
+use tavana_proto::{net, UserStore};
 use tokio::net::TcpListener;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
@@ -136,8 +136,9 @@ impl Gateway {
             .max_encoding_message_size(usize::MAX);
         let mut server = Server::builder()
             .tcp_nodelay(true)
-            .initial_stream_window_size(Some(4 * 1024 * 1024))
-            .initial_connection_window_size(Some(8 * 1024 * 1024));
+            .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
+            .max_frame_size(net::MAX_FRAME_BYTES);
         if self.args.tls_enabled {
             let read = |path: &Option<std::path::PathBuf>, what| {
                 std::fs::read(path.as_ref().ok_or(GatewayError::MissingTlsFiles)?)
@@ -151,7 +152,7 @@ impl Gateway {
         }
         let result = server
             .add_service(service)
-            .serve_with_incoming_shutdown(tavana_proto::net::no_delay(listener), shutdown)
+            .serve_with_incoming_shutdown(net::no_delay(listener), shutdown)
             .await;
         health.abort();
         Ok(result?)

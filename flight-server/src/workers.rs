@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use arrow_flight::flight_service_client::FlightServiceClient;
 use arrow_flight::Empty;
+use tavana_proto::net;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::Status;
 
@@ -110,8 +111,9 @@ impl WorkerPool {
                 .tcp_nodelay(true)
                 .http2_keep_alive_interval(Duration::from_secs(30))
                 .keep_alive_while_idle(true)
-                .initial_stream_window_size(Some(4 * 1024 * 1024))
-                .initial_connection_window_size(Some(8 * 1024 * 1024));
+                .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
+                .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
+                .max_frame_size(net::MAX_FRAME_BYTES);
             if address.starts_with("https://") {
                 let mut tls = ClientTlsConfig::new().with_enabled_roots();
                 if let Some(ca) = &ca {

@@ -33,6 +33,7 @@ use pgwire::api::cancel::CancelHandler;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::{ConnectionManager, PgWireServerHandlers};
 use pgwire::tokio::{process_socket, TlsAcceptor};
+use tavana_proto::net;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -219,7 +220,10 @@ fn gateway_channel(args: &PgAdapterArgs) -> Result<tonic::transport::Channel, Pg
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(5))
         .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true);
+        .keep_alive_while_idle(true)
+        .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
+        .max_frame_size(net::MAX_FRAME_BYTES);
     if let Some(ca) = &args.gateway_ca {
         let pem = std::fs::read(ca).map_err(|e| bad(format!("reading {}: {e}", ca.display())))?;
         let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));

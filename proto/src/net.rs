@@ -23,3 +23,15 @@ pub fn no_delay(listener: TcpListener) -> impl Stream<Item = std::io::Result<Tcp
         }
     })
 }
+
+/// HTTP/2 flow-control window per stream that every Tavana gRPC peer advertises. The
+/// 64 KiB default makes a receiver of a large result grant credit every few frames; a few
+/// MiB lets a batch arrive without waiting for a window update.
+pub const STREAM_WINDOW_BYTES: u32 = 4 * 1024 * 1024;
+
+/// HTTP/2 flow-control window per connection (all streams on it together).
+pub const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+
+/// Largest HTTP/2 frame a Tavana peer accepts. The 16 KiB default cuts every batch into
+/// hundreds of frames, each parsed and woken for on its own.
+pub const MAX_FRAME_BYTES: u32 = 1024 * 1024;
