@@ -311,7 +311,6 @@ pub(crate) fn write_cell(
 
 /// Text form of a non-null value (PostgreSQL output syntax).
 pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone: &Zone) {
-    use std::fmt::Write as _;
     let mut w = Writer(buf);
     let dt = array.data_type();
     match dt {
@@ -320,30 +319,14 @@ pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone:
         } else {
             b"f"
         }),
-        DataType::Int8 => {
-            let _ = write!(w, "{}", array.as_primitive::<Int8Type>().value(row));
-        }
-        DataType::Int16 => {
-            let _ = write!(w, "{}", array.as_primitive::<Int16Type>().value(row));
-        }
-        DataType::Int32 => {
-            let _ = write!(w, "{}", array.as_primitive::<Int32Type>().value(row));
-        }
-        DataType::Int64 => {
-            let _ = write!(w, "{}", array.as_primitive::<Int64Type>().value(row));
-        }
-        DataType::UInt8 => {
-            let _ = write!(w, "{}", array.as_primitive::<UInt8Type>().value(row));
-        }
-        DataType::UInt16 => {
-            let _ = write!(w, "{}", array.as_primitive::<UInt16Type>().value(row));
-        }
-        DataType::UInt32 => {
-            let _ = write!(w, "{}", array.as_primitive::<UInt32Type>().value(row));
-        }
-        DataType::UInt64 => {
-            let _ = write!(w, "{}", array.as_primitive::<UInt64Type>().value(row));
-        }
+        DataType::Int8 => put_int(w.0, array.as_primitive::<Int8Type>().value(row)),
+        DataType::Int16 => put_int(w.0, array.as_primitive::<Int16Type>().value(row)),
+        DataType::Int32 => put_int(w.0, array.as_primitive::<Int32Type>().value(row)),
+        DataType::Int64 => put_int(w.0, array.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt8 => put_int(w.0, array.as_primitive::<UInt8Type>().value(row)),
+        DataType::UInt16 => put_int(w.0, array.as_primitive::<UInt16Type>().value(row)),
+        DataType::UInt32 => put_int(w.0, array.as_primitive::<UInt32Type>().value(row)),
+        DataType::UInt64 => put_int(w.0, array.as_primitive::<UInt64Type>().value(row)),
         DataType::Float16 => write_float(
             &mut w,
             f64::from(array.as_primitive::<Float16Type>().value(row).to_f32()),
@@ -358,8 +341,7 @@ pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone:
             write_float(&mut w, array.as_primitive::<Float64Type>().value(row), 15)
         }
         DataType::Decimal128(_, s) => {
-            let v = array.as_primitive::<Decimal128Type>().value(row);
-            w.0.put_slice(decimal_text(&v.to_string(), *s).as_bytes());
+            put_decimal128(w.0, array.as_primitive::<Decimal128Type>().value(row), *s)
         }
         DataType::Decimal256(_, s) => {
             let v = array.as_primitive::<Decimal256Type>().value(row);
@@ -467,6 +449,77 @@ fn write_float(w: &mut Writer<'_>, v: f64, digits: i32) {
     }
 }
 
+/// Appends an integer's decimal digits.
+fn put_int(buf: &mut BytesMut, value: impl itoa::Integer) {
+    buf.put_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+/// Appends a decimal128 value's text (`decimal_text` without the intermediate strings).
+fn put_decimal128(buf: &mut BytesMut, value: i128, scale: i8) {
+    if scale <= 0 {
+        put_int(buf, value);
+        if value != 0 {
+            put_zeros(buf, scale.unsigned_abs() as usize);
+        }
+        return;
+    }
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value.unsigned_abs()).as_bytes();
+    if value < 0 {
+        buf.put_u8(b'-');
+    }
+    let scale = scale as usize;
+    if digits.len() <= scale {
+        buf.put_slice(b"0.");
+        put_zeros(buf, scale - digits.len());
+        buf.put_slice(digits);
+    } else {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        buf.put_slice(int);
+        buf.put_u8(b'.');
+        buf.put_slice(frac);
+    }
+}
+
+fn put_zeros(buf: &mut BytesMut, count: usize) {
+    buf.put_bytes(b'0', count);
+}
+
+/// Appends `value` (< 10^width) as exactly `width` digits.
+fn put_padded(buf: &mut BytesMut, mut value: u32, width: usize) {
+    let mut digits = [b'0'; 6];
+    for slot in digits[..width].iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    buf.put_slice(&digits[..width]);
+}
+
+/// Appends `YYYY-MM-DD` for years 1 to 9999; `false` (nothing written) for other years, which
+/// take the general formatter.
+fn put_iso_date(buf: &mut BytesMut, date: chrono::NaiveDate) -> bool {
+    use chrono::Datelike;
+    let year = date.year();
+    if !(1..=9999).contains(&year) {
+        return false;
+    }
+    put_padded(buf, year as u32, 4);
+    buf.put_u8(b'-');
+    put_padded(buf, date.month(), 2);
+    buf.put_u8(b'-');
+    put_padded(buf, date.day(), 2);
+    true
+}
+
+/// Appends `HH:MM:SS` of a second of the day.
+fn put_clock(buf: &mut BytesMut, second_of_day: u32) {
+    put_padded(buf, second_of_day / 3600, 2);
+    buf.put_u8(b':');
+    put_padded(buf, (second_of_day / 60) % 60, 2);
+    buf.put_u8(b':');
+    put_padded(buf, second_of_day % 60, 2);
+}
+
 /// Places the decimal point into an integer's digits.
 pub(crate) fn decimal_text(digits: &str, scale: i8) -> String {
     if scale <= 0 {
@@ -511,7 +564,9 @@ fn date_text(w: &mut Writer<'_>, days: i32) {
     let date = chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163);
     match date {
         Some(d) => {
-            let _ = write!(w, "{}", d.format("%Y-%m-%d"));
+            if !put_iso_date(w.0, d) {
+                let _ = write!(w, "{}", d.format("%Y-%m-%d"));
+            }
         }
         None => {
             w.0.put_slice(if days > 0 { b"infinity" } else { b"-infinity" })
@@ -538,21 +593,31 @@ fn time_text(w: &mut Writer<'_>, micros: i64) {
     use std::fmt::Write as _;
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
-    let _ = write!(
-        w,
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    );
+    if (0..100 * 3600).contains(&secs) {
+        put_clock(w.0, secs as u32);
+    } else {
+        let _ = write!(
+            w,
+            "{:02}:{:02}:{:02}",
+            secs / 3600,
+            (secs / 60) % 60,
+            secs % 60
+        );
+    }
     write_fraction(w, frac);
 }
 
+/// Appends `.ffffff` without trailing zeros; nothing for a whole second.
 fn write_fraction(w: &mut Writer<'_>, frac: i64) {
-    use std::fmt::Write as _;
     if frac != 0 {
-        let s = format!("{frac:06}");
-        let _ = write!(w, ".{}", s.trim_end_matches('0'));
+        let mut frac = frac as u32;
+        let mut width = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        w.0.put_u8(b'.');
+        put_padded(w.0, frac, width);
     }
 }
 
@@ -579,7 +644,12 @@ fn timestamp_text(w: &mut Writer<'_>, micros: i64) {
     let frac = micros.rem_euclid(1_000_000);
     match chrono::DateTime::from_timestamp(secs, 0) {
         Some(dt) => {
-            let _ = write!(w, "{}", dt.naive_utc().format("%Y-%m-%d %H:%M:%S"));
+            if put_iso_date(w.0, dt.date_naive()) {
+                w.0.put_u8(b' ');
+                put_clock(w.0, secs.rem_euclid(86_400) as u32);
+            } else {
+                let _ = write!(w, "{}", dt.naive_utc().format("%Y-%m-%d %H:%M:%S"));
+            }
             write_fraction(w, frac);
         }
         None => w.0.put_slice(if micros > 0 {
@@ -1186,6 +1256,63 @@ mod tests {
         assert_eq!(
             enc("18446744073709551615"),
             [5, 4, 0, 0, 1844, 6744, 737, 955, 1615]
+        );
+    }
+
+    #[test]
+    fn fast_text_matches_the_general_formatters() {
+        for scale in [-2i8, 0, 1, 2, 5, 10] {
+            for value in [
+                0i128,
+                5,
+                -5,
+                12345,
+                -12345,
+                99,
+                100,
+                i128::from(i64::MAX),
+                -(10i128.pow(30)),
+            ] {
+                let mut buf = BytesMut::new();
+                put_decimal128(&mut buf, value, scale);
+                assert_eq!(
+                    &buf[..],
+                    decimal_text(&value.to_string(), scale).as_bytes(),
+                    "{value} {scale}"
+                );
+            }
+        }
+        let text = |array: ArrayRef| {
+            let mut buf = BytesMut::new();
+            write_text(&mut buf, &array, 0, &Zone::UTC);
+            String::from_utf8(buf.to_vec()).unwrap()
+        };
+        use arrow::array::{Date32Array, Time64MicrosecondArray, TimestampMicrosecondArray};
+        assert_eq!(
+            text(Arc::new(Date32Array::from(vec![19_782]))),
+            "2024-02-29"
+        );
+        assert_eq!(
+            text(Arc::new(Date32Array::from(vec![-719_162]))),
+            "0001-01-01"
+        );
+        assert_eq!(
+            text(Arc::new(TimestampMicrosecondArray::from(vec![
+                1_709_210_096_120_000
+            ]))),
+            "2024-02-29 12:34:56.12"
+        );
+        assert_eq!(
+            text(Arc::new(TimestampMicrosecondArray::from(vec![-1]))),
+            "1969-12-31 23:59:59.999999"
+        );
+        assert_eq!(
+            text(Arc::new(Time64MicrosecondArray::from(vec![86_399_000_001]))),
+            "23:59:59.000001"
+        );
+        assert_eq!(
+            text(Arc::new(Int64Array::from(vec![i64::MIN]))),
+            i64::MIN.to_string()
         );
     }
 

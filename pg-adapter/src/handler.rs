@@ -1070,42 +1070,59 @@ where
             "\\N".into()
         }
     });
+    let delimiter = match delimiter.as_bytes() {
+        [byte] if byte.is_ascii() => *byte,
+        _ => {
+            return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                "ERROR".into(),
+                "0A000".into(),
+                "COPY delimiter must be a single one-byte character".into(),
+            ))))
+        }
+    };
     let mut cancel_guard = CancelOnDrop {
         pending: Some((gateway, query.info.clone())),
     };
     let mut batches = query.batches;
+    // Rows are written back to back into one buffer and split off as they are sent, so a row
+    // costs no allocation of its own. Each CopyData still holds exactly one row, as the
+    // protocol promises clients.
+    let mut out = BytesMut::new();
     if !binary && options.header {
-        let line = schema
-            .fields()
-            .iter()
-            .map(|f| copy_escape(f.name(), options.format, &delimiter))
-            .collect::<Vec<_>>()
-            .join(&delimiter);
+        for (i, field) in schema.fields().iter().enumerate() {
+            if i > 0 {
+                out.put_u8(delimiter);
+            }
+            let start = out.len();
+            out.put_slice(field.name().as_bytes());
+            copy_escape(&mut out, start, options.format, delimiter);
+        }
+        out.put_u8(b'\n');
         client
-            .feed(PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(
-                format!("{line}\n"),
-            ))))
+            .feed(PgWireBackendMessage::CopyData(CopyData::new(
+                out.split().freeze(),
+            )))
             .await?;
     }
     let mut count = 0u64;
     // Binary COPY: the header travels with the first row (clients parse whole rows per message).
-    let mut pending_header = binary.then(|| {
-        let mut header = BytesMut::new();
-        header.put_slice(b"PGCOPY\n\xff\r\n\0");
-        header.put_i32(0);
-        header.put_i32(0);
-        header
-    });
+    if binary {
+        out.put_slice(b"PGCOPY\n\xff\r\n\0");
+        out.put_i32(0);
+        out.put_i32(0);
+    }
     while let Some(batch) = guard.run(batches.next()).await.map_err(to_pgwire)? {
         let batch = batch.map_err(|s| to_pgwire(QueryError::Gateway(s)))?;
         let columns: Vec<arrow::array::ArrayRef> = batch.columns().to_vec();
         for row in 0..batch.num_rows() {
-            let mut buf = pending_header.take().unwrap_or_default();
+            if out.capacity() - out.len() < COPY_ROW_RESERVE {
+                out.reserve(COPY_BUFFER_BYTES);
+            }
             if binary {
-                buf.put_i16(ncols as i16);
+                out.put_i16(ncols as i16);
                 for (col, field) in columns.iter().zip(&fields) {
                     encode::write_cell(
-                        &mut buf,
+                        &mut out,
                         col,
                         row,
                         field.datatype(),
@@ -1116,34 +1133,29 @@ where
             } else {
                 for (i, col) in columns.iter().enumerate() {
                     if i > 0 {
-                        buf.put_slice(delimiter.as_bytes());
+                        out.put_u8(delimiter);
                     }
                     if col.is_null(row) {
-                        buf.put_slice(null.as_bytes());
+                        out.put_slice(null.as_bytes());
                     } else {
-                        let mut text = BytesMut::new();
-                        encode::write_text(&mut text, col, row, zone);
-                        buf.put_slice(
-                            copy_escape(
-                                &String::from_utf8_lossy(&text),
-                                options.format,
-                                &delimiter,
-                            )
-                            .as_bytes(),
-                        );
+                        let start = out.len();
+                        encode::write_text(&mut out, col, row, zone);
+                        copy_escape(&mut out, start, options.format, delimiter);
                     }
                 }
-                buf.put_u8(b'\n');
+                out.put_u8(b'\n');
             }
             client
-                .feed(PgWireBackendMessage::CopyData(CopyData::new(buf.freeze())))
+                .feed(PgWireBackendMessage::CopyData(CopyData::new(
+                    out.split().freeze(),
+                )))
                 .await?;
             count += 1;
         }
     }
     cancel_guard.pending = None;
     if binary {
-        let mut trailer = pending_header.take().unwrap_or_default();
+        let mut trailer = out.split();
         trailer.put_i16(-1);
         client
             .feed(PgWireBackendMessage::CopyData(CopyData::new(
@@ -1163,36 +1175,53 @@ where
     Ok(())
 }
 
-fn copy_escape(value: &str, format: CopyFormat, delimiter: &str) -> String {
+/// Free space below which the COPY buffer grows by [`COPY_BUFFER_BYTES`] before a row.
+const COPY_ROW_RESERVE: usize = 4 * 1024;
+/// How much the COPY buffer grows at a time (rows share that allocation).
+const COPY_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Escapes the value written at `buf[start..]` in place for COPY text or CSV. Values that need
+/// nothing (numbers, dates, most strings) are only scanned: the byte checks are ASCII, which
+/// UTF-8 never uses inside a multi-byte character, and the delimiter is one ASCII byte.
+fn copy_escape(buf: &mut BytesMut, start: usize, format: CopyFormat, delimiter: u8) {
+    let value = &buf[start..];
     match format {
         CopyFormat::Csv => {
-            if value.contains(delimiter)
-                || value.contains('"')
-                || value.contains('\n')
-                || value.contains('\r')
-                || value.is_empty()
-            {
-                format!("\"{}\"", value.replace('"', "\"\""))
-            } else {
-                value.to_owned()
+            let quote = value.is_empty()
+                || value
+                    .iter()
+                    .any(|&b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r'));
+            if !quote {
+                return;
             }
+            let raw = buf.split_off(start);
+            buf.put_u8(b'"');
+            for &b in raw.iter() {
+                if b == b'"' {
+                    buf.put_u8(b'"');
+                }
+                buf.put_u8(b);
+            }
+            buf.put_u8(b'"');
         }
         _ => {
-            let mut out = String::with_capacity(value.len());
-            for c in value.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    c if delimiter.starts_with(c) => {
-                        out.push('\\');
-                        out.push(c);
+            let special = |b: u8| b == delimiter || matches!(b, b'\\' | b'\n' | b'\r' | b'\t');
+            if !value.iter().any(|&b| special(b)) {
+                return;
+            }
+            let raw = buf.split_off(start);
+            for &b in raw.iter() {
+                match b {
+                    b'\n' => buf.put_slice(b"\\n"),
+                    b'\r' => buf.put_slice(b"\\r"),
+                    b'\t' => buf.put_slice(b"\\t"),
+                    b if special(b) => {
+                        buf.put_u8(b'\\');
+                        buf.put_u8(b);
                     }
-                    c => out.push(c),
+                    b => buf.put_u8(b),
                 }
             }
-            out
         }
     }
 }
