@@ -612,7 +612,7 @@ fn write_fraction(w: &mut Writer<'_>, frac: i64) {
     if frac != 0 {
         let mut frac = frac as u32;
         let mut width = 6;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             width -= 1;
         }
