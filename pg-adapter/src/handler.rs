@@ -1720,14 +1720,22 @@ mod tests {
 
     #[test]
     fn copy_escaping() {
+        let escaped = |prefix: &str, value: &str, format, delimiter| {
+            let mut buf = BytesMut::from(prefix);
+            buf.put_slice(value.as_bytes());
+            copy_escape(&mut buf, prefix.len(), format, delimiter);
+            String::from_utf8(buf.to_vec()).unwrap()
+        };
         assert_eq!(
-            copy_escape("a\tb\\c\n", CopyFormat::Text, "\t"),
-            "a\\tb\\\\c\\n"
+            escaped("1\t", "a\tb\\c\n", CopyFormat::Text, b'\t'),
+            "1\ta\\tb\\\\c\\n"
         );
         assert_eq!(
-            copy_escape("a,\"b\"", CopyFormat::Csv, ","),
-            "\"a,\"\"b\"\"\""
+            escaped("1,", "a,\"b\"", CopyFormat::Csv, b','),
+            "1,\"a,\"\"b\"\"\""
         );
-        assert_eq!(copy_escape("plain", CopyFormat::Csv, ","), "plain");
+        assert_eq!(escaped("", "plain", CopyFormat::Csv, b','), "plain");
+        assert_eq!(escaped("x|", "a|b", CopyFormat::Text, b'|'), "x|a\\|b");
+        assert_eq!(escaped("", "", CopyFormat::Csv, b','), "\"\"");
     }
 }
