@@ -897,9 +897,19 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type, zon
         }),
         Type::FLOAT8 => buf.put_f64(array.as_primitive::<Float64Type>().value(row)),
         Type::NUMERIC => {
-            let mut text = BytesMut::new();
-            write_text(&mut text, array, row, zone);
-            numeric_binary(buf, std::str::from_utf8(&text).unwrap_or("0"));
+            let direct = match dt {
+                DataType::Decimal128(_, scale) => numeric_binary_decimal128(
+                    buf,
+                    array.as_primitive::<Decimal128Type>().value(row),
+                    *scale,
+                ),
+                _ => false,
+            };
+            if !direct {
+                let mut text = BytesMut::new();
+                write_text(&mut text, array, row, zone);
+                numeric_binary(buf, std::str::from_utf8(&text).unwrap_or("0"));
+            }
         }
         Type::DATE => buf.put_i32(
             match dt {
@@ -998,6 +1008,67 @@ fn int_value(array: &ArrayRef, row: usize) -> i128 {
 }
 
 /// PostgreSQL binary `numeric`: base-10000 digits with weight, sign and display scale.
+/// PostgreSQL's binary numeric straight from a decimal128 (`numeric_binary` without going
+/// through text). `false`, with nothing written, for the rare values whose digits do not fit
+/// the arithmetic here (negative scales, 38-digit fractions); those take the text path.
+fn numeric_binary_decimal128(buf: &mut BytesMut, value: i128, scale: i8) -> bool {
+    const GROUP: u128 = 10_000;
+    if !(0..=38).contains(&scale) {
+        return false;
+    }
+    let scale = scale as u32;
+    let abs = value.unsigned_abs();
+    let unit = 10u128.pow(scale);
+    let (int, frac) = (abs / unit, abs % unit);
+    let frac_groups = scale.div_ceil(4);
+    let Some(mut frac) = frac.checked_mul(10u128.pow(frac_groups * 4 - scale)) else {
+        return false;
+    };
+    // Base-10000 digits, least significant first: the fraction's groups, then the integer's.
+    let mut groups = [0i16; 20];
+    let mut len = 0;
+    for _ in 0..frac_groups {
+        groups[len] = (frac % GROUP) as i16;
+        frac /= GROUP;
+        len += 1;
+    }
+    let mut int_rest = int;
+    let mut int_groups = 0i16;
+    while int_rest > 0 {
+        groups[len] = (int_rest % GROUP) as i16;
+        int_rest /= GROUP;
+        len += 1;
+        int_groups += 1;
+    }
+    // Most significant first, without leading or trailing zero groups.
+    let digits = &mut groups[..len];
+    digits.reverse();
+    let leading = digits.iter().take_while(|&&d| d == 0).count();
+    let trailing = digits[leading..]
+        .iter()
+        .rev()
+        .take_while(|&&d| d == 0)
+        .count();
+    let digits = &digits[leading..digits.len() - trailing];
+    let weight = if digits.is_empty() {
+        0
+    } else {
+        int_groups - 1 - leading as i16
+    };
+    buf.put_i16(digits.len() as i16);
+    buf.put_i16(weight);
+    buf.put_u16(if value < 0 && !digits.is_empty() {
+        0x4000
+    } else {
+        0
+    });
+    buf.put_i16(scale as i16);
+    for &digit in digits {
+        buf.put_i16(digit);
+    }
+    true
+}
+
 pub(crate) fn numeric_binary(buf: &mut BytesMut, text: &str) {
     let (neg, abs) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -1237,6 +1308,32 @@ mod tests {
             expected.extend_from_slice(&v.to_be_bytes());
         }
         assert_eq!(binary(list, 0), expected);
+    }
+
+    #[test]
+    fn numeric_binary_from_decimal128_matches_the_text_path() {
+        for scale in [0i8, 1, 2, 3, 4, 5, 8, 10, 20, 36] {
+            for value in [
+                0i128,
+                1,
+                -1,
+                5,
+                9999,
+                10_000,
+                -123_456_789,
+                100_000_000,
+                10i128.pow(20) + 7,
+                i128::from(i64::MAX),
+                -(10i128.pow(37)),
+            ] {
+                let mut direct = BytesMut::new();
+                assert!(numeric_binary_decimal128(&mut direct, value, scale));
+                let mut via_text = BytesMut::new();
+                numeric_binary(&mut via_text, &decimal_text(&value.to_string(), scale));
+                assert_eq!(direct, via_text, "{value} scale {scale}");
+            }
+        }
+        assert!(!numeric_binary_decimal128(&mut BytesMut::new(), 1, -2));
     }
 
     #[test]
