@@ -464,7 +464,12 @@ fn put_decimal128(buf: &mut BytesMut, value: i128, scale: i8) {
         return;
     }
     let mut digits = itoa::Buffer::new();
-    let digits = digits.format(value.unsigned_abs()).as_bytes();
+    // 128-bit formatting is much slower than 64-bit, and most decimals fit 64 bits.
+    let digits = match u64::try_from(value.unsigned_abs()) {
+        Ok(small) => digits.format(small),
+        Err(_) => digits.format(value.unsigned_abs()),
+    }
+    .as_bytes();
     if value < 0 {
         buf.put_u8(b'-');
     }
@@ -495,20 +500,40 @@ fn put_padded(buf: &mut BytesMut, mut value: u32, width: usize) {
     buf.put_slice(&digits[..width]);
 }
 
-/// Appends `YYYY-MM-DD` for years 1 to 9999; `false` (nothing written) for other years, which
-/// take the general formatter.
-fn put_iso_date(buf: &mut BytesMut, date: chrono::NaiveDate) -> bool {
-    use chrono::Datelike;
-    let year = date.year();
-    if !(1..=9999).contains(&year) {
+/// Appends `YYYY-MM-DD` of a day counted from 1970-01-01, for years 1 to 9999; `false`
+/// (nothing written) for other days, which take the general formatter.
+fn put_iso_date(buf: &mut BytesMut, days_since_epoch: i64) -> bool {
+    // 0001-01-01 and 9999-12-31.
+    if !(-719_162..=2_932_896).contains(&days_since_epoch) {
         return false;
     }
+    let (year, month, day) = civil_from_days(days_since_epoch);
     put_padded(buf, year as u32, 4);
     buf.put_u8(b'-');
-    put_padded(buf, date.month(), 2);
+    put_padded(buf, month, 2);
     buf.put_u8(b'-');
-    put_padded(buf, date.day(), 2);
+    put_padded(buf, day, 2);
     true
+}
+
+/// (year, month, day) of the proleptic Gregorian day `days` after 1970-01-01: the standard
+/// era-based conversion (400-year cycles of 146,097 days, years counted from March).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Appends `HH:MM:SS` of a second of the day.
@@ -561,12 +586,13 @@ fn uuid_text(buf: &mut BytesMut, bytes: &[u8]) {
 
 fn date_text(w: &mut Writer<'_>, days: i32) {
     use std::fmt::Write as _;
+    if put_iso_date(w.0, i64::from(days)) {
+        return;
+    }
     let date = chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163);
     match date {
         Some(d) => {
-            if !put_iso_date(w.0, d) {
-                let _ = write!(w, "{}", d.format("%Y-%m-%d"));
-            }
+            let _ = write!(w, "{}", d.format("%Y-%m-%d"));
         }
         None => {
             w.0.put_slice(if days > 0 { b"infinity" } else { b"-infinity" })
@@ -644,7 +670,7 @@ fn timestamp_text(w: &mut Writer<'_>, micros: i64) {
     let frac = micros.rem_euclid(1_000_000);
     match chrono::DateTime::from_timestamp(secs, 0) {
         Some(dt) => {
-            if put_iso_date(w.0, dt.date_naive()) {
+            if put_iso_date(w.0, secs.div_euclid(86_400)) {
                 w.0.put_u8(b' ');
                 put_clock(w.0, secs.rem_euclid(86_400) as u32);
             } else {
@@ -946,12 +972,12 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type, zon
             DataType::FixedSizeBinary(_) => buf.put_slice(array.as_fixed_size_binary().value(row)),
             _ => write_text(buf, array, row, zone),
         },
+        // The cheap Arrow check first: `array_element` compares against every array type.
         ref t
-            if array_element(t).is_some()
-                && matches!(
-                    dt,
-                    DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
-                ) =>
+            if matches!(
+                dt,
+                DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
+            ) && array_element(t).is_some() =>
         {
             let elem = array_element(t).unwrap_or(Type::TEXT);
             let values = list_values(array, row);
@@ -1019,27 +1045,32 @@ fn numeric_binary_decimal128(buf: &mut BytesMut, value: i128, scale: i8) -> bool
     let scale = scale as u32;
     let abs = value.unsigned_abs();
     let unit = 10u128.pow(scale);
-    let (int, frac) = (abs / unit, abs % unit);
+    // 128-bit division is a library call; most decimals fit 64 bits.
+    let (int, frac) = match (u64::try_from(abs), u64::try_from(unit)) {
+        (Ok(abs), Ok(unit)) => (u128::from(abs / unit), u128::from(abs % unit)),
+        _ => (abs / unit, abs % unit),
+    };
     let frac_groups = scale.div_ceil(4);
-    let Some(mut frac) = frac.checked_mul(10u128.pow(frac_groups * 4 - scale)) else {
+    let Some(frac) = frac.checked_mul(10u128.pow(frac_groups * 4 - scale)) else {
         return false;
     };
     // Base-10000 digits, least significant first: the fraction's groups, then the integer's.
     let mut groups = [0i16; 20];
     let mut len = 0;
-    for _ in 0..frac_groups {
-        groups[len] = (frac % GROUP) as i16;
-        frac /= GROUP;
-        len += 1;
-    }
-    let mut int_rest = int;
-    let mut int_groups = 0i16;
-    while int_rest > 0 {
-        groups[len] = (int_rest % GROUP) as i16;
-        int_rest /= GROUP;
-        len += 1;
-        int_groups += 1;
-    }
+    let mut push = |mut rest: u128, at_least: u32| {
+        let mut pushed = 0u32;
+        while rest > 0 || pushed < at_least {
+            (groups[len], rest) = match u64::try_from(rest) {
+                Ok(small) => ((small % 10_000) as i16, u128::from(small / 10_000)),
+                Err(_) => ((rest % GROUP) as i16, rest / GROUP),
+            };
+            len += 1;
+            pushed += 1;
+        }
+        pushed as i16
+    };
+    push(frac, frac_groups);
+    let int_groups = push(int, 0);
     // Most significant first, without leading or trailing zero groups.
     let digits = &mut groups[..len];
     digits.reverse();
@@ -1354,6 +1385,22 @@ mod tests {
             enc("18446744073709551615"),
             [5, 4, 0, 0, 1844, 6744, 737, 955, 1615]
         );
+    }
+
+    #[test]
+    fn civil_from_days_matches_chrono() {
+        use chrono::Datelike;
+        for days in (-719_162i64..=2_932_896)
+            .step_by(997)
+            .chain([0, -1, 59, 60, 11_016, 2_932_896])
+        {
+            let date = chrono::NaiveDate::from_num_days_from_ce_opt(days as i32 + 719_163).unwrap();
+            assert_eq!(
+                civil_from_days(days),
+                (i64::from(date.year()), date.month(), date.day()),
+                "{days}"
+            );
+        }
     }
 
     #[test]

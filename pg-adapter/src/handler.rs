@@ -1114,6 +1114,10 @@ where
     while let Some(batch) = guard.run(batches.next()).await.map_err(to_pgwire)? {
         let batch = batch.map_err(|s| to_pgwire(QueryError::Gateway(s)))?;
         let columns: Vec<arrow::array::ArrayRef> = batch.columns().to_vec();
+        let may_need_escape: Vec<bool> = columns
+            .iter()
+            .map(|col| copy_text_may_need_escape(col.data_type(), delimiter))
+            .collect();
         for row in 0..batch.num_rows() {
             if out.capacity() - out.len() < COPY_ROW_RESERVE {
                 out.reserve(COPY_BUFFER_BYTES);
@@ -1140,7 +1144,9 @@ where
                     } else {
                         let start = out.len();
                         encode::write_text(&mut out, col, row, zone);
-                        copy_escape(&mut out, start, options.format, delimiter);
+                        if may_need_escape[i] {
+                            copy_escape(&mut out, start, options.format, delimiter);
+                        }
                     }
                 }
                 out.put_u8(b'\n');
@@ -1179,6 +1185,19 @@ where
 const COPY_ROW_RESERVE: usize = 4 * 1024;
 /// How much the COPY buffer grows at a time (rows share that allocation).
 const COPY_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Whether the text of a value of this type can hold a byte COPY must escape or quote. Numbers,
+/// dates, times, booleans and UUIDs are written with digits, ASCII letters and `-.:+ `
+/// only, and are never empty, so they need no scan unless the delimiter is one of those.
+fn copy_text_may_need_escape(data_type: &DataType, delimiter: u8) -> bool {
+    let plain = data_type.is_numeric()
+        || data_type.is_temporal()
+        || matches!(
+            data_type,
+            DataType::Boolean | DataType::FixedSizeBinary(16) | DataType::Null
+        );
+    !plain || delimiter.is_ascii_alphanumeric() || b"-.:+ ".contains(&delimiter)
+}
 
 /// Escapes the value written at `buf[start..]` in place for COPY text or CSV. Values that need
 /// nothing (numbers, dates, most strings) are only scanned: the byte checks are ASCII, which
