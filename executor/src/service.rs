@@ -69,9 +69,10 @@ impl ExecutorService {
         session: &SessionContext,
         sql: String,
     ) -> Result<crate::ffi::Description, Status> {
-        let session = session.clone();
-        self.blocking(move |engine| engine.describe(&session, &sql))
+        self.engine
+            .describe_async(session.clone(), sql)
             .await
+            .map_err(Status::from)
     }
 
     fn statement_info(
