@@ -238,7 +238,9 @@ impl RowEncoder {
     pub(crate) fn encode(&self, batch: &RecordBatch) -> Result<Vec<DataRow>, ArrowError> {
         let columns = self.prepare_columns(batch)?;
         let mut rows = Vec::with_capacity(batch.num_rows());
-        let mut buf = BytesMut::with_capacity(64 * columns.len().max(1));
+        // Rows are split off one shared allocation; when it fills, `BytesMut` allocates the
+        // same size again (64 KiB), not one small buffer per row.
+        let mut buf = BytesMut::with_capacity(64 * 1024);
         for row in 0..batch.num_rows() {
             for (col, field) in columns.iter().zip(self.fields.iter()) {
                 write_cell(

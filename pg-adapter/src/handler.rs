@@ -177,8 +177,39 @@ impl Guard {
         }
     }
 
+    /// A signal that has already fired, checked without waiting (cheap: no futures).
+    fn fired(&mut self) -> Option<QueryError> {
+        if self.gone.as_ref().is_some_and(|rx| *rx.borrow()) {
+            return Some(QueryError::ClientGone);
+        }
+        if let Some(rx) = self.cancel.as_mut() {
+            match rx.try_recv() {
+                Ok(Some(())) => return Some(QueryError::Cancelled),
+                Ok(None) => {}
+                // The sender was replaced (a newer statement): no cancel can come for us.
+                Err(_) => self.cancel = None,
+            }
+        }
+        if self
+            .deadline
+            .as_ref()
+            .is_some_and(|sleep| sleep.is_elapsed())
+        {
+            return Some(QueryError::TimedOut);
+        }
+        None
+    }
+
     async fn run<F: std::future::Future>(&mut self, fut: F) -> Result<F::Output, QueryError> {
+        // Fast path, taken for nearly every row of a stream: no signal has fired and the work
+        // is ready at once, so no select (and no waker registration) is needed.
+        if let Some(error) = self.fired() {
+            return Err(error);
+        }
         tokio::pin!(fut);
+        if let std::task::Poll::Ready(out) = futures::poll!(&mut fut) {
+            return Ok(out);
+        }
         loop {
             let cancel = async {
                 match self.cancel.as_mut() {
