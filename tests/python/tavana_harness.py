@@ -353,6 +353,7 @@ def start_cluster(
     executors: int = 1,
     extra_executor_args: tuple[str, ...] = (),
     extra_gateway_args: tuple[str, ...] = (),
+    executor_scheme: str = "http",
 ) -> Cluster:
     binary = tavana_bin()
     if not binary.exists():
@@ -430,7 +431,7 @@ def start_cluster(
                 "--host", "127.0.0.1",
                 "--flight-sql-port", "0",
                 "--admin-port", "0",
-                "--worker-addr", ",".join(f"http://{ex.listen}" for ex in procs),
+                "--worker-addr", ",".join(f"{executor_scheme}://{ex.listen}" for ex in procs),
                 "--users=" + ",".join(
                     f"{u}:{p}" for u, p in {user: password, **other_users}.items()
                 ),

@@ -88,7 +88,9 @@ def start_pg_adapter(cluster: Cluster, workdir: Path, *extra: str) -> PgAdapter:
             "--host", "127.0.0.1",
             "--pg-port", "0",
             "--admin-port", "0",
-            "--gateway-addr", f"http://{cluster.flight_uri.split('://', 1)[-1]}",
+            # A caller's own --gateway-addr (https, say) replaces the default.
+            *([] if any(arg.startswith("--gateway-addr") for arg in extra)
+              else ["--gateway-addr", f"http://{cluster.flight_uri.split('://', 1)[-1]}"]),
             "--users", f"{cluster.user}:{cluster.password}",
             *extra,
         ],

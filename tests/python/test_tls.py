@@ -1,0 +1,131 @@
+"""TLS on every hop with rustls: an ADBC client to the gateway (grpc+tls, verifying a
+certificate made for the test), the gateway to its executor (https://, verified with
+--executor-ca), and the pg-adapter to the gateway (--gateway-ca). Plaintext to a TLS listener
+fails."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tavana_harness import start_cluster
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI missing")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate it signed for localhost/127.0.0.1, as a deployment
+    has them (rustls, like browsers, refuses a CA certificate used as a server's own)."""
+    d = tmp_path_factory.mktemp("tls")
+    ca, ca_key = d / "ca.pem", d / "ca.key"
+    cert, key, csr = d / "cert.pem", d / "key.pem", d / "server.csr"
+    ext = d / "server.ext"
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(ca_key),
+            "-out", str(ca), "-subj", "/CN=Tavana test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+            "-subj", "/CN=localhost")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "2", "-out", str(cert), "-extfile", str(ext))
+    return ca, cert, key
+
+
+@pytest.fixture(scope="module")
+def tls_cluster(tmp_path_factory, data, certificate):
+    ca, cert, key = certificate
+    tls = ("--tls-enabled", "--tls-cert", str(cert), "--tls-key", str(key))
+    cluster = start_cluster(
+        tmp_path_factory.mktemp("tls-cluster"),
+        data["data_dir"],
+        data,
+        extra_executor_args=tls,
+        extra_gateway_args=(*tls, "--executor-ca", str(ca)),
+        executor_scheme="https",
+    )
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        for p in cluster.processes:
+            p.retired = True
+
+
+def test_adbc_over_tls_through_a_tls_executor(tls_cluster, certificate):
+    import adbc_driver_flightsql.dbapi as flightsql
+
+    conn = flightsql.connect(
+        f"grpc+tls://{tls_cluster.gateway.listen}",
+        db_kwargs={
+            "username": tls_cluster.user,
+            "password": tls_cluster.password,
+            "adbc.flight.sql.client_option.tls_root_certs": certificate[0].read_text(),
+        },
+        autocommit=True,
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 40 + 2 AS answer, count(*) AS n FROM range(1000)")
+            assert cur.fetchall() == [(42, 1000)]
+    finally:
+        conn.close()
+
+
+def test_plaintext_client_cannot_talk_to_a_tls_gateway(tls_cluster):
+    import adbc_driver_flightsql.dbapi as flightsql
+    import adbc_driver_manager
+
+    with pytest.raises(adbc_driver_manager.Error):
+        conn = flightsql.connect(
+            f"grpc://{tls_cluster.gateway.listen}",
+            db_kwargs={"username": tls_cluster.user, "password": tls_cluster.password},
+            autocommit=True,
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+        finally:
+            conn.close()
+
+
+def test_unverified_certificate_is_refused(tls_cluster):
+    """Without the test CA the client must not trust the gateway's self-signed certificate."""
+    import adbc_driver_flightsql.dbapi as flightsql
+    import adbc_driver_manager
+
+    with pytest.raises(adbc_driver_manager.Error):
+        conn = flightsql.connect(
+            f"grpc+tls://{tls_cluster.gateway.listen}",
+            db_kwargs={"username": tls_cluster.user, "password": tls_cluster.password},
+            autocommit=True,
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+        finally:
+            conn.close()
+
+
+def test_pg_adapter_reaches_a_tls_gateway(tls_cluster, certificate, tmp_path):
+    import psycopg
+
+    from pg.conftest import start_pg_adapter
+
+    adapter = start_pg_adapter(
+        tls_cluster, tmp_path / "pg",
+        f"--gateway-addr=https://localhost:{tls_cluster.gateway.listen.rsplit(':', 1)[1]}",
+        "--gateway-ca", str(certificate[0]),
+    )
+    try:
+        with psycopg.connect(adapter.dsn(), autocommit=True) as conn:
+            assert conn.execute("SELECT 40 + 2").fetchone() == (42,)
+    finally:
+        adapter.process.stop()
+        adapter.process.retired = True
