@@ -1145,6 +1145,11 @@ where
     while let Some(batch) = guard.run(batches.next()).await.map_err(to_pgwire)? {
         let batch = batch.map_err(|s| to_pgwire(QueryError::Gateway(s)))?;
         let columns: Vec<arrow::array::ArrayRef> = batch.columns().to_vec();
+        let cells: Vec<encode::ColumnCells<'_>> = columns
+            .iter()
+            .zip(&fields)
+            .map(|(col, field)| encode::ColumnCells::new(col, field.datatype(), field.format()))
+            .collect();
         let may_need_escape: Vec<bool> = columns
             .iter()
             .map(|col| copy_text_may_need_escape(col.data_type(), delimiter))
@@ -1155,26 +1160,19 @@ where
             }
             if binary {
                 out.put_i16(ncols as i16);
-                for (col, field) in columns.iter().zip(&fields) {
-                    encode::write_cell(
-                        &mut out,
-                        col,
-                        row,
-                        field.datatype(),
-                        FieldFormat::Binary,
-                        zone,
-                    );
+                for column in &cells {
+                    column.write_cell(&mut out, row, FieldFormat::Binary, zone);
                 }
             } else {
-                for (i, col) in columns.iter().enumerate() {
+                for (i, column) in cells.iter().enumerate() {
                     if i > 0 {
                         out.put_u8(delimiter);
                     }
-                    if col.is_null(row) {
+                    if column.is_null(row) {
                         out.put_slice(null.as_bytes());
                     } else {
                         let start = out.len();
-                        encode::write_text(&mut out, col, row, zone);
+                        column.write_text(&mut out, row, zone);
                         if may_need_escape[i] {
                             copy_escape(&mut out, start, options.format, delimiter);
                         }
