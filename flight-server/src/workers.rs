@@ -37,7 +37,13 @@ pub struct Worker {
     client: FlightServiceClient<Channel>,
     running: AtomicUsize,
     healthy: AtomicBool,
+    /// Health checks failed in a row (a warning is logged on the first and then every
+    /// `FAILURE_LOG_EVERY`).
+    failed_checks: AtomicUsize,
 }
+
+/// Consecutive failed health checks between two warnings about the same executor.
+const FAILURE_LOG_EVERY: usize = 30;
 
 impl Worker {
     /// A client for calls to this executor (cheap clone of a multiplexed channel).
@@ -129,6 +135,7 @@ impl WorkerPool {
                 client,
                 running: AtomicUsize::new(0),
                 healthy: AtomicBool::new(false),
+                failed_checks: AtomicUsize::new(0),
             }));
         }
         if workers.is_empty() {
@@ -178,9 +185,27 @@ impl WorkerPool {
             let mut request = tonic::Request::new(Empty {});
             request.set_timeout(Duration::from_secs(3));
             authorize(&mut request);
-            let healthy = worker.client().list_actions(request).await.is_ok();
+            let outcome = worker.client().list_actions(request).await;
+            let healthy = outcome.is_ok();
             if healthy != worker.healthy.swap(healthy, Ordering::Relaxed) {
                 tracing::info!(worker = %worker.address, healthy, "executor health changed");
+            }
+            match outcome {
+                Ok(_) => worker.failed_checks.store(0, Ordering::Relaxed),
+                Err(status) => {
+                    // Said at once, with the reason (a refused connection, a certificate the
+                    // CA does not vouch for, a wrong internal token): an executor that never
+                    // became healthy otherwise leaves no trace above DEBUG.
+                    let failed = worker.failed_checks.fetch_add(1, Ordering::Relaxed);
+                    if failed % FAILURE_LOG_EVERY == 0 {
+                        tracing::warn!(
+                            worker = %worker.address,
+                            failed_checks = failed + 1,
+                            error = %status.message(),
+                            "executor health check failed"
+                        );
+                    }
+                }
             }
             self.metrics
                 .worker_up
