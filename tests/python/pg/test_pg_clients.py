@@ -198,7 +198,7 @@ TRICKY_ROWS = [
 
 
 def test_copy_escapes_as_postgresql_does(pgconn):
-    """Expected bytes are PostgreSQL 15's COPY output for the same rows."""
+    """Expected bytes follow PostgreSQL's COPY rules (backslash escapes in text, quoting in CSV)."""
     # DuckDB string literals keep backslashes: build the values with chr() instead.
     sql = TRICKY.replace("\\t", "' || chr(9) || '").replace("\\n", "' || chr(10) || '")
     sql = sql.replace("\\r", "' || chr(13) || '")
