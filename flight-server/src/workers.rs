@@ -36,6 +36,10 @@ pub struct Worker {
     pub address: String,
     client: FlightServiceClient<Channel>,
     running: AtomicUsize,
+    /// Times `pick` chose this executor: breaks ties between equally loaded executors, so a
+    /// burst of GetFlightInfo calls (tickets handed out before any stream starts) is spread
+    /// round-robin instead of all naming the first executor.
+    picked: AtomicUsize,
     healthy: AtomicBool,
     /// Health checks failed in a row (a warning is logged on the first and then every
     /// `FAILURE_LOG_EVERY`).
@@ -134,6 +138,7 @@ impl WorkerPool {
                 address,
                 client,
                 running: AtomicUsize::new(0),
+                picked: AtomicUsize::new(0),
                 healthy: AtomicBool::new(false),
                 failed_checks: AtomicUsize::new(0),
             }));
@@ -145,17 +150,20 @@ impl WorkerPool {
     }
 
     /// The healthy executor with the fewest running queries (an unhealthy one if none is
-    /// known healthy yet: it may have just started).
+    /// known healthy yet: it may have just started); among equals, the one picked least often.
     pub fn pick(&self) -> Result<Arc<Worker>, Status> {
+        let load = |w: &&Arc<Worker>| (w.running(), w.picked.load(Ordering::Relaxed));
         let healthy = self
             .workers
             .iter()
             .filter(|w| w.healthy.load(Ordering::Relaxed));
-        healthy
-            .min_by_key(|w| w.running())
-            .or_else(|| self.workers.iter().min_by_key(|w| w.running()))
+        let worker = healthy
+            .min_by_key(load)
+            .or_else(|| self.workers.iter().min_by_key(load))
             .cloned()
-            .ok_or_else(|| Status::unavailable("no executor available"))
+            .ok_or_else(|| Status::unavailable("no executor available"))?;
+        worker.picked.fetch_add(1, Ordering::Relaxed);
+        Ok(worker)
     }
 
     /// The executor a ticket or handle names. Only configured executors are ever contacted, so

@@ -101,6 +101,33 @@ def test_queries_go_to_least_loaded_executor(cluster_factory):
         client.close()
 
 
+def test_a_burst_of_tickets_spreads_over_executors(cluster_factory):
+    """Tickets handed out before any stream starts (no load to compare yet) still name
+    different executors: four GetFlightInfo calls, then their four streams, two per executor."""
+    cluster = cluster_factory(executors=2)
+    a, b = cluster.executors
+    client, options = cluster.flight_client()
+    readers = []
+    try:
+        infos = [client.get_flight_info(_descriptor(HUGE_STREAM), options) for _ in range(4)]
+        for info in infos:
+            reader = client.do_get(info.endpoints[0].ticket, options)
+            reader.read_chunk()
+            readers.append(reader)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            loads = (a.metric("tavana_executor_running_queries"),
+                     b.metric("tavana_executor_running_queries"))
+            if loads == (2, 2):
+                break
+            time.sleep(0.1)
+        assert loads == (2, 2), f"four tickets should name both executors evenly, loads: {loads}"
+    finally:
+        for reader in readers:
+            reader.cancel()
+        client.close()
+
+
 @pytest.mark.parametrize("role", ["gateway", "executor"])
 def test_sigterm_exits_cleanly(cluster_factory, role):
     cluster = cluster_factory()
