@@ -473,10 +473,26 @@ impl Engine {
     /// shared engine; session engines built from the old catalog are rebuilt on next use.
     /// Blocking.
     pub fn reload_catalog(&self, force: bool) -> Result<lake::ReloadReport, ExecutorError> {
-        self.lake
+        let outcome = self
+            .lake
             .catalog
             .reload(&self.db, force, self.config.lake.open_timeout)
-            .map_err(|e| ExecutorError::Internal(e.to_string()))
+            .map_err(|e| ExecutorError::Internal(e.to_string()));
+        let label = match &outcome {
+            Ok(report) if report.applied => "applied",
+            Ok(_) => "unchanged",
+            Err(_) => "error",
+        };
+        if self.has_catalog() {
+            self.metrics
+                .lake_catalog_reloads_total
+                .with_label_values(&[label])
+                .inc();
+        }
+        let (tables, unavailable) = self.lake.catalog.table_counts();
+        self.metrics.lake_tables.set(tables as i64);
+        self.metrics.lake_tables_unavailable.set(unavailable as i64);
+        outcome
     }
 
     /// How often the catalog file is checked for changes; `None` without a catalog file or

@@ -17,6 +17,12 @@ pub struct ExecutorMetrics {
     pub rows_streamed_total: IntCounter,
     /// Statements refused by the sandbox.
     pub refused_statements_total: IntCounter,
+    /// Tables the lake catalog file defines, as last applied.
+    pub lake_tables: IntGauge,
+    /// Catalog tables that could not be opened (placeholders that answer with the cause).
+    pub lake_tables_unavailable: IntGauge,
+    /// Catalog reload attempts by outcome (`applied`, `unchanged`, `error`).
+    pub lake_catalog_reloads_total: IntCounterVec,
 }
 
 impl ExecutorMetrics {
@@ -50,12 +56,30 @@ impl ExecutorMetrics {
                 "tavana_executor_refused_statements_total",
                 "Statements refused by the executor sandbox",
             )?,
+            lake_tables: IntGauge::new(
+                "tavana_executor_lake_tables",
+                "Tables defined by the lake catalog file, as last applied",
+            )?,
+            lake_tables_unavailable: IntGauge::new(
+                "tavana_executor_lake_tables_unavailable",
+                "Lake catalog tables that could not be opened (queries get the cause)",
+            )?,
+            lake_catalog_reloads_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_executor_lake_catalog_reloads_total",
+                    "Lake catalog reload attempts by outcome (applied, unchanged, error)",
+                ),
+                &["outcome"],
+            )?,
         };
         registry.register(Box::new(metrics.running_queries.clone()))?;
         registry.register(Box::new(metrics.queries_total.clone()))?;
         registry.register(Box::new(metrics.query_duration_seconds.clone()))?;
         registry.register(Box::new(metrics.rows_streamed_total.clone()))?;
         registry.register(Box::new(metrics.refused_statements_total.clone()))?;
+        registry.register(Box::new(metrics.lake_tables.clone()))?;
+        registry.register(Box::new(metrics.lake_tables_unavailable.clone()))?;
+        registry.register(Box::new(metrics.lake_catalog_reloads_total.clone()))?;
         Ok(metrics)
     }
 }

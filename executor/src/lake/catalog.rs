@@ -485,6 +485,12 @@ impl Catalog {
     /// [`Catalog::snapshot`] are not held up while tables bind.
     ///
     /// A file that cannot be read or parsed leaves the current tables in place.
+    /// (tables the catalog defines, of which unavailable), as last applied.
+    pub(crate) fn table_counts(&self) -> (usize, usize) {
+        let state = self.state.lock().expect("catalog state");
+        (state.tables.len(), state.failed.len())
+    }
+
     pub(crate) fn reload(
         &self,
         db: &Arc<Database>,

@@ -31,11 +31,23 @@ def wait_for(predicate, what: str):
     pytest.fail(f"not within {WAIT_S}s: {what}")
 
 
+def failed_reloads(executor) -> float:
+    prefix = 'tavana_executor_lake_catalog_reloads_total{outcome="error"} '
+    lines = [line for line in executor.metrics().splitlines() if line.startswith(prefix)]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
 def test_catalog_reloads_on_change_and_on_sighup(lake_cluster):
     lake = lake_cluster.lake
     conn = lake_cluster.connect()
+    executor = lake_cluster.cluster.executor
     try:
         original = catalog_text(lake)
+        listed = tables(conn)
+        gcs_tables = sum(1 for schema, _ in listed if schema == "gcs")
+        defined = executor.metric("tavana_executor_lake_tables")
+        assert defined is not None and defined >= len(listed) > 0, (defined, listed)
+        assert executor.metric("tavana_executor_lake_tables_unavailable") is not None
         # Add a schema and a table, re-point one, drop the GCS schema.
         changed = original.replace(
             'customers = "csv, s3://lake/csv/customers.csv"',
@@ -47,6 +59,8 @@ def test_catalog_reloads_on_change_and_on_sighup(lake_cluster):
         lake_cluster.write_catalog(changed)
         wait_for(lambda: ("extra", "clicks") in tables(conn), "extra.clicks listed")
         assert ("gcs", "items") not in tables(conn)
+        # The gauge follows the file: one table more, the GCS schema's tables fewer.
+        assert executor.metric("tavana_executor_lake_tables") == defined + 1 - gcs_tables
         assert ("local", "orders") in tables(conn)
         assert query_table(conn, "SELECT count(*) AS n FROM extra.clicks").to_pylist() == [{"n": 2}]
         assert query_table(conn, "SELECT count(*) AS n FROM sales.customers").to_pylist() == [{"n": 2}]
@@ -57,11 +71,12 @@ def test_catalog_reloads_on_change_and_on_sighup(lake_cluster):
         assert "gcs" not in schemas
 
         # A broken file leaves the tables as they are.
+        errors_before = failed_reloads(executor)
         lake_cluster.write_catalog("[sales\nthis is not TOML")
         time.sleep(CATALOG_POLL_SECS * 3)
         assert ("extra", "clicks") in tables(conn)
-        executor = lake_cluster.cluster.executor
         assert "lake catalog not reloaded" in executor.log_path.read_text()
+        assert failed_reloads(executor) > errors_before
 
         # Back to the original; SIGHUP applies it at once (and forces a full refresh).
         lake_cluster.write_catalog(original)
