@@ -417,18 +417,7 @@ pub(crate) fn write_cell(
     format: FieldFormat,
     zone: &Zone,
 ) {
-    if array.is_null(row) {
-        buf.put_i32(-1);
-        return;
-    }
-    let len_at = buf.len();
-    buf.put_i32(0);
-    match format {
-        FieldFormat::Text => write_text(buf, array, row, zone),
-        FieldFormat::Binary => write_binary(buf, array, row, pg, zone),
-    }
-    let len = (buf.len() - len_at - 4) as i32;
-    buf[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+    ColumnCells::Other(array, pg.clone()).write_cell(buf, row, format, zone);
 }
 
 /// Text form of a non-null value (PostgreSQL output syntax).

@@ -76,56 +76,48 @@ def test_gateway_not_ready_without_executors(cluster_factory):
     assert _status(cluster.gateway_admin + "/healthz") == 200, "liveness should not depend on executors"
 
 
-def test_queries_go_to_least_loaded_executor(cluster_factory):
-    cluster = cluster_factory(executors=2)
+def _streams_per_executor(cluster, tickets_first: bool, streams: int) -> tuple:
+    """Starts `streams` huge streams (all tickets first, or each stream right after its
+    ticket) and returns the executors' running-query gauges once they settle on an even
+    split (or after 15 s), then cancels the streams."""
     a, b = cluster.executors
     client, options = cluster.flight_client()
     readers = []
+    even = (streams // 2, streams // 2)
     try:
-        for _ in range(2):
-            info = client.get_flight_info(_descriptor(HUGE_STREAM), options)
-            reader = client.do_get(info.endpoints[0].ticket, options)
-            reader.read_chunk()
-            readers.append(reader)
+        infos = []
+        for _ in range(streams):
+            infos.append(client.get_flight_info(_descriptor(HUGE_STREAM), options))
+            if not tickets_first:
+                readers.append(client.do_get(infos.pop().endpoints[0].ticket, options))
+                readers[-1].read_chunk()
+        for info in infos:
+            readers.append(client.do_get(info.endpoints[0].ticket, options))
+            readers[-1].read_chunk()
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             loads = (a.metric("tavana_executor_running_queries"),
                      b.metric("tavana_executor_running_queries"))
-            if loads == (1, 1):
+            if loads == even:
                 break
             time.sleep(0.1)
-        assert loads == (1, 1), f"two streams should land on two executors, loads: {loads}"
+        return loads
     finally:
         for reader in readers:
             reader.cancel()
         client.close()
+
+
+def test_queries_go_to_least_loaded_executor(cluster_factory):
+    loads = _streams_per_executor(cluster_factory(executors=2), tickets_first=False, streams=2)
+    assert loads == (1, 1), f"two streams should land on two executors, loads: {loads}"
 
 
 def test_a_burst_of_tickets_spreads_over_executors(cluster_factory):
     """Tickets handed out before any stream starts (no load to compare yet) still name
     different executors: four GetFlightInfo calls, then their four streams, two per executor."""
-    cluster = cluster_factory(executors=2)
-    a, b = cluster.executors
-    client, options = cluster.flight_client()
-    readers = []
-    try:
-        infos = [client.get_flight_info(_descriptor(HUGE_STREAM), options) for _ in range(4)]
-        for info in infos:
-            reader = client.do_get(info.endpoints[0].ticket, options)
-            reader.read_chunk()
-            readers.append(reader)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            loads = (a.metric("tavana_executor_running_queries"),
-                     b.metric("tavana_executor_running_queries"))
-            if loads == (2, 2):
-                break
-            time.sleep(0.1)
-        assert loads == (2, 2), f"four tickets should name both executors evenly, loads: {loads}"
-    finally:
-        for reader in readers:
-            reader.cancel()
-        client.close()
+    loads = _streams_per_executor(cluster_factory(executors=2), tickets_first=True, streams=4)
+    assert loads == (2, 2), f"four tickets should name both executors evenly, loads: {loads}"
 
 
 @pytest.mark.parametrize("role", ["gateway", "executor"])

@@ -78,39 +78,34 @@ def test_adbc_over_tls_through_a_tls_executor(tls_cluster, certificate):
         conn.close()
 
 
-def test_plaintext_client_cannot_talk_to_a_tls_gateway(tls_cluster):
+def _select_one(uri: str, cluster, **db_kwargs) -> None:
     import adbc_driver_flightsql.dbapi as flightsql
+
+    conn = flightsql.connect(
+        uri,
+        db_kwargs={"username": cluster.user, "password": cluster.password, **db_kwargs},
+        autocommit=True,
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    finally:
+        conn.close()
+
+
+def test_plaintext_client_cannot_talk_to_a_tls_gateway(tls_cluster):
     import adbc_driver_manager
 
     with pytest.raises(adbc_driver_manager.Error):
-        conn = flightsql.connect(
-            f"grpc://{tls_cluster.gateway.listen}",
-            db_kwargs={"username": tls_cluster.user, "password": tls_cluster.password},
-            autocommit=True,
-        )
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1")
-        finally:
-            conn.close()
+        _select_one(f"grpc://{tls_cluster.gateway.listen}", tls_cluster)
 
 
 def test_unverified_certificate_is_refused(tls_cluster):
-    """Without the test CA the client must not trust the gateway's self-signed certificate."""
-    import adbc_driver_flightsql.dbapi as flightsql
+    """Without the test CA the client must not trust the gateway's certificate."""
     import adbc_driver_manager
 
     with pytest.raises(adbc_driver_manager.Error):
-        conn = flightsql.connect(
-            f"grpc+tls://{tls_cluster.gateway.listen}",
-            db_kwargs={"username": tls_cluster.user, "password": tls_cluster.password},
-            autocommit=True,
-        )
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1")
-        finally:
-            conn.close()
+        _select_one(f"grpc+tls://{tls_cluster.gateway.listen}", tls_cluster)
 
 
 def test_pg_adapter_reaches_a_tls_gateway(tls_cluster, certificate, tmp_path):

@@ -383,23 +383,7 @@ fn option_name(name: &str) -> Result<String, String> {
 }
 
 fn option_value(value: toml::Value) -> Result<ParamValue, String> {
-    Ok(match value {
-        toml::Value::String(s) => ParamValue::Text(s),
-        toml::Value::Boolean(b) => ParamValue::Bool(b),
-        toml::Value::Integer(i) => ParamValue::Int(i),
-        toml::Value::Array(items) => ParamValue::List(
-            items
-                .into_iter()
-                .map(|i| match i {
-                    toml::Value::String(s) => Ok(s),
-                    _ => Err("list options hold strings only".to_owned()),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        _ => {
-            return Err("option values are strings, booleans, integers or lists of strings".into())
-        }
-    })
+    ParamValue::from_toml(value).map_err(|why| format!("an option value {why}"))
 }
 
 /// The outcome of applying the catalog.

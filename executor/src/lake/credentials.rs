@@ -44,6 +44,26 @@ impl fmt::Debug for ParamValue {
 }
 
 impl ParamValue {
+    /// A value from a TOML file (credentials file, catalog options): a string, boolean,
+    /// integer or list of strings.
+    pub(crate) fn from_toml(value: toml::Value) -> Result<Self, &'static str> {
+        Ok(match value {
+            toml::Value::String(s) => ParamValue::Text(s),
+            toml::Value::Boolean(b) => ParamValue::Bool(b),
+            toml::Value::Integer(i) => ParamValue::Int(i),
+            toml::Value::Array(items) => ParamValue::List(
+                items
+                    .into_iter()
+                    .map(|item| match item {
+                        toml::Value::String(s) => Ok(s),
+                        _ => Err("must be a list of strings"),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => return Err("must be a string, boolean, integer or list of strings"),
+        })
+    }
+
     /// The SQL literal.
     pub(crate) fn sql(&self) -> String {
         match self {
@@ -537,29 +557,8 @@ pub(crate) fn parse_credentials_file(
             if !is_word(&key) {
                 return Err(bad(format!("secret {}: bad parameter name", entry.name)));
             }
-            let value = match value {
-                toml::Value::String(s) => ParamValue::Text(s),
-                toml::Value::Boolean(b) => ParamValue::Bool(b),
-                toml::Value::Integer(i) => ParamValue::Int(i),
-                toml::Value::Array(items) => ParamValue::List(
-                    items
-                        .into_iter()
-                        .map(|item| match item {
-                            toml::Value::String(s) => Ok(s),
-                            _ => Err(bad(format!(
-                                "secret {}: {key} must be a list of strings",
-                                entry.name
-                            ))),
-                        })
-                        .collect::<Result<_, _>>()?,
-                ),
-                _ => {
-                    return Err(bad(format!(
-                        "secret {}: {key} must be a string, boolean, integer or list of strings",
-                        entry.name
-                    )))
-                }
-            };
+            let value = ParamValue::from_toml(value)
+                .map_err(|why| bad(format!("secret {}: {key} {why}", entry.name)))?;
             if key == "endpoint" && matches!(secret_type.as_str(), "s3" | "gcs" | "r2") {
                 endpoint = value.as_text().map(str::to_owned);
                 continue;
