@@ -340,3 +340,23 @@ def test_malformed_packets_do_not_hurt_others(pg, pgconn):
         finally:
             s.close()
     assert pgconn.execute("SELECT 42").fetchone() == (42,)
+
+
+def test_pipelined_statements_before_one_sync(pg):
+    """psycopg's pipeline mode sends several Parse/Bind/Execute before a single Sync; an error
+    inside it aborts the rest of that pipeline, as in PostgreSQL, and the connection goes on."""
+    import psycopg
+
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        with conn.pipeline():
+            cursors = [conn.execute("SELECT %s::INTEGER * 2 AS v", (i,)) for i in range(5)]
+            named = conn.execute("SELECT count(*) FROM range(%s)", (1000,), prepare=True)
+        assert [c.fetchone() for c in cursors] == [(0,), (2,), (4,), (6,), (8,)]
+        assert named.fetchone() == (1000,)
+
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            with conn.pipeline():
+                conn.execute("SELECT 1")
+                conn.execute("SELECT * FROM no_such_table")
+                conn.execute("SELECT 3")
+        assert conn.execute("SELECT 4").fetchone() == (4,)
