@@ -21,9 +21,10 @@ use tracing::{debug, info, warn};
 
 use crate::column_types::{tag_schema, ColumnTag};
 use crate::error::{ExecutorError, SqlErrorKind};
-use crate::ffi::{Database, Description};
+use crate::ffi::{Database, Description, PreparedQuery, RawConnection};
 use crate::lake::{self, catalog, session::SessionCredentials};
 use crate::metrics::ExecutorMetrics;
+use crate::parked::ParkedStatements;
 use crate::sandbox::{self, StatementPolicy};
 
 /// Rows per batch sent to clients. DuckDB produces 2,048-row chunks; coalescing them cuts the
@@ -64,11 +65,28 @@ pub struct EngineConfig {
     pub lake: lake::LakeConfig,
 }
 
+/// Stops a running query from another thread.
+trait Interrupt: Send + Sync {
+    fn interrupt(&self);
+}
+
+impl Interrupt for InterruptHandle {
+    fn interrupt(&self) {
+        InterruptHandle::interrupt(self);
+    }
+}
+
+impl Interrupt for RawConnection {
+    fn interrupt(&self) {
+        RawConnection::interrupt(self);
+    }
+}
+
 /// A running query's result: its schema and a stream of coalesced batches.
 pub struct QueryStream {
     schema: SchemaRef,
     receiver: mpsc::Receiver<Result<RecordBatch, ExecutorError>>,
-    interrupt: Arc<InterruptHandle>,
+    interrupt: Arc<dyn Interrupt>,
     finished: bool,
 }
 
@@ -102,7 +120,7 @@ impl Drop for QueryStream {
 }
 
 /// Interrupts a query when dropped, unless disarmed.
-struct InterruptOnDrop(Option<Arc<InterruptHandle>>);
+struct InterruptOnDrop(Option<Arc<dyn Interrupt>>);
 
 impl InterruptOnDrop {
     fn disarm(mut self) {
@@ -124,9 +142,10 @@ pub struct Engine {
     config: EngineConfig,
     lake: lake::LakeState,
     metrics: ExecutorMetrics,
-    running: Mutex<HashMap<String, Arc<InterruptHandle>>>,
+    running: Mutex<HashMap<String, Arc<dyn Interrupt>>>,
     admission: Arc<Semaphore>,
     loaded_extensions: Vec<String>,
+    parked: ParkedStatements,
 }
 
 impl Engine {
@@ -141,6 +160,7 @@ impl Engine {
             db: Arc::new(db),
             lake: lake::LakeState::new(&config),
             config,
+            parked: ParkedStatements::new(metrics.parked_statements_total.clone()),
             metrics,
             running: Mutex::new(HashMap::new()),
             admission,
@@ -157,40 +177,50 @@ impl Engine {
 
     /// Prepares `sql` without running it and checks it against the sandbox. Blocking; preparing
     /// runs on a thread of its own so that it can be abandoned at the lake open deadline. Async
-    /// callers use [`Engine::describe_async`], which needs no such thread.
+    /// callers use [`Engine::prepare`], which needs no such thread.
     pub fn describe(
         &self,
         session: &SessionContext,
         sql: &str,
     ) -> Result<Description, ExecutorError> {
+        self.prepare_blocking(session, sql)
+            .map(PreparedQuery::into_description)
+    }
+
+    fn prepare_blocking(
+        &self,
+        session: &SessionContext,
+        sql: &str,
+    ) -> Result<PreparedQuery, ExecutorError> {
         let limit = self.config.lake.open_timeout;
-        self.describe_with(session, sql, |db, preamble, sql| {
+        self.prepare_with(session, sql, |db, preamble, sql| {
             let (db, preamble, sql) = (Arc::clone(db), preamble.map(str::to_owned), sql.to_owned());
-            lake::within(limit, move || db.describe(preamble.as_deref(), &sql))
+            lake::within(limit, move || db.prepare(preamble.as_deref(), &sql))
         })
     }
 
-    /// [`Engine::describe`] for async callers: the statement is prepared and checked on one
-    /// blocking-pool thread and the caller stops waiting at the lake open deadline (the thread
-    /// then finishes on its own). Starting a thread per statement, as the blocking form does,
-    /// cost 50 µs on an idle 2-core host and up to 700 µs on a busy one: most of a `SELECT 1`.
-    pub async fn describe_async(
+    /// Prepares and checks `sql` for async callers: the statement is prepared and checked on
+    /// one blocking-pool thread and the caller stops waiting at the lake open deadline (the
+    /// thread then finishes on its own). Starting a thread per statement, as the blocking
+    /// [`Engine::describe`] does, cost 50 µs on an idle 2-core host and up to 700 µs on a busy
+    /// one: most of a `SELECT 1`. The statement can then run with [`Engine::start_query`].
+    pub(crate) async fn prepare(
         self: &Arc<Self>,
         session: SessionContext,
         sql: String,
-    ) -> Result<Description, ExecutorError> {
+    ) -> Result<PreparedQuery, ExecutorError> {
         let engine = Arc::clone(self);
         let limit = self.config.lake.open_timeout;
         if !session.credentials.is_empty() {
             // Finding the session's engine may build it, which the deadline does not cover.
-            return tokio::task::spawn_blocking(move || engine.describe(&session, &sql))
+            return tokio::task::spawn_blocking(move || engine.prepare_blocking(&session, &sql))
                 .await
                 .map_err(|e| ExecutorError::Internal(format!("engine task failed: {e}")))?;
         }
         let work_sql = sql.clone();
         let work = tokio::task::spawn_blocking(move || {
-            engine.describe_with(&session, &work_sql, |db, preamble, sql| {
-                Some(db.describe(preamble, sql))
+            engine.prepare_with(&session, &work_sql, |db, preamble, sql| {
+                Some(db.prepare(preamble, sql))
             })
         });
         let joined = match limit {
@@ -203,20 +233,24 @@ impl Engine {
         joined.map_err(|e| ExecutorError::Internal(format!("engine task failed: {e}")))?
     }
 
-    /// Checks `sql` before and after `prepare` describes it on the session's database;
+    /// Checks `sql` before and after `prepare` prepares it on the session's database;
     /// `prepare` returns `None` when it gave up at the lake open deadline. Blocking.
-    fn describe_with(
+    fn prepare_with(
         &self,
         session: &SessionContext,
         sql: &str,
-        prepare: impl FnOnce(&Arc<Database>, Option<&str>, &str) -> Option<Result<Description, String>>,
-    ) -> Result<Description, ExecutorError> {
+        prepare: impl FnOnce(
+            &Arc<Database>,
+            Option<&str>,
+            &str,
+        ) -> Option<Result<PreparedQuery, String>>,
+    ) -> Result<PreparedQuery, ExecutorError> {
         sandbox::refuse_before_prepare(sql)
             .inspect_err(|_| self.metrics.refused_statements_total.inc())?;
         let preamble = session_preamble(session);
         let db = self.database(session)?;
-        let description = match prepare(&db, preamble.as_deref(), sql) {
-            Some(Ok(description)) => description,
+        let prepared = match prepare(&db, preamble.as_deref(), sql) {
+            Some(Ok(prepared)) => prepared,
             Some(Err(message)) => {
                 return Err(self.annotate(ExecutorError::from_duckdb_message(message), sql))
             }
@@ -228,7 +262,7 @@ impl Engine {
         let policy = StatementPolicy {
             allow_writes: self.config.allow_writes,
         };
-        if let Err(refusal) = policy.check(sql, description.statement_type, |inner| {
+        if let Err(refusal) = policy.check(sql, prepared.description.statement_type, |inner| {
             db.describe(preamble.as_deref(), inner)
                 .map(|d| d.statement_type)
                 .ok()
@@ -236,7 +270,31 @@ impl Engine {
             self.metrics.refused_statements_total.inc();
             return Err(refusal);
         }
-        Ok(description)
+        Ok(prepared)
+    }
+
+    /// Keeps a statement [`Engine::prepare`] made for the `DoGet` of `query_id` (see
+    /// `parked`).
+    pub(crate) fn park(
+        &self,
+        query_id: &str,
+        session: &SessionContext,
+        sql: &str,
+        prepared: PreparedQuery,
+    ) {
+        let fingerprint = ParkedStatements::fingerprint(&session.to_header(), sql);
+        self.parked.park(query_id, fingerprint, prepared);
+    }
+
+    /// The statement parked for `query_id`, when it was prepared for this session and SQL.
+    pub(crate) fn take_parked(
+        &self,
+        query_id: &str,
+        session: &SessionContext,
+        sql: &str,
+    ) -> Option<PreparedQuery> {
+        let fingerprint = ParkedStatements::fingerprint(&session.to_header(), sql);
+        self.parked.take(query_id, &fingerprint)
     }
 
     /// Prepares without the sandbox check: for the executor's own catalog queries.
@@ -286,20 +344,36 @@ impl Engine {
     /// errors in binding or planning surface here, before any data is sent).
     ///
     /// `parameter_rows` holds one row of values per execution; an empty list runs the query once
-    /// without parameters. The caller must have checked the statement with [`Engine::describe`].
-    pub async fn start_query(
+    /// without parameters. The caller must have checked the statement with [`Engine::describe`]
+    /// or [`Engine::prepare`]; `prepared`, when given, is the statement `prepare` made for
+    /// `sql`, which then runs without being planned again (it takes no parameters).
+    pub(crate) async fn start_query(
         self: &Arc<Self>,
         session: &SessionContext,
         sql: String,
         parameter_rows: Vec<Vec<Value>>,
         query_id: String,
+        prepared: Option<PreparedQuery>,
     ) -> Result<QueryStream, ExecutorError> {
         let permit = self.admit()?;
-        let connection = self.database(session)?.connect()?;
-        if let Some(preamble) = session_preamble(session) {
-            connection.execute_batch(&preamble)?;
-        }
-        let interrupt = connection.interrupt_handle();
+        let source = match prepared {
+            Some(prepared) if parameter_rows.is_empty() => QuerySource::Prepared(prepared),
+            _ => {
+                let connection = self.database(session)?.connect()?;
+                if let Some(preamble) = session_preamble(session) {
+                    connection.execute_batch(&preamble)?;
+                }
+                QuerySource::Sql {
+                    connection,
+                    sql,
+                    parameter_rows,
+                }
+            }
+        };
+        let interrupt: Arc<dyn Interrupt> = match &source {
+            QuerySource::Prepared(prepared) => prepared.connection(),
+            QuerySource::Sql { connection, .. } => connection.interrupt_handle(),
+        };
         self.running
             .lock()
             .expect("running map")
@@ -312,14 +386,15 @@ impl Engine {
             let _permit = permit;
             let started = Instant::now();
             engine.metrics.running_queries.inc();
-            let outcome = run_query(
-                &connection,
-                &sql,
-                parameter_rows,
-                schema_tx,
-                &batch_tx,
-                &engine.metrics,
-            );
+            let output = BatchOutput::new(&batch_tx, &engine.metrics);
+            let outcome = match source {
+                QuerySource::Prepared(prepared) => run_prepared(prepared, schema_tx, output),
+                QuerySource::Sql {
+                    connection,
+                    sql,
+                    parameter_rows,
+                } => run_query(&connection, &sql, parameter_rows, schema_tx, output),
+            };
             engine.metrics.running_queries.dec();
             engine
                 .running
@@ -614,14 +689,53 @@ fn open_database(
     Ok((db, loaded_extensions))
 }
 
-/// The blocking half of a query: executes, hands over the schema, then pumps batches.
+/// What a query runs from: a statement planned by [`Engine::prepare`], or SQL to prepare on a
+/// new connection (and run once per parameter row).
+enum QuerySource {
+    Prepared(PreparedQuery),
+    Sql {
+        connection: duckdb::Connection,
+        sql: String,
+        parameter_rows: Vec<Vec<Value>>,
+    },
+}
+
+/// The blocking half of a query planned earlier: executes, hands over the schema, then pumps
+/// batches.
+fn run_prepared(
+    prepared: PreparedQuery,
+    schema_tx: oneshot::Sender<Result<SchemaRef, ExecutorError>>,
+    mut output: BatchOutput<'_>,
+) -> Result<u64, ExecutorError> {
+    let mut result = match prepared.execute() {
+        Ok(result) => result,
+        Err(message) => {
+            let _ = schema_tx.send(Err(ExecutorError::from_duckdb_message(message)));
+            return Ok(0);
+        }
+    };
+    let schema = result.schema();
+    if schema_tx.send(Ok(Arc::clone(&schema))).is_err() {
+        return Err(ExecutorError::QueryCancelled);
+    }
+    output.start(schema);
+    while let Some(batch) = result
+        .next_batch()
+        .map_err(ExecutorError::from_duckdb_message)?
+    {
+        output.push(batch)?;
+    }
+    output.finish()
+}
+
+/// The blocking half of a query from SQL: prepares, executes once per parameter row, hands
+/// over the schema, then pumps batches.
 fn run_query(
     connection: &duckdb::Connection,
     sql: &str,
     parameter_rows: Vec<Vec<Value>>,
     schema_tx: oneshot::Sender<Result<SchemaRef, ExecutorError>>,
-    batch_tx: &mpsc::Sender<Result<RecordBatch, ExecutorError>>,
-    metrics: &ExecutorMetrics,
+    mut output: BatchOutput<'_>,
 ) -> Result<u64, ExecutorError> {
     let mut statement = match connection.prepare(sql) {
         Ok(statement) => statement,
@@ -636,8 +750,6 @@ fn run_query(
         parameter_rows
     };
     let mut schema_tx = Some(schema_tx);
-    let mut coalescer: Option<BatchCoalescer> = None;
-    let mut rows = 0u64;
     for parameters in executions {
         // Only the schema is taken from the iterator: it panics when a fetch fails mid-query,
         // so batches are pulled with `Statement::step`, which returns the error instead.
@@ -663,9 +775,8 @@ fn run_query(
             if tx.send(Ok(Arc::clone(&schema))).is_err() {
                 return Err(ExecutorError::QueryCancelled);
             }
-            coalescer = Some(BatchCoalescer::new(Arc::clone(&schema), TARGET_BATCH_ROWS));
+            output.start(Arc::clone(&schema));
         }
-        let coalescer = coalescer.as_mut().expect("set with the schema");
         while let Some(chunk) = statement.step()? {
             let batch = RecordBatch::from(&chunk);
             let batch = if batch.schema() == schema {
@@ -675,31 +786,71 @@ fn run_query(
                     .with_schema(Arc::clone(&schema))
                     .map_err(|e| ExecutorError::Internal(e.to_string()))?
             };
-            coalescer
-                .push_batch(batch)
-                .map_err(|e| ExecutorError::Internal(e.to_string()))?;
-            while let Some(ready) = coalescer.next_completed_batch() {
-                rows += ready.num_rows() as u64;
-                metrics.rows_streamed_total.inc_by(ready.num_rows() as u64);
-                if batch_tx.blocking_send(Ok(ready)).is_err() {
-                    return Err(ExecutorError::QueryCancelled);
-                }
-            }
+            output.push(batch)?;
         }
     }
-    if let Some(coalescer) = coalescer.as_mut() {
+    output.finish()
+}
+
+/// Where a query's batches go: coalesced to [`TARGET_BATCH_ROWS`], counted, and sent to the
+/// stream's channel (blocking while the client is behind: the backpressure).
+struct BatchOutput<'a> {
+    coalescer: Option<BatchCoalescer>,
+    sender: &'a mpsc::Sender<Result<RecordBatch, ExecutorError>>,
+    metrics: &'a ExecutorMetrics,
+    rows: u64,
+}
+
+impl<'a> BatchOutput<'a> {
+    fn new(
+        sender: &'a mpsc::Sender<Result<RecordBatch, ExecutorError>>,
+        metrics: &'a ExecutorMetrics,
+    ) -> Self {
+        Self {
+            coalescer: None,
+            sender,
+            metrics,
+            rows: 0,
+        }
+    }
+
+    /// Starts output with the stream's schema (once; later executions share it).
+    fn start(&mut self, schema: SchemaRef) {
+        self.coalescer = Some(BatchCoalescer::new(schema, TARGET_BATCH_ROWS));
+    }
+
+    fn push(&mut self, batch: RecordBatch) -> Result<(), ExecutorError> {
+        let coalescer = self.coalescer.as_mut().expect("output started");
         coalescer
-            .finish_buffered_batch()
+            .push_batch(batch)
             .map_err(|e| ExecutorError::Internal(e.to_string()))?;
+        self.send_completed()
+    }
+
+    /// Sends what is left and returns the number of rows sent.
+    fn finish(mut self) -> Result<u64, ExecutorError> {
+        if let Some(coalescer) = self.coalescer.as_mut() {
+            coalescer
+                .finish_buffered_batch()
+                .map_err(|e| ExecutorError::Internal(e.to_string()))?;
+            self.send_completed()?;
+        }
+        Ok(self.rows)
+    }
+
+    fn send_completed(&mut self) -> Result<(), ExecutorError> {
+        let coalescer = self.coalescer.as_mut().expect("output started");
         while let Some(ready) = coalescer.next_completed_batch() {
-            rows += ready.num_rows() as u64;
-            metrics.rows_streamed_total.inc_by(ready.num_rows() as u64);
-            if batch_tx.blocking_send(Ok(ready)).is_err() {
+            self.rows += ready.num_rows() as u64;
+            self.metrics
+                .rows_streamed_total
+                .inc_by(ready.num_rows() as u64);
+            if self.sender.blocking_send(Ok(ready)).is_err() {
                 return Err(ExecutorError::QueryCancelled);
             }
         }
+        Ok(())
     }
-    Ok(rows)
 }
 
 /// SQL that puts a fresh connection into the session's catalog and schema. `USE` and

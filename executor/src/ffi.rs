@@ -1,12 +1,15 @@
 //! The few DuckDB C API calls the safe `duckdb` crate does not expose: opening a database we
-//! keep a raw handle to, and describing a prepared statement — result schema, parameter schema
-//! and statement type — without executing it. Every unsafe block is here.
+//! keep a raw handle to; describing a prepared statement — result schema, parameter schema and
+//! statement type — without executing it; and later running that same prepared statement, so a
+//! query is planned once. Every unsafe block is here.
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
+use std::sync::Arc;
 
+use arrow::array::{RecordBatch, StructArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::ffi::FFI_ArrowSchema;
+use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use duckdb::ffi;
 
 use crate::column_types::{tag_schema, ColumnTag};
@@ -140,39 +143,231 @@ impl Database {
         preamble: Option<&str>,
         sql: &str,
     ) -> Result<Description, String> {
+        self.prepare(preamble, sql)
+            .map(PreparedQuery::into_description)
+    }
+
+    /// Prepares `sql` on a fresh connection (after running the session's `preamble`) and
+    /// describes it; the statement can then run once with [`PreparedQuery::execute`].
+    pub(crate) fn prepare(
+        &self,
+        preamble: Option<&str>,
+        sql: &str,
+    ) -> Result<PreparedQuery, String> {
         let c_sql = cstring(sql)?;
         let c_preamble = preamble.map(cstring).transpose()?;
-        // SAFETY: the connection and prepared statement are created and destroyed here; all
-        // strings DuckDB hands out are copied before their owner is destroyed.
+        // SAFETY: the connection is owned by `RawConnection` from here on and the statement by
+        // `PreparedQuery` once prepared; all strings DuckDB hands out are copied before their
+        // owner is destroyed.
         unsafe {
-            let mut connection: ffi::duckdb_connection = ptr::null_mut();
-            if ffi::duckdb_connect(self.raw, &mut connection) != ffi::duckdb_state_DuckDBSuccess {
+            let mut raw: ffi::duckdb_connection = ptr::null_mut();
+            if ffi::duckdb_connect(self.raw, &mut raw) != ffi::duckdb_state_DuckDBSuccess {
                 return Err("could not open a DuckDB connection".into());
             }
+            let connection = Arc::new(RawConnection { raw });
             if let Some(preamble) = &c_preamble {
                 let mut result: ffi::duckdb_result = std::mem::zeroed();
-                let state = ffi::duckdb_query(connection, preamble.as_ptr(), &mut result);
+                let state = ffi::duckdb_query(raw, preamble.as_ptr(), &mut result);
                 let error = (state != ffi::duckdb_state_DuckDBSuccess).then(|| {
                     borrowed_message(ffi::duckdb_result_error(&mut result)).unwrap_or_default()
                 });
                 ffi::duckdb_destroy_result(&mut result);
                 if let Some(error) = error {
-                    ffi::duckdb_disconnect(&mut connection);
                     return Err(error);
                 }
             }
             let mut statement: ffi::duckdb_prepared_statement = ptr::null_mut();
-            let state = ffi::duckdb_prepare(connection, c_sql.as_ptr(), &mut statement);
-            let result = if state != ffi::duckdb_state_DuckDBSuccess {
-                let error = ffi::duckdb_prepare_error(statement);
-                Err(borrowed_message(error).unwrap_or_else(|| "could not prepare statement".into()))
-            } else {
-                describe_prepared(connection, statement)
+            let state = ffi::duckdb_prepare(raw, c_sql.as_ptr(), &mut statement);
+            if state != ffi::duckdb_state_DuckDBSuccess {
+                let error = borrowed_message(ffi::duckdb_prepare_error(statement))
+                    .unwrap_or_else(|| "could not prepare statement".into());
+                ffi::duckdb_destroy_prepare(&mut statement);
+                return Err(error);
+            }
+            let mut options: ffi::duckdb_arrow_options = ptr::null_mut();
+            ffi::duckdb_connection_get_arrow_options(raw, &mut options);
+            let mut prepared = PreparedQuery {
+                connection,
+                statement,
+                options,
+                description: Description {
+                    statement_type: StatementType(ffi::duckdb_prepared_statement_type(statement)),
+                    dataset_schema: Arc::new(Schema::empty()),
+                    parameter_schema: Arc::new(Schema::empty()),
+                },
             };
-            ffi::duckdb_destroy_prepare(&mut statement);
-            ffi::duckdb_disconnect(&mut connection);
-            result
+            prepared.description = describe_prepared(statement, options)?;
+            Ok(prepared)
         }
+    }
+}
+
+/// A DuckDB connection whose raw handle we own; closed when the last holder lets go.
+pub(crate) struct RawConnection {
+    raw: ffi::duckdb_connection,
+}
+
+// SAFETY: a connection is used by one thread at a time (the one preparing, later the one
+// running the query); `duckdb_interrupt` is the one call DuckDB allows from any thread.
+unsafe impl Send for RawConnection {}
+unsafe impl Sync for RawConnection {}
+
+impl RawConnection {
+    /// Interrupts whatever the connection is running; it fails with an INTERRUPT error.
+    pub(crate) fn interrupt(&self) {
+        // SAFETY: the handle is open for as long as `self` lives.
+        unsafe { ffi::duckdb_interrupt(self.raw) }
+    }
+}
+
+impl Drop for RawConnection {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle, and every statement and result made on it holds an `Arc`
+        // to this connection, so they are gone by now.
+        unsafe { ffi::duckdb_disconnect(&mut self.raw) }
+    }
+}
+
+/// A statement prepared and described on a connection of its own, ready to run once.
+pub(crate) struct PreparedQuery {
+    connection: Arc<RawConnection>,
+    statement: ffi::duckdb_prepared_statement,
+    options: ffi::duckdb_arrow_options,
+    /// The statement's shape.
+    pub(crate) description: Description,
+}
+
+// SAFETY: the statement and its connection are used by one thread at a time; the query moves
+// from the thread that prepared it to the one that runs it.
+unsafe impl Send for PreparedQuery {}
+
+impl PreparedQuery {
+    /// The statement's shape, closing the statement.
+    pub(crate) fn into_description(self) -> Description {
+        self.description.clone()
+    }
+
+    /// The connection the statement runs on, to interrupt it.
+    pub(crate) fn connection(&self) -> Arc<RawConnection> {
+        Arc::clone(&self.connection)
+    }
+
+    /// Runs the statement (it must take no parameters) and returns its streaming result.
+    pub(crate) fn execute(self) -> Result<QueryResult, String> {
+        // SAFETY: the result is destroyed by `QueryResult` (or here on failure) before the
+        // statement and connection it was made from.
+        unsafe {
+            let mut result = Box::new(std::mem::zeroed::<ffi::duckdb_result>());
+            let state = ffi::duckdb_execute_prepared_streaming(self.statement, &mut *result);
+            if state != ffi::duckdb_state_DuckDBSuccess {
+                let error = borrowed_message(ffi::duckdb_result_error(&mut *result))
+                    .unwrap_or_else(|| "query failed".into());
+                ffi::duckdb_destroy_result(&mut *result);
+                return Err(error);
+            }
+            let columns = ffi::duckdb_column_count(&mut *result);
+            let mut types = Vec::with_capacity(columns as usize);
+            let mut names = Vec::with_capacity(columns as usize);
+            let mut tags = Vec::with_capacity(columns as usize);
+            for index in 0..columns {
+                let logical_type = ffi::duckdb_column_logical_type(&mut *result, index);
+                tags.push(column_tag(logical_type));
+                types.push(logical_type);
+                names.push(ffi::duckdb_column_name(&mut *result, index));
+            }
+            let exported = export_arrow_schema(self.options, &mut types, &mut names);
+            for mut logical_type in types {
+                ffi::duckdb_destroy_logical_type(&mut logical_type);
+            }
+            let (struct_schema, schema) = match exported {
+                Ok(exported) => exported,
+                Err(error) => {
+                    ffi::duckdb_destroy_result(&mut *result);
+                    return Err(error);
+                }
+            };
+            Ok(QueryResult {
+                result,
+                struct_schema,
+                schema: tag_schema(schema.into(), &tags),
+                exhausted: false,
+                query: self,
+            })
+        }
+    }
+}
+
+impl Drop for PreparedQuery {
+    fn drop(&mut self) {
+        // SAFETY: we own both handles; results made from the statement are gone (they own it).
+        unsafe {
+            ffi::duckdb_destroy_prepare(&mut self.statement);
+            ffi::duckdb_destroy_arrow_options(&mut self.options);
+        }
+    }
+}
+
+/// The streaming result of a [`PreparedQuery`], read as Arrow record batches (one per DuckDB
+/// chunk of up to 2,048 rows).
+pub(crate) struct QueryResult {
+    result: Box<ffi::duckdb_result>,
+    /// The result's columns as one Arrow struct, the form DuckDB exports chunks in.
+    struct_schema: FFI_ArrowSchema,
+    schema: SchemaRef,
+    exhausted: bool,
+    query: PreparedQuery,
+}
+
+// SAFETY: read by one thread at a time (see `PreparedQuery`).
+unsafe impl Send for QueryResult {}
+
+impl QueryResult {
+    /// The result schema, with the column marks of `column_types`.
+    pub(crate) fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    /// The next chunk, `None` at the end, or DuckDB's error (an interrupt is one).
+    pub(crate) fn next_batch(&mut self) -> Result<Option<RecordBatch>, String> {
+        if self.exhausted {
+            return Ok(None);
+        }
+        // SAFETY: the result is open; each chunk is converted, then destroyed exactly once; the
+        // exported array owns its buffers and is released by arrow when the batch is dropped.
+        unsafe {
+            let mut chunk = ffi::duckdb_fetch_chunk(*self.result);
+            if chunk.is_null() || ffi::duckdb_data_chunk_get_size(chunk) == 0 {
+                if !chunk.is_null() {
+                    ffi::duckdb_destroy_data_chunk(&mut chunk);
+                }
+                self.exhausted = true;
+                return match borrowed_message(ffi::duckdb_result_error(&mut *self.result)) {
+                    Some(error) => Err(error),
+                    None => Ok(None),
+                };
+            }
+            let mut array = FFI_ArrowArray::empty();
+            let error = ffi::duckdb_data_chunk_to_arrow(
+                self.query.options,
+                chunk,
+                &mut array as *mut FFI_ArrowArray as *mut ffi::ArrowArray,
+            );
+            ffi::duckdb_destroy_data_chunk(&mut chunk);
+            take_error(error, "could not convert a chunk to Arrow")?;
+            let data = arrow::ffi::from_ffi(array, &self.struct_schema)
+                .map_err(|e| format!("could not import DuckDB's Arrow chunk: {e}"))?;
+            RecordBatch::from(StructArray::from(data))
+                .with_schema(Arc::clone(&self.schema))
+                .map(Some)
+                .map_err(|e| format!("DuckDB's chunk does not match its schema: {e}"))
+        }
+    }
+}
+
+impl Drop for QueryResult {
+    fn drop(&mut self) {
+        // SAFETY: we own the result; the statement and connection (in `query`) outlive it.
+        unsafe { ffi::duckdb_destroy_result(&mut *self.result) }
     }
 }
 
@@ -184,13 +379,11 @@ impl Drop for Database {
 }
 
 unsafe fn describe_prepared(
-    connection: ffi::duckdb_connection,
     statement: ffi::duckdb_prepared_statement,
+    options: ffi::duckdb_arrow_options,
 ) -> Result<Description, String> {
     unsafe {
         let statement_type = StatementType(ffi::duckdb_prepared_statement_type(statement));
-        let mut options: ffi::duckdb_arrow_options = ptr::null_mut();
-        ffi::duckdb_connection_get_arrow_options(connection, &mut options);
 
         let columns = ffi::duckdb_prepared_statement_column_count(statement);
         let mut types = Vec::with_capacity(columns as usize);
@@ -266,7 +459,6 @@ unsafe fn describe_prepared(
             };
             parameter_fields.push(Field::new(name, data_type, true));
         }
-        ffi::duckdb_destroy_arrow_options(&mut options);
 
         Ok(Description {
             statement_type,
@@ -294,24 +486,45 @@ unsafe fn to_arrow_schema(
     types: &mut [ffi::duckdb_logical_type],
     names: &mut [*const c_char],
 ) -> Result<Schema, String> {
+    unsafe { export_arrow_schema(options, types, names).map(|(_, schema)| schema) }
+}
+
+/// DuckDB's Arrow export of a set of columns: the C form (one struct of the columns, what
+/// chunks are imported with) and the schema read from it.
+unsafe fn export_arrow_schema(
+    options: ffi::duckdb_arrow_options,
+    types: &mut [ffi::duckdb_logical_type],
+    names: &mut [*const c_char],
+) -> Result<(FFI_ArrowSchema, Schema), String> {
     unsafe {
         let mut out = FFI_ArrowSchema::empty();
-        let mut error = ffi::duckdb_to_arrow_schema(
+        let error = ffi::duckdb_to_arrow_schema(
             options,
             types.as_mut_ptr(),
             names.as_mut_ptr(),
             types.len() as ffi::idx_t,
             &mut out as *mut FFI_ArrowSchema as *mut ffi::ArrowSchema,
         );
-        if !error.is_null() {
-            let failed = ffi::duckdb_error_data_has_error(error);
-            let message = borrowed_message(ffi::duckdb_error_data_message(error));
-            ffi::duckdb_destroy_error_data(&mut error);
-            if failed {
-                return Err(message.unwrap_or_else(|| "could not convert schema to Arrow".into()));
-            }
+        take_error(error, "could not convert schema to Arrow")?;
+        let schema = Schema::try_from(&out)
+            .map_err(|e| format!("could not read DuckDB's Arrow schema: {e}"))?;
+        Ok((out, schema))
+    }
+}
+
+/// Turns DuckDB's optional error data into a `Result`, destroying it.
+unsafe fn take_error(mut error: ffi::duckdb_error_data, fallback: &str) -> Result<(), String> {
+    unsafe {
+        if error.is_null() {
+            return Ok(());
         }
-        Schema::try_from(&out).map_err(|e| format!("could not read DuckDB's Arrow schema: {e}"))
+        let failed = ffi::duckdb_error_data_has_error(error);
+        let message = borrowed_message(ffi::duckdb_error_data_message(error));
+        ffi::duckdb_destroy_error_data(&mut error);
+        if failed {
+            return Err(message.unwrap_or_else(|| fallback.into()));
+        }
+        Ok(())
     }
 }
 
@@ -400,5 +613,74 @@ mod tests {
         assert_eq!(in_schema.statement_type.name(), "SELECT");
         let bad_schema = db.describe(Some("USE nope"), "SELECT 1").unwrap_err();
         assert!(bad_schema.contains("nope"), "{bad_schema}");
+    }
+
+    #[test]
+    fn prepared_query_runs_the_plan_it_described() {
+        let db = Database::open_in_memory(&[]).unwrap();
+        let prepared = db
+            .prepare(None, "SELECT i, uuid() AS id FROM range(5000) t(i)")
+            .unwrap();
+        let described = Arc::clone(&prepared.description.dataset_schema);
+        let mut result = prepared.execute().unwrap();
+        assert_eq!(
+            result.schema(),
+            described,
+            "run and described schemas differ"
+        );
+        assert_eq!(
+            result
+                .schema()
+                .field(1)
+                .metadata()
+                .get(crate::column_types::SQL_TYPE_KEY),
+            Some(&"uuid".to_string())
+        );
+        let (mut rows, mut sum) = (0, 0);
+        while let Some(batch) = result.next_batch().unwrap() {
+            assert_eq!(batch.schema(), described);
+            let values = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .unwrap();
+            rows += batch.num_rows();
+            sum += values.iter().flatten().sum::<i64>();
+        }
+        assert_eq!((rows, sum), (5000, (0..5000).sum()));
+        assert!(result.next_batch().unwrap().is_none(), "read past the end");
+    }
+
+    #[test]
+    fn prepared_query_failing_or_interrupted_reports_duckdb_error() {
+        let db = Database::open_in_memory(&[]).unwrap();
+        let error = db
+            .prepare(
+                None,
+                "SELECT CAST(i::VARCHAR || 'x' AS INTEGER) FROM range(3) t(i)",
+            )
+            .unwrap()
+            .execute()
+            .and_then(|mut result| result.next_batch().map(|_| ()))
+            .unwrap_err();
+        assert!(error.contains("Conversion Error"), "{error}");
+
+        let endless = db
+            .prepare(
+                None,
+                "SELECT count(*) FROM range(1000000000000) a, range(10) b",
+            )
+            .unwrap();
+        let connection = endless.connection();
+        let interrupter = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            connection.interrupt();
+        });
+        let error = endless
+            .execute()
+            .and_then(|mut result| result.next_batch().map(|_| ()))
+            .unwrap_err();
+        interrupter.join().unwrap();
+        assert!(error.contains("INTERRUPT"), "{error}");
     }
 }

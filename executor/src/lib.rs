@@ -1,7 +1,8 @@
 //! Tavana executor: one DuckDB engine per process, served over Arrow Flight SQL to the gateway.
 //!
 //! The executor is locked down after start-up (see [`sandbox`]), keeps no per-statement state
-//! (prepared-statement handles carry the SQL and bound parameters), runs DuckDB on blocking
+//! beyond a short wait between a statement's `GetFlightInfo` and its `DoGet` (prepared-statement
+//! handles carry the SQL and bound parameters), runs DuckDB on blocking
 //! threads and streams results through a bounded channel, and interrupts a query as soon as its
 //! consumer goes away.
 
@@ -14,6 +15,7 @@ mod ffi;
 pub mod lake;
 pub mod metrics;
 pub mod params;
+mod parked;
 pub mod sandbox;
 pub mod service;
 pub mod signing;

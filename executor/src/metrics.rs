@@ -23,6 +23,9 @@ pub struct ExecutorMetrics {
     pub lake_tables_unavailable: IntGauge,
     /// Catalog reload attempts by outcome (`applied`, `unchanged`, `error`).
     pub lake_catalog_reloads_total: IntCounterVec,
+    /// Statements kept from `GetFlightInfo` for their `DoGet`, by outcome (`parked`, `reused`,
+    /// `expired`, `mismatched`, `evicted`).
+    pub parked_statements_total: IntCounterVec,
 }
 
 impl ExecutorMetrics {
@@ -71,6 +74,14 @@ impl ExecutorMetrics {
                 ),
                 &["outcome"],
             )?,
+            parked_statements_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_executor_parked_statements_total",
+                    "Statements prepared by GetFlightInfo and kept for their DoGet, by outcome \
+                     (parked, evicted, reused, expired, mismatched)",
+                ),
+                &["outcome"],
+            )?,
         };
         registry.register(Box::new(metrics.running_queries.clone()))?;
         registry.register(Box::new(metrics.queries_total.clone()))?;
@@ -80,6 +91,7 @@ impl ExecutorMetrics {
         registry.register(Box::new(metrics.lake_tables.clone()))?;
         registry.register(Box::new(metrics.lake_tables_unavailable.clone()))?;
         registry.register(Box::new(metrics.lake_catalog_reloads_total.clone()))?;
+        registry.register(Box::new(metrics.parked_statements_total.clone()))?;
         Ok(metrics)
     }
 }

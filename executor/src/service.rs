@@ -31,6 +31,7 @@ use tracing::{info_span, instrument, Instrument};
 
 use crate::engine::Engine;
 use crate::error::ExecutorError;
+use crate::ffi::PreparedQuery;
 use crate::params;
 use crate::signing::StatementSigner;
 
@@ -69,10 +70,39 @@ impl ExecutorService {
         session: &SessionContext,
         sql: String,
     ) -> Result<crate::ffi::Description, Status> {
+        self.prepare(session, sql)
+            .await
+            .map(PreparedQuery::into_description)
+    }
+
+    async fn prepare(
+        &self,
+        session: &SessionContext,
+        sql: String,
+    ) -> Result<PreparedQuery, Status> {
         self.engine
-            .describe_async(session.clone(), sql)
+            .prepare(session.clone(), sql)
             .await
             .map_err(Status::from)
+    }
+
+    /// Prepares a statement for its `FlightInfo` and returns the schema its ticket's stream
+    /// will have. A query is kept prepared for the `DoGet` (see `parked`); a statement that
+    /// returns no rows runs now (see [`Self::run_if_no_rows`]).
+    async fn plan_statement(
+        &self,
+        session: &SessionContext,
+        statement: &mut ExecutorStatement,
+    ) -> Result<SchemaRef, Status> {
+        let prepared = self.prepare(session, statement.sql.clone()).await?;
+        let schema = self
+            .run_if_no_rows(session, statement, &prepared.description)
+            .await?;
+        if statement.completed_count.is_none() && statement.parameters_ipc.is_empty() {
+            self.engine
+                .park(&statement.query_id, session, &statement.sql, prepared);
+        }
+        Ok(schema)
     }
 
     fn statement_info(
@@ -107,16 +137,21 @@ impl ExecutorService {
         }
         let span = info_span!("query", query_id = %statement.query_id, user = %session.user);
         // A ticket is only as trustworthy as its bearer: unless an executor signed it after
-        // checking the statement, check it again now.
-        if !checked {
+        // checking the statement, check it again now. A signed one may find its statement
+        // still prepared.
+        let prepared = if checked {
+            self.engine
+                .take_parked(&statement.query_id, &session, &statement.sql)
+        } else {
             self.describe(&session, statement.sql.clone())
                 .instrument(span.clone())
                 .await?;
-        }
+            None
+        };
         let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let stream = self
             .engine
-            .start_query(&session, statement.sql, rows, statement.query_id)
+            .start_query(&session, statement.sql, rows, statement.query_id, prepared)
             .instrument(span)
             .await
             .map_err(Status::from)?;
@@ -265,7 +300,6 @@ impl FlightSqlService for ExecutorService {
         tracing::Span::current().record("query_id", query_id.as_str());
         let session = session(request.metadata());
         tracing::debug!(user = %session.user, "describe statement");
-        let description = self.describe(&session, query.query.clone()).await?;
         let mut statement = ExecutorStatement {
             version: ENVELOPE_VERSION,
             sql: query.query,
@@ -274,9 +308,7 @@ impl FlightSqlService for ExecutorService {
             completed_count: None,
             signature: Default::default(),
         };
-        let schema = self
-            .run_if_no_rows(&session, &mut statement, &description)
-            .await?;
+        let schema = self.plan_statement(&session, &mut statement).await?;
         let info = self.statement_info(&statement, &schema, request.into_inner())?;
         Ok(Response::new(info))
     }
@@ -290,10 +322,7 @@ impl FlightSqlService for ExecutorService {
         let mut statement = decode_statement(&command.prepared_statement_handle)?;
         statement.query_id = query_id(request.metadata());
         let session = session(request.metadata());
-        let description = self.describe(&session, statement.sql.clone()).await?;
-        let schema = self
-            .run_if_no_rows(&session, &mut statement, &description)
-            .await?;
+        let schema = self.plan_statement(&session, &mut statement).await?;
         let info = self.statement_info(&statement, &schema, request.into_inner())?;
         Ok(Response::new(info))
     }

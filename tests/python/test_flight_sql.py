@@ -460,6 +460,36 @@ def test_raw_flight_statement_query(tavana):
         client.close()
 
 
+def _parked(tavana, outcome: str) -> float:
+    """tavana_executor_parked_statements_total{outcome=...}, 0 when not yet counted."""
+    wanted = f'tavana_executor_parked_statements_total{{outcome="{outcome}"}}'
+    for line in tavana.executor.metrics().splitlines():
+        if line.startswith(wanted + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_query_is_planned_once_and_a_ticket_can_be_fetched_again(tavana):
+    """The executor runs at DoGet the statement it prepared for GetFlightInfo (one plan per
+    query); fetching the same ticket again plans it again and gives the same rows."""
+    client, options = tavana.flight_client()
+    try:
+        descriptor = flight.FlightDescriptor.for_command(
+            statement_query_command("SELECT i, i % 7 AS r FROM range(20000) t(i) ORDER BY i")
+        )
+        reused = _parked(tavana, "reused")
+        info = client.get_flight_info(descriptor, options)
+        first = client.do_get(info.endpoints[0].ticket, options).read_all()
+        assert _parked(tavana, "reused") == reused + 1
+        again = client.do_get(info.endpoints[0].ticket, options).read_all()
+        assert _parked(tavana, "reused") == reused + 1
+    finally:
+        client.close()
+    assert first.num_rows == 20000
+    assert again.equals(first)
+    assert first.schema.equals(info.schema)
+
+
 def test_raw_flight_prepared_statement_schemas(tavana):
     """CreatePreparedStatement answers dataset_schema and parameter_schema at prepare time."""
     client, options = tavana.flight_client()

@@ -1,0 +1,114 @@
+//! Statements prepared by a `GetFlightInfo`, kept for the `DoGet` that follows, so that a query
+//! is parsed, bound and planned once rather than twice. Planning is most of a small query's
+//! cost, and a TPC-H query's plan reads the footers of every Parquet file it names.
+//!
+//! A parked statement is found by the query id the gateway gave the call, and only used when
+//! the `DoGet`'s session and SQL are the ones it was prepared for; otherwise (or once taken,
+//! expired or pushed out) the `DoGet` prepares the statement again, as it always could. Parked
+//! statements hold a DuckDB connection each, so they are few and short-lived.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use prometheus::IntCounterVec;
+
+use crate::ffi::PreparedQuery;
+
+/// How long a prepared statement waits for its `DoGet`. Clients fetch right after
+/// `GetFlightInfo`; one that never does only delays the cleanup.
+const PARK_TIME: Duration = Duration::from_secs(30);
+
+/// Most statements parked at once; when full, the oldest makes room.
+const PARK_CAPACITY: usize = 64;
+
+/// Prepared statements waiting for their `DoGet`, by query id.
+pub(crate) struct ParkedStatements {
+    waiting: Mutex<HashMap<String, Parked>>,
+    outcomes: IntCounterVec,
+}
+
+struct Parked {
+    /// The session and SQL the statement was prepared for.
+    fingerprint: String,
+    prepared: PreparedQuery,
+    parked_at: Instant,
+}
+
+impl ParkedStatements {
+    /// An empty set counting into `outcomes`: `parked`, `evicted` (parked, pushing out the
+    /// oldest), `reused`, `expired` and `mismatched`.
+    pub(crate) fn new(outcomes: IntCounterVec) -> Self {
+        Self {
+            waiting: Mutex::new(HashMap::new()),
+            outcomes,
+        }
+    }
+
+    /// What a statement must match to be reused: the session it runs in and its SQL.
+    pub(crate) fn fingerprint(session_header: &str, sql: &str) -> String {
+        format!("{session_header}\n{sql}")
+    }
+
+    /// Keeps `prepared` for the `DoGet` of `query_id`.
+    pub(crate) fn park(&self, query_id: &str, fingerprint: String, prepared: PreparedQuery) {
+        let now = Instant::now();
+        // Statements are closed after the lock is released.
+        let mut closing = Vec::new();
+        let outcome = {
+            let mut waiting = self.waiting.lock().expect("parked statements");
+            let expired: Vec<String> = waiting
+                .iter()
+                .filter(|(_, parked)| now.duration_since(parked.parked_at) >= PARK_TIME)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in expired {
+                closing.extend(waiting.remove(&id));
+                self.outcomes.with_label_values(&["expired"]).inc();
+            }
+            // Full: the oldest goes. A statement whose DoGet is coming is a recent one.
+            let outcome = if waiting.len() >= PARK_CAPACITY {
+                let oldest = waiting
+                    .iter()
+                    .min_by_key(|(_, parked)| parked.parked_at)
+                    .map(|(id, _)| id.clone());
+                closing.extend(oldest.and_then(|id| waiting.remove(&id)));
+                "evicted"
+            } else {
+                "parked"
+            };
+            let replaced = waiting.insert(
+                query_id.to_owned(),
+                Parked {
+                    fingerprint,
+                    prepared,
+                    parked_at: now,
+                },
+            );
+            closing.extend(replaced);
+            outcome
+        };
+        self.outcomes.with_label_values(&[outcome]).inc();
+        drop(closing);
+    }
+
+    /// The statement parked for `query_id`, if it was prepared for `fingerprint` and has not
+    /// expired. It is removed either way: a ticket's statement runs once.
+    pub(crate) fn take(&self, query_id: &str, fingerprint: &str) -> Option<PreparedQuery> {
+        let parked = self
+            .waiting
+            .lock()
+            .expect("parked statements")
+            .remove(query_id)?;
+        if parked.parked_at.elapsed() >= PARK_TIME {
+            self.outcomes.with_label_values(&["expired"]).inc();
+            return None;
+        }
+        if parked.fingerprint != fingerprint {
+            self.outcomes.with_label_values(&["mismatched"]).inc();
+            return None;
+        }
+        self.outcomes.with_label_values(&["reused"]).inc();
+        Some(parked.prepared)
+    }
+}
