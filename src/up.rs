@@ -37,6 +37,9 @@ pub(crate) struct UpArgs {
     log_level: String,
 }
 
+/// Network threads per child: the three processes share one machine (see `--worker-threads`).
+const LOCAL_WORKER_THREADS: &str = "1";
+
 /// A random letters-and-digits secret (about 143 bits): safe to paste into a shell or a
 /// connection string, and never starting with `-`.
 fn random_secret() -> String {
@@ -77,6 +80,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         .arg("--temp-dir")
         .arg(state_dir.join("spill"))
         .args(["--log-level", &args.log_level])
+        .args(["--worker-threads", LOCAL_WORKER_THREADS])
         .env("TAVANA_INTERNAL_TOKEN", &internal_token);
     if let Some(dir) = &extension_dir {
         executor.arg("--extension-dir").arg(dir);
@@ -95,6 +99,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         .arg(&gateway_file)
         .args(["--worker-addr", &format!("http://{executor_addr}")])
         .args(["--log-level", &args.log_level])
+        .args(["--worker-threads", LOCAL_WORKER_THREADS])
         .env("TAVANA_USERS", &users)
         .env("TAVANA_INTERNAL_TOKEN", &internal_token);
     children.push(spawn("gateway", gateway)?);
@@ -111,6 +116,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         .arg(&adapter_file)
         .args(["--gateway-addr", &format!("http://{gateway_addr}")])
         .args(["--log-level", &args.log_level])
+        .args(["--worker-threads", LOCAL_WORKER_THREADS])
         .env("TAVANA_USERS", &users);
     children.push(spawn("pg-adapter", adapter)?);
     let (adapter_addr, _) = wait_for_addr(&adapter_file, &mut children).await?;

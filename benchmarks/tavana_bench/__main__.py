@@ -368,7 +368,8 @@ def main(argv: list[str]) -> int:
                    f"{platform.system()} {platform.release()}",
         "load average at the end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "tavana": f"{tavana_version}, git {git_describe()}, release build",
-        "tavana settings": f"executor --threads {tsettings.threads} --max-memory-gb {tsettings.max_memory_gb} "
+        "tavana settings": f"executor --threads {tsettings.threads} --max-memory-gb {tsettings.max_memory_gb}; "
+                           f"every process --worker-threads {tsettings.worker_threads} "
                            "(one executor, one gateway, one pg-adapter, all on 127.0.0.1, no TLS)",
         "in-process DuckDB": f"python duckdb {duckdb.__version__}, threads={tsettings.threads}, "
                              f"memory_limit={tsettings.max_memory_gb}GB",

@@ -49,6 +49,8 @@ PG_BIN = Path(os.environ.get("TAVANA_BENCH_PG_BIN", "/usr/lib/postgresql/15/bin"
 class TavanaSettings:
     threads: int = 2
     max_memory_gb: int = 8
+    # The three processes share the machine's cores (see `tavana --worker-threads`).
+    worker_threads: int = 1
 
 
 class Tavana:
@@ -97,6 +99,7 @@ class Tavana:
     def _start(self, group: ProcessGroup, role: str, args: list[str]) -> None:
         addr_file = self.workdir / f"{role}.addr.json"
         addr_file.unlink(missing_ok=True)
+        args = [*args, "--worker-threads", str(self.settings.worker_threads)]
         proc = group.add(Proc(role, [self.binary, role, *args, "--addr-file", addr_file],
                               self.workdir, env=self.env))
         self.procs[role] = proc
