@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod metrics;
+pub mod relay;
 pub mod service;
 pub mod sessions;
 pub mod sql_info;
@@ -131,9 +132,13 @@ impl Gateway {
                 tokio::time::sleep(HEALTH_INTERVAL).await;
             }
         });
-        let service = FlightServiceServer::new(GatewayService::new(Arc::clone(&self.state)))
-            .max_decoding_message_size(64 * 1024 * 1024)
-            .max_encoding_message_size(usize::MAX);
+        let gateway = GatewayService::new(Arc::clone(&self.state));
+        let service = relay::PassThroughDoGet::new(
+            FlightServiceServer::new(gateway.clone())
+                .max_decoding_message_size(64 * 1024 * 1024)
+                .max_encoding_message_size(usize::MAX),
+            gateway,
+        );
         let mut server = Server::builder()
             .tcp_nodelay(true)
             .initial_stream_window_size(net::STREAM_WINDOW_BYTES)

@@ -11,7 +11,7 @@ pub struct GatewayMetrics {
     pub active_streams: IntGauge,
     /// Queries waiting for admission.
     pub queued_queries: IntGauge,
-    /// Bytes of Arrow data relayed to clients.
+    /// Bytes of result streams relayed to clients (gRPC messages holding Arrow IPC).
     pub relayed_bytes_total: IntCounter,
     /// Failed authentications.
     pub auth_failures_total: IntCounter,
@@ -42,7 +42,7 @@ impl GatewayMetrics {
             )?,
             relayed_bytes_total: IntCounter::new(
                 "tavana_gateway_relayed_bytes_total",
-                "Bytes of Arrow IPC data relayed from executors to clients",
+                "Bytes of result streams relayed from executors to clients (gRPC messages of Arrow IPC)",
             )?,
             auth_failures_total: IntCounter::new(
                 "tavana_gateway_auth_failures_total",

@@ -1,10 +1,9 @@
 //! The gateway's Flight SQL service: authenticates, admits and routes each call to an executor
-//! and relays the executor's answer. Result `FlightData` is passed through as received: the
-//! gateway never decodes or re-encodes Arrow data.
+//! and relays the executor's answer. Query results are passed through as received, below
+//! tonic's codec (see `relay`): the gateway never decodes or re-encodes them.
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use arrow::datatypes::{DataType, Field, Schema};
@@ -34,15 +33,18 @@ use tavana_proto::session_options::{
 };
 use tavana_proto::{headers, ExecutorStatement, GatewayHandle, GatewayTicket, SessionContext};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tonic::body::Body;
+use tonic::codegen::{http, Service};
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, instrument, Span};
 
 use crate::metrics::GatewayMetrics;
+use crate::relay;
 use crate::sessions::{Session, Sessions};
 use crate::sql_info;
-use crate::workers::{RunningGuard, Worker, WorkerPool};
+use crate::workers::{Worker, WorkerPool};
 
 /// DuckDB's default catalog (the in-memory database) and schema.
 const DEFAULT_CATALOG: &str = "memory";
@@ -284,6 +286,44 @@ impl GatewayService {
         Ok(worker.client().do_put(request).await?.into_inner())
     }
 
+    /// Opens the executor's stream for a query ticket and relays its HTTP/2 body untouched
+    /// (see `relay`), holding an admission permit for as long as the client reads.
+    #[instrument(skip_all, fields(query_id))]
+    pub(crate) async fn relay_statement(
+        &self,
+        query: TicketStatementQuery,
+        metadata: &MetadataMap,
+    ) -> Result<http::Response<Body>, Status> {
+        let session = self.session(metadata)?;
+        let envelope = relay::envelope_of(&query)?;
+        Span::current().record("query_id", envelope.query_id.as_str());
+        let worker = self.state.pool.by_address(&envelope.executor)?;
+        let permit = self.admit().await?;
+        let running = worker.track();
+        let outgoing = self.outgoing(
+            Ticket::new(envelope.inner),
+            &session,
+            &envelope.query_id,
+            metadata,
+        );
+        let mut channel = worker.channel();
+        futures::future::poll_fn(|cx| channel.poll_ready(cx))
+            .await
+            .map_err(|e| Status::unavailable(format!("executor {}: {e}", worker.address)))?;
+        let response = channel
+            .call(relay::do_get_request(outgoing))
+            .await
+            .map_err(|e| Status::unavailable(format!("executor {}: {e}", worker.address)))?;
+        debug!(query_id = %envelope.query_id, user = %session.user, worker = %worker.address, "relaying");
+        Ok(relay::RelayBody::relay(
+            response,
+            self.state.metrics.clone(),
+            envelope.query_id,
+            permit,
+            running,
+        ))
+    }
+
     fn static_info(
         &self,
         schema: arrow::datatypes::SchemaRef,
@@ -391,62 +431,6 @@ fn decode_handle(bytes: &[u8]) -> Result<GatewayHandle, Status> {
     GatewayHandle::from_bytes(bytes).map_err(|e| Status::invalid_argument(e.to_string()))
 }
 
-/// Relays an executor's stream, counting bytes and outcome, holding the admission permit and
-/// the worker's running count for as long as the client reads.
-struct Relay {
-    inner: Streaming<FlightData>,
-    metrics: GatewayMetrics,
-    query_id: String,
-    outcome: Option<&'static str>,
-    _permit: OwnedSemaphorePermit,
-    _running: RunningGuard,
-}
-
-impl Stream for Relay {
-    type Item = Result<FlightData, Status>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let polled = Pin::new(&mut self.inner).poll_next(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(data))) => {
-                self.metrics
-                    .relayed_bytes_total
-                    .inc_by((data.data_body.len() + data.data_header.len()) as u64);
-            }
-            Poll::Ready(Some(Err(status))) => {
-                self.outcome = Some(if status.code() == tonic::Code::Cancelled {
-                    "cancelled"
-                } else {
-                    "error"
-                });
-            }
-            Poll::Ready(None) => {
-                self.outcome.get_or_insert("ok");
-            }
-            Poll::Pending => {}
-        }
-        polled
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let outcome = self.outcome.unwrap_or("cancelled");
-        self.metrics.active_streams.dec();
-        self.metrics
-            .queries_total
-            .with_label_values(&[outcome])
-            .inc();
-        // Per-query lines are DEBUG: at INFO they cost the gateway measurable CPU on short
-        // queries (queries_total counts outcomes); a stream that did not end well stays at INFO.
-        if outcome == "ok" {
-            debug!(query_id = %self.query_id, outcome, "stream ended");
-        } else {
-            info!(query_id = %self.query_id, outcome, "stream ended");
-        }
-    }
-}
-
 fn session_value(value: &Option<String>) -> Option<SessionOptionValue> {
     value.as_ref().map(|v| SessionOptionValue {
         option_value: Some(OptionValue::StringValue(v.clone())),
@@ -518,38 +502,6 @@ impl FlightSqlService for GatewayService {
         };
         self.forward_info(command.as_any().encode_to_vec(), &session, request, worker)
             .await
-    }
-
-    #[instrument(skip_all, fields(query_id))]
-    async fn do_get_statement(
-        &self,
-        ticket: TicketStatementQuery,
-        request: Request<Ticket>,
-    ) -> Result<Response<DoGetStream>, Status> {
-        let session = self.session(request.metadata())?;
-        let envelope = GatewayTicket::from_bytes(&ticket.statement_handle)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        Span::current().record("query_id", envelope.query_id.as_str());
-        let worker = self.state.pool.by_address(&envelope.executor)?;
-        let permit = self.admit().await?;
-        let running = worker.track();
-        let outgoing = self.outgoing(
-            Ticket::new(envelope.inner),
-            &session,
-            &envelope.query_id,
-            request.metadata(),
-        );
-        let inner = worker.client().do_get(outgoing).await?.into_inner();
-        self.state.metrics.active_streams.inc();
-        debug!(query_id = %envelope.query_id, user = %session.user, worker = %worker.address, "streaming");
-        Ok(Response::new(Box::pin(Relay {
-            inner,
-            metrics: self.state.metrics.clone(),
-            query_id: envelope.query_id,
-            outcome: None,
-            _permit: permit,
-            _running: running,
-        })))
     }
 
     #[instrument(skip_all, fields(user))]

@@ -35,6 +35,7 @@ pub struct Worker {
     /// Address as configured; tickets name executors by it.
     pub address: String,
     client: FlightServiceClient<Channel>,
+    channel: Channel,
     running: AtomicUsize,
     /// Times `pick` chose this executor: breaks ties between equally loaded executors, so a
     /// burst of GetFlightInfo calls (tickets handed out before any stream starts) is spread
@@ -53,6 +54,11 @@ impl Worker {
     /// A client for calls to this executor (cheap clone of a multiplexed channel).
     pub fn client(&self) -> FlightServiceClient<Channel> {
         self.client.clone()
+    }
+
+    /// The channel beneath [`Worker::client`], for calls made below tonic's codec.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
     }
 
     /// Queries this gateway is currently relaying from the executor.
@@ -131,12 +137,14 @@ impl WorkerPool {
                 }
                 endpoint = endpoint.tls_config(tls).map_err(invalid)?;
             }
-            let client = FlightServiceClient::new(endpoint.connect_lazy())
+            let channel = endpoint.connect_lazy();
+            let client = FlightServiceClient::new(channel.clone())
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX);
             workers.push(Arc::new(Worker {
                 address,
                 client,
+                channel,
                 running: AtomicUsize::new(0),
                 picked: AtomicUsize::new(0),
                 healthy: AtomicBool::new(false),

@@ -29,7 +29,15 @@ def idle_executor(tavana):
     return tavana.executor
 
 
+def _cancelled_streams(tavana) -> float:
+    for line in tavana.gateway.metrics().splitlines():
+        if line.startswith('tavana_gateway_queries_total{outcome="cancelled"} '):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def test_raw_flight_client_drops_stream(tavana, idle_executor):
+    cancelled = _cancelled_streams(tavana)
     client, options = tavana.flight_client()
     info = client.get_flight_info(
         flight.FlightDescriptor.for_command(statement_query_command(HUGE_STREAM)), options
@@ -43,6 +51,9 @@ def test_raw_flight_client_drops_stream(tavana, idle_executor):
 
     wait_running(idle_executor, lambda v: v == 0, "0 after the client dropped the stream")
     assert_idle(idle_executor)
+    # The gateway counts the relayed stream as cancelled and holds nothing open.
+    assert _cancelled_streams(tavana) == cancelled + 1
+    assert tavana.gateway.metric("tavana_gateway_active_streams") == 0
     conn = tavana.connect()
     try:
         assert query_table(conn, "SELECT 1 AS ok").to_pylist() == [{"ok": 1}]

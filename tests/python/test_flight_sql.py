@@ -14,6 +14,8 @@ import pytest
 
 from tavana_harness import local_duckdb, query_table
 from flight_proto import (
+    _any,
+    _len_field,
     close_prepared_statement_request,
     create_prepared_statement_request,
     parse_create_prepared_statement_result,
@@ -460,13 +462,17 @@ def test_raw_flight_statement_query(tavana):
         client.close()
 
 
-def _parked(tavana, outcome: str) -> float:
-    """tavana_executor_parked_statements_total{outcome=...}, 0 when not yet counted."""
-    wanted = f'tavana_executor_parked_statements_total{{outcome="{outcome}"}}'
-    for line in tavana.executor.metrics().splitlines():
-        if line.startswith(wanted + " "):
+def _counted(proc, name: str, outcome: str) -> float:
+    """`name{outcome="..."}` from a process's /metrics, 0 when not yet counted."""
+    wanted = f'{name}{{outcome="{outcome}"}} '
+    for line in proc.metrics().splitlines():
+        if line.startswith(wanted):
             return float(line.split()[-1])
     return 0.0
+
+
+def _parked(tavana, outcome: str) -> float:
+    return _counted(tavana.executor, "tavana_executor_parked_statements_total", outcome)
 
 
 def test_query_is_planned_once_and_a_ticket_can_be_fetched_again(tavana):
@@ -488,6 +494,54 @@ def test_query_is_planned_once_and_a_ticket_can_be_fetched_again(tavana):
     assert first.num_rows == 20000
     assert again.equals(first)
     assert first.schema.equals(info.schema)
+
+
+def test_gateway_relays_the_stream_and_counts_it(tavana):
+    """The gateway passes the executor's stream through untouched: every byte counted,
+    the query counted as ok, no stream left open."""
+    gateway = tavana.gateway
+    ok = _counted(gateway, "tavana_gateway_queries_total", "ok")
+    relayed = gateway.metric("tavana_gateway_relayed_bytes_total") or 0.0
+    client, options = tavana.flight_client()
+    try:
+        descriptor = flight.FlightDescriptor.for_command(
+            statement_query_command("SELECT i, repeat('x', 100) AS s FROM range(50000) t(i)")
+        )
+        info = client.get_flight_info(descriptor, options)
+        table = client.do_get(info.endpoints[0].ticket, options).read_all()
+    finally:
+        client.close()
+    assert table.num_rows == 50000
+    assert table.column("s")[49999].as_py() == "x" * 100
+    assert _counted(gateway, "tavana_gateway_queries_total", "ok") == ok + 1
+    assert gateway.metric("tavana_gateway_relayed_bytes_total") - relayed >= table.nbytes
+    assert gateway.metric("tavana_gateway_active_streams") == 0
+
+
+def _gateway_ticket(executor: str) -> bytes:
+    """Any{TicketStatementQuery{GatewayTicket{version 1, executor, query id}}}."""
+    envelope = bytes([0x08, 0x01]) + _len_field(2, executor.encode()) + _len_field(3, b"q-1")
+    return _any("TicketStatementQuery", _len_field(1, envelope))
+
+
+def test_tickets_the_gateway_did_not_hand_out_are_refused(tavana):
+    """Foreign or malformed tickets get a status saying so; a ticket naming an executor the
+    gateway was not configured with never makes it connect there."""
+    client, options = tavana.flight_client()
+    try:
+        for ticket in (b"\xff\xfe", _any("TicketStatementQuery", _len_field(1, b"\xff\xff"))):
+            with pytest.raises(pa.ArrowInvalid, match="malformed"):
+                client.do_get(flight.Ticket(ticket), options).read_all()
+        with pytest.raises(pa.lib.ArrowKeyError, match="no longer known"):
+            client.do_get(flight.Ticket(_gateway_ticket("http://10.255.255.1:1")), options).read_all()
+    finally:
+        client.close()
+    anonymous = flight.FlightClient(tavana.flight_uri)
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            anonymous.do_get(flight.Ticket(_gateway_ticket("http://10.255.255.1:1"))).read_all()
+    finally:
+        anonymous.close()
 
 
 def test_raw_flight_prepared_statement_schemas(tavana):

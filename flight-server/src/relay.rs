@@ -1,0 +1,283 @@
+//! `DoGet` of a query result, served beneath tonic's codec: the gateway reads the client's
+//! ticket, opens the executor's stream, and hands the executor's HTTP/2 response body to the
+//! client as it arrives, frame by frame. Decoding every `FlightData` message into tonic's buffer
+//! and encoding it again into another cost two copies of each result byte; a 12M-row result
+//! spent a quarter of the gateway's CPU in them.
+//!
+//! Other calls, and `DoGet` of tickets the gateway answers itself (SQL info, type info), go to
+//! the Flight SQL service unchanged.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use arrow_flight::flight_service_server::FlightServiceServer;
+use arrow_flight::sql::{Any, ProstMessageExt, TicketStatementQuery};
+use arrow_flight::Ticket;
+use bytes::{BufMut, Bytes, BytesMut};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::{BodyExt, Full, Limited};
+use prost::Message;
+use tavana_proto::GatewayTicket;
+use tokio::sync::OwnedSemaphorePermit;
+use tonic::body::Body;
+use tonic::codegen::{http, Service};
+use tonic::metadata::MetadataMap;
+use tonic::server::NamedService;
+use tonic::Status;
+use tracing::{debug, info};
+
+use crate::metrics::GatewayMetrics;
+use crate::service::GatewayService;
+use crate::workers::RunningGuard;
+
+/// The gRPC path of `DoGet`.
+const DO_GET_PATH: &str = "/arrow.flight.protocol.FlightService/DoGet";
+
+/// Largest ticket accepted (tickets carry bound parameters; the executor takes up to 16 MiB).
+const MAX_TICKET_BYTES: usize = 64 * 1024 * 1024;
+
+/// The Flight service with `DoGet` of query results passed through (see the module docs).
+#[derive(Clone)]
+pub struct PassThroughDoGet<S> {
+    flight: S,
+    gateway: GatewayService,
+}
+
+impl<S> PassThroughDoGet<S> {
+    /// Wraps `flight`, the tonic Flight service of `gateway`.
+    pub fn new(flight: S, gateway: GatewayService) -> Self {
+        Self { flight, gateway }
+    }
+}
+
+impl<S> NamedService for PassThroughDoGet<S> {
+    const NAME: &'static str = <FlightServiceServer<GatewayService> as NamedService>::NAME;
+}
+
+impl<S> Service<http::Request<Body>> for PassThroughDoGet<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.flight.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        if request.uri().path() != DO_GET_PATH {
+            return Box::pin(self.flight.call(request));
+        }
+        let gateway = self.gateway.clone();
+        let mut flight = self.flight.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let framed = match read_message(body).await {
+                Ok(framed) => framed,
+                Err(status) => return Ok(status.into_http()),
+            };
+            let query = match statement_ticket(&framed[GRPC_HEADER_BYTES..]) {
+                Ok(Some(query)) => query,
+                // A ticket the Flight SQL service answers itself.
+                Ok(None) => {
+                    let request = http::Request::from_parts(parts, Body::new(Full::new(framed)));
+                    return flight.call(request).await;
+                }
+                Err(status) => return Ok(status.into_http()),
+            };
+            let metadata = MetadataMap::from_headers(parts.headers);
+            Ok(gateway
+                .relay_statement(query, &metadata)
+                .await
+                .unwrap_or_else(Status::into_http))
+        })
+    }
+}
+
+/// Bytes before each gRPC message: a compression flag and a big-endian length.
+const GRPC_HEADER_BYTES: usize = 5;
+
+/// Reads a unary request body: one uncompressed gRPC message, returned with its header.
+async fn read_message(body: Body) -> Result<Bytes, Status> {
+    let framed = Limited::new(body, MAX_TICKET_BYTES + GRPC_HEADER_BYTES)
+        .collect()
+        .await
+        .map_err(|e| Status::invalid_argument(format!("cannot read the ticket: {e}")))?
+        .to_bytes();
+    if framed.len() < GRPC_HEADER_BYTES {
+        return Err(Status::invalid_argument("DoGet without a ticket"));
+    }
+    if framed[0] != 0 {
+        return Err(Status::unimplemented(
+            "compressed requests are not supported",
+        ));
+    }
+    let length = u32::from_be_bytes([framed[1], framed[2], framed[3], framed[4]]) as usize;
+    if framed.len() != GRPC_HEADER_BYTES + length {
+        return Err(Status::invalid_argument(
+            "DoGet request must hold exactly one ticket",
+        ));
+    }
+    Ok(framed)
+}
+
+/// The ticket's statement query, or `None` when it is another kind of ticket.
+fn statement_ticket(message: &[u8]) -> Result<Option<TicketStatementQuery>, Status> {
+    let ticket = Ticket::decode(message)
+        .map_err(|e| Status::invalid_argument(format!("malformed ticket: {e}")))?;
+    let any = Any::decode(ticket.ticket).map_err(|_| {
+        Status::invalid_argument("malformed ticket: not a ticket this service handed out")
+    })?;
+    if any.type_url != TicketStatementQuery::type_url() {
+        return Ok(None);
+    }
+    any.unpack::<TicketStatementQuery>()
+        .map_err(|e| Status::invalid_argument(format!("malformed ticket: {e}")))
+}
+
+/// A gRPC request body holding one uncompressed message.
+pub(crate) fn grpc_message(message: &impl Message) -> Body {
+    let mut framed = BytesMut::with_capacity(GRPC_HEADER_BYTES + message.encoded_len());
+    framed.put_u8(0);
+    framed.put_u32(message.encoded_len() as u32);
+    message
+        .encode(&mut framed)
+        .expect("a BytesMut grows as needed");
+    Body::new(Full::new(framed.freeze()))
+}
+
+/// A request for the executor's `DoGet`, from the call the gateway would make through tonic.
+pub(crate) fn do_get_request(request: tonic::Request<Ticket>) -> http::Request<Body> {
+    let (metadata, _, ticket) = request.into_parts();
+    let mut http_request = http::Request::new(grpc_message(&ticket));
+    *http_request.method_mut() = http::Method::POST;
+    *http_request.uri_mut() = http::Uri::from_static(DO_GET_PATH);
+    let headers = http_request.headers_mut();
+    *headers = metadata.into_headers();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/grpc"),
+    );
+    headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
+    http_request
+}
+
+/// The executor's response body on its way to the client: counts the bytes, notes how the
+/// stream ended, and holds the admission permit and the executor's running count until the
+/// client has read it all or gone away.
+pub(crate) struct RelayBody {
+    inner: Body,
+    metrics: GatewayMetrics,
+    query_id: String,
+    outcome: Option<&'static str>,
+    _permit: OwnedSemaphorePermit,
+    _running: RunningGuard,
+}
+
+impl RelayBody {
+    /// Relays `response`'s body; a response that is already an error (gRPC's trailers-only
+    /// form) is counted as such.
+    pub(crate) fn relay(
+        response: http::Response<Body>,
+        metrics: GatewayMetrics,
+        query_id: String,
+        permit: OwnedSemaphorePermit,
+        running: RunningGuard,
+    ) -> http::Response<Body> {
+        let (parts, inner) = response.into_parts();
+        metrics.active_streams.inc();
+        debug!(%query_id, "streaming");
+        let body = RelayBody {
+            outcome: outcome_of(&parts.headers),
+            inner,
+            metrics,
+            query_id,
+            _permit: permit,
+            _running: running,
+        };
+        http::Response::from_parts(parts, Body::new(body))
+    }
+}
+
+/// How a gRPC call ended, from the `grpc-status` of its trailers (or trailers-only headers).
+fn outcome_of(headers: &http::HeaderMap) -> Option<&'static str> {
+    let code = headers.get("grpc-status")?;
+    Some(match code.as_bytes() {
+        b"0" => "ok",
+        b"1" => "cancelled",
+        _ => "error",
+    })
+}
+
+impl HttpBody for RelayBody {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.metrics.relayed_bytes_total.inc_by(data.len() as u64);
+                } else if let Some(trailers) = frame.trailers_ref() {
+                    self.outcome = outcome_of(trailers).or(self.outcome);
+                }
+            }
+            Poll::Ready(Some(Err(status))) => {
+                self.outcome = Some(if status.code() == tonic::Code::Cancelled {
+                    "cancelled"
+                } else {
+                    "error"
+                });
+            }
+            Poll::Ready(None) => {
+                self.outcome.get_or_insert("ok");
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for RelayBody {
+    fn drop(&mut self) {
+        let outcome = self.outcome.unwrap_or("cancelled");
+        self.metrics.active_streams.dec();
+        self.metrics
+            .queries_total
+            .with_label_values(&[outcome])
+            .inc();
+        // Per-query lines are DEBUG: at INFO they cost the gateway measurable CPU on short
+        // queries (queries_total counts outcomes); a stream that did not end well stays at INFO.
+        if outcome == "ok" {
+            debug!(query_id = %self.query_id, outcome, "stream ended");
+        } else {
+            info!(query_id = %self.query_id, outcome, "stream ended");
+        }
+    }
+}
+
+/// The query's envelope, or why the ticket is not one of this gateway's.
+pub(crate) fn envelope_of(query: &TicketStatementQuery) -> Result<GatewayTicket, Status> {
+    GatewayTicket::from_bytes(&query.statement_handle)
+        .map_err(|e| Status::invalid_argument(e.to_string()))
+}
