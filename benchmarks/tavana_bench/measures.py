@@ -171,7 +171,9 @@ def large_arrow(ctx: Context, peer_keys: list[str]) -> None:
     # Warm-up rounds (page cache, first touch of everything), then the measured reps.
     warmup = ctx.settings.warmup
     for rep in range(ctx.settings.large_reps + warmup):
-        for key, client in list(clients.items()):
+        for key, client in _rotated(list(clients.items()), rep):
+            if key not in clients:
+                continue
             peer, s = ctx.peers[key], series[key]
             sql = f"SELECT * FROM {peer.lineitem}"
             sampler = ctx.sampler(peer)
@@ -255,6 +257,14 @@ def large_pg(ctx: Context, peer_keys: list[str]) -> None:
                 s.rows = ctx.lineitem_rows
                 s.nbytes = nbytes or None
                 s.samples.append(took)
+
+
+def _rotated(items: list, turn: int) -> list:
+    """`items` starting at position `turn` (modulo their number): the order peers take turns in."""
+    if not items:
+        return items
+    start = turn % len(items)
+    return items[start:] + items[:start]
 
 
 def _pg_runner(ctx: Context, peer: Peer, method: str) -> Callable[[], tuple[Optional[int], int]]:
@@ -390,14 +400,19 @@ def tpch(ctx: Context, peer_keys: list[str], queries: dict[int, str]) -> None:
                 for nr in queries:
                     series[(key, nr)].error = short_error(err)
     expected_rows: dict[int, int] = {}
-    # Warm-up pass, then the measured passes; per query, the peers take turns.
+    # Warm-up pass, then the measured passes; per query, the peers take turns, in an order that
+    # rotates every pass. Each timed run follows an untimed run of the same query by the same
+    # peer: processes that sat idle while another peer ran start cold on this VM, 3-10 ms late
+    # on a 25 ms query, which would charge whichever peer follows in-process DuckDB.
     for rep in range(ctx.settings.tpch_reps + ctx.settings.warmup):
         for nr, sql in queries.items():
-            for key, client in clients.items():
+            for key, client in _rotated(list(clients.items()), rep):
                 s = series[(key, nr)]
                 if s.error:
                     continue
                 try:
+                    if rep >= ctx.settings.warmup:
+                        client.fetch_large(sql)
                     took, (rows, _) = _timed(lambda: client.fetch_large(sql))
                 except Exception as err:  # noqa: BLE001
                     s.error = short_error(err)

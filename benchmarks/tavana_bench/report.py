@@ -122,7 +122,7 @@ class Report:
             "(BIGINT, DECIMAL(15,2), VARCHAR, DATE), fetched whole into a `pyarrow.Table`: ADBC "
             "`fetch_arrow_table()` for the servers, `execute(...).to_arrow_table()` (what `.arrow()` streams) "
             f"for in-process DuckDB. Median of {self.settings.large_reps} runs after {self.settings.warmup} warm-up "
-            "run(s), peers taking turns.",
+            "run(s), peers taking turns in an order that rotates every run.",
             "",
             "| peer | median | spread (min – max) | rows/s | MB/s (Arrow) | of loopback | vs DuckDB | vs ROAPI |",
             "|---|---|---|---|---|---|---|---|",
@@ -257,7 +257,9 @@ class Report:
             "like the tables (the service keeps no tables); in-process DuckDB runs the very same text with the "
             "executor's settings (2 threads, 8 GB). Results fetched whole (Arrow for DuckDB and Flight SQL, "
             f"Python rows for psycopg). Median of {self.settings.tpch_reps} runs after {self.settings.warmup} "
-            "warm-up pass(es), peers taking turns on each query; the "
+            "warm-up pass(es), peers taking turns on each query in an order that rotates every pass; each "
+            "timed run directly follows an untimed run of the same query by the same peer (processes that "
+            "sat idle while another peer ran start cold on this VM, 3–10 ms late on a 25 ms query). The "
             "total is the sum of the medians.",
             "",
             "| query | " + " | ".join(name(p) for p in peers) + " | " +
