@@ -143,10 +143,11 @@ impl ExecutorService {
             self.engine
                 .take_parked(&statement.query_id, &session, &statement.sql)
         } else {
-            self.describe(&session, statement.sql.clone())
+            let prepared = self
+                .prepare(&session, statement.sql.clone())
                 .instrument(span.clone())
                 .await?;
-            None
+            statement.parameters_ipc.is_empty().then_some(prepared)
         };
         let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let stream = self

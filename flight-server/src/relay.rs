@@ -4,15 +4,17 @@
 //! and encoding it again into another cost two copies of each result byte; a 12M-row result
 //! spent a quarter of the gateway's CPU in them.
 //!
-//! Other calls, and `DoGet` of tickets the gateway answers itself (SQL info, type info), go to
-//! the Flight SQL service unchanged.
+//! A `DoGet` may also carry a `CommandStatementQuery` as its ticket: the query runs at once, as
+//! if `GetFlightInfo` had been called first (see [`TicketKind::Query`]). Other calls, and `DoGet`
+//! of tickets the gateway answers itself (SQL info, type info), go to the Flight SQL service
+//! unchanged.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use arrow_flight::sql::{Any, ProstMessageExt, TicketStatementQuery};
+use arrow_flight::sql::{Any, CommandStatementQuery, ProstMessageExt, TicketStatementQuery};
 use arrow_flight::Ticket;
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -84,20 +86,23 @@ where
                 Ok(framed) => framed,
                 Err(status) => return Ok(status.into_http()),
             };
-            let query = match statement_ticket(&framed[GRPC_HEADER_BYTES..]) {
-                Ok(Some(query)) => query,
+            let relayed = match ticket_kind(&framed[GRPC_HEADER_BYTES..]) {
+                Ok(TicketKind::Statement(query)) => {
+                    let metadata = MetadataMap::from_headers(parts.headers);
+                    gateway.relay_statement(query, &metadata).await
+                }
+                Ok(TicketKind::Query(query)) => {
+                    let metadata = MetadataMap::from_headers(parts.headers);
+                    gateway.relay_query(query, &metadata).await
+                }
                 // A ticket the Flight SQL service answers itself.
-                Ok(None) => {
+                Ok(TicketKind::Other) => {
                     let request = http::Request::from_parts(parts, Body::new(Full::new(framed)));
                     return flight.call(request).await;
                 }
-                Err(status) => return Ok(status.into_http()),
+                Err(status) => Err(status),
             };
-            let metadata = MetadataMap::from_headers(parts.headers);
-            Ok(gateway
-                .relay_statement(query, &metadata)
-                .await
-                .unwrap_or_else(Status::into_http))
+            Ok(relayed.unwrap_or_else(Status::into_http))
         })
     }
 }
@@ -129,18 +134,37 @@ async fn read_message(body: Body) -> Result<Bytes, Status> {
     Ok(framed)
 }
 
-/// The ticket's statement query, or `None` when it is another kind of ticket.
-fn statement_ticket(message: &[u8]) -> Result<Option<TicketStatementQuery>, Status> {
+/// What a `DoGet` ticket asks for.
+enum TicketKind {
+    /// A query ticket this gateway handed out with a `FlightInfo`.
+    Statement(TicketStatementQuery),
+    /// A query to run now: `CommandStatementQuery` itself as the ticket, which skips the
+    /// `GetFlightInfo` round trip for clients that take the schema from the stream (the
+    /// pg-adapter does). A Tavana extension of Flight SQL.
+    Query(CommandStatementQuery),
+    /// Anything else (SQL info, type info): the Flight SQL service answers it.
+    Other,
+}
+
+fn ticket_kind(message: &[u8]) -> Result<TicketKind, Status> {
     let ticket = Ticket::decode(message)
         .map_err(|e| Status::invalid_argument(format!("malformed ticket: {e}")))?;
     let any = Any::decode(ticket.ticket).map_err(|_| {
         Status::invalid_argument("malformed ticket: not a ticket this service handed out")
     })?;
-    if any.type_url != TicketStatementQuery::type_url() {
-        return Ok(None);
-    }
-    any.unpack::<TicketStatementQuery>()
-        .map_err(|e| Status::invalid_argument(format!("malformed ticket: {e}")))
+    let malformed =
+        |e: arrow::error::ArrowError| Status::invalid_argument(format!("malformed ticket: {e}"));
+    Ok(if any.type_url == TicketStatementQuery::type_url() {
+        any.unpack()
+            .map_err(malformed)?
+            .map_or(TicketKind::Other, TicketKind::Statement)
+    } else if any.type_url == CommandStatementQuery::type_url() {
+        any.unpack()
+            .map_err(malformed)?
+            .map_or(TicketKind::Other, TicketKind::Query)
+    } else {
+        TicketKind::Other
+    })
 }
 
 /// A gRPC request body holding one uncompressed message.

@@ -298,14 +298,61 @@ impl GatewayService {
         let envelope = relay::envelope_of(&query)?;
         Span::current().record("query_id", envelope.query_id.as_str());
         let worker = self.state.pool.by_address(&envelope.executor)?;
-        let permit = self.admit().await?;
-        let running = worker.track();
-        let outgoing = self.outgoing(
+        self.relay_from(
+            worker,
+            envelope.query_id,
             Ticket::new(envelope.inner),
             &session,
-            &envelope.query_id,
             metadata,
-        );
+        )
+        .await
+    }
+
+    /// Runs a query given as the ticket itself (see `relay::TicketKind::Query`): as
+    /// `GetFlightInfo` then `DoGet` would, in one call to the least-loaded executor, which
+    /// checks the statement before it runs (the ticket carries no executor signature).
+    #[instrument(skip_all, fields(query_id, user))]
+    pub(crate) async fn relay_query(
+        &self,
+        query: CommandStatementQuery,
+        metadata: &MetadataMap,
+    ) -> Result<http::Response<Body>, Status> {
+        let session = self.session(metadata)?;
+        Span::current().record("user", session.user.as_str());
+        if is_credential_statement(&query.query) {
+            return Err(Status::invalid_argument(
+                "credential statements change the session: send them with GetFlightInfo",
+            ));
+        }
+        let worker = self.state.pool.pick()?;
+        let query_id = uuid::Uuid::new_v4().to_string();
+        Span::current().record("query_id", query_id.as_str());
+        let statement = ExecutorStatement {
+            version: ENVELOPE_VERSION,
+            sql: query.query,
+            query_id: query_id.clone(),
+            ..Default::default()
+        };
+        let ticket = TicketStatementQuery {
+            statement_handle: statement.to_bytes(),
+        };
+        let ticket = Ticket::new(ticket.as_any().encode_to_vec());
+        self.relay_from(worker, query_id, ticket, &session, metadata)
+            .await
+    }
+
+    /// Admits the query, opens `worker`'s stream for the executor ticket `ticket` and relays it.
+    async fn relay_from(
+        &self,
+        worker: Arc<Worker>,
+        query_id: String,
+        ticket: Ticket,
+        session: &Session,
+        metadata: &MetadataMap,
+    ) -> Result<http::Response<Body>, Status> {
+        let permit = self.admit().await?;
+        let running = worker.track();
+        let outgoing = self.outgoing(ticket, session, &query_id, metadata);
         let mut channel = worker.channel();
         futures::future::poll_fn(|cx| channel.poll_ready(cx))
             .await
@@ -314,11 +361,11 @@ impl GatewayService {
             .call(relay::do_get_request(outgoing))
             .await
             .map_err(|e| Status::unavailable(format!("executor {}: {e}", worker.address)))?;
-        debug!(query_id = %envelope.query_id, user = %session.user, worker = %worker.address, "relaying");
+        debug!(%query_id, user = %session.user, worker = %worker.address, "relaying");
         Ok(relay::RelayBody::relay(
             response,
             self.state.metrics.clone(),
-            envelope.query_id,
+            query_id,
             permit,
             running,
         ))

@@ -50,9 +50,10 @@ pub(crate) struct Prepared {
     pub(crate) parameter_schema: SchemaRef,
 }
 
-/// A running query: the FlightInfo (kept for `CancelFlightInfo`) and its batch stream.
+/// A running query: the FlightInfo (kept for `CancelFlightInfo`; none for a query run from its
+/// ticket) and its batch stream.
 pub(crate) struct RunningQuery {
-    pub(crate) info: FlightInfo,
+    pub(crate) info: Option<FlightInfo>,
     pub(crate) schema: SchemaRef,
     pub(crate) batches: futures::stream::BoxStream<'static, Result<RecordBatch, Status>>,
 }
@@ -116,6 +117,19 @@ impl GatewaySession {
         };
         let info = self.flight_info(cmd.as_any()).await?;
         self.open(info).await
+    }
+
+    /// Runs `sql` (no parameters, returning rows) in one call: the query itself is the `DoGet`
+    /// ticket, and the schema comes from the stream (see the gateway's `relay`). Saves the
+    /// `GetFlightInfo` round trip through the gateway and executor.
+    pub(crate) async fn stream_query(&self, sql: &str) -> Result<RunningQuery, Status> {
+        let cmd = CommandStatementQuery {
+            query: sql.to_owned(),
+            transaction_id: None,
+        };
+        let ticket = Ticket::new(cmd.as_any().encode_to_vec());
+        self.open_tickets(None, Arc::new(Schema::empty()), vec![ticket])
+            .await
     }
 
     /// Prepares `sql` at the gateway.
@@ -247,7 +261,7 @@ impl GatewaySession {
 
     /// Opens the stream of every endpoint of `info`, one after the other.
     async fn open(&self, info: FlightInfo) -> Result<RunningQuery, Status> {
-        let mut schema: SchemaRef = Arc::new(
+        let schema: SchemaRef = Arc::new(
             info.clone()
                 .try_decode_schema()
                 .map_err(|e| Status::internal(format!("bad schema from gateway: {e}")))?,
@@ -257,6 +271,17 @@ impl GatewaySession {
             .iter()
             .filter_map(|e| e.ticket.clone())
             .collect();
+        self.open_tickets(Some(info), schema, tickets).await
+    }
+
+    /// Opens the streams of `tickets`, one after the other; an empty `schema` is read from the
+    /// first stream.
+    async fn open_tickets(
+        &self,
+        info: Option<FlightInfo>,
+        mut schema: SchemaRef,
+        tickets: Vec<Ticket>,
+    ) -> Result<RunningQuery, Status> {
         let mut streams = Vec::with_capacity(tickets.len());
         // Open the first stream eagerly so that an immediate failure surfaces as the
         // statement's error; later endpoints open lazily in order.

@@ -720,12 +720,23 @@ async fn start_query(
     bound: Option<Bound<'_>>,
 ) -> Result<RunningQuery, QueryError> {
     let gateway = &session.gateway;
+    let has_parameters = !plan.param_types.is_empty()
+        || bound
+            .as_ref()
+            .is_some_and(|(values, _, _)| !values.is_empty());
+    // A query that returns rows and takes no parameters runs in one gateway call, the query
+    // being its own ticket; its prepared statement (if any) only described it. Other
+    // statements keep the GetFlightInfo step, where the gateway applies what changes the
+    // session.
+    if !has_parameters && returns_rows(&plan.tag) {
+        return Ok(gateway.stream_query(&plan.sql).await?);
+    }
     match &plan.prepared {
         None => Ok(gateway.query(&plan.sql).await?),
         Some(guard) => {
             let mut handle = guard.prepared.handle.clone();
             if let Some((values, format, client_types)) = bound {
-                if !values.is_empty() || !plan.param_types.is_empty() {
+                if has_parameters {
                     let types = params::effective_types(
                         client_types,
                         &plan.param_types,
@@ -834,7 +845,8 @@ where
 
 /// Cancels the query at the gateway if its stream is dropped before the end (client gone,
 /// CancelRequest, statement_timeout, cursor closed early). Dropping the DoGet stream already
-/// stops the executor; `CancelFlightInfo` makes it explicit for queued queries too.
+/// stops the executor; `CancelFlightInfo` makes it explicit for queued queries too. A query run
+/// from its ticket has no FlightInfo: the dropped stream is all it takes.
 struct CancelOnDrop {
     pending: Option<(GatewaySession, arrow_flight::FlightInfo)>,
 }
@@ -869,7 +881,7 @@ fn row_stream(
         encoder,
         queue: VecDeque::new(),
         guard: CancelOnDrop {
-            pending: Some((gateway, query.info)),
+            pending: query.info.map(|info| (gateway, info)),
         },
     };
     Box::pin(futures::stream::unfold(Some(state), |state| async move {
@@ -1112,7 +1124,7 @@ where
         }
     };
     let mut cancel_guard = CancelOnDrop {
-        pending: Some((gateway, query.info.clone())),
+        pending: query.info.clone().map(|info| (gateway, info)),
     };
     let mut batches = query.batches;
     // Rows are written back to back into one buffer and split off as they are sent, so a row

@@ -544,6 +544,43 @@ def test_tickets_the_gateway_did_not_hand_out_are_refused(tavana):
         anonymous.close()
 
 
+def test_query_given_as_ticket_runs_in_one_call(tavana):
+    """A DoGet whose ticket is a CommandStatementQuery runs the query at once (the pg-adapter's
+    path): rows and schema as through GetFlightInfo, still checked by the sandbox, still
+    authenticated, and never a credential statement (those change the session)."""
+    gateway = tavana.gateway
+    ok = _counted(gateway, "tavana_gateway_queries_total", "ok")
+    parked = _parked(tavana, "parked") + _parked(tavana, "evicted")
+    client, options = tavana.flight_client()
+    try:
+        ticket = flight.Ticket(statement_query_command(
+            "SELECT i, i::VARCHAR AS s FROM range(3000) t(i) ORDER BY i"
+        ))
+        table = client.do_get(ticket, options).read_all()
+        assert table.schema.names == ["i", "s"]
+        assert table.column("s").to_pylist() == [str(i) for i in range(3000)]
+        assert _counted(gateway, "tavana_gateway_queries_total", "ok") == ok + 1
+        # No GetFlightInfo: nothing was prepared ahead and kept for the DoGet.
+        assert _parked(tavana, "parked") + _parked(tavana, "evicted") == parked
+
+        refused = flight.Ticket(statement_query_command("SELECT * FROM read_csv('/etc/passwd')"))
+        with pytest.raises(flight.FlightUnauthorizedError):
+            client.do_get(refused, options).read_all()
+        secret = flight.Ticket(statement_query_command(
+            "CREATE SECRET s (TYPE s3, KEY_ID 'k', SECRET 'v')"
+        ))
+        with pytest.raises(pa.ArrowInvalid, match="GetFlightInfo"):
+            client.do_get(secret, options).read_all()
+    finally:
+        client.close()
+    anonymous = flight.FlightClient(tavana.flight_uri)
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            anonymous.do_get(flight.Ticket(statement_query_command("SELECT 1"))).read_all()
+    finally:
+        anonymous.close()
+
+
 def test_raw_flight_prepared_statement_schemas(tavana):
     """CreatePreparedStatement answers dataset_schema and parameter_schema at prepare time."""
     client, options = tavana.flight_client()
