@@ -271,18 +271,31 @@ class Process:
         return f"----- tavana {self.role} log ({self.log_path}) -----\n{tail}\n"
 
 
-def metric_value(text: str, name: str) -> Optional[float]:
+def metric_value(text: str, name: str, outcome: Optional[str] = None) -> Optional[float]:
+    """Sum of the samples of `name` in a /metrics text (only those labelled
+    `outcome="..."` when `outcome` is given), None if there are none."""
     total = None
     for line in text.splitlines():
         if line.startswith("#") or not line.strip():
             continue
         metric, _, rest = line.partition(" ")
         base = metric.split("{", 1)[0]
-        if base != name:
+        if base != name or (outcome is not None and f'outcome="{outcome}"' not in metric):
             continue
         value = rest.strip().split(" ")[0]
         total = (total or 0.0) + float(value)
     return total
+
+
+def counted(proc: "Process", name: str, *outcomes: str) -> float:
+    """A counter's samples for the given outcomes, summed; 0 when not yet counted."""
+    text = proc.metrics()
+    return sum(metric_value(text, name, outcome) or 0.0 for outcome in outcomes)
+
+
+def parked_statements(executor: "Process") -> float:
+    """Statements the executor prepared for a GetFlightInfo and kept for its DoGet."""
+    return counted(executor, "tavana_executor_parked_statements_total", "parked", "evicted")
 
 
 @dataclass

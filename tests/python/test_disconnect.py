@@ -13,6 +13,7 @@ import pytest
 
 from tavana_harness import (
     assert_executor_idle as assert_idle,
+    counted,
     query_table,
     wait_running_queries as wait_running,
 )
@@ -30,10 +31,7 @@ def idle_executor(tavana):
 
 
 def _cancelled_streams(tavana) -> float:
-    for line in tavana.gateway.metrics().splitlines():
-        if line.startswith('tavana_gateway_queries_total{outcome="cancelled"} '):
-            return float(line.split()[-1])
-    return 0.0
+    return counted(tavana.gateway, "tavana_gateway_queries_total", "cancelled")
 
 
 def test_raw_flight_client_drops_stream(tavana, idle_executor):

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
 
-from tavana_harness import local_duckdb, query_table
+from tavana_harness import counted, local_duckdb, parked_statements, query_table
 from flight_proto import (
     _any,
     _len_field,
@@ -462,17 +462,8 @@ def test_raw_flight_statement_query(tavana):
         client.close()
 
 
-def _counted(proc, name: str, outcome: str) -> float:
-    """`name{outcome="..."}` from a process's /metrics, 0 when not yet counted."""
-    wanted = f'{name}{{outcome="{outcome}"}} '
-    for line in proc.metrics().splitlines():
-        if line.startswith(wanted):
-            return float(line.split()[-1])
-    return 0.0
-
-
 def _parked(tavana, outcome: str) -> float:
-    return _counted(tavana.executor, "tavana_executor_parked_statements_total", outcome)
+    return counted(tavana.executor, "tavana_executor_parked_statements_total", outcome)
 
 
 def test_query_is_planned_once_and_a_ticket_can_be_fetched_again(tavana):
@@ -500,7 +491,7 @@ def test_gateway_relays_the_stream_and_counts_it(tavana):
     """The gateway passes the executor's stream through untouched: every byte counted,
     the query counted as ok, no stream left open."""
     gateway = tavana.gateway
-    ok = _counted(gateway, "tavana_gateway_queries_total", "ok")
+    ok = counted(gateway, "tavana_gateway_queries_total", "ok")
     relayed = gateway.metric("tavana_gateway_relayed_bytes_total") or 0.0
     client, options = tavana.flight_client()
     try:
@@ -513,9 +504,18 @@ def test_gateway_relays_the_stream_and_counts_it(tavana):
         client.close()
     assert table.num_rows == 50000
     assert table.column("s")[49999].as_py() == "x" * 100
-    assert _counted(gateway, "tavana_gateway_queries_total", "ok") == ok + 1
+    assert counted(gateway, "tavana_gateway_queries_total", "ok") == ok + 1
     assert gateway.metric("tavana_gateway_relayed_bytes_total") - relayed >= table.nbytes
     assert gateway.metric("tavana_gateway_active_streams") == 0
+
+
+def _assert_unauthenticated_do_get(tavana, ticket: bytes) -> None:
+    anonymous = flight.FlightClient(tavana.flight_uri)
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            anonymous.do_get(flight.Ticket(ticket)).read_all()
+    finally:
+        anonymous.close()
 
 
 def _gateway_ticket(executor: str) -> bytes:
@@ -536,12 +536,7 @@ def test_tickets_the_gateway_did_not_hand_out_are_refused(tavana):
             client.do_get(flight.Ticket(_gateway_ticket("http://10.255.255.1:1")), options).read_all()
     finally:
         client.close()
-    anonymous = flight.FlightClient(tavana.flight_uri)
-    try:
-        with pytest.raises(flight.FlightUnauthenticatedError):
-            anonymous.do_get(flight.Ticket(_gateway_ticket("http://10.255.255.1:1"))).read_all()
-    finally:
-        anonymous.close()
+    _assert_unauthenticated_do_get(tavana, _gateway_ticket("http://10.255.255.1:1"))
 
 
 def test_query_given_as_ticket_runs_in_one_call(tavana):
@@ -549,8 +544,8 @@ def test_query_given_as_ticket_runs_in_one_call(tavana):
     path): rows and schema as through GetFlightInfo, still checked by the sandbox, still
     authenticated, and never a credential statement (those change the session)."""
     gateway = tavana.gateway
-    ok = _counted(gateway, "tavana_gateway_queries_total", "ok")
-    parked = _parked(tavana, "parked") + _parked(tavana, "evicted")
+    ok = counted(gateway, "tavana_gateway_queries_total", "ok")
+    parked = parked_statements(tavana.executor)
     client, options = tavana.flight_client()
     try:
         ticket = flight.Ticket(statement_query_command(
@@ -559,9 +554,9 @@ def test_query_given_as_ticket_runs_in_one_call(tavana):
         table = client.do_get(ticket, options).read_all()
         assert table.schema.names == ["i", "s"]
         assert table.column("s").to_pylist() == [str(i) for i in range(3000)]
-        assert _counted(gateway, "tavana_gateway_queries_total", "ok") == ok + 1
+        assert counted(gateway, "tavana_gateway_queries_total", "ok") == ok + 1
         # No GetFlightInfo: nothing was prepared ahead and kept for the DoGet.
-        assert _parked(tavana, "parked") + _parked(tavana, "evicted") == parked
+        assert parked_statements(tavana.executor) == parked
 
         refused = flight.Ticket(statement_query_command("SELECT * FROM read_csv('/etc/passwd')"))
         with pytest.raises(flight.FlightUnauthorizedError):
@@ -573,12 +568,7 @@ def test_query_given_as_ticket_runs_in_one_call(tavana):
             client.do_get(secret, options).read_all()
     finally:
         client.close()
-    anonymous = flight.FlightClient(tavana.flight_uri)
-    try:
-        with pytest.raises(flight.FlightUnauthenticatedError):
-            anonymous.do_get(flight.Ticket(statement_query_command("SELECT 1"))).read_all()
-    finally:
-        anonymous.close()
+    _assert_unauthenticated_do_get(tavana, statement_query_command("SELECT 1"))
 
 
 def test_raw_flight_prepared_statement_schemas(tavana):

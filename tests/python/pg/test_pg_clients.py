@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+from tavana_harness import parked_statements
+
 
 def test_psycopg_simple_and_extended(pgconn):
     cur = pgconn.execute("SELECT 1 AS a, 'x' AS b")
@@ -21,22 +23,11 @@ def test_psycopg_simple_and_extended(pgconn):
     assert [d.name for d in cur.description] == ["v", "s"]
 
 
-def _parked_statements(pg) -> float:
-    """Statements the executor prepared for a GetFlightInfo and kept for its DoGet."""
-    total = 0.0
-    for line in pg.cluster.executor.metrics().splitlines():
-        if line.startswith("tavana_executor_parked_statements_total{") and (
-            'outcome="parked"' in line or 'outcome="evicted"' in line
-        ):
-            total += float(line.split()[-1])
-    return total
-
-
 def test_query_without_parameters_skips_getflightinfo(pg, pgconn):
     """A query that returns rows and takes no parameters reaches the executor in one gateway
     call (its text is the DoGet ticket), by either protocol: had it gone through
     GetFlightInfo, the executor would have kept a prepared statement for the DoGet."""
-    before = _parked_statements(pg)
+    before = parked_statements(pg.cluster.executor)
     assert pgconn.execute("SELECT 7 AS seven").fetchall() == [(7,)]
     assert pgconn.execute("SELECT 8 AS eight", prepare=True).fetchall() == [(8,)]
     with pgconn.cursor() as cur:
@@ -44,7 +35,7 @@ def test_query_without_parameters_skips_getflightinfo(pg, pgconn):
         cur.execute("FETCH 3 FROM c")
         assert cur.fetchall() == [(0,), (1,), (2,)]
         cur.execute("CLOSE c")
-    assert _parked_statements(pg) == before
+    assert parked_statements(pg.cluster.executor) == before
 
 
 def test_psycopg_binary_types(pgconn):
