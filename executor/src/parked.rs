@@ -26,6 +26,8 @@ const PARK_CAPACITY: usize = 64;
 pub(crate) struct ParkedStatements {
     waiting: Mutex<HashMap<String, Parked>>,
     outcomes: IntCounterVec,
+    park_time: Duration,
+    capacity: usize,
 }
 
 struct Parked {
@@ -39,9 +41,15 @@ impl ParkedStatements {
     /// An empty set counting into `outcomes`: `parked`, `evicted` (parked, pushing out the
     /// oldest), `reused`, `expired` and `mismatched`.
     pub(crate) fn new(outcomes: IntCounterVec) -> Self {
+        Self::with_limits(outcomes, PARK_TIME, PARK_CAPACITY)
+    }
+
+    fn with_limits(outcomes: IntCounterVec, park_time: Duration, capacity: usize) -> Self {
         Self {
             waiting: Mutex::new(HashMap::new()),
             outcomes,
+            park_time,
+            capacity,
         }
     }
 
@@ -59,7 +67,7 @@ impl ParkedStatements {
             let mut waiting = self.waiting.lock().expect("parked statements");
             let expired: Vec<String> = waiting
                 .iter()
-                .filter(|(_, parked)| now.duration_since(parked.parked_at) >= PARK_TIME)
+                .filter(|(_, parked)| now.duration_since(parked.parked_at) >= self.park_time)
                 .map(|(id, _)| id.clone())
                 .collect();
             for id in expired {
@@ -67,7 +75,7 @@ impl ParkedStatements {
                 self.outcomes.with_label_values(&["expired"]).inc();
             }
             // Full: the oldest goes. A statement whose DoGet is coming is a recent one.
-            let outcome = if waiting.len() >= PARK_CAPACITY {
+            let outcome = if waiting.len() >= self.capacity {
                 let oldest = waiting
                     .iter()
                     .min_by_key(|(_, parked)| parked.parked_at)
@@ -100,7 +108,7 @@ impl ParkedStatements {
             .lock()
             .expect("parked statements")
             .remove(query_id)?;
-        if parked.parked_at.elapsed() >= PARK_TIME {
+        if parked.parked_at.elapsed() >= self.park_time {
             self.outcomes.with_label_values(&["expired"]).inc();
             return None;
         }
@@ -110,5 +118,85 @@ impl ParkedStatements {
         }
         self.outcomes.with_label_values(&["reused"]).inc();
         Some(parked.prepared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prometheus::Opts;
+
+    use super::*;
+    use crate::ffi::Database;
+
+    fn outcomes() -> IntCounterVec {
+        IntCounterVec::new(Opts::new("parked_test", "test"), &["outcome"]).unwrap()
+    }
+
+    fn count(outcomes: &IntCounterVec, outcome: &str) -> u64 {
+        outcomes.with_label_values(&[outcome]).get()
+    }
+
+    #[test]
+    fn statement_is_taken_once_and_only_for_its_own_session_and_sql() {
+        let db = Database::open_in_memory(&[]).unwrap();
+        let counts = outcomes();
+        let parked = ParkedStatements::new(counts.clone());
+        let fingerprint = ParkedStatements::fingerprint("{}", "SELECT 1");
+        parked.park(
+            "q1",
+            fingerprint.clone(),
+            db.prepare(None, "SELECT 1").unwrap(),
+        );
+        parked.park(
+            "q2",
+            fingerprint.clone(),
+            db.prepare(None, "SELECT 1").unwrap(),
+        );
+
+        let other_session = ParkedStatements::fingerprint(r#"{"schema":"s"}"#, "SELECT 1");
+        assert!(parked.take("q1", &other_session).is_none());
+        assert!(
+            parked.take("q1", &fingerprint).is_none(),
+            "taken (and dropped) already"
+        );
+        assert!(parked.take("q2", &fingerprint).is_some());
+        assert!(
+            parked.take("q2", &fingerprint).is_none(),
+            "a statement runs once"
+        );
+        assert_eq!(count(&counts, "parked"), 2);
+        assert_eq!(count(&counts, "mismatched"), 1);
+        assert_eq!(count(&counts, "reused"), 1);
+    }
+
+    #[test]
+    fn oldest_makes_room_and_expired_ones_are_not_run() {
+        let db = Database::open_in_memory(&[]).unwrap();
+        let counts = outcomes();
+        let parked = ParkedStatements::with_limits(counts.clone(), Duration::from_millis(200), 2);
+        let fingerprint = ParkedStatements::fingerprint("{}", "SELECT 1");
+        for id in ["q1", "q2", "q3"] {
+            parked.park(
+                id,
+                fingerprint.clone(),
+                db.prepare(None, "SELECT 1").unwrap(),
+            );
+        }
+        assert_eq!(count(&counts, "evicted"), 1);
+        assert!(
+            parked.take("q1", &fingerprint).is_none(),
+            "the oldest made room"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(parked.take("q2", &fingerprint).is_none(), "expired");
+        assert_eq!(count(&counts, "expired"), 1);
+        // Parking sweeps what expired meanwhile (q3).
+        parked.park(
+            "q4",
+            fingerprint.clone(),
+            db.prepare(None, "SELECT 1").unwrap(),
+        );
+        assert_eq!(count(&counts, "expired"), 2);
+        assert!(parked.take("q4", &fingerprint).is_some());
     }
 }

@@ -168,7 +168,7 @@ fn ticket_kind(message: &[u8]) -> Result<TicketKind, Status> {
 }
 
 /// A gRPC request body holding one uncompressed message.
-pub(crate) fn grpc_message(message: &impl Message) -> Body {
+fn grpc_message(message: &impl Message) -> Body {
     let mut framed = BytesMut::with_capacity(GRPC_HEADER_BYTES + message.encoded_len());
     framed.put_u8(0);
     framed.put_u32(message.encoded_len() as u32);
