@@ -273,28 +273,30 @@ impl Engine {
         Ok(prepared)
     }
 
-    /// Keeps a statement [`Engine::prepare`] made for the `DoGet` of `query_id` (see
+    /// Keeps a statement [`Engine::prepare`] made, for the call that will run it (see
     /// `parked`).
     pub(crate) fn park(
         &self,
-        query_id: &str,
+        waiting_for: WaitingFor<'_>,
         session: &SessionContext,
         sql: &str,
         prepared: PreparedQuery,
     ) {
         let fingerprint = ParkedStatements::fingerprint(&session.to_header(), sql);
-        self.parked.park(query_id, fingerprint, prepared);
+        let key = waiting_for.key(&fingerprint);
+        self.parked.park(&key, fingerprint, prepared);
     }
 
-    /// The statement parked for `query_id`, when it was prepared for this session and SQL.
+    /// The statement parked for `waiting_for`, when it was prepared for this session and SQL.
     pub(crate) fn take_parked(
         &self,
-        query_id: &str,
+        waiting_for: WaitingFor<'_>,
         session: &SessionContext,
         sql: &str,
     ) -> Option<PreparedQuery> {
         let fingerprint = ParkedStatements::fingerprint(&session.to_header(), sql);
-        self.parked.take(query_id, &fingerprint)
+        self.parked
+            .take(&waiting_for.key(&fingerprint), &fingerprint)
     }
 
     /// Prepares without the sandbox check: for the executor's own catalog queries.
@@ -687,6 +689,26 @@ fn open_database(
     }
     connection.execute_batch(&sandbox::lockdown_sql(&config.allowed_paths))?;
     Ok((db, loaded_extensions))
+}
+
+/// The call a parked statement waits for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WaitingFor<'a> {
+    /// The `DoGet` of this query id, after its `GetFlightInfo`.
+    DoGet(&'a str),
+    /// A later call that runs the same SQL in the same session: a `GetFlightInfo`, or a
+    /// `DoGet` whose ticket is the query itself, after `CreatePreparedStatement` (ADBC and the
+    /// pg-adapter's extended protocol prepare every new query text before they run it).
+    SameText,
+}
+
+impl WaitingFor<'_> {
+    fn key(self, fingerprint: &str) -> String {
+        match self {
+            WaitingFor::DoGet(query_id) => format!("query {query_id}"),
+            WaitingFor::SameText => format!("text {fingerprint}"),
+        }
+    }
 }
 
 /// What a query runs from: a statement planned by [`Engine::prepare`], or SQL to prepare on a

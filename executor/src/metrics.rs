@@ -23,8 +23,9 @@ pub struct ExecutorMetrics {
     pub lake_tables_unavailable: IntGauge,
     /// Catalog reload attempts by outcome (`applied`, `unchanged`, `error`).
     pub lake_catalog_reloads_total: IntCounterVec,
-    /// Statements kept from `GetFlightInfo` for their `DoGet`, by outcome (`parked`, `reused`,
-    /// `expired`, `mismatched`, `evicted`).
+    /// Statements kept from the call that prepared them for the call that runs them
+    /// (`CreatePreparedStatement` → `GetFlightInfo`, `GetFlightInfo` → `DoGet`), by outcome
+    /// (`parked`, `reused`, `expired`, `mismatched`, `evicted`).
     pub parked_statements_total: IntCounterVec,
 }
 
@@ -77,8 +78,9 @@ impl ExecutorMetrics {
             parked_statements_total: IntCounterVec::new(
                 Opts::new(
                     "tavana_executor_parked_statements_total",
-                    "Statements prepared by GetFlightInfo and kept for their DoGet, by outcome \
-                     (parked, evicted, reused, expired, mismatched)",
+                    "Statements kept from the call that prepared them for the call that runs them \
+                     (CreatePreparedStatement then GetFlightInfo, GetFlightInfo then DoGet), by \
+                     outcome (parked, evicted, reused, expired, mismatched)",
                 ),
                 &["outcome"],
             )?,

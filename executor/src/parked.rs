@@ -1,11 +1,14 @@
-//! Statements prepared by a `GetFlightInfo`, kept for the `DoGet` that follows, so that a query
-//! is parsed, bound and planned once rather than twice. Planning is most of a small query's
-//! cost, and a TPC-H query's plan reads the footers of every Parquet file it names.
+//! Statements prepared by one call and kept for the call that runs them, so that a query is
+//! parsed, bound and planned once rather than at every step: `GetFlightInfo` keeps its
+//! statement for the `DoGet` that follows, and `CreatePreparedStatement` for the
+//! `GetFlightInfo` of the same text. Planning is most of a small query's cost, and a TPC-H
+//! query's plan reads the footers of every Parquet file it names.
 //!
-//! A parked statement is found by the query id the gateway gave the call, and only used when
-//! the `DoGet`'s session and SQL are the ones it was prepared for; otherwise (or once taken,
-//! expired or pushed out) the `DoGet` prepares the statement again, as it always could. Parked
-//! statements hold a DuckDB connection each, so they are few and short-lived.
+//! A parked statement is found by its key (the query id the gateway gave the call, or the
+//! session and SQL) and only used when the later call's session and SQL are the ones it was
+//! prepared for; otherwise (or once taken, expired or pushed out) the statement is prepared
+//! again, as it always could be. Parked statements hold a DuckDB connection each, so they are
+//! few and short-lived.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

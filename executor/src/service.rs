@@ -29,7 +29,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 use tracing::{info_span, instrument, Instrument};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, WaitingFor};
 use crate::error::ExecutorError;
 use crate::ffi::PreparedQuery;
 use crate::params;
@@ -65,16 +65,6 @@ impl ExecutorService {
             .map_err(Status::from)
     }
 
-    async fn describe(
-        &self,
-        session: &SessionContext,
-        sql: String,
-    ) -> Result<crate::ffi::Description, Status> {
-        self.prepare(session, sql)
-            .await
-            .map(PreparedQuery::into_description)
-    }
-
     async fn prepare(
         &self,
         session: &SessionContext,
@@ -94,13 +84,24 @@ impl ExecutorService {
         session: &SessionContext,
         statement: &mut ExecutorStatement,
     ) -> Result<SchemaRef, Status> {
-        let prepared = self.prepare(session, statement.sql.clone()).await?;
+        let without_parameters = statement.parameters_ipc.is_empty();
+        let described = without_parameters
+            .then(|| {
+                self.engine
+                    .take_parked(WaitingFor::SameText, session, &statement.sql)
+            })
+            .flatten();
+        let prepared = match described {
+            Some(prepared) => prepared,
+            None => self.prepare(session, statement.sql.clone()).await?,
+        };
         let schema = self
             .run_if_no_rows(session, statement, &prepared.description)
             .await?;
-        if statement.completed_count.is_none() && statement.parameters_ipc.is_empty() {
+        if statement.completed_count.is_none() && without_parameters {
+            let waiting_for = WaitingFor::DoGet(&statement.query_id);
             self.engine
-                .park(&statement.query_id, session, &statement.sql, prepared);
+                .park(waiting_for, session, &statement.sql, prepared);
         }
         Ok(schema)
     }
@@ -140,14 +141,27 @@ impl ExecutorService {
         // checking the statement, check it again now. A signed one may find its statement
         // still prepared.
         let prepared = if checked {
-            self.engine
-                .take_parked(&statement.query_id, &session, &statement.sql)
+            self.engine.take_parked(
+                WaitingFor::DoGet(&statement.query_id),
+                &session,
+                &statement.sql,
+            )
         } else {
-            let prepared = self
-                .prepare(&session, statement.sql.clone())
-                .instrument(span.clone())
-                .await?;
-            statement.parameters_ipc.is_empty().then_some(prepared)
+            // A statement prepared (and so checked) for this session and text may be waiting.
+            let parked = statement.parameters_ipc.is_empty().then(|| {
+                self.engine
+                    .take_parked(WaitingFor::SameText, &session, &statement.sql)
+            });
+            match parked.flatten() {
+                Some(prepared) => Some(prepared),
+                None => {
+                    let prepared = self
+                        .prepare(&session, statement.sql.clone())
+                        .instrument(span.clone())
+                        .await?;
+                    statement.parameters_ipc.is_empty().then_some(prepared)
+                }
+            }
         };
         let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let stream = self
@@ -366,9 +380,14 @@ impl FlightSqlService for ExecutorService {
         query: ActionCreatePreparedStatementRequest,
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
-        let description = self
-            .describe(&session(request.metadata()), query.query.clone())
-            .await?;
+        let session = session(request.metadata());
+        let prepared = self.prepare(&session, query.query.clone()).await?;
+        let description = prepared.description.clone();
+        // A query is usually run right away: keep the plan for its GetFlightInfo.
+        if description.statement_type.returns_rows() {
+            self.engine
+                .park(WaitingFor::SameText, &session, &query.query, prepared);
+        }
         let statement = ExecutorStatement {
             version: ENVELOPE_VERSION,
             sql: query.query,

@@ -487,6 +487,21 @@ def test_query_is_planned_once_and_a_ticket_can_be_fetched_again(tavana):
     assert first.schema.equals(info.schema)
 
 
+def test_adbc_query_is_planned_once_across_its_three_calls(tavana):
+    """ADBC prepares every new query text (CreatePreparedStatement), then runs it
+    (GetFlightInfo, DoGet): the plan made for the first call serves the other two."""
+    conn = tavana.connect()
+    try:
+        cur = conn.cursor()
+        reused = _parked(tavana, "reused")
+        cur.execute("SELECT 42 AS answer, 'planned once' AS how")
+        assert cur.fetchall() == [(42, "planned once")]
+        assert _parked(tavana, "reused") == reused + 2
+        cur.close()
+    finally:
+        conn.close()
+
+
 def test_gateway_relays_the_stream_and_counts_it(tavana):
     """The gateway passes the executor's stream through untouched: every byte counted,
     the query counted as ok, no stream left open."""

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tavana_harness import parked_statements
+from tavana_harness import counted, parked_statements
 
 
 def test_psycopg_simple_and_extended(pgconn):
@@ -23,19 +23,27 @@ def test_psycopg_simple_and_extended(pgconn):
     assert [d.name for d in cur.description] == ["v", "s"]
 
 
+def _plans(pg) -> tuple[float, float]:
+    """(plans the executor kept for a later call, plans it reused)."""
+    executor = pg.cluster.executor
+    return parked_statements(executor), counted(
+        executor, "tavana_executor_parked_statements_total", "reused"
+    )
+
+
 def test_query_without_parameters_skips_getflightinfo(pg, pgconn):
     """A query that returns rows and takes no parameters reaches the executor in one gateway
-    call (its text is the DoGet ticket), by either protocol: had it gone through
-    GetFlightInfo, the executor would have kept a prepared statement for the DoGet."""
-    before = parked_statements(pg.cluster.executor)
-    assert pgconn.execute("SELECT 7 AS seven").fetchall() == [(7,)]
+    call (its text is the DoGet ticket), planned once. Through GetFlightInfo the executor would
+    keep one more plan for the DoGet and reuse it."""
+    before = _plans(pg)
+    out = subprocess.run(["psql", "-X", "-At", "-c", "SELECT 7 AS seven"], env=pg.env(),
+                         capture_output=True, text=True, timeout=30)
+    assert (out.returncode, out.stdout.strip()) == (0, "7"), out.stderr
+    # Simple protocol: nothing prepared ahead, nothing kept.
+    assert _plans(pg) == before
+    # Extended protocol: Parse prepares (and keeps) the plan that the DoGet then runs.
     assert pgconn.execute("SELECT 8 AS eight", prepare=True).fetchall() == [(8,)]
-    with pgconn.cursor() as cur:
-        cur.execute("DECLARE c CURSOR WITH HOLD FOR SELECT i FROM range(5) t(i)")
-        cur.execute("FETCH 3 FROM c")
-        assert cur.fetchall() == [(0,), (1,), (2,)]
-        cur.execute("CLOSE c")
-    assert parked_statements(pg.cluster.executor) == before
+    assert _plans(pg) == (before[0] + 1, before[1] + 1)
 
 
 def test_psycopg_binary_types(pgconn):
