@@ -76,6 +76,24 @@ impl ExecutorService {
             .map_err(Status::from)
     }
 
+    /// The plan a `CreatePreparedStatement` kept for this session and text (and so checked
+    /// already), when `reusable`, or a new one. A statement run with parameters binds them to a
+    /// statement of its own.
+    async fn reuse_or_prepare(
+        &self,
+        session: &SessionContext,
+        sql: &str,
+        reusable: bool,
+    ) -> Result<PreparedQuery, Status> {
+        let kept = reusable
+            .then(|| self.engine.take_parked(WaitingFor::SameText, session, sql))
+            .flatten();
+        match kept {
+            Some(prepared) => Ok(prepared),
+            None => self.prepare(session, sql.to_owned()).await,
+        }
+    }
+
     /// Prepares a statement for its `FlightInfo` and returns the schema its ticket's stream
     /// will have. A query is kept prepared for the `DoGet` (see `parked`); a statement that
     /// returns no rows runs now (see [`Self::run_if_no_rows`]).
@@ -85,16 +103,9 @@ impl ExecutorService {
         statement: &mut ExecutorStatement,
     ) -> Result<SchemaRef, Status> {
         let without_parameters = statement.parameters_ipc.is_empty();
-        let described = without_parameters
-            .then(|| {
-                self.engine
-                    .take_parked(WaitingFor::SameText, session, &statement.sql)
-            })
-            .flatten();
-        let prepared = match described {
-            Some(prepared) => prepared,
-            None => self.prepare(session, statement.sql.clone()).await?,
-        };
+        let prepared = self
+            .reuse_or_prepare(session, &statement.sql, without_parameters)
+            .await?;
         let schema = self
             .run_if_no_rows(session, statement, &prepared.description)
             .await?;
@@ -147,21 +158,12 @@ impl ExecutorService {
                 &statement.sql,
             )
         } else {
-            // A statement prepared (and so checked) for this session and text may be waiting.
-            let parked = statement.parameters_ipc.is_empty().then(|| {
-                self.engine
-                    .take_parked(WaitingFor::SameText, &session, &statement.sql)
-            });
-            match parked.flatten() {
-                Some(prepared) => Some(prepared),
-                None => {
-                    let prepared = self
-                        .prepare(&session, statement.sql.clone())
-                        .instrument(span.clone())
-                        .await?;
-                    statement.parameters_ipc.is_empty().then_some(prepared)
-                }
-            }
+            let without_parameters = statement.parameters_ipc.is_empty();
+            let prepared = self
+                .reuse_or_prepare(&session, &statement.sql, without_parameters)
+                .instrument(span.clone())
+                .await?;
+            without_parameters.then_some(prepared)
         };
         let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let stream = self

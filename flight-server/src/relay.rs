@@ -20,7 +20,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, Limited};
 use prost::Message;
-use tavana_proto::GatewayTicket;
 use tokio::sync::OwnedSemaphorePermit;
 use tonic::body::Body;
 use tonic::codegen::{http, Service};
@@ -298,10 +297,4 @@ impl Drop for RelayBody {
             info!(query_id = %self.query_id, outcome, "stream ended");
         }
     }
-}
-
-/// The query's envelope, or why the ticket is not one of this gateway's.
-pub(crate) fn envelope_of(query: &TicketStatementQuery) -> Result<GatewayTicket, Status> {
-    GatewayTicket::from_bytes(&query.statement_handle)
-        .map_err(|e| Status::invalid_argument(e.to_string()))
 }

@@ -295,7 +295,7 @@ impl GatewayService {
         metadata: &MetadataMap,
     ) -> Result<http::Response<Body>, Status> {
         let session = self.session(metadata)?;
-        let envelope = relay::envelope_of(&query)?;
+        let envelope = decode_envelope(&query)?;
         Span::current().record("query_id", envelope.query_id.as_str());
         let worker = self.state.pool.by_address(&envelope.executor)?;
         self.relay_from(
@@ -476,6 +476,12 @@ fn wrap_ticket(executor: &str, query_id: &str, ticket: Ticket) -> Ticket {
 
 fn decode_handle(bytes: &[u8]) -> Result<GatewayHandle, Status> {
     GatewayHandle::from_bytes(bytes).map_err(|e| Status::invalid_argument(e.to_string()))
+}
+
+/// The envelope of a query ticket this gateway handed out.
+fn decode_envelope(query: &TicketStatementQuery) -> Result<GatewayTicket, Status> {
+    GatewayTicket::from_bytes(&query.statement_handle)
+        .map_err(|e| Status::invalid_argument(e.to_string()))
 }
 
 fn session_value(value: &Option<String>) -> Option<SessionOptionValue> {
@@ -888,8 +894,7 @@ impl GatewayService {
             else {
                 continue;
             };
-            let envelope = GatewayTicket::from_bytes(&ticket.statement_handle)
-                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            let envelope = decode_envelope(&ticket)?;
             let worker = self.state.pool.by_address(&envelope.executor)?;
             let inner = FlightInfo::new()
                 .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(envelope.inner)));

@@ -57,9 +57,7 @@ def tavana(tmp_path_factory, data) -> Iterator[Cluster]:
     try:
         yield cluster
     finally:
-        cluster.stop()
-        for p in cluster.processes:
-            p.retired = True
+        cluster.retire()
 
 
 @pytest.fixture

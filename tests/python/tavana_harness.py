@@ -358,6 +358,12 @@ class Cluster:
         for ex in self.executors:
             ex.stop()
 
+    def retire(self) -> None:
+        """Stops the cluster for good: its logs no longer go into failure reports."""
+        self.stop()
+        for p in self.processes:
+            p.retired = True
+
 
 def start_cluster(
     workdir: Path,

@@ -214,9 +214,7 @@ def writable(tmp_path_factory, data):
     try:
         yield cluster
     finally:
-        cluster.stop()
-        for p in cluster.processes:
-            p.retired = True
+        cluster.retire()
 
 
 def _execute_update(conn, sql: str) -> int:

@@ -53,9 +53,7 @@ def tls_cluster(tmp_path_factory, data, certificate):
     try:
         yield cluster
     finally:
-        cluster.stop()
-        for p in cluster.processes:
-            p.retired = True
+        cluster.retire()
 
 
 def test_adbc_over_tls_through_a_tls_executor(tls_cluster, certificate):

@@ -148,9 +148,7 @@ def lake_cluster(lake: Lake, tmp_path_factory) -> Iterator[LakeCluster]:
     try:
         yield LakeCluster(lake=lake, cluster=cluster, catalog_file=catalog_file)
     finally:
-        cluster.stop()
-        for p in cluster.processes:
-            p.retired = True
+        cluster.retire()
 
 
 # --------------------------------------------------------------------------

@@ -180,9 +180,7 @@ def pg_lake(data, tmp_path_factory) -> Iterator[LakeCatalog]:
         if adapter is not None:
             adapter.process.stop()
             adapter.process.retired = True
-        cluster.stop()
-        for p in cluster.processes:
-            p.retired = True
+        cluster.retire()
 
 
 @pytest.fixture
