@@ -602,12 +602,9 @@ fn put_zeros(buf: &mut BytesMut, count: usize) {
 }
 
 /// Appends `value` (< 10^width) as exactly `width` digits.
-fn put_padded(buf: &mut BytesMut, mut value: u32, width: usize) {
+fn put_padded(buf: &mut BytesMut, value: u32, width: usize) {
     let mut digits = [b'0'; 6];
-    for slot in digits[..width].iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
+    write_digits(&mut digits[..width], value);
     buf.put_slice(&digits[..width]);
 }
 
@@ -619,12 +616,22 @@ fn put_iso_date(buf: &mut BytesMut, days_since_epoch: i64) -> bool {
         return false;
     }
     let (year, month, day) = civil_from_days(days_since_epoch);
-    put_padded(buf, year as u32, 4);
-    buf.put_u8(b'-');
-    put_padded(buf, month, 2);
-    buf.put_u8(b'-');
-    put_padded(buf, day, 2);
+    // Built on the stack and appended once: three small appends cost a capacity check each,
+    // and a large result has millions of dates.
+    let mut text = *b"0000-00-00";
+    write_digits(&mut text[0..4], year as u32);
+    write_digits(&mut text[5..7], month);
+    write_digits(&mut text[8..10], day);
+    buf.put_slice(&text);
     true
+}
+
+/// Writes `value`'s last `out.len()` decimal digits into `out`, zero-padded.
+fn write_digits(out: &mut [u8], mut value: u32) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// (year, month, day) of the proleptic Gregorian day `days` after 1970-01-01: the standard

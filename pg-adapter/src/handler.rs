@@ -8,7 +8,6 @@
 //! row pulled races the connection's cancel signal and the statement deadline, and so that
 //! `Execute` with `max_rows = 0` streams instead of collecting.
 
-use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::channel::oneshot;
-use futures::{Sink, SinkExt, Stream, StreamExt};
+use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
@@ -811,6 +810,10 @@ fn row_description(fields: &[FieldInfo]) -> RowDescription {
     RowDescription::new(fields.iter().map(Into::into).collect())
 }
 
+/// How often `drive` checks a statement's cancel, timeout and client-gone signals while its
+/// rows are ready without waiting.
+const ROWS_PER_GUARD_CHECK: usize = 256;
+
 /// Pulls up to `limit` rows (0: all) and feeds them; returns (rows sent, stream exhausted).
 async fn drive<C>(
     client: &mut C,
@@ -829,7 +832,19 @@ where
         if limit != 0 && n >= limit {
             break Ok((n, false));
         }
-        match guard.run(rows.next()).await {
+        // Most rows are ready at once (the rest of an encoded batch): take them without the
+        // guard, whose signals are checked every `ROWS_PER_GUARD_CHECK` rows and whenever
+        // the stream has to wait.
+        let ready = if n % ROWS_PER_GUARD_CHECK == 0 {
+            None
+        } else {
+            rows.next().now_or_never()
+        };
+        let next = match ready {
+            Some(item) => Ok(item),
+            None => guard.run(rows.next()).await,
+        };
+        match next {
             Err(e) => break Err(to_pgwire(e)),
             Ok(None) => break Ok((n, true)),
             Ok(Some(Err(e))) => break Err(e),
@@ -863,11 +878,66 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// A query's rows, encoded one batch at a time as the client pulls them.
 struct RowState {
     batches: futures::stream::BoxStream<'static, Result<arrow::record_batch::RecordBatch, Status>>,
     encoder: RowEncoder,
-    queue: VecDeque<DataRow>,
+    /// The encoded rows of the current batch not yet taken.
+    rows: std::vec::IntoIter<DataRow>,
     guard: CancelOnDrop,
+}
+
+/// The row stream handed to pgwire. It polls its state in place: a stream built with
+/// `unfold` moves its whole state (stream, encoder, FlightInfo) in and out of a future for
+/// every row, a copy that cost ~6% of the pg-adapter's CPU on a large result.
+struct RowStream {
+    /// `None` once the stream has ended; dropping the state early (an encoding error, or
+    /// pgwire dropping the stream) cancels the query through its guard.
+    state: Option<RowState>,
+}
+
+impl Stream for RowStream {
+    type Item = PgWireResult<DataRow>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        loop {
+            let Some(state) = self.state.as_mut() else {
+                return Poll::Ready(None);
+            };
+            if let Some(row) = state.rows.next() {
+                return Poll::Ready(Some(Ok(row)));
+            }
+            let item = match state.batches.poll_next_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(item) => item,
+            };
+            match item {
+                None => {
+                    // The query finished: nothing to cancel.
+                    state.guard.pending = None;
+                    self.state = None;
+                    return Poll::Ready(None);
+                }
+                Some(Err(status)) => {
+                    state.guard.pending = None;
+                    self.state = None;
+                    return Poll::Ready(Some(Err(QueryError::Gateway(status).into())));
+                }
+                Some(Ok(batch)) => match state.encoder.encode(&batch) {
+                    Ok(rows) => state.rows = rows.into_iter(),
+                    Err(e) => {
+                        // Dropping the state cancels the query, which still runs.
+                        self.state = None;
+                        return Poll::Ready(Some(Err(QueryError::Encoding(e.to_string()).into())));
+                    }
+                },
+            }
+        }
+    }
 }
 
 /// A lazy stream of encoded rows over a running query.
@@ -876,36 +946,16 @@ fn row_stream(
     encoder: RowEncoder,
     gateway: GatewaySession,
 ) -> SendableRowStream {
-    let state = RowState {
-        batches: query.batches,
-        encoder,
-        queue: VecDeque::new(),
-        guard: CancelOnDrop {
-            pending: query.info.map(|info| (gateway, info)),
-        },
-    };
-    Box::pin(futures::stream::unfold(Some(state), |state| async move {
-        let mut state = state?;
-        loop {
-            if let Some(row) = state.queue.pop_front() {
-                return Some((Ok(row), Some(state)));
-            }
-            match state.batches.next().await {
-                None => {
-                    state.guard.pending = None;
-                    return None;
-                }
-                Some(Err(status)) => {
-                    state.guard.pending = None;
-                    return Some((Err(QueryError::Gateway(status).into()), None));
-                }
-                Some(Ok(batch)) => match state.encoder.encode(&batch) {
-                    Ok(rows) => state.queue.extend(rows),
-                    Err(e) => return Some((Err(QueryError::Encoding(e.to_string()).into()), None)),
-                },
-            }
-        }
-    }))
+    Box::pin(RowStream {
+        state: Some(RowState {
+            batches: query.batches,
+            encoder,
+            rows: Vec::new().into_iter(),
+            guard: CancelOnDrop {
+                pending: query.info.map(|info| (gateway, info)),
+            },
+        }),
+    })
 }
 
 /// Runs a DDL/DML statement to completion; returns DuckDB's affected-row count if reported.
