@@ -6,6 +6,7 @@
 //! - `tavana up`: one of each on loopback with sample data, for trying Tavana out.
 
 mod admin;
+mod allocator;
 mod up;
 
 use std::net::{IpAddr, SocketAddr};
@@ -98,7 +99,11 @@ impl Role {
     }
 }
 
+/// What `allocator::tune` set, logged once tracing is up.
+static MALLOC_SETTINGS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn main() -> anyhow::Result<()> {
+    MALLOC_SETTINGS.get_or_init(allocator::tune);
     let cli = Cli::parse();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = cli.role.worker_threads() {
@@ -125,6 +130,9 @@ fn init_tracing(process: &ProcessArgs) {
         builder.json().init();
     } else {
         builder.init();
+    }
+    if let Some(settings) = MALLOC_SETTINGS.get() {
+        info!(malloc = %settings, "allocator settings");
     }
 }
 
