@@ -322,8 +322,7 @@ impl FlightSqlService for ExecutorService {
             sql: query.query,
             parameters_ipc: Default::default(),
             query_id,
-            completed_count: None,
-            signature: Default::default(),
+            ..Default::default()
         };
         let schema = self.plan_statement(&session, &mut statement).await?;
         let info = self.statement_info(&statement, &schema, request.into_inner())?;
@@ -393,10 +392,9 @@ impl FlightSqlService for ExecutorService {
         let statement = ExecutorStatement {
             version: ENVELOPE_VERSION,
             sql: query.query,
-            parameters_ipc: Default::default(),
-            query_id: String::new(),
-            completed_count: None,
-            signature: Default::default(),
+            runs_as_query: description.statement_type.returns_rows()
+                && description.parameter_schema.fields().is_empty(),
+            ..Default::default()
         };
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: self.signer.seal(&statement),

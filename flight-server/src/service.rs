@@ -427,6 +427,40 @@ fn credential_sql(inner: &[u8]) -> Option<String> {
         .filter(|sql| is_credential_statement(sql))
 }
 
+/// The `FlightInfo` of a prepared query the gateway can answer without an executor: one that
+/// returns rows, takes no parameters and has none bound (`ExecutorStatement::runs_as_query`),
+/// prepared in this session. Its schema is the one `CreatePreparedStatement` returned and its
+/// ticket is the query itself, which `DoGet` admits and runs like the pg-adapter's queries.
+/// The executor still holds the plan it made for `CreatePreparedStatement` and runs it then.
+/// Nothing runs before the `DoGet`, so `CancelFlightInfo` of it has nothing to cancel.
+fn prepared_query_info(
+    session: &Session,
+    id: &str,
+    inner: &[u8],
+    descriptor: &FlightDescriptor,
+) -> Option<FlightInfo> {
+    let schema = session.query_schema(id)?;
+    let statement = ExecutorStatement::from_bytes(inner).ok()?;
+    if !statement.runs_as_query
+        || !statement.parameters_ipc.is_empty()
+        || is_credential_statement(&statement.sql)
+    {
+        return None;
+    }
+    let query = CommandStatementQuery {
+        query: statement.sql,
+        transaction_id: None,
+    };
+    let mut info = FlightInfo::new()
+        .with_endpoint(
+            FlightEndpoint::new().with_ticket(Ticket::new(query.as_any().encode_to_vec())),
+        )
+        .with_descriptor(descriptor.clone())
+        .with_ordered(true);
+    info.schema = schema;
+    Some(info)
+}
+
 /// A prepared-statement handle for a credential statement, made without an executor.
 fn credential_prepared(
     session: &Session,
@@ -543,6 +577,10 @@ impl FlightSqlService for GatewayService {
         let session = self.session(request.metadata())?;
         let handle = decode_handle(&command.prepared_statement_handle)?;
         let inner = session.prepared(&handle.id).unwrap_or(handle.inner);
+        if let Some(info) = prepared_query_info(&session, &handle.id, &inner, request.get_ref()) {
+            debug!(user = %session.user, "prepared query answered by the gateway");
+            return Ok(Response::new(info));
+        }
         // Executor handles are self-contained, so any executor can run the statement.
         let worker = self.state.pool.pick()?;
         if let Some(sql) = credential_sql(&inner) {
@@ -577,6 +615,11 @@ impl FlightSqlService for GatewayService {
             .ok_or_else(|| Status::internal("executor returned no prepared statement"))?;
         let id = uuid::Uuid::new_v4().to_string();
         session.remember_prepared(&id, result.prepared_statement_handle.clone())?;
+        if ExecutorStatement::from_bytes(&result.prepared_statement_handle)
+            .is_ok_and(|statement| statement.runs_as_query)
+        {
+            session.remember_query_schema(&id, result.dataset_schema.clone());
+        }
         let handle = GatewayHandle {
             version: ENVELOPE_VERSION,
             id,

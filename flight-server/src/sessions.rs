@@ -35,6 +35,9 @@ struct SessionState {
     credentials: Vec<String>,
     /// Gateway handle id → the executor handle with the latest bound parameters.
     prepared: HashMap<String, Bytes>,
+    /// Gateway handle id → the dataset schema (IPC) of a prepared query the gateway may
+    /// answer `GetFlightInfo` for by itself (see `ExecutorStatement::runs_as_query`).
+    query_schemas: HashMap<String, Bytes>,
     last_used: Instant,
 }
 
@@ -61,6 +64,7 @@ impl Session {
                 schema: None,
                 credentials: Vec::new(),
                 prepared: HashMap::new(),
+                query_schemas: HashMap::new(),
                 last_used: Instant::now(),
             }),
         }
@@ -113,9 +117,24 @@ impl Session {
         self.state().prepared.get(id).cloned()
     }
 
+    /// Remembers the dataset schema of a prepared statement remembered before.
+    pub fn remember_query_schema(&self, id: &str, schema: Bytes) {
+        let mut state = self.state();
+        if state.prepared.contains_key(id) {
+            state.query_schemas.insert(id.to_owned(), schema);
+        }
+    }
+
+    /// The dataset schema remembered for a prepared statement, if any.
+    pub fn query_schema(&self, id: &str) -> Option<Bytes> {
+        self.state().query_schemas.get(id).cloned()
+    }
+
     /// Forgets a prepared statement.
     pub fn forget_prepared(&self, id: &str) {
-        self.state().prepared.remove(id);
+        let mut state = self.state();
+        state.prepared.remove(id);
+        state.query_schemas.remove(id);
     }
 }
 

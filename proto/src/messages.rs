@@ -71,6 +71,12 @@ pub struct ExecutorStatement {
     /// verify it skips preparing the statement a second time when the ticket is fetched.
     #[prost(bytes = "bytes", tag = "6")]
     pub signature: Bytes,
+    /// Set by the executor on a prepared-statement handle whose statement returns rows and
+    /// takes no parameters. The gateway may then answer `GetFlightInfo` for it without an
+    /// executor, from the schema `CreatePreparedStatement` returned, with the query itself as
+    /// the ticket: one round trip less per execution.
+    #[prost(bool, tag = "7")]
+    pub runs_as_query: bool,
 }
 
 macro_rules! envelope_codec {

@@ -80,6 +80,11 @@ def create_prepared_statement_request(sql: str) -> bytes:
     return _any("ActionCreatePreparedStatementRequest", _len_field(1, sql.encode()))
 
 
+def prepared_statement_query_command(handle: bytes) -> bytes:
+    """Any{CommandPreparedStatementQuery{handle}} for a FlightDescriptor."""
+    return _any("CommandPreparedStatementQuery", _len_field(1, handle))
+
+
 def close_prepared_statement_request(handle: bytes) -> bytes:
     return _any("ActionClosePreparedStatementRequest", _len_field(1, handle))
 

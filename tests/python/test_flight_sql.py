@@ -19,6 +19,7 @@ from flight_proto import (
     close_prepared_statement_request,
     create_prepared_statement_request,
     parse_create_prepared_statement_result,
+    prepared_statement_query_command,
     statement_query_command,
 )
 
@@ -485,19 +486,86 @@ def test_query_is_planned_once_and_a_ticket_can_be_fetched_again(tavana):
     assert first.schema.equals(info.schema)
 
 
-def test_adbc_query_is_planned_once_across_its_three_calls(tavana):
+def test_adbc_query_is_planned_once_and_the_executor_called_twice(tavana):
     """ADBC prepares every new query text (CreatePreparedStatement), then runs it
-    (GetFlightInfo, DoGet): the plan made for the first call serves the other two."""
+    (GetFlightInfo, DoGet). The gateway answers the GetFlightInfo of a prepared query
+    itself, and the DoGet runs the plan made for CreatePreparedStatement."""
     conn = tavana.connect()
     try:
         cur = conn.cursor()
-        reused = _parked(tavana, "reused")
+        reused, parked = _parked(tavana, "reused"), _parked(tavana, "parked")
         cur.execute("SELECT 42 AS answer, 'planned once' AS how")
         assert cur.fetchall() == [(42, "planned once")]
-        assert _parked(tavana, "reused") == reused + 2
+        # One plan kept (at CreatePreparedStatement) and used (at DoGet): the executor
+        # never saw the GetFlightInfo, which would have kept it again for the DoGet.
+        assert _parked(tavana, "reused") == reused + 1
+        assert _parked(tavana, "parked") == parked + 1
+        # The same statement run again: planned anew at its DoGet, same rows.
+        cur.execute("SELECT 42 AS answer, 'planned once' AS how")
+        assert cur.fetchall() == [(42, "planned once")]
+        assert _parked(tavana, "parked") == parked + 1
         cur.close()
     finally:
         conn.close()
+
+
+def test_raw_flight_prepared_query_info_from_the_gateway(tavana):
+    """GetFlightInfo of a prepared query without parameters: the schema is the one
+    CreatePreparedStatement gave, and its ticket can be fetched more than once."""
+    client, options = tavana.flight_client()
+    try:
+        action = flight.Action(
+            "CreatePreparedStatement",
+            create_prepared_statement_request("SELECT 7 AS n, 'seven' AS word"),
+        )
+        handle, dataset, _ = parse_create_prepared_statement_result(
+            list(client.do_action(action, options))[0].body.to_pybytes()
+        )
+        parked = _parked(tavana, "parked")
+        descriptor = flight.FlightDescriptor.for_command(prepared_statement_query_command(handle))
+        info = client.get_flight_info(descriptor, options)
+        assert _parked(tavana, "parked") == parked, "GetFlightInfo went to the executor"
+        assert info.schema == dataset
+        assert len(info.endpoints) == 1
+        ticket = info.endpoints[0].ticket
+        for _ in range(2):
+            table = client.do_get(ticket, options).read_all()
+            assert table.to_pylist() == [{"n": 7, "word": "seven"}]
+        # Closed, the statement is no longer answered from the session: the executor
+        # plans it from the handle, which carries the SQL.
+        list(client.do_action(
+            flight.Action("ClosePreparedStatement", close_prepared_statement_request(handle)),
+            options,
+        ))
+        info = client.get_flight_info(descriptor, options)
+        assert _parked(tavana, "parked") == parked + 1
+        table = client.do_get(info.endpoints[0].ticket, options).read_all()
+        assert table.to_pylist() == [{"n": 7, "word": "seven"}]
+    finally:
+        client.close()
+
+
+def test_raw_flight_prepared_query_with_parameters_goes_to_the_executor(tavana):
+    """A prepared statement that takes parameters is described by the executor, which
+    knows what was bound (here nothing, which the DoGet reports)."""
+    client, options = tavana.flight_client()
+    try:
+        action = flight.Action(
+            "CreatePreparedStatement",
+            create_prepared_statement_request("SELECT CAST(? AS INTEGER) AS x"),
+        )
+        handle, _, parameters = parse_create_prepared_statement_result(
+            list(client.do_action(action, options))[0].body.to_pybytes()
+        )
+        assert len(parameters) == 1
+        descriptor = flight.FlightDescriptor.for_command(prepared_statement_query_command(handle))
+        parked = _parked(tavana, "parked")
+        info = client.get_flight_info(descriptor, options)
+        assert _parked(tavana, "parked") == parked + 1, "GetFlightInfo did not reach the executor"
+        with pytest.raises(pa.ArrowInvalid, match="Values were not provided"):
+            client.do_get(info.endpoints[0].ticket, options).read_all()
+    finally:
+        client.close()
 
 
 def test_gateway_relays_the_stream_and_counts_it(tavana):
