@@ -509,18 +509,20 @@ def test_adbc_query_is_planned_once_and_the_executor_called_twice(tavana):
         conn.close()
 
 
+def _create_prepared(client, options, sql: str):
+    """CreatePreparedStatement through raw Flight: (handle, dataset_schema, parameter_schema)."""
+    action = flight.Action("CreatePreparedStatement", create_prepared_statement_request(sql))
+    results = list(client.do_action(action, options))
+    assert len(results) == 1, results
+    return parse_create_prepared_statement_result(results[0].body.to_pybytes())
+
+
 def test_raw_flight_prepared_query_info_from_the_gateway(tavana):
     """GetFlightInfo of a prepared query without parameters: the schema is the one
     CreatePreparedStatement gave, and its ticket can be fetched more than once."""
     client, options = tavana.flight_client()
     try:
-        action = flight.Action(
-            "CreatePreparedStatement",
-            create_prepared_statement_request("SELECT 7 AS n, 'seven' AS word"),
-        )
-        handle, dataset, _ = parse_create_prepared_statement_result(
-            list(client.do_action(action, options))[0].body.to_pybytes()
-        )
+        handle, dataset, _ = _create_prepared(client, options, "SELECT 7 AS n, 'seven' AS word")
         parked = _parked(tavana, "parked")
         descriptor = flight.FlightDescriptor.for_command(prepared_statement_query_command(handle))
         info = client.get_flight_info(descriptor, options)
@@ -550,13 +552,7 @@ def test_raw_flight_prepared_query_with_parameters_goes_to_the_executor(tavana):
     knows what was bound (here nothing, which the DoGet reports)."""
     client, options = tavana.flight_client()
     try:
-        action = flight.Action(
-            "CreatePreparedStatement",
-            create_prepared_statement_request("SELECT CAST(? AS INTEGER) AS x"),
-        )
-        handle, _, parameters = parse_create_prepared_statement_result(
-            list(client.do_action(action, options))[0].body.to_pybytes()
-        )
+        handle, _, parameters = _create_prepared(client, options, "SELECT CAST(? AS INTEGER) AS x")
         assert len(parameters) == 1
         descriptor = flight.FlightDescriptor.for_command(prepared_statement_query_command(handle))
         parked = _parked(tavana, "parked")
@@ -656,14 +652,8 @@ def test_raw_flight_prepared_statement_schemas(tavana):
     """CreatePreparedStatement answers dataset_schema and parameter_schema at prepare time."""
     client, options = tavana.flight_client()
     try:
-        action = flight.Action(
-            "CreatePreparedStatement",
-            create_prepared_statement_request("SELECT CAST(? AS INTEGER) AS x, 'a' AS y"),
-        )
-        results = list(client.do_action(action, options))
-        assert len(results) == 1, results
-        handle, dataset, parameters = parse_create_prepared_statement_result(
-            results[0].body.to_pybytes()
+        handle, dataset, parameters = _create_prepared(
+            client, options, "SELECT CAST(? AS INTEGER) AS x, 'a' AS y"
         )
         assert handle, "empty prepared statement handle"
         assert dataset.names == ["x", "y"]
