@@ -158,7 +158,7 @@ impl Engine {
         let admission = Arc::new(Semaphore::new(config.max_concurrent_queries.max(1)));
         let engine = Self {
             db: Arc::new(db),
-            lake: lake::LakeState::new(&config),
+            lake: lake::LakeState::new(&config, &metrics),
             config,
             parked: ParkedStatements::new(metrics.parked_statements_total.clone()),
             metrics,

@@ -27,6 +27,10 @@ pub struct ExecutorMetrics {
     /// (`CreatePreparedStatement` → `GetFlightInfo`, `GetFlightInfo` → `DoGet`), by outcome
     /// (`parked`, `reused`, `expired`, `mismatched`, `evicted`).
     pub parked_statements_total: IntCounterVec,
+    /// Engines kept for sessions that brought their own credentials.
+    pub session_engines: IntGauge,
+    /// Session engine lookups and removals by outcome (`built`, `reused`, `expired`, `evicted`).
+    pub session_engines_total: IntCounterVec,
 }
 
 impl ExecutorMetrics {
@@ -84,6 +88,18 @@ impl ExecutorMetrics {
                 ),
                 &["outcome"],
             )?,
+            session_engines: IntGauge::new(
+                "tavana_executor_session_engines",
+                "DuckDB engines kept for sessions that brought their own credentials",
+            )?,
+            session_engines_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_executor_session_engines_total",
+                    "Session engine lookups by outcome: built (new credentials or catalog), reused, \
+                     expired (idle too long), evicted (to make room)",
+                ),
+                &["outcome"],
+            )?,
         };
         registry.register(Box::new(metrics.running_queries.clone()))?;
         registry.register(Box::new(metrics.queries_total.clone()))?;
@@ -94,6 +110,8 @@ impl ExecutorMetrics {
         registry.register(Box::new(metrics.lake_tables_unavailable.clone()))?;
         registry.register(Box::new(metrics.lake_catalog_reloads_total.clone()))?;
         registry.register(Box::new(metrics.parked_statements_total.clone()))?;
+        registry.register(Box::new(metrics.session_engines.clone()))?;
+        registry.register(Box::new(metrics.session_engines_total.clone()))?;
         Ok(metrics)
     }
 }

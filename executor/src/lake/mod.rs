@@ -205,7 +205,10 @@ pub(crate) struct LakeState {
 }
 
 impl LakeState {
-    pub(crate) fn new(config: &crate::engine::EngineConfig) -> Self {
+    pub(crate) fn new(
+        config: &crate::engine::EngineConfig,
+        metrics: &crate::metrics::ExecutorMetrics,
+    ) -> Self {
         Self {
             catalog: catalog::Catalog::new(
                 config.lake.catalog_file.clone(),
@@ -214,6 +217,8 @@ impl LakeState {
             sessions: session::SessionEngines::new(
                 config.lake.session_engines,
                 config.lake.session_engine_idle,
+                metrics.session_engines.clone(),
+                metrics.session_engines_total.clone(),
             ),
         }
     }

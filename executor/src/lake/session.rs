@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use prometheus::{IntCounterVec, IntGauge};
 use sha2::{Digest, Sha256};
 
 use super::credentials::{ParamValue, SecretSpec};
@@ -656,14 +657,31 @@ pub(crate) struct SessionEngines {
     capacity: usize,
     idle: Duration,
     cache: Mutex<HashMap<[u8; 32], CachedEngine>>,
+    /// Engines kept (`tavana_executor_session_engines`).
+    kept: IntGauge,
+    /// Lookups by outcome (`tavana_executor_session_engines_total{outcome}`).
+    events: IntCounterVec,
 }
 
 impl SessionEngines {
-    pub(crate) fn new(capacity: usize, idle: Duration) -> Self {
+    pub(crate) fn new(
+        capacity: usize,
+        idle: Duration,
+        kept: IntGauge,
+        events: IntCounterVec,
+    ) -> Self {
         Self {
             capacity,
             idle,
             cache: Mutex::new(HashMap::new()),
+            kept,
+            events,
+        }
+    }
+
+    fn count(&self, outcome: &str, n: usize) {
+        if n > 0 {
+            self.events.with_label_values(&[outcome]).inc_by(n as u64);
         }
     }
 
@@ -680,10 +698,14 @@ impl SessionEngines {
             let mut cache = self.cache.lock().expect("session engines");
             // Idle engines go; queries still running on one keep it alive through their
             // connection.
+            let before = cache.len();
             cache.retain(|_, engine| now.duration_since(engine.last_used) < self.idle);
+            self.count("expired", before - cache.len());
+            self.kept.set(cache.len() as i64);
             if let Some(engine) = cache.get_mut(&key) {
                 if engine.generation == generation {
                     engine.last_used = now;
+                    self.count("reused", 1);
                     return Ok(Arc::clone(&engine.db));
                 }
             }
@@ -697,6 +719,7 @@ impl SessionEngines {
                 .map(|(key, _)| *key)
             {
                 cache.remove(&oldest);
+                self.count("evicted", 1);
             }
         }
         cache.insert(
@@ -707,6 +730,8 @@ impl SessionEngines {
                 last_used: Instant::now(),
             },
         );
+        self.count("built", 1);
+        self.kept.set(cache.len() as i64);
         Ok(db)
     }
 
@@ -860,7 +885,11 @@ mod tests {
 
     #[test]
     fn cache_rebuilds_on_new_generation_and_evicts() {
-        let engines = SessionEngines::new(1, Duration::from_secs(60));
+        let kept = IntGauge::new("kept", "kept").unwrap();
+        let events =
+            IntCounterVec::new(prometheus::Opts::new("events", "events"), &["outcome"]).unwrap();
+        let engines = SessionEngines::new(1, Duration::from_secs(60), kept.clone(), events.clone());
+        let count = |event: &str| events.with_label_values(&[event]).get();
         let open = || {
             Database::open_in_memory(&[])
                 .map(Arc::new)
@@ -875,5 +904,10 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &rebuilt));
         engines.get_or_build([2; 32], 1, open).unwrap();
         assert_eq!(engines.len(), 1);
+        assert_eq!(kept.get(), 1);
+        assert_eq!(
+            (count("built"), count("reused"), count("evicted")),
+            (3, 1, 1)
+        );
     }
 }

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tavana_harness import query_table
+from tavana_harness import counted, query_table
 
 SECRET_A = "s3://private-a/secret.parquet"
 SECRET_B = "s3://private-b/secret.parquet"
@@ -54,9 +54,16 @@ def test_two_sessions_with_different_credentials_never_see_each_others(
     )
     a, b = alice.connect(), bob.connect()
     shared = lake_cluster.connect()
+    executor = lake_cluster.cluster.executor
+    reused = counted(executor, "tavana_executor_session_engines_total", "reused")
     try:
         assert words(a, SECRET_A) == ["for alice"]
         assert words(b, SECRET_B) == ["for bob"]
+        # Each session has an engine of its own, and a second query reuses it.
+        assert words(a, SECRET_A) == ["for alice"]
+        assert executor.metric("tavana_executor_session_engines") >= 2
+        assert counted(executor, "tavana_executor_session_engines_total", "built") >= 2
+        assert counted(executor, "tavana_executor_session_engines_total", "reused") > reused
         # Alice's key is refused for bob's bucket; bob's secret does not even apply to
         # alice's (no secret matches: DuckDB goes to AWS itself, which this sandbox cannot
         # resolve)...
