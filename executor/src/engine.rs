@@ -384,7 +384,10 @@ impl Engine {
         let (batch_tx, receiver) = mpsc::channel(CHANNEL_BATCHES);
         let engine = Arc::clone(self);
         let thread_query_id = query_id.clone();
+        // The query's log lines keep the call's span (query id, trace id).
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _span = span.enter();
             let _permit = permit;
             let started = Instant::now();
             engine.metrics.running_queries.inc();

@@ -85,6 +85,7 @@ pub async fn serve(
     );
     lake::watch_catalog(&engine);
     let mut server = Server::builder()
+        .trace_fn(tavana_proto::headers::call_span)
         .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
         .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
         .max_frame_size(net::MAX_FRAME_BYTES);

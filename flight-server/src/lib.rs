@@ -140,6 +140,7 @@ impl Gateway {
             gateway,
         );
         let mut server = Server::builder()
+            .trace_fn(tavana_proto::headers::call_span)
             .tcp_nodelay(true)
             .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
             .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)

@@ -201,6 +201,8 @@ pub(crate) struct RelayBody {
     metrics: GatewayMetrics,
     query_id: String,
     outcome: Option<&'static str>,
+    /// The call's span (trace id, query id): the body ends in hyper's task, outside it.
+    span: tracing::Span,
     _permit: OwnedSemaphorePermit,
     _running: RunningGuard,
 }
@@ -223,6 +225,7 @@ impl RelayBody {
             inner,
             metrics,
             query_id,
+            span: tracing::Span::current(),
             _permit: permit,
             _running: running,
         };
@@ -284,6 +287,7 @@ impl HttpBody for RelayBody {
 impl Drop for RelayBody {
     fn drop(&mut self) {
         let outcome = self.outcome.unwrap_or("cancelled");
+        let _span = self.span.enter();
         self.metrics.active_streams.dec();
         self.metrics
             .queries_total

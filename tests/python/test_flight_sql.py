@@ -706,3 +706,50 @@ def test_admin_endpoints(tavana, which):
 
 def test_executor_exposes_running_queries_gauge(tavana):
     assert tavana.executor.metric("tavana_executor_running_queries") is not None
+
+
+def test_traceparent_names_the_trace_in_gateway_and_executor_logs(tmp_path_factory, data):
+    """A client's W3C traceparent reaches both processes: the log lines of its calls carry
+    its trace id, so they can be joined with the client's trace. A malformed one is
+    ignored."""
+    from tavana_harness import start_cluster
+
+    cluster = start_cluster(
+        tmp_path_factory.mktemp("traced"), data["data_dir"], data,
+        extra_executor_args=("--log-level", "info,tavana_executor=debug"),
+        extra_gateway_args=("--log-level", "info,tavana_flight_server=debug"),
+    )
+    trace_id = uuid.uuid4().hex
+    try:
+        client = flight.FlightClient(cluster.flight_uri)
+        try:
+            bearer = client.authenticate_basic_token(cluster.user, cluster.password)
+            traced = flight.FlightCallOptions(headers=[
+                bearer, (b"traceparent", f"00-{trace_id}-00f067aa0ba902b7-01".encode()),
+            ])
+            descriptor = flight.FlightDescriptor.for_command(
+                statement_query_command("SELECT 'traced' AS t")
+            )
+            info = client.get_flight_info(descriptor, traced)
+            table = client.do_get(info.endpoints[0].ticket, traced).read_all()
+            assert table.to_pylist() == [{"t": "traced"}]
+            malformed = flight.FlightCallOptions(headers=[
+                bearer, (b"traceparent", b"00-not-a-trace-01"),
+            ])
+            info = client.get_flight_info(descriptor, malformed)
+            assert client.do_get(info.endpoints[0].ticket, malformed).read_all().num_rows == 1
+        finally:
+            client.close()
+        executor_lines = [
+            line for line in cluster.executor.log_path.read_text().splitlines()
+            if f"trace_id={trace_id}" in line or f'trace_id="{trace_id}"' in line
+        ]
+        gateway_lines = [
+            line for line in cluster.gateway.log_path.read_text().splitlines()
+            if trace_id in line
+        ]
+        assert any("query finished" in line for line in executor_lines), executor_lines
+        assert any("stream ended" in line for line in gateway_lines), gateway_lines
+        assert "not-a-trace" not in cluster.gateway.log_path.read_text()
+    finally:
+        cluster.retire()
