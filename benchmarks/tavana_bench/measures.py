@@ -96,13 +96,15 @@ class Results:
         return None
 
     def record_resources(self, measure: str, peer: str, sampler: RssSampler, wall: float) -> None:
-        slot = self.resources.setdefault((measure, peer), {"rss": {}, "cpu": {}, "wall": []})
+        slot = self.resources.setdefault((measure, peer), {"rss": {}, "cpu": {}, "faults": {}, "wall": []})
         for role, peak in sampler.peak.items():
             before = sampler.before.get(role, 0)
             old = slot["rss"].get(role)
             slot["rss"][role] = [before if old is None else min(old[0], before), max(peak, old[1] if old else 0)]
         for role, cpu in sampler.cpu.items():
             slot["cpu"].setdefault(role, []).append(cpu)
+        for role, faults in sampler.faults.items():
+            slot["faults"].setdefault(role, []).append(faults)
         slot["wall"].append(wall)
 
 

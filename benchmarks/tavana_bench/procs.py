@@ -165,15 +165,32 @@ def rss_bytes(pid: int) -> int:
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time `pid` has used so far, all its threads (0 once it is gone)."""
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 (state) on; empty once the process is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             # The command name (field 2) may hold spaces: split after its closing paren.
-            fields = f.read().rsplit(")", 1)[1].split()
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time `pid` has used so far, all its threads (0 once it is gone)."""
+    fields = _stat_fields(pid)
+    try:
         return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-    except (OSError, IndexError, ValueError):
+    except (IndexError, ValueError):
         return 0.0
+
+
+def page_faults(pid: int) -> int:
+    """Minor page faults `pid` has taken so far (memory handed to it fresh by the kernel)."""
+    fields = _stat_fields(pid)
+    try:
+        return int(fields[7])
+    except (IndexError, ValueError):
+        return 0
 
 
 class RssSampler:
@@ -187,6 +204,8 @@ class RssSampler:
         self.peak: dict[str, int] = {}
         self.cpu: dict[str, float] = {}
         self._cpu0: dict[str, float] = {}
+        self.faults: dict[str, int] = {}
+        self._faults0: dict[str, int] = {}
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
@@ -212,6 +231,7 @@ class RssSampler:
         self.before = {name: rss_bytes(pid) for name, pid in self.pids.items()}
         self.peak = dict(self.before)
         self._cpu0 = self._cpu_now()
+        self._faults0 = {name: page_faults(pid) for name, pid in self.pids.items()}
         self._thread.start()
         return self
 
@@ -220,3 +240,6 @@ class RssSampler:
         self._thread.join()
         end = self._cpu_now()
         self.cpu = {name: end[name] - self._cpu0.get(name, 0.0) for name in end}
+        self.faults = {
+            name: page_faults(pid) - self._faults0.get(name, 0) for name, pid in self.pids.items()
+        }

@@ -366,6 +366,28 @@ class Report:
             out.append(f"| {labels.get(measure, measure)} | {name(peer)} | {med(res['wall'])} | {med(cpu.get('client'))} "
                        f"| {med(cpu.get('executor'))} | {med(cpu.get('gateway'))} | {med(cpu.get('pg-adapter'))} "
                        f"| {med(cpu.get('roapi'))} |")
+        out += [
+            "",
+            "Minor page faults per run (median): memory the kernel handed a process fresh. A relay that "
+            "reuses its buffers takes a few thousand; one that gets them fresh per message takes hundreds "
+            "of thousands (glibc's default malloc thresholds did that to the gateway).",
+            "",
+            "| while | peer | executor | gateway | pg-adapter | ROAPI |",
+            "|---|---|---|---|---|---|",
+        ]
+
+        def med_count(xs: Optional[list[int]]) -> str:
+            if not xs:
+                return "–"
+            return f"{sorted(xs)[len(xs) // 2]:,}"
+
+        for (measure, peer), res in self.r.resources.items():
+            faults = res.get("faults", {})
+            if not faults:
+                continue
+            out.append(f"| {labels.get(measure, measure)} | {name(peer)} | {med_count(faults.get('executor'))} "
+                       f"| {med_count(faults.get('gateway'))} | {med_count(faults.get('pg-adapter'))} "
+                       f"| {med_count(faults.get('roapi'))} |")
         for role in ("gateway", "pg-adapter"):
             p = peak_relay.get(role)
             self.target(f"{role} peak RSS while relaying the large result", None if p is None else p / MB,
