@@ -355,11 +355,11 @@ class Report:
             "|---|---|---|---|---|---|---|---|",
         ]
 
-        def med(xs: Optional[list[float]]) -> str:
+        def med(xs: Optional[list[float]], fmt: str = "{:.2f} s") -> str:
+            """The median of per-run values (upper middle), formatted; – when none."""
             if not xs:
                 return "–"
-            ordered = sorted(xs)
-            return f"{ordered[len(ordered) // 2]:.2f} s"
+            return fmt.format(sorted(xs)[len(xs) // 2])
 
         for (measure, peer), res in self.r.resources.items():
             cpu = res["cpu"]
@@ -376,18 +376,11 @@ class Report:
             "|---|---|---|---|---|---|",
         ]
 
-        def med_count(xs: Optional[list[int]]) -> str:
-            if not xs:
-                return "–"
-            return f"{sorted(xs)[len(xs) // 2]:,}"
-
         for (measure, peer), res in self.r.resources.items():
             faults = res.get("faults", {})
-            if not faults:
-                continue
-            out.append(f"| {labels.get(measure, measure)} | {name(peer)} | {med_count(faults.get('executor'))} "
-                       f"| {med_count(faults.get('gateway'))} | {med_count(faults.get('pg-adapter'))} "
-                       f"| {med_count(faults.get('roapi'))} |")
+            if faults:
+                counts = [med(faults.get(role), "{:,}") for role in ("executor", "gateway", "pg-adapter", "roapi")]
+                out.append(f"| {labels.get(measure, measure)} | {name(peer)} | " + " | ".join(counts) + " |")
         for role in ("gateway", "pg-adapter"):
             p = peak_relay.get(role)
             self.target(f"{role} peak RSS while relaying the large result", None if p is None else p / MB,
