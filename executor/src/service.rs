@@ -384,16 +384,18 @@ impl FlightSqlService for ExecutorService {
         let session = session(request.metadata());
         let prepared = self.prepare(&session, query.query.clone()).await?;
         let description = prepared.description.clone();
-        // A query is usually run right away: keep the plan for its GetFlightInfo.
-        if description.statement_type.returns_rows() {
+        let runs_as_query = description.statement_type.returns_rows()
+            && description.parameter_schema.fields().is_empty();
+        // A query is usually run right away: keep the plan for the call that runs it. A
+        // statement with parameters is run with them bound, by a statement of its own.
+        if runs_as_query {
             self.engine
                 .park(WaitingFor::SameText, &session, &query.query, prepared);
         }
         let statement = ExecutorStatement {
             version: ENVELOPE_VERSION,
             sql: query.query,
-            runs_as_query: description.statement_type.returns_rows()
-                && description.parameter_schema.fields().is_empty(),
+            runs_as_query,
             ..Default::default()
         };
         Ok(ActionCreatePreparedStatementResult {

@@ -441,10 +441,8 @@ fn prepared_query_info(
 ) -> Option<FlightInfo> {
     let schema = session.query_schema(id)?;
     let statement = ExecutorStatement::from_bytes(inner).ok()?;
-    if !statement.runs_as_query
-        || !statement.parameters_ipc.is_empty()
-        || is_credential_statement(&statement.sql)
-    {
+    // Credential statements never carry the mark: the gateway prepares them itself.
+    if !statement.runs_as_query || !statement.parameters_ipc.is_empty() {
         return None;
     }
     let query = CommandStatementQuery {
