@@ -294,7 +294,7 @@ def counted(proc: "Process", name: str, *outcomes: str) -> float:
 
 
 def parked_statements(executor: "Process") -> float:
-    """Statements the executor prepared for a GetFlightInfo and kept for its DoGet."""
+    """Plans the executor kept for the call that runs them (see executor/src/parked.rs)."""
     return counted(executor, "tavana_executor_parked_statements_total", "parked", "evicted")
 
 
