@@ -276,11 +276,13 @@ def main(argv: list[str]) -> int:
                               lineitem=parquet_from, error=tavana.pg_error),
         }
         pg_version = "not started"
+        postgres_pid = None
         try:
             pg = peers.Postgres(args.pg_dir / f"{data.sf_label(settings.large_sf)}-v1", work, group)
             stamp = f"{lineitem}:{stats['rows']}:{stats['file_bytes']}"
             pg.ensure_cluster(lineitem, stamp)
             pg_version = pg.version()
+            postgres_pid = pg.proc.pid if pg.proc else None
             peer_map["postgres"] = Peer("postgres", "PostgreSQL 15", "psycopg", pg.dsn)
         except Exception as err:  # noqa: BLE001
             peer_map["postgres"] = Peer("postgres", "PostgreSQL 15", "psycopg", error=measures.short_error(err))
@@ -311,6 +313,7 @@ def main(argv: list[str]) -> int:
 
         ctx = Context(settings=settings, peers=peer_map, results=results, extension_dir=args.extension_dir,
                       lineitem_rows=stats["rows"], tavana_pids=tavana.pids, roapi_pid=roapi_pid,
+                      postgres_pid=postgres_pid,
                       threads=tsettings.threads, memory_gb=tsettings.max_memory_gb)
         steps = [
             ("large-arrow", lambda: measures.large_arrow(ctx, ["duckdb", "tavana-flight", "roapi-flight"])),

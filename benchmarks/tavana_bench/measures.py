@@ -123,6 +123,7 @@ class Context:
     lineitem_rows: int
     tavana_pids: Callable[[], dict[str, int]]
     roapi_pid: Optional[int] = None
+    postgres_pid: Optional[int] = None
     threads: int = 2
     memory_gb: int = 8
 
@@ -136,7 +137,9 @@ class Context:
             return RssSampler(self.tavana_pids())
         if peer.key.startswith("roapi") and self.roapi_pid:
             return RssSampler({"roapi": self.roapi_pid})
-        # PostgreSQL forks a backend per connection (gone when it ends): client only.
+        if peer.key == "postgres" and self.postgres_pid:
+            # A backend per connection, gone when it ends: CPU of the whole process tree.
+            return RssSampler({}, trees={"postgres": self.postgres_pid})
         return RssSampler({})
 
 

@@ -184,6 +184,31 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time used so far by `root` and every process below it, children that already
+    ended included (a parent's reaped-children times hold theirs). For servers that fork a
+    process per connection, such as PostgreSQL behind `runuser`."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _stat_fields(int(entry))
+        try:
+            ppid = int(fields[1])
+            # utime + stime of the process, cutime + cstime of its reaped children.
+            times[int(entry)] = sum(int(f) for f in fields[11:15]) / _CLK_TCK
+        except (IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
 def page_faults(pid: int) -> int:
     """Minor page faults `pid` has taken so far (memory handed to it fresh by the kernel)."""
     fields = _stat_fields(pid)
@@ -195,10 +220,13 @@ def page_faults(pid: int) -> int:
 
 class RssSampler:
     """While in a `with` block: samples the RSS of named pids every `interval` seconds,
-    and counts the CPU time each used (plus this client process, as `client`)."""
+    and counts the CPU time each used (plus this client process, as `client`). `trees` are
+    counted for CPU only, with every process below them (see `tree_cpu_seconds`)."""
 
-    def __init__(self, pids: dict[str, int], interval: float = 0.02) -> None:
+    def __init__(self, pids: dict[str, int], interval: float = 0.02,
+                 trees: Optional[dict[str, int]] = None) -> None:
         self.pids = pids
+        self.trees = trees or {}
         self.interval = interval
         self.before: dict[str, int] = {}
         self.peak: dict[str, int] = {}
@@ -221,6 +249,7 @@ class RssSampler:
 
     def _cpu_now(self) -> dict[str, float]:
         now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        now.update({name: tree_cpu_seconds(pid) for name, pid in self.trees.items()})
         # The client: this process (all its threads, the ADBC driver's included) plus any
         # child it ran to completion in the meantime (psql).
         t = os.times()

@@ -328,7 +328,10 @@ class Report:
             "RSS of each server process sampled from `/proc/<pid>/status` every 20 ms during every measured "
             "run (peak over the runs; “at start” is the lowest RSS seen as a run began). CPU seconds per run "
             "(median) from `/proc/<pid>/stat`; `client` is the Python process with its driver threads (and "
-            "`psql` for COPY). PostgreSQL forks a backend per connection, not sampled.",
+            "`psql` for COPY). PostgreSQL forks a backend per connection, so its RSS is not sampled; its CPU "
+            "is the whole server's (postmaster, background processes, and every backend, those that ended "
+            "during the run included). `servers` adds up the server processes of the peer: what the service "
+            "costs beside the client on the same two cores.",
             "",
             "| while | peer | process | at start | peak |",
             "|---|---|---|---|---|",
@@ -351,8 +354,9 @@ class Report:
                     peak_relay[role] = max(peak_relay.get(role, 0), peak)
         out += [
             "",
-            "| while | peer | wall | client CPU | executor CPU | gateway CPU | pg-adapter CPU | ROAPI CPU |",
-            "|---|---|---|---|---|---|---|---|",
+            "| while | peer | wall | client CPU | executor CPU | gateway CPU | pg-adapter CPU | ROAPI CPU "
+            "| PostgreSQL CPU | servers |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
 
         def med(xs: Optional[list[float]], fmt: str = "{:.2f} s") -> str:
@@ -361,11 +365,16 @@ class Report:
                 return "–"
             return fmt.format(sorted(xs)[len(xs) // 2])
 
+        servers = ("executor", "gateway", "pg-adapter", "roapi", "postgres")
         for (measure, peer), res in self.r.resources.items():
             cpu = res["cpu"]
+            # Per run: the sum over the peer's server processes, then the median of those sums.
+            runs = len(res["wall"])
+            totals = [sum(cpu[role][i] for role in servers if role in cpu and i < len(cpu[role]))
+                      for i in range(runs)] if any(role in cpu for role in servers) else None
             out.append(f"| {labels.get(measure, measure)} | {name(peer)} | {med(res['wall'])} | {med(cpu.get('client'))} "
                        f"| {med(cpu.get('executor'))} | {med(cpu.get('gateway'))} | {med(cpu.get('pg-adapter'))} "
-                       f"| {med(cpu.get('roapi'))} |")
+                       f"| {med(cpu.get('roapi'))} | {med(cpu.get('postgres'))} | {med(totals)} |")
         out += [
             "",
             "Minor page faults per run (median): memory the kernel handed a process fresh. A relay that "
