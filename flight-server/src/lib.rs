@@ -3,6 +3,7 @@
 //! in a queue with a timeout), routes each to the least-loaded executor, and relays results
 //! without decoding them.
 
+pub mod call_metrics;
 pub mod config;
 pub mod metrics;
 pub mod relay;
@@ -133,11 +134,14 @@ impl Gateway {
             }
         });
         let gateway = GatewayService::new(Arc::clone(&self.state));
-        let service = relay::PassThroughDoGet::new(
-            FlightServiceServer::new(gateway.clone())
-                .max_decoding_message_size(64 * 1024 * 1024)
-                .max_encoding_message_size(usize::MAX),
-            gateway,
+        let service = call_metrics::CallMetrics::new(
+            relay::PassThroughDoGet::new(
+                FlightServiceServer::new(gateway.clone())
+                    .max_decoding_message_size(64 * 1024 * 1024)
+                    .max_encoding_message_size(usize::MAX),
+                gateway,
+            ),
+            self.state.metrics.clone(),
         );
         let mut server = Server::builder()
             .trace_fn(tavana_proto::headers::call_span)

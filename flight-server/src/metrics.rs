@@ -1,6 +1,8 @@
 //! Gateway metrics, registered into the registry the process hands in.
 
-use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 /// Counters and gauges describing the gateway's work.
 #[derive(Clone)]
@@ -19,6 +21,10 @@ pub struct GatewayMetrics {
     pub sessions: IntGauge,
     /// 1 when an executor answers health checks, by executor address (from configuration).
     pub worker_up: IntGaugeVec,
+    /// Flight calls answered, by method and gRPC status (see `call_metrics`).
+    pub calls_total: IntCounterVec,
+    /// Time to answer a Flight call (to the first byte of a stream), by method.
+    pub call_seconds: HistogramVec,
 }
 
 impl GatewayMetrics {
@@ -56,6 +62,22 @@ impl GatewayMetrics {
                 ),
                 &["worker"],
             )?,
+            calls_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_gateway_calls_total",
+                    "Flight calls answered, by method and gRPC status code",
+                ),
+                &["method", "code"],
+            )?,
+            call_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "tavana_gateway_call_duration_seconds",
+                    "Time to answer a Flight call (for a stream, to its first byte), by method",
+                )
+                // 0.25 ms to 33 s.
+                .buckets(prometheus::exponential_buckets(0.000_25, 2.0, 18)?),
+                &["method"],
+            )?,
         };
         registry.register(Box::new(metrics.queries_total.clone()))?;
         registry.register(Box::new(metrics.active_streams.clone()))?;
@@ -64,6 +86,8 @@ impl GatewayMetrics {
         registry.register(Box::new(metrics.auth_failures_total.clone()))?;
         registry.register(Box::new(metrics.sessions.clone()))?;
         registry.register(Box::new(metrics.worker_up.clone()))?;
+        registry.register(Box::new(metrics.calls_total.clone()))?;
+        registry.register(Box::new(metrics.call_seconds.clone()))?;
         Ok(metrics)
     }
 }

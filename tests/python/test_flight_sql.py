@@ -588,6 +588,49 @@ def test_gateway_relays_the_stream_and_counts_it(tavana):
     assert gateway.metric("tavana_gateway_active_streams") == 0
 
 
+def _calls(gateway, method: str, code: str = "") -> float:
+    """`tavana_gateway_calls_total` of `method` (with `code`, when given), else the count of
+    its `tavana_gateway_call_duration_seconds` histogram."""
+    name = "tavana_gateway_calls_total" if code else "tavana_gateway_call_duration_seconds_count"
+    wanted = [f'method="{method}"'] + ([f'code="{code}"'] if code else [])
+    total = 0.0
+    for line in gateway.metrics().splitlines():
+        metric, _, value = line.partition(" ")
+        if metric.split("{", 1)[0] == name and all(label in metric for label in wanted):
+            total += float(value)
+    return total
+
+
+def test_gateway_counts_and_times_every_call_by_method_and_status(tavana):
+    """An operator sees each Flight call on the gateway's /metrics: a raw query's
+    GetFlightInfo and DoGet as OK, a call without credentials as UNAUTHENTICATED, and
+    how long each method took to answer."""
+    gateway = tavana.gateway
+    before = {
+        "info_ok": _calls(gateway, "GetFlightInfo", "OK"),
+        "get_ok": _calls(gateway, "DoGet", "OK"),
+        "info_unauthenticated": _calls(gateway, "GetFlightInfo", "UNAUTHENTICATED"),
+        "get_timed": _calls(gateway, "DoGet"),
+    }
+    client, options = tavana.flight_client()
+    try:
+        descriptor = flight.FlightDescriptor.for_command(statement_query_command("SELECT 7 AS n"))
+        info = client.get_flight_info(descriptor, options)
+        assert client.do_get(info.endpoints[0].ticket, options).read_all().to_pylist() == [{"n": 7}]
+    finally:
+        client.close()
+    anonymous = flight.FlightClient(tavana.flight_uri)
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            anonymous.get_flight_info(descriptor)
+    finally:
+        anonymous.close()
+    assert _calls(gateway, "GetFlightInfo", "OK") == before["info_ok"] + 1
+    assert _calls(gateway, "DoGet", "OK") == before["get_ok"] + 1
+    assert _calls(gateway, "GetFlightInfo", "UNAUTHENTICATED") == before["info_unauthenticated"] + 1
+    assert _calls(gateway, "DoGet") == before["get_timed"] + 1
+
+
 def _assert_unauthenticated_do_get(tavana, ticket: bytes) -> None:
     anonymous = flight.FlightClient(tavana.flight_uri)
     try:

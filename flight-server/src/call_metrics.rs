@@ -1,0 +1,160 @@
+//! Every Flight call the gateway answers, counted by method and gRPC status, with the time it
+//! took to answer: what an operator needs to see a rise in errors or latency per call.
+//!
+//! The status is the one the gateway answers with: tonic sends a call's error in the response
+//! headers, and a stream that starts counts as `Ok`. How a started result stream ended is in
+//! `tavana_gateway_queries_total`. The time runs to the response headers, that is the whole
+//! call for `GetFlightInfo` and the actions, and the time to the first byte for a `DoGet`.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use tonic::body::Body;
+use tonic::codegen::{http, Service};
+use tonic::server::NamedService;
+use tonic::Code;
+
+use crate::metrics::GatewayMetrics;
+
+/// The Flight service's methods, the only values of the `method` label (any other path is
+/// `other`, so a client cannot add label values).
+const FLIGHT_METHODS: [&str; 10] = [
+    "Handshake",
+    "ListFlights",
+    "GetFlightInfo",
+    "PollFlightInfo",
+    "GetSchema",
+    "DoGet",
+    "DoPut",
+    "DoExchange",
+    "DoAction",
+    "ListActions",
+];
+
+/// A gRPC service with each call counted and timed in [`GatewayMetrics`].
+#[derive(Clone)]
+pub struct CallMetrics<S> {
+    inner: S,
+    metrics: GatewayMetrics,
+}
+
+impl<S> CallMetrics<S> {
+    /// Wraps `inner`, recording into `metrics`.
+    pub fn new(inner: S, metrics: GatewayMetrics) -> Self {
+        Self { inner, metrics }
+    }
+}
+
+impl<S: NamedService> NamedService for CallMetrics<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S> Service<http::Request<Body>> for CallMetrics<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let method = method_label(request.uri().path());
+        let metrics = self.metrics.clone();
+        let started = Instant::now();
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            let code = response_code(response.headers());
+            metrics
+                .calls_total
+                .with_label_values(&[method, code_label(code)])
+                .inc();
+            metrics
+                .call_seconds
+                .with_label_values(&[method])
+                .observe(started.elapsed().as_secs_f64());
+            Ok(response)
+        })
+    }
+}
+
+/// The `method` label of a request path such as `/arrow.flight.protocol.FlightService/DoGet`.
+fn method_label(path: &str) -> &'static str {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    FLIGHT_METHODS
+        .iter()
+        .find(|method| **method == name)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The status a response carries in its headers (an error answered at once), else `Ok`.
+fn response_code(headers: &http::HeaderMap) -> Code {
+    headers
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<i32>().ok())
+        .map_or(Code::Ok, Code::from_i32)
+}
+
+/// A gRPC code as its canonical name (`OK`, `UNAUTHENTICATED`, ...), as gRPC tools print it.
+fn code_label(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_label_is_a_flight_method_or_other() {
+        assert_eq!(
+            method_label("/arrow.flight.protocol.FlightService/DoGet"),
+            "DoGet"
+        );
+        assert_eq!(
+            method_label("/arrow.flight.protocol.FlightService/GetFlightInfo"),
+            "GetFlightInfo"
+        );
+        assert_eq!(
+            method_label("/arrow.flight.protocol.FlightService/Nope"),
+            "other"
+        );
+        assert_eq!(method_label("/"), "other");
+    }
+
+    #[test]
+    fn response_code_reads_grpc_status() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(response_code(&headers), Code::Ok);
+        headers.insert("grpc-status", http::HeaderValue::from_static("16"));
+        assert_eq!(response_code(&headers), Code::Unauthenticated);
+        assert_eq!(code_label(response_code(&headers)), "UNAUTHENTICATED");
+    }
+}
