@@ -375,7 +375,8 @@ def main(argv: list[str]) -> int:
                            f"every process --worker-threads {tsettings.worker_threads} "
                            "(one executor, one gateway, one pg-adapter, all on 127.0.0.1, no TLS)",
         "in-process DuckDB": f"python duckdb {duckdb.__version__}, threads={tsettings.threads}, "
-                             f"memory_limit={tsettings.max_memory_gb}GB",
+                             f"memory_limit={tsettings.max_memory_gb}GB, parquet_metadata_cache and enable_external_file_cache "
+                             "on (as in the executor)",
         "PostgreSQL": f"{pg_version}; settings: " + ", ".join(f"{k}={v}" for k, v in peers.PG_SETTINGS.items())
                       + "; lineitem with primary key (l_orderkey, l_linenumber), vacuumed and analysed",
         "ROAPI": roapi_version,

@@ -58,7 +58,9 @@ class DuckDBClient(Client):
     def __init__(self, extension_dir: Path, threads: int, memory_gb: int) -> None:
         from .data import local_duckdb
 
-        self.con = local_duckdb(extension_dir, threads=threads, memory_gb=memory_gb)
+        # The executor's engine settings, its caches included.
+        self.con = local_duckdb(extension_dir, threads=threads, memory_gb=memory_gb,
+                                executor_caches=True)
 
     def fetch_large(self, sql: str) -> tuple[int, int]:
         table = self.con.execute(sql).to_arrow_table()

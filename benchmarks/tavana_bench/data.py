@@ -20,8 +20,11 @@ def sf_label(sf: float) -> str:
     return f"sf{sf:g}".replace(".", "_")
 
 
-def local_duckdb(extension_dir: Path, threads: int | None = None, memory_gb: int | None = None):
-    """Python duckdb loading extensions from the provisioned directory only (no downloads)."""
+def local_duckdb(extension_dir: Path, threads: int | None = None, memory_gb: int | None = None,
+                 executor_caches: bool = False):
+    """Python duckdb loading extensions from the provisioned directory only (no downloads).
+    `executor_caches`: keep Parquet footers and file blocks between queries, validated
+    against each file, as the executor does (executor/src/lake/mod.rs)."""
     import duckdb
 
     config: dict[str, object] = {
@@ -33,7 +36,12 @@ def local_duckdb(extension_dir: Path, threads: int | None = None, memory_gb: int
         config["threads"] = threads
     if memory_gb:
         config["memory_limit"] = f"{memory_gb}GB"
-    return duckdb.connect(config=config)
+    con = duckdb.connect(config=config)
+    if executor_caches:
+        # Settings of the parquet extension: known once the database is open.
+        con.execute("SET parquet_metadata_cache = true")
+        con.execute("SET enable_external_file_cache = true")
+    return con
 
 
 def ensure_tpch(data_root: Path, sf: float, tables: tuple[str, ...], extension_dir: Path) -> Path:

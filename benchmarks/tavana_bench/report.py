@@ -255,7 +255,7 @@ class Report:
             "",
             "The 22 queries of DuckDB's `tpch` extension, each reading the Parquet files through CTEs named "
             "like the tables (the service keeps no tables); in-process DuckDB runs the very same text with the "
-            "executor's settings (2 threads, 8 GB). Results fetched whole (Arrow for DuckDB and Flight SQL, "
+            "executor's settings (2 threads, 8 GB, Parquet footers and file blocks cached between queries). Results fetched whole (Arrow for DuckDB and Flight SQL, "
             f"Python rows for psycopg). Median of {self.settings.tpch_reps} runs after {self.settings.warmup} "
             "warm-up pass(es), peers taking turns on each query in an order that rotates every pass; each "
             "timed run directly follows an untimed run of the same query by the same peer (processes that "

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import time
 import uuid
 
 import adbc_driver_manager
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.flight as flight
+import pyarrow.parquet as pq
 import pytest
 
 from tavana_harness import counted, local_duckdb, parked_statements, query_table
@@ -105,6 +108,25 @@ def test_read_parquet_glob_filename_and_count(conn, data):
         f"FROM read_parquet('{data['parquet_glob']}', filename = true)",
     )
     assert table.to_pylist() == [{"n": 300, "files": 3}]
+
+
+def test_parquet_footers_are_cached_yet_a_rewritten_file_is_read_as_it_is_now(conn, data):
+    """The executor keeps Parquet footers between queries (parquet_metadata_cache, set with
+    the lake settings) and checks each against the file before using it: a file rewritten in
+    place is read anew, never through its old footer."""
+    setting = "SELECT current_setting('parquet_metadata_cache') AS cached"
+    assert query_table(conn, setting).to_pylist() == [{"cached": True}]
+    path = data["data_dir"] / "rewritten_in_place.parquet"
+    total = f"SELECT count(*) AS n, sum(v) AS s FROM read_parquet('{path}')"
+    # Modification times well in the past: DuckDB trusts a time only once it is 10 s old.
+    now = time.time()
+    pq.write_table(pa.table({"v": pa.array([1, 2, 3], pa.int64())}), path)
+    os.utime(path, (now - 120, now - 120))
+    for _ in range(2):  # the second query uses the cached footer
+        assert query_table(conn, total).to_pylist() == [{"n": 3, "s": 6}]
+    pq.write_table(pa.table({"v": pa.array([10, 20], pa.int64())}), path)
+    os.utime(path, (now - 60, now - 60))
+    assert query_table(conn, total).to_pylist() == [{"n": 2, "s": 30}]
 
 
 @pytest.mark.parametrize("kind", ["csv", "json"])
