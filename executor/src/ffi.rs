@@ -1,7 +1,8 @@
 //! The few DuckDB C API calls the safe `duckdb` crate does not expose: opening a database we
-//! keep a raw handle to; describing a prepared statement — result schema, parameter schema and
-//! statement type — without executing it; and later running that same prepared statement, so a
-//! query is planned once. Every unsafe block is here.
+//! keep a raw handle to; describing a statement — result schema, parameter schema and
+//! statement type — without executing it; and later running that same statement, so a query is
+//! planned once. A plain query is planned by `cpp/plan_once.cpp` (DuckDB would plan a prepared
+//! one again when it runs); other statements are prepared. Every unsafe block is here.
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
@@ -13,6 +14,25 @@ use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use duckdb::ffi;
 
 use crate::column_types::{tag_schema, ColumnTag};
+
+// cpp/plan_once.cpp, compiled by build.rs.
+extern "C" {
+    fn tavana_plan_query(
+        connection: ffi::duckdb_connection,
+        query: *const c_char,
+        out_result: *mut ffi::duckdb_pending_result,
+        use_prepare: *mut bool,
+    ) -> ffi::duckdb_state;
+    fn tavana_pending_column_count(pending: ffi::duckdb_pending_result) -> ffi::idx_t;
+    fn tavana_pending_column_name(
+        pending: ffi::duckdb_pending_result,
+        index: ffi::idx_t,
+    ) -> *const c_char;
+    fn tavana_pending_column_type(
+        pending: ffi::duckdb_pending_result,
+        index: ffi::idx_t,
+    ) -> ffi::duckdb_logical_type;
+}
 
 /// What a statement is, as DuckDB classifies it after parsing and binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,19 +196,44 @@ impl Database {
                     return Err(error);
                 }
             }
+            let mut options: ffi::duckdb_arrow_options = ptr::null_mut();
+            ffi::duckdb_connection_get_arrow_options(raw, &mut options);
+            let mut pending: ffi::duckdb_pending_result = ptr::null_mut();
+            let mut use_prepare = true;
+            let state = tavana_plan_query(raw, c_sql.as_ptr(), &mut pending, &mut use_prepare);
+            if !use_prepare {
+                let described = if state == ffi::duckdb_state_DuckDBSuccess {
+                    describe_pending(pending, options)
+                } else {
+                    Err(borrowed_message(ffi::duckdb_pending_error(pending))
+                        .unwrap_or_else(|| "could not plan the query".into()))
+                };
+                return match described {
+                    Ok(description) => Ok(PreparedQuery {
+                        connection,
+                        planned: Planned::Query(pending),
+                        options,
+                        description,
+                    }),
+                    Err(error) => {
+                        ffi::duckdb_destroy_pending(&mut pending);
+                        ffi::duckdb_destroy_arrow_options(&mut options);
+                        Err(error)
+                    }
+                };
+            }
             let mut statement: ffi::duckdb_prepared_statement = ptr::null_mut();
             let state = ffi::duckdb_prepare(raw, c_sql.as_ptr(), &mut statement);
             if state != ffi::duckdb_state_DuckDBSuccess {
                 let error = borrowed_message(ffi::duckdb_prepare_error(statement))
                     .unwrap_or_else(|| "could not prepare statement".into());
                 ffi::duckdb_destroy_prepare(&mut statement);
+                ffi::duckdb_destroy_arrow_options(&mut options);
                 return Err(error);
             }
-            let mut options: ffi::duckdb_arrow_options = ptr::null_mut();
-            ffi::duckdb_connection_get_arrow_options(raw, &mut options);
             let mut prepared = PreparedQuery {
                 connection,
-                statement,
+                planned: Planned::Statement(statement),
                 options,
                 description: Description {
                     statement_type: StatementType(ffi::duckdb_prepared_statement_type(statement)),
@@ -228,13 +273,21 @@ impl Drop for RawConnection {
     }
 }
 
-/// A statement prepared and described on a connection of its own, ready to run once.
+/// A statement planned and described on a connection of its own, ready to run once.
 pub(crate) struct PreparedQuery {
     connection: Arc<RawConnection>,
-    statement: ffi::duckdb_prepared_statement,
+    planned: Planned,
     options: ffi::duckdb_arrow_options,
     /// The statement's shape.
     pub(crate) description: Description,
+}
+
+/// How a statement waits to run.
+enum Planned {
+    /// A plain query, planned (by `cpp/plan_once.cpp`) and not yet run.
+    Query(ffi::duckdb_pending_result),
+    /// Any other statement, prepared.
+    Statement(ffi::duckdb_prepared_statement),
 }
 
 // SAFETY: the statement and its connection are used by one thread at a time; the query moves
@@ -258,7 +311,12 @@ impl PreparedQuery {
         // statement and connection it was made from.
         unsafe {
             let mut result = Box::new(std::mem::zeroed::<ffi::duckdb_result>());
-            let state = ffi::duckdb_execute_prepared_streaming(self.statement, &mut *result);
+            let state = match self.planned {
+                Planned::Query(pending) => ffi::duckdb_execute_pending(pending, &mut *result),
+                Planned::Statement(statement) => {
+                    ffi::duckdb_execute_prepared_streaming(statement, &mut *result)
+                }
+            };
             if state != ffi::duckdb_state_DuckDBSuccess {
                 let error = borrowed_message(ffi::duckdb_result_error(&mut *result))
                     .unwrap_or_else(|| "query failed".into());
@@ -301,7 +359,10 @@ impl Drop for PreparedQuery {
     fn drop(&mut self) {
         // SAFETY: we own both handles; results made from the statement are gone (they own it).
         unsafe {
-            ffi::duckdb_destroy_prepare(&mut self.statement);
+            match &mut self.planned {
+                Planned::Query(pending) => ffi::duckdb_destroy_pending(pending),
+                Planned::Statement(statement) => ffi::duckdb_destroy_prepare(statement),
+            }
             ffi::duckdb_destroy_arrow_options(&mut self.options);
         }
     }
@@ -378,6 +439,32 @@ impl Drop for Database {
     }
 }
 
+/// The shape of a planned query: a SELECT without parameters.
+unsafe fn describe_pending(
+    pending: ffi::duckdb_pending_result,
+    options: ffi::duckdb_arrow_options,
+) -> Result<Description, String> {
+    unsafe {
+        let columns = tavana_pending_column_count(pending);
+        let mut types = Vec::with_capacity(columns as usize);
+        // Borrowed from the pending result.
+        let mut names = Vec::with_capacity(columns as usize);
+        for index in 0..columns {
+            types.push(tavana_pending_column_type(pending, index));
+            names.push(tavana_pending_column_name(pending, index));
+        }
+        let dataset_schema = columns_schema(options, &mut types, &mut names);
+        for mut logical_type in types {
+            ffi::duckdb_destroy_logical_type(&mut logical_type);
+        }
+        Ok(Description {
+            statement_type: StatementType(ffi::duckdb_statement_type_DUCKDB_STATEMENT_TYPE_SELECT),
+            dataset_schema: dataset_schema?,
+            parameter_schema: Arc::new(Schema::empty()),
+        })
+    }
+}
+
 unsafe fn describe_prepared(
     statement: ffi::duckdb_prepared_statement,
     options: ffi::duckdb_arrow_options,
@@ -388,36 +475,13 @@ unsafe fn describe_prepared(
         let columns = ffi::duckdb_prepared_statement_column_count(statement);
         let mut types = Vec::with_capacity(columns as usize);
         let mut names = Vec::with_capacity(columns as usize);
-        let mut tags = Vec::with_capacity(columns as usize);
         for index in 0..columns {
-            let logical_type = ffi::duckdb_prepared_statement_column_logical_type(statement, index);
-            tags.push(column_tag(logical_type));
-            types.push(logical_type);
+            types.push(ffi::duckdb_prepared_statement_column_logical_type(
+                statement, index,
+            ));
             names.push(ffi::duckdb_prepared_statement_column_name(statement, index));
         }
-        let dataset_schema = match to_arrow_schema(options, &mut types, &mut names) {
-            Ok(schema) => Ok(schema),
-            // DuckDB reports one INVALID column when a result type depends on an untyped
-            // parameter (`SELECT ?`): the shape is known only once parameters are bound.
-            Err(_)
-                if types.len() == 1
-                    && ffi::duckdb_get_type_id(types[0])
-                        == ffi::DUCKDB_TYPE_DUCKDB_TYPE_INVALID =>
-            {
-                Ok(Schema::empty())
-            }
-            // Otherwise describe unconvertible columns as Null and the rest exactly.
-            Err(_) => (0..types.len())
-                .map(|i| {
-                    let name = borrowed_message(names[i]).unwrap_or_default();
-                    let data_type = to_arrow_schema(options, &mut types[i..=i], &mut names[i..=i])
-                        .map(|schema| schema.field(0).data_type().clone())
-                        .unwrap_or(DataType::Null);
-                    Ok(Field::new(name, data_type, true))
-                })
-                .collect::<Result<Vec<_>, String>>()
-                .map(Schema::new),
-        };
+        let dataset_schema = columns_schema(options, &mut types, &mut names);
         for name in names {
             ffi::duckdb_free(name as *mut _);
         }
@@ -462,9 +526,46 @@ unsafe fn describe_prepared(
 
         Ok(Description {
             statement_type,
-            dataset_schema: tag_schema(dataset_schema?.into(), &tags),
+            dataset_schema: dataset_schema?,
             parameter_schema: Schema::new(parameter_fields).into(),
         })
+    }
+}
+
+/// The Arrow schema of result columns, with their `column_types` marks.
+unsafe fn columns_schema(
+    options: ffi::duckdb_arrow_options,
+    types: &mut [ffi::duckdb_logical_type],
+    names: &mut [*const c_char],
+) -> Result<SchemaRef, String> {
+    unsafe {
+        let tags: Vec<Option<ColumnTag>> = types.iter().map(|t| column_tag(*t)).collect();
+        let schema = match to_arrow_schema(options, types, names) {
+            Ok(schema) => schema,
+            // DuckDB reports one INVALID column when a result type depends on an untyped
+            // parameter (`SELECT ?`): the shape is known only once parameters are bound.
+            Err(_)
+                if types.len() == 1
+                    && ffi::duckdb_get_type_id(types[0])
+                        == ffi::DUCKDB_TYPE_DUCKDB_TYPE_INVALID =>
+            {
+                Schema::empty()
+            }
+            // Otherwise describe unconvertible columns as Null and the rest exactly.
+            Err(_) => Schema::new(
+                (0..types.len())
+                    .map(|i| {
+                        let name = borrowed_message(names[i]).unwrap_or_default();
+                        let data_type =
+                            to_arrow_schema(options, &mut types[i..=i], &mut names[i..=i])
+                                .map(|schema| schema.field(0).data_type().clone())
+                                .unwrap_or(DataType::Null);
+                        Field::new(name, data_type, true)
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        Ok(tag_schema(schema.into(), &tags))
     }
 }
 
@@ -649,6 +750,48 @@ mod tests {
         }
         assert_eq!((rows, sum), (5000, (0..5000).sum()));
         assert!(result.next_batch().unwrap().is_none(), "read past the end");
+    }
+
+    #[test]
+    fn a_query_over_files_is_planned_once_when_prepared() {
+        // DuckDB lists a glob's files when it plans a query. Had the query been planned again
+        // when run (as DuckDB does with a prepared statement over files), it would count the
+        // file written after it was prepared.
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open_in_memory(&[]).unwrap();
+        let writer = db.connect().unwrap();
+        let write = |name: &str, rows: u32| {
+            let path = dir.path().join(name);
+            writer
+                .execute_batch(&format!(
+                    "COPY (SELECT * FROM range({rows})) TO '{}' (FORMAT parquet)",
+                    path.display()
+                ))
+                .unwrap();
+        };
+        write("a.parquet", 10);
+        let glob = dir.path().join("*.parquet");
+        let count = format!(
+            "SELECT count(*) AS n FROM read_parquet('{}')",
+            glob.display()
+        );
+        let prepared = db.prepare(None, &count).unwrap();
+        write("b.parquet", 5);
+        let mut result = prepared.execute().unwrap();
+        let batch = result.next_batch().unwrap().unwrap();
+        let counted = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>();
+        assert_eq!(counted.unwrap().value(0), 10);
+        // A new plan sees both files.
+        let mut result = db.prepare(None, &count).unwrap().execute().unwrap();
+        let batch = result.next_batch().unwrap().unwrap();
+        let counted = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>();
+        assert_eq!(counted.unwrap().value(0), 15);
     }
 
     #[test]
