@@ -1,4 +1,5 @@
-// The one DuckDB call the C API lacks: plan a query once, for streaming, without running it.
+// Two DuckDB calls the C API lacks: plan a query once, for streaming, without running it; and
+// read a streaming result as Arrow batches of many chunks, as DuckDB's own clients do.
 //
 // The C API runs queries through prepared statements, and DuckDB plans a prepared statement
 // that reads files (read_parquet, lake views, ...) again every time it runs it: such statements
@@ -9,6 +10,7 @@
 // Compiled against the headers of the very DuckDB sources libduckdb-sys builds (see build.rs);
 // the result is an ordinary C API `duckdb_pending_result`.
 
+#include "duckdb/common/arrow/result_arrow_wrapper.hpp"
 #include "duckdb/main/capi/capi_internal.hpp"
 #include "duckdb/main/connection.hpp"
 #include "duckdb/main/pending_query_result.hpp"
@@ -69,6 +71,22 @@ const char *tavana_pending_column_name(duckdb_pending_result pending, idx_t inde
 duckdb_logical_type tavana_pending_column_type(duckdb_pending_result pending, idx_t index) {
 	auto wrapper = reinterpret_cast<PendingStatementWrapper *>(pending);
 	return reinterpret_cast<duckdb_logical_type>(new LogicalType(wrapper->statement->types[index]));
+}
+
+// Moves the query out of `result` into DuckDB's Arrow C stream of `batch_rows`-row batches (the
+// stream its Python client reads): each batch is appended chunk by chunk into one set of Arrow
+// buffers, where the C API converts every 2,048-row chunk on its own. `result` is left empty, to
+// be destroyed as usual; the stream's release callback frees the query. NULL if there is none.
+ArrowArrayStream *tavana_result_arrow_stream(duckdb_result *result, idx_t batch_rows) {
+	if (!result || !result->internal_data) {
+		return nullptr;
+	}
+	auto data = reinterpret_cast<DuckDBResultData *>(result->internal_data);
+	if (!data->result) {
+		return nullptr;
+	}
+	auto wrapper = new ResultArrowArrayStreamWrapper(std::move(data->result), batch_rows);
+	return &wrapper->stream;
 }
 
 } // extern "C"

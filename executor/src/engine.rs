@@ -27,11 +27,12 @@ use crate::metrics::ExecutorMetrics;
 use crate::parked::ParkedStatements;
 use crate::sandbox::{self, StatementPolicy};
 
-/// Rows per batch sent to clients. DuckDB produces 2,048-row chunks; coalescing them cuts the
-/// per-message cost of Flight encoding and relaying, which outweighs the copy. Measured on
-/// TPC-H `lineitem` (benchmarks/, 12M rows to ADBC): sending 2,048-row chunks as they are took
-/// 5.4 s, coalescing to 4K rows 4.7 s, 8K 4.4 s, 16K 4.6 s, 64K 5.1 s.
-const TARGET_BATCH_ROWS: usize = 8 * 1024;
+/// Rows per batch sent to clients. DuckDB produces 2,048-row chunks; bigger batches cut the
+/// per-message cost of Flight encoding and relaying. Measured on TPC-H `lineitem` (benchmarks/,
+/// 12M rows to ADBC): sending 2,048-row chunks as they are took 5.4 s, coalescing to 4K rows
+/// 4.7 s, 8K 4.4 s, 16K 4.6 s, 64K 5.1 s. A planned query reads batches of this size straight
+/// from DuckDB (`ffi::ARROW_BATCH_ROWS`); the others' chunks are coalesced.
+const TARGET_BATCH_ROWS: usize = crate::ffi::ARROW_BATCH_ROWS;
 
 /// Batches buffered between the DuckDB thread and the network. Small on purpose: memory per
 /// query stays at a few batches whatever the result size.
@@ -841,7 +842,12 @@ impl<'a> BatchOutput<'a> {
 
     /// Starts output with the stream's schema (once; later executions share it).
     fn start(&mut self, schema: SchemaRef) {
-        self.coalescer = Some(BatchCoalescer::new(schema, TARGET_BATCH_ROWS));
+        // Batches of more than half the target (DuckDB's Arrow stream gives whole ones) go
+        // out as they are; smaller ones (2,048-row chunks) are gathered.
+        self.coalescer = Some(
+            BatchCoalescer::new(schema, TARGET_BATCH_ROWS)
+                .with_biggest_coalesce_batch_size(Some(TARGET_BATCH_ROWS / 2)),
+        );
     }
 
     fn push(&mut self, batch: RecordBatch) -> Result<(), ExecutorError> {

@@ -8,9 +8,10 @@ use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, StructArray};
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow::ffi::FFI_ArrowSchema;
+use arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use duckdb::ffi;
 
 use crate::column_types::{tag_schema, ColumnTag};
@@ -32,7 +33,14 @@ extern "C" {
         pending: ffi::duckdb_pending_result,
         index: ffi::idx_t,
     ) -> ffi::duckdb_logical_type;
+    fn tavana_result_arrow_stream(
+        result: *mut ffi::duckdb_result,
+        batch_rows: ffi::idx_t,
+    ) -> *mut FFI_ArrowArrayStream;
 }
+
+/// Rows per Arrow batch read from DuckDB (four of its 2,048-row chunks; see `engine`).
+pub(crate) const ARROW_BATCH_ROWS: usize = 8 * 1024;
 
 /// What a statement is, as DuckDB classifies it after parsing and binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,23 +341,22 @@ impl PreparedQuery {
                 types.push(logical_type);
                 names.push(ffi::duckdb_column_name(&mut *result, index));
             }
-            let exported = export_arrow_schema(self.options, &mut types, &mut names);
+            let exported = to_arrow_schema(self.options, &mut types, &mut names);
             for mut logical_type in types {
                 ffi::duckdb_destroy_logical_type(&mut logical_type);
             }
-            let (struct_schema, schema) = match exported {
-                Ok(exported) => exported,
-                Err(error) => {
-                    ffi::duckdb_destroy_result(&mut *result);
-                    return Err(error);
-                }
-            };
+            let stream = tavana_result_arrow_stream(&mut *result, ARROW_BATCH_ROWS as ffi::idx_t);
+            ffi::duckdb_destroy_result(&mut *result);
+            if stream.is_null() {
+                return Err("the query has no result to read".into());
+            }
+            // Owns the stream from here, so the query is freed on every path.
+            let batches = ArrowArrayStreamReader::from_raw(stream)
+                .map_err(|e| format!("could not read DuckDB's Arrow stream: {e}"))?;
             Ok(QueryResult {
-                result,
-                struct_schema,
-                schema: tag_schema(schema.into(), &tags),
-                exhausted: false,
-                query: self,
+                batches,
+                schema: tag_schema(exported?.into(), &tags),
+                _query: self,
             })
         }
     }
@@ -368,15 +375,14 @@ impl Drop for PreparedQuery {
     }
 }
 
-/// The streaming result of a [`PreparedQuery`], read as Arrow record batches (one per DuckDB
-/// chunk of up to 2,048 rows).
+/// The streaming result of a [`PreparedQuery`], read as Arrow record batches of
+/// [`ARROW_BATCH_ROWS`] rows (fewer for the last).
 pub(crate) struct QueryResult {
-    result: Box<ffi::duckdb_result>,
-    /// The result's columns as one Arrow struct, the form DuckDB exports chunks in.
-    struct_schema: FFI_ArrowSchema,
+    /// DuckDB's Arrow stream over the query; dropped (freeing the query) before `query`.
+    batches: ArrowArrayStreamReader,
     schema: SchemaRef,
-    exhausted: bool,
-    query: PreparedQuery,
+    /// The statement and connection the query came from, kept until the stream is gone.
+    _query: PreparedQuery,
 }
 
 // SAFETY: read by one thread at a time (see `PreparedQuery`).
@@ -388,47 +394,18 @@ impl QueryResult {
         Arc::clone(&self.schema)
     }
 
-    /// The next chunk, `None` at the end, or DuckDB's error (an interrupt is one).
+    /// The next batch, `None` at the end, or DuckDB's error (an interrupt is one).
     pub(crate) fn next_batch(&mut self) -> Result<Option<RecordBatch>, String> {
-        if self.exhausted {
-            return Ok(None);
-        }
-        // SAFETY: the result is open; each chunk is converted, then destroyed exactly once; the
-        // exported array owns its buffers and is released by arrow when the batch is dropped.
-        unsafe {
-            let mut chunk = ffi::duckdb_fetch_chunk(*self.result);
-            if chunk.is_null() || ffi::duckdb_data_chunk_get_size(chunk) == 0 {
-                if !chunk.is_null() {
-                    ffi::duckdb_destroy_data_chunk(&mut chunk);
-                }
-                self.exhausted = true;
-                return match borrowed_message(ffi::duckdb_result_error(&mut *self.result)) {
-                    Some(error) => Err(error),
-                    None => Ok(None),
-                };
-            }
-            let mut array = FFI_ArrowArray::empty();
-            let error = ffi::duckdb_data_chunk_to_arrow(
-                self.query.options,
-                chunk,
-                &mut array as *mut FFI_ArrowArray as *mut ffi::ArrowArray,
-            );
-            ffi::duckdb_destroy_data_chunk(&mut chunk);
-            take_error(error, "could not convert a chunk to Arrow")?;
-            let data = arrow::ffi::from_ffi(array, &self.struct_schema)
-                .map_err(|e| format!("could not import DuckDB's Arrow chunk: {e}"))?;
-            RecordBatch::from(StructArray::from(data))
+        match self.batches.next() {
+            None => Ok(None),
+            Some(Ok(batch)) => batch
                 .with_schema(Arc::clone(&self.schema))
                 .map(Some)
-                .map_err(|e| format!("DuckDB's chunk does not match its schema: {e}"))
+                .map_err(|e| format!("DuckDB's batch does not match its schema: {e}")),
+            // DuckDB's own message, as the C API would give it.
+            Some(Err(arrow::error::ArrowError::CDataInterface(message))) => Err(message),
+            Some(Err(error)) => Err(error.to_string()),
         }
-    }
-}
-
-impl Drop for QueryResult {
-    fn drop(&mut self) {
-        // SAFETY: we own the result; the statement and connection (in `query`) outlive it.
-        unsafe { ffi::duckdb_destroy_result(&mut *self.result) }
     }
 }
 
@@ -582,21 +559,12 @@ unsafe fn column_tag(logical_type: ffi::duckdb_logical_type) -> Option<ColumnTag
     }
 }
 
+/// DuckDB's Arrow schema for a set of columns.
 unsafe fn to_arrow_schema(
     options: ffi::duckdb_arrow_options,
     types: &mut [ffi::duckdb_logical_type],
     names: &mut [*const c_char],
 ) -> Result<Schema, String> {
-    unsafe { export_arrow_schema(options, types, names).map(|(_, schema)| schema) }
-}
-
-/// DuckDB's Arrow export of a set of columns: the C form (one struct of the columns, what
-/// chunks are imported with) and the schema read from it.
-unsafe fn export_arrow_schema(
-    options: ffi::duckdb_arrow_options,
-    types: &mut [ffi::duckdb_logical_type],
-    names: &mut [*const c_char],
-) -> Result<(FFI_ArrowSchema, Schema), String> {
     unsafe {
         let mut out = FFI_ArrowSchema::empty();
         let error = ffi::duckdb_to_arrow_schema(
@@ -607,9 +575,7 @@ unsafe fn export_arrow_schema(
             &mut out as *mut FFI_ArrowSchema as *mut ffi::ArrowSchema,
         );
         take_error(error, "could not convert schema to Arrow")?;
-        let schema = Schema::try_from(&out)
-            .map_err(|e| format!("could not read DuckDB's Arrow schema: {e}"))?;
-        Ok((out, schema))
+        Schema::try_from(&out).map_err(|e| format!("could not read DuckDB's Arrow schema: {e}"))
     }
 }
 
@@ -720,7 +686,7 @@ mod tests {
     fn prepared_query_runs_the_plan_it_described() {
         let db = Database::open_in_memory(&[]).unwrap();
         let prepared = db
-            .prepare(None, "SELECT i, uuid() AS id FROM range(5000) t(i)")
+            .prepare(None, "SELECT i, uuid() AS id FROM range(20000) t(i)")
             .unwrap();
         let described = Arc::clone(&prepared.description.dataset_schema);
         let mut result = prepared.execute().unwrap();
@@ -737,9 +703,10 @@ mod tests {
                 .get(crate::column_types::SQL_TYPE_KEY),
             Some(&"uuid".to_string())
         );
-        let (mut rows, mut sum) = (0, 0);
+        let (mut rows, mut sum, mut sizes) = (0, 0, Vec::new());
         while let Some(batch) = result.next_batch().unwrap() {
             assert_eq!(batch.schema(), described);
+            sizes.push(batch.num_rows());
             let values = batch
                 .column(0)
                 .as_any()
@@ -748,7 +715,16 @@ mod tests {
             rows += batch.num_rows();
             sum += values.iter().flatten().sum::<i64>();
         }
-        assert_eq!((rows, sum), (5000, (0..5000).sum()));
+        assert_eq!((rows, sum), (20000, (0..20000).sum()));
+        // Whole batches from DuckDB's Arrow stream, not its 2,048-row chunks.
+        assert_eq!(
+            sizes,
+            [
+                ARROW_BATCH_ROWS,
+                ARROW_BATCH_ROWS,
+                20000 - 2 * ARROW_BATCH_ROWS
+            ]
+        );
         assert!(result.next_batch().unwrap().is_none(), "read past the end");
     }
 
