@@ -315,38 +315,38 @@ impl PreparedQuery {
 
     /// Runs the statement (it must take no parameters) and returns its streaming result.
     pub(crate) fn execute(self) -> Result<QueryResult, String> {
-        // SAFETY: the result is destroyed by `QueryResult` (or here on failure) before the
-        // statement and connection it was made from.
+        // SAFETY: the C API result is destroyed here once its query has moved into the Arrow
+        // stream, which `QueryResult` drops before the statement and connection it came from.
         unsafe {
-            let mut result = Box::new(std::mem::zeroed::<ffi::duckdb_result>());
+            let mut result: ffi::duckdb_result = std::mem::zeroed();
             let state = match self.planned {
-                Planned::Query(pending) => ffi::duckdb_execute_pending(pending, &mut *result),
+                Planned::Query(pending) => ffi::duckdb_execute_pending(pending, &mut result),
                 Planned::Statement(statement) => {
-                    ffi::duckdb_execute_prepared_streaming(statement, &mut *result)
+                    ffi::duckdb_execute_prepared_streaming(statement, &mut result)
                 }
             };
             if state != ffi::duckdb_state_DuckDBSuccess {
-                let error = borrowed_message(ffi::duckdb_result_error(&mut *result))
+                let error = borrowed_message(ffi::duckdb_result_error(&mut result))
                     .unwrap_or_else(|| "query failed".into());
-                ffi::duckdb_destroy_result(&mut *result);
+                ffi::duckdb_destroy_result(&mut result);
                 return Err(error);
             }
-            let columns = ffi::duckdb_column_count(&mut *result);
+            let columns = ffi::duckdb_column_count(&mut result);
             let mut types = Vec::with_capacity(columns as usize);
             let mut names = Vec::with_capacity(columns as usize);
             let mut tags = Vec::with_capacity(columns as usize);
             for index in 0..columns {
-                let logical_type = ffi::duckdb_column_logical_type(&mut *result, index);
+                let logical_type = ffi::duckdb_column_logical_type(&mut result, index);
                 tags.push(column_tag(logical_type));
                 types.push(logical_type);
-                names.push(ffi::duckdb_column_name(&mut *result, index));
+                names.push(ffi::duckdb_column_name(&mut result, index));
             }
             let exported = to_arrow_schema(self.options, &mut types, &mut names);
             for mut logical_type in types {
                 ffi::duckdb_destroy_logical_type(&mut logical_type);
             }
-            let stream = tavana_result_arrow_stream(&mut *result, ARROW_BATCH_ROWS as ffi::idx_t);
-            ffi::duckdb_destroy_result(&mut *result);
+            let stream = tavana_result_arrow_stream(&mut result, ARROW_BATCH_ROWS as ffi::idx_t);
+            ffi::duckdb_destroy_result(&mut result);
             if stream.is_null() {
                 return Err("the query has no result to read".into());
             }
