@@ -8,7 +8,10 @@
 // the parsed statement is planned once and runs when it is executed, as the Python client does.
 //
 // Compiled against the headers of the very DuckDB sources libduckdb-sys builds (see build.rs);
-// the result is an ordinary C API `duckdb_pending_result`.
+// the results are an ordinary C API `duckdb_pending_result` and an Arrow C stream. On a DuckDB
+// upgrade, re-check the internals used here: `PendingStatementWrapper` and `DuckDBResultData`
+// (main/capi/capi_internal.hpp) and `ResultArrowArrayStreamWrapper`. A changed declaration fails
+// the build; the unit tests in executor/src/ffi.rs cover the behaviour.
 
 #include "duckdb/common/arrow/result_arrow_wrapper.hpp"
 #include "duckdb/main/capi/capi_internal.hpp"
