@@ -11,21 +11,24 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let tarball = libduckdb_sys_dir().join("duckdb.tar.gz");
+    // A new libduckdb-sys brings a new tarball: build again, from its headers only.
+    println!("cargo:rerun-if-changed={}", tarball.display());
     let include = out_dir.join("duckdb/src/include");
-    if !include.join("duckdb/main/capi/capi_internal.hpp").exists() {
-        let status = Command::new("tar")
-            .arg("xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&out_dir)
-            .arg("duckdb/src/include")
-            .status()
-            .expect("run tar");
-        assert!(
-            status.success(),
-            "could not extract the DuckDB headers from {tarball:?}"
-        );
+    if include.exists() {
+        std::fs::remove_dir_all(&include).expect("remove the previous DuckDB headers");
     }
+    let status = Command::new("tar")
+        .arg("xzf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&out_dir)
+        .arg("duckdb/src/include")
+        .status()
+        .expect("run tar");
+    assert!(
+        status.success(),
+        "could not extract the DuckDB headers from {tarball:?}"
+    );
     cc::Build::new()
         .cpp(true)
         .file("cpp/plan_once.cpp")

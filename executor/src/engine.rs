@@ -31,8 +31,8 @@ use crate::sandbox::{self, StatementPolicy};
 /// per-message cost of Flight encoding and relaying. Measured on TPC-H `lineitem` (benchmarks/,
 /// 12M rows to ADBC): sending 2,048-row chunks as they are took 5.4 s, coalescing to 4K rows
 /// 4.7 s, 8K 4.4 s, 16K 4.6 s, 64K 5.1 s. A planned query reads batches of this size straight
-/// from DuckDB (`ffi::ARROW_BATCH_ROWS`); the others' chunks are coalesced.
-const TARGET_BATCH_ROWS: usize = crate::ffi::ARROW_BATCH_ROWS;
+/// from DuckDB's Arrow stream; the others' chunks are coalesced.
+const TARGET_BATCH_ROWS: usize = 8 * 1024;
 
 /// Batches buffered between the DuckDB thread and the network. Small on purpose: memory per
 /// query stays at a few batches whatever the result size.
@@ -733,7 +733,7 @@ fn run_prepared(
     schema_tx: oneshot::Sender<Result<SchemaRef, ExecutorError>>,
     mut output: BatchOutput<'_>,
 ) -> Result<u64, ExecutorError> {
-    let mut result = match prepared.execute() {
+    let mut result = match prepared.execute(TARGET_BATCH_ROWS) {
         Ok(result) => result,
         Err(message) => {
             let _ = schema_tx.send(Err(ExecutorError::from_duckdb_message(message)));

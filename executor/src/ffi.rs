@@ -39,9 +39,6 @@ extern "C" {
     ) -> *mut FFI_ArrowArrayStream;
 }
 
-/// Rows per Arrow batch read from DuckDB (four of its 2,048-row chunks; see `engine`).
-pub(crate) const ARROW_BATCH_ROWS: usize = 8 * 1024;
-
 /// What a statement is, as DuckDB classifies it after parsing and binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatementType(pub(crate) ffi::duckdb_statement_type);
@@ -314,7 +311,7 @@ impl PreparedQuery {
     }
 
     /// Runs the statement (it must take no parameters) and returns its streaming result.
-    pub(crate) fn execute(self) -> Result<QueryResult, String> {
+    pub(crate) fn execute(self, batch_rows: usize) -> Result<QueryResult, String> {
         // SAFETY: the C API result is destroyed here once its query has moved into the Arrow
         // stream, which `QueryResult` drops before the statement and connection it came from.
         unsafe {
@@ -345,7 +342,7 @@ impl PreparedQuery {
             for mut logical_type in types {
                 ffi::duckdb_destroy_logical_type(&mut logical_type);
             }
-            let stream = tavana_result_arrow_stream(&mut result, ARROW_BATCH_ROWS as ffi::idx_t);
+            let stream = tavana_result_arrow_stream(&mut result, batch_rows as ffi::idx_t);
             ffi::duckdb_destroy_result(&mut result);
             if stream.is_null() {
                 return Err("the query has no result to read".into());
@@ -376,7 +373,7 @@ impl Drop for PreparedQuery {
 }
 
 /// The streaming result of a [`PreparedQuery`], read as Arrow record batches of
-/// [`ARROW_BATCH_ROWS`] rows (fewer for the last).
+/// the rows asked for at [`PreparedQuery::execute`] (fewer for the last).
 pub(crate) struct QueryResult {
     /// DuckDB's Arrow stream over the query; dropped (freeing the query) before `query`.
     batches: ArrowArrayStreamReader,
@@ -623,6 +620,9 @@ unsafe fn take_owned_message(message: *mut c_char) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Rows per batch the tests read.
+    const BATCH_ROWS: usize = 8 * 1024;
+
     #[test]
     fn describes_schema_parameters_and_type_without_running() {
         let db = Database::open_in_memory(&[]).unwrap();
@@ -689,7 +689,7 @@ mod tests {
             .prepare(None, "SELECT i, uuid() AS id FROM range(20000) t(i)")
             .unwrap();
         let described = Arc::clone(&prepared.description.dataset_schema);
-        let mut result = prepared.execute().unwrap();
+        let mut result = prepared.execute(BATCH_ROWS).unwrap();
         assert_eq!(
             result.schema(),
             described,
@@ -717,14 +717,7 @@ mod tests {
         }
         assert_eq!((rows, sum), (20000, (0..20000).sum()));
         // Whole batches from DuckDB's Arrow stream, not its 2,048-row chunks.
-        assert_eq!(
-            sizes,
-            [
-                ARROW_BATCH_ROWS,
-                ARROW_BATCH_ROWS,
-                20000 - 2 * ARROW_BATCH_ROWS
-            ]
-        );
+        assert_eq!(sizes, [BATCH_ROWS, BATCH_ROWS, 20000 - 2 * BATCH_ROWS]);
         assert!(result.next_batch().unwrap().is_none(), "read past the end");
     }
 
@@ -753,7 +746,7 @@ mod tests {
         );
         let prepared = db.prepare(None, &count).unwrap();
         write("b.parquet", 5);
-        let mut result = prepared.execute().unwrap();
+        let mut result = prepared.execute(BATCH_ROWS).unwrap();
         let batch = result.next_batch().unwrap().unwrap();
         let counted = batch
             .column(0)
@@ -761,7 +754,11 @@ mod tests {
             .downcast_ref::<arrow::array::Int64Array>();
         assert_eq!(counted.unwrap().value(0), 10);
         // A new plan sees both files.
-        let mut result = db.prepare(None, &count).unwrap().execute().unwrap();
+        let mut result = db
+            .prepare(None, &count)
+            .unwrap()
+            .execute(BATCH_ROWS)
+            .unwrap();
         let batch = result.next_batch().unwrap().unwrap();
         let counted = batch
             .column(0)
@@ -779,7 +776,7 @@ mod tests {
                 "SELECT CAST(i::VARCHAR || 'x' AS INTEGER) FROM range(3) t(i)",
             )
             .unwrap()
-            .execute()
+            .execute(BATCH_ROWS)
             .and_then(|mut result| result.next_batch().map(|_| ()))
             .unwrap_err();
         assert!(error.contains("Conversion Error"), "{error}");
@@ -796,7 +793,7 @@ mod tests {
             connection.interrupt();
         });
         let error = endless
-            .execute()
+            .execute(BATCH_ROWS)
             .and_then(|mut result| result.next_batch().map(|_| ()))
             .unwrap_err();
         interrupter.join().unwrap();
