@@ -1,11 +1,13 @@
-// Two DuckDB calls the C API lacks: plan a query once, for streaming, without running it; and
-// read a streaming result as Arrow batches of many chunks, as DuckDB's own clients do.
+// Two DuckDB calls the C API lacks: plan a query once (its parameters bound), for streaming,
+// without running it; and read a streaming result as Arrow batches of many chunks, as DuckDB's
+// own clients do.
 //
 // The C API runs queries through prepared statements, and DuckDB plans a prepared statement
 // that reads files (read_parquet, lake views, ...) again every time it runs it: such statements
 // are marked `always_require_rebind`. A query prepared to describe it and then run was therefore
 // planned twice: ~1.7 ms more per Parquet point lookup, ~2% on TPC-H. A pending query made from
-// the parsed statement is planned once and runs when it is executed, as the Python client does.
+// the parsed statement and its parameter values is planned once and runs when it is executed,
+// as the Python client does.
 //
 // Compiled against the headers of the very DuckDB sources libduckdb-sys builds (see build.rs);
 // the results are an ordinary C API `duckdb_pending_result` and an Arrow C stream. On a DuckDB
@@ -23,12 +25,16 @@ using namespace duckdb;
 
 extern "C" {
 
-// Plans `query` for streaming without running it. `*use_prepare` is set (and nothing else is
-// done) unless `query` is one SELECT without parameters: prepare those instead. Otherwise
-// `*out_result` is a pending result, also on error (read it with duckdb_pending_error; destroy
-// it with duckdb_destroy_pending), and nothing has run until duckdb_execute_pending.
-duckdb_state tavana_plan_query(duckdb_connection connection, const char *query, duckdb_pending_result *out_result,
-                               bool *use_prepare) {
+// Plans `query` for streaming without running it, with `value_count` parameter values bound
+// (`values[i]` to `$i+1` / the i-th `?`; values are copied). The values are bound as constants
+// before planning, as DuckDB's clients bind `execute(query, parameters)`: a text value is a
+// string literal, cast to whatever type its place needs. `*use_prepare` is set (and nothing else
+// is done) unless `query` is one SELECT taking exactly `value_count` parameters: prepare those
+// instead. Otherwise `*out_result` is a pending result, also on error (read it with
+// duckdb_pending_error; destroy it with duckdb_destroy_pending), and nothing has run until
+// duckdb_execute_pending.
+duckdb_state tavana_plan_query(duckdb_connection connection, const char *query, const duckdb_value *values,
+                               idx_t value_count, duckdb_pending_result *out_result, bool *use_prepare) {
 	*out_result = nullptr;
 	*use_prepare = true;
 	if (!connection || !query) {
@@ -43,14 +49,19 @@ duckdb_state tavana_plan_query(duckdb_connection connection, const char *query, 
 		return DuckDBSuccess;
 	}
 	if (statements.size() != 1 || statements[0]->type != StatementType::SELECT_STATEMENT ||
-	    !statements[0]->named_param_map.empty()) {
+	    statements[0]->named_param_map.size() != value_count || (value_count > 0 && !values)) {
 		return DuckDBSuccess;
 	}
 	*use_prepare = false;
 	auto wrapper = new PendingStatementWrapper();
 	wrapper->allow_streaming = true;
 	try {
-		wrapper->statement = conn->PendingQuery(std::move(statements[0]), QueryResultOutputType::ALLOW_STREAMING);
+		vector<Value> bound;
+		for (idx_t i = 0; i < value_count; i++) {
+			bound.push_back(*reinterpret_cast<Value *>(values[i]));
+		}
+		wrapper->statement =
+		    conn->PendingQuery(std::move(statements[0]), bound, QueryResultOutputType::ALLOW_STREAMING);
 	} catch (std::exception &ex) {
 		wrapper->statement = make_uniq<PendingQueryResult>(ErrorData(ex));
 	}

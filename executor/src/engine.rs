@@ -184,7 +184,7 @@ impl Engine {
         session: &SessionContext,
         sql: &str,
     ) -> Result<Description, ExecutorError> {
-        self.prepare_blocking(session, sql)
+        self.prepare_blocking(session, sql, Vec::new())
             .map(PreparedQuery::into_description)
     }
 
@@ -192,11 +192,14 @@ impl Engine {
         &self,
         session: &SessionContext,
         sql: &str,
+        parameters: Vec<Value>,
     ) -> Result<PreparedQuery, ExecutorError> {
         let limit = self.config.lake.open_timeout;
         self.prepare_with(session, sql, |db, preamble, sql| {
             let (db, preamble, sql) = (Arc::clone(db), preamble.map(str::to_owned), sql.to_owned());
-            lake::within(limit, move || db.prepare(preamble.as_deref(), &sql))
+            lake::within(limit, move || {
+                db.prepare(preamble.as_deref(), &sql, &parameters)
+            })
         })
     }
 
@@ -205,23 +208,29 @@ impl Engine {
     /// thread then finishes on its own). Starting a thread per statement, as the blocking
     /// [`Engine::describe`] does, cost 50 µs on an idle 2-core host and up to 700 µs on a busy
     /// one: most of a `SELECT 1`. The statement can then run with [`Engine::start_query`].
+    ///
+    /// `parameters` are bound to the statement's placeholders, one value each; with none, a
+    /// statement that takes some is only described. A query with its values is planned once.
     pub(crate) async fn prepare(
         self: &Arc<Self>,
         session: SessionContext,
         sql: String,
+        parameters: Vec<Value>,
     ) -> Result<PreparedQuery, ExecutorError> {
         let engine = Arc::clone(self);
         let limit = self.config.lake.open_timeout;
         if !session.credentials.is_empty() {
             // Finding the session's engine may build it, which the deadline does not cover.
-            return tokio::task::spawn_blocking(move || engine.prepare_blocking(&session, &sql))
-                .await
-                .map_err(|e| ExecutorError::Internal(format!("engine task failed: {e}")))?;
+            return tokio::task::spawn_blocking(move || {
+                engine.prepare_blocking(&session, &sql, parameters)
+            })
+            .await
+            .map_err(|e| ExecutorError::Internal(format!("engine task failed: {e}")))?;
         }
         let work_sql = sql.clone();
         let work = tokio::task::spawn_blocking(move || {
             engine.prepare_with(&session, &work_sql, |db, preamble, sql| {
-                Some(db.prepare(preamble, sql))
+                Some(db.prepare(preamble, sql, &parameters))
             })
         });
         let joined = match limit {
@@ -346,10 +355,10 @@ impl Engine {
     /// Starts a query on a blocking thread; resolves once DuckDB has produced the schema (so
     /// errors in binding or planning surface here, before any data is sent).
     ///
-    /// `parameter_rows` holds one row of values per execution; an empty list runs the query once
-    /// without parameters. The caller must have checked the statement with [`Engine::describe`]
-    /// or [`Engine::prepare`]; `prepared`, when given, is the statement `prepare` made for
-    /// `sql`, which then runs without being planned again (it takes no parameters).
+    /// `prepared`, when given, is the statement [`Engine::prepare`] made (and checked) for `sql`
+    /// with its parameters bound, which then runs without being planned again; the other
+    /// arguments only name it. Otherwise `sql` runs once per row of `parameter_rows` (once
+    /// when there are none), and the caller must have checked it with [`Engine::describe`].
     pub(crate) async fn start_query(
         self: &Arc<Self>,
         session: &SessionContext,
@@ -360,8 +369,8 @@ impl Engine {
     ) -> Result<QueryStream, ExecutorError> {
         let permit = self.admit()?;
         let source = match prepared {
-            Some(prepared) if parameter_rows.is_empty() => QuerySource::Prepared(prepared),
-            _ => {
+            Some(prepared) => QuerySource::Prepared(prepared),
+            None => {
                 let connection = self.database(session)?.connect()?;
                 if let Some(preamble) = session_preamble(session) {
                     connection.execute_batch(&preamble)?;
@@ -715,8 +724,8 @@ impl WaitingFor<'_> {
     }
 }
 
-/// What a query runs from: a statement planned by [`Engine::prepare`], or SQL to prepare on a
-/// new connection (and run once per parameter row).
+/// What a query runs from: a statement planned by [`Engine::prepare`] (its parameters bound), or
+/// SQL to prepare on a new connection and run once per parameter row (a batch of them).
 enum QuerySource {
     Prepared(PreparedQuery),
     Sql {

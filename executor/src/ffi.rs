@@ -13,6 +13,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::ffi::FFI_ArrowSchema;
 use arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use duckdb::ffi;
+use duckdb::types::Value;
 
 use crate::column_types::{tag_schema, ColumnTag};
 
@@ -21,6 +22,8 @@ extern "C" {
     fn tavana_plan_query(
         connection: ffi::duckdb_connection,
         query: *const c_char,
+        values: *const ffi::duckdb_value,
+        value_count: ffi::idx_t,
         out_result: *mut ffi::duckdb_pending_result,
         use_prepare: *mut bool,
     ) -> ffi::duckdb_state;
@@ -168,19 +171,27 @@ impl Database {
         preamble: Option<&str>,
         sql: &str,
     ) -> Result<Description, String> {
-        self.prepare(preamble, sql)
+        self.prepare(preamble, sql, &[])
             .map(PreparedQuery::into_description)
     }
 
-    /// Prepares `sql` on a fresh connection (after running the session's `preamble`) and
-    /// describes it; the statement can then run once with [`PreparedQuery::execute`].
+    /// Prepares `sql` on a fresh connection (after running the session's `preamble`), binds
+    /// `parameters` (one value per placeholder, or none to describe a statement that takes
+    /// some) and describes it; the statement can then run once with [`PreparedQuery::execute`].
+    /// A query with its values bound is planned once, with the values as constants.
     pub(crate) fn prepare(
         &self,
         preamble: Option<&str>,
         sql: &str,
+        parameters: &[Value],
     ) -> Result<PreparedQuery, String> {
         let c_sql = cstring(sql)?;
         let c_preamble = preamble.map(cstring).transpose()?;
+        let values = parameters
+            .iter()
+            .map(OwnedValue::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let raw_values: Vec<ffi::duckdb_value> = values.iter().map(|value| value.0).collect();
         // SAFETY: the connection is owned by `RawConnection` from here on and the statement by
         // `PreparedQuery` once prepared; all strings DuckDB hands out are copied before their
         // owner is destroyed.
@@ -205,7 +216,14 @@ impl Database {
             ffi::duckdb_connection_get_arrow_options(raw, &mut options);
             let mut pending: ffi::duckdb_pending_result = ptr::null_mut();
             let mut use_prepare = true;
-            let state = tavana_plan_query(raw, c_sql.as_ptr(), &mut pending, &mut use_prepare);
+            let state = tavana_plan_query(
+                raw,
+                c_sql.as_ptr(),
+                raw_values.as_ptr(),
+                raw_values.len() as ffi::idx_t,
+                &mut pending,
+                &mut use_prepare,
+            );
             if !use_prepare {
                 let described = if state == ffi::duckdb_state_DuckDBSuccess {
                     describe_pending(pending, options)
@@ -247,6 +265,14 @@ impl Database {
                 },
             };
             prepared.description = describe_prepared(statement, options)?;
+            for (index, value) in raw_values.iter().enumerate() {
+                if ffi::duckdb_bind_value(statement, index as ffi::idx_t + 1, *value)
+                    != ffi::duckdb_state_DuckDBSuccess
+                {
+                    return Err(borrowed_message(ffi::duckdb_prepare_error(statement))
+                        .unwrap_or_else(|| format!("could not bind parameter {}", index + 1)));
+                }
+            }
             Ok(prepared)
         }
     }
@@ -275,6 +301,80 @@ impl Drop for RawConnection {
         // SAFETY: we own the handle, and every statement and result made on it holds an `Arc`
         // to this connection, so they are gone by now.
         unsafe { ffi::duckdb_disconnect(&mut self.raw) }
+    }
+}
+
+/// A parameter value made through the C API, as the `duckdb` crate binds it; destroyed with
+/// this.
+struct OwnedValue(ffi::duckdb_value);
+
+impl OwnedValue {
+    fn new(value: &Value) -> Result<Self, String> {
+        // SAFETY: each call copies its input into a new value, which `Self` owns.
+        let raw = unsafe {
+            match value {
+                Value::Null => ffi::duckdb_create_null_value(),
+                Value::Boolean(v) => ffi::duckdb_create_bool(*v),
+                Value::TinyInt(v) => ffi::duckdb_create_int8(*v),
+                Value::SmallInt(v) => ffi::duckdb_create_int16(*v),
+                Value::Int(v) => ffi::duckdb_create_int32(*v),
+                Value::BigInt(v) => ffi::duckdb_create_int64(*v),
+                Value::UTinyInt(v) => ffi::duckdb_create_uint8(*v),
+                Value::USmallInt(v) => ffi::duckdb_create_uint16(*v),
+                Value::UInt(v) => ffi::duckdb_create_uint32(*v),
+                Value::UBigInt(v) => ffi::duckdb_create_uint64(*v),
+                Value::Float(v) => ffi::duckdb_create_float(*v),
+                Value::Double(v) => ffi::duckdb_create_double(*v),
+                Value::Text(text) => ffi::duckdb_create_varchar_length(
+                    text.as_ptr() as *const c_char,
+                    text.len() as ffi::idx_t,
+                ),
+                Value::Blob(bytes) => {
+                    ffi::duckdb_create_blob(bytes.as_ptr(), bytes.len() as ffi::idx_t)
+                }
+                Value::Date32(days) => ffi::duckdb_create_date(ffi::duckdb_date { days: *days }),
+                Value::Timestamp(unit, v) => ffi::duckdb_create_timestamp(ffi::duckdb_timestamp {
+                    micros: unit.to_micros(*v),
+                }),
+                Value::Time64(unit, v) => ffi::duckdb_create_time(ffi::duckdb_time {
+                    micros: unit.to_micros(*v),
+                }),
+                Value::Interval {
+                    months,
+                    days,
+                    nanos,
+                } => ffi::duckdb_create_interval(ffi::duckdb_interval {
+                    months: *months,
+                    days: *days,
+                    micros: nanos / 1_000,
+                }),
+                // `Value::data_type` panics on the nested kinds, so they are named here.
+                other => {
+                    let kind = match other {
+                        Value::List(_) | Value::Array(_) => "LIST",
+                        Value::Struct(_) => "STRUCT",
+                        Value::Map(_) => "MAP",
+                        Value::Union(_) => "UNION",
+                        Value::Enum(_) => "ENUM",
+                        Value::Decimal(_) => "DECIMAL",
+                        Value::Geometry(_) => "GEOMETRY",
+                        _ => "HUGEINT",
+                    };
+                    return Err(format!("parameters of type {kind} are not supported"));
+                }
+            }
+        };
+        if raw.is_null() {
+            return Err("a parameter value is not valid (text must be UTF-8)".into());
+        }
+        Ok(Self(raw))
+    }
+}
+
+impl Drop for OwnedValue {
+    fn drop(&mut self) {
+        // SAFETY: we own the value; DuckDB copied it wherever it was bound.
+        unsafe { ffi::duckdb_destroy_value(&mut self.0) }
     }
 }
 
@@ -310,7 +410,8 @@ impl PreparedQuery {
         Arc::clone(&self.connection)
     }
 
-    /// Runs the statement (it must take no parameters) and returns its streaming result.
+    /// Runs the statement with the parameters it was prepared with, and returns its streaming
+    /// result.
     pub(crate) fn execute(self, batch_rows: usize) -> Result<QueryResult, String> {
         // SAFETY: the C API result is destroyed here once its query has moved into the Arrow
         // stream, which `QueryResult` drops before the statement and connection it came from.
@@ -686,7 +787,7 @@ mod tests {
     fn prepared_query_runs_the_plan_it_described() {
         let db = Database::open_in_memory(&[]).unwrap();
         let prepared = db
-            .prepare(None, "SELECT i, uuid() AS id FROM range(20000) t(i)")
+            .prepare(None, "SELECT i, uuid() AS id FROM range(20000) t(i)", &[])
             .unwrap();
         let described = Arc::clone(&prepared.description.dataset_schema);
         let mut result = prepared.execute(BATCH_ROWS).unwrap();
@@ -744,7 +845,7 @@ mod tests {
             "SELECT count(*) AS n FROM read_parquet('{}')",
             glob.display()
         );
-        let prepared = db.prepare(None, &count).unwrap();
+        let prepared = db.prepare(None, &count, &[]).unwrap();
         write("b.parquet", 5);
         let mut result = prepared.execute(BATCH_ROWS).unwrap();
         let batch = result.next_batch().unwrap().unwrap();
@@ -755,7 +856,7 @@ mod tests {
         assert_eq!(counted.unwrap().value(0), 10);
         // A new plan sees both files.
         let mut result = db
-            .prepare(None, &count)
+            .prepare(None, &count, &[])
             .unwrap()
             .execute(BATCH_ROWS)
             .unwrap();
@@ -767,6 +868,124 @@ mod tests {
         assert_eq!(counted.unwrap().value(0), 15);
     }
 
+    /// The first column of the first batch, as text.
+    fn first_value(prepared: PreparedQuery) -> String {
+        let mut result = prepared.execute(BATCH_ROWS).unwrap();
+        let batch = result.next_batch().unwrap().unwrap();
+        arrow::util::display::array_value_to_string(batch.column(0), 0).unwrap()
+    }
+
+    #[test]
+    fn a_query_with_parameters_is_planned_once_with_its_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open_in_memory(&[]).unwrap();
+        let writer = db.connect().unwrap();
+        let write = |name: &str| {
+            let path = dir.path().join(name);
+            writer
+                .execute_batch(&format!(
+                    "COPY (SELECT * FROM range(10) t(i)) TO '{}' (FORMAT parquet)",
+                    path.display()
+                ))
+                .unwrap();
+        };
+        write("a.parquet");
+        let count = format!(
+            "SELECT count(*) FROM read_parquet('{}') WHERE i >= $1 AND $2",
+            dir.path().join("*.parquet").display()
+        );
+        let prepared = db
+            .prepare(None, &count, &[Value::BigInt(4), Value::Boolean(true)])
+            .unwrap();
+        // Bound as constants: the shape is that of the query with its values.
+        assert!(prepared.description.parameter_schema.fields().is_empty());
+        write("b.parquet");
+        // Planned before b.parquet was written, and not again when run.
+        assert_eq!(first_value(prepared), "6");
+        // A text value is a string literal, cast to what its place needs, as in a prepared
+        // statement: here an integer.
+        let prepared = db
+            .prepare(None, &count, &[Value::Text("7".into()), Value::Null])
+            .unwrap();
+        assert_eq!(first_value(prepared), "0");
+        let prepared = db
+            .prepare(
+                None,
+                &count,
+                &[Value::Text("7".into()), Value::Boolean(true)],
+            )
+            .unwrap();
+        assert_eq!(first_value(prepared), "6");
+        let typed = db
+            .prepare(
+                None,
+                "SELECT $1 AS day, $2 AS at, $3 AS bytes, $4 AS span, $5 AS n",
+                &[
+                    Value::Date32(19_000),
+                    Value::Timestamp(duckdb::types::TimeUnit::Millisecond, 1_500),
+                    Value::Blob(vec![0, 255]),
+                    Value::Interval {
+                        months: 1,
+                        days: 2,
+                        nanos: 3_000,
+                    },
+                    Value::UBigInt(u64::MAX),
+                ],
+            )
+            .unwrap();
+        let mut result = typed.execute(BATCH_ROWS).unwrap();
+        let batch = result.next_batch().unwrap().unwrap();
+        let shown: Vec<String> = batch
+            .columns()
+            .iter()
+            .map(|column| arrow::util::display::array_value_to_string(column, 0).unwrap())
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "2022-01-08",
+                "1970-01-01T00:00:01.500",
+                "00ff",
+                "1 mons 2 days 0.000003000 secs",
+                "18446744073709551615"
+            ]
+        );
+    }
+
+    #[test]
+    fn parameters_bind_to_other_statements_and_wrong_counts_fail() {
+        let db = Database::open_in_memory(&[]).unwrap();
+        let writer = db.connect().unwrap();
+        writer.execute_batch("CREATE TABLE t (i INTEGER)").unwrap();
+        let insert = db
+            .prepare(
+                None,
+                "INSERT INTO t VALUES ($1), ($2)",
+                &[Value::Int(3), Value::Text("4".into())],
+            )
+            .unwrap();
+        assert_eq!(insert.description.statement_type.name(), "INSERT");
+        assert_eq!(first_value(insert), "2");
+        let sum = db.prepare(None, "SELECT sum(i) FROM t", &[]).unwrap();
+        assert_eq!(first_value(sum), "7");
+
+        let too_few = db
+            .prepare(None, "SELECT $1 + $2", &[Value::Int(1)])
+            .and_then(|prepared| prepared.execute(BATCH_ROWS).map(|_| ()))
+            .unwrap_err();
+        assert!(too_few.contains("2"), "{too_few}");
+        let too_many = db
+            .prepare(None, "SELECT $1", &[Value::Int(1), Value::Int(2)])
+            .err()
+            .unwrap();
+        assert!(too_many.contains("only has 1 parameter"), "{too_many}");
+        let unsupported = db
+            .prepare(None, "SELECT $1", &[Value::List(vec![Value::Int(1)])])
+            .err()
+            .unwrap();
+        assert!(unsupported.contains("not supported"), "{unsupported}");
+    }
+
     #[test]
     fn prepared_query_failing_or_interrupted_reports_duckdb_error() {
         let db = Database::open_in_memory(&[]).unwrap();
@@ -774,6 +993,7 @@ mod tests {
             .prepare(
                 None,
                 "SELECT CAST(i::VARCHAR || 'x' AS INTEGER) FROM range(3) t(i)",
+                &[],
             )
             .unwrap()
             .execute(BATCH_ROWS)
@@ -785,6 +1005,7 @@ mod tests {
             .prepare(
                 None,
                 "SELECT count(*) FROM range(1000000000000) a, range(10) b",
+                &[],
             )
             .unwrap();
         let connection = endless.connection();

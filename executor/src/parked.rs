@@ -148,12 +148,12 @@ mod tests {
         parked.park(
             "q1",
             fingerprint.clone(),
-            db.prepare(None, "SELECT 1").unwrap(),
+            db.prepare(None, "SELECT 1", &[]).unwrap(),
         );
         parked.park(
             "q2",
             fingerprint.clone(),
-            db.prepare(None, "SELECT 1").unwrap(),
+            db.prepare(None, "SELECT 1", &[]).unwrap(),
         );
 
         let other_session = ParkedStatements::fingerprint(r#"{"schema":"s"}"#, "SELECT 1");
@@ -182,7 +182,7 @@ mod tests {
             parked.park(
                 id,
                 fingerprint.clone(),
-                db.prepare(None, "SELECT 1").unwrap(),
+                db.prepare(None, "SELECT 1", &[]).unwrap(),
             );
         }
         assert_eq!(count(&counts, "evicted"), 1);
@@ -197,7 +197,7 @@ mod tests {
         parked.park(
             "q4",
             fingerprint.clone(),
-            db.prepare(None, "SELECT 1").unwrap(),
+            db.prepare(None, "SELECT 1", &[]).unwrap(),
         );
         assert_eq!(count(&counts, "expired"), 2);
         assert!(parked.take("q4", &fingerprint).is_some());

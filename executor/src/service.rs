@@ -21,6 +21,7 @@ use arrow_flight::{
     Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, FlightDescriptor,
     FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket,
 };
+use duckdb::types::Value;
 use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
 use tavana_proto::messages::ENVELOPE_VERSION;
@@ -69,47 +70,49 @@ impl ExecutorService {
         &self,
         session: &SessionContext,
         sql: String,
+        parameters: Vec<Value>,
     ) -> Result<PreparedQuery, Status> {
         self.engine
-            .prepare(session.clone(), sql)
+            .prepare(session.clone(), sql, parameters)
             .await
             .map_err(Status::from)
     }
 
     /// The plan a `CreatePreparedStatement` kept for this session and text (and so checked
-    /// already), when `reusable`, or a new one. A statement run with parameters binds them to a
-    /// statement of its own.
+    /// already) when no `parameters` are to be bound, or a new one with them bound.
     async fn reuse_or_prepare(
         &self,
         session: &SessionContext,
         sql: &str,
-        reusable: bool,
+        parameters: Vec<Value>,
     ) -> Result<PreparedQuery, Status> {
-        let kept = reusable
+        let kept = parameters
+            .is_empty()
             .then(|| self.engine.take_parked(WaitingFor::SameText, session, sql))
             .flatten();
         match kept {
             Some(prepared) => Ok(prepared),
-            None => self.prepare(session, sql.to_owned()).await,
+            None => self.prepare(session, sql.to_owned(), parameters).await,
         }
     }
 
     /// Prepares a statement for its `FlightInfo` and returns the schema its ticket's stream
-    /// will have. A query is kept prepared for the `DoGet` (see `parked`); a statement that
-    /// returns no rows runs now (see [`Self::run_if_no_rows`]).
+    /// will have. A query is kept prepared, its parameters bound, for the `DoGet` (see
+    /// `parked`); a statement that returns no rows runs now (see [`Self::run_if_no_rows`]).
     async fn plan_statement(
         &self,
         session: &SessionContext,
         statement: &mut ExecutorStatement,
     ) -> Result<SchemaRef, Status> {
-        let without_parameters = statement.parameters_ipc.is_empty();
+        let bound = Bound::of(statement)?;
+        let batch = matches!(bound, Bound::Batch(_));
         let prepared = self
-            .reuse_or_prepare(session, &statement.sql, without_parameters)
+            .reuse_or_prepare(session, &statement.sql, bound.into_single())
             .await?;
         let schema = self
             .run_if_no_rows(session, statement, &prepared.description)
             .await?;
-        if statement.completed_count.is_none() && without_parameters {
+        if statement.completed_count.is_none() && !batch {
             let waiting_for = WaitingFor::DoGet(&statement.query_id);
             self.engine
                 .park(waiting_for, session, &statement.sql, prepared);
@@ -150,22 +153,34 @@ impl ExecutorService {
         let span = info_span!("query", query_id = %statement.query_id, user = %session.user);
         // A ticket is only as trustworthy as its bearer: unless an executor signed it after
         // checking the statement, check it again now. A signed one may find its statement
-        // still prepared.
-        let prepared = if checked {
-            self.engine.take_parked(
-                WaitingFor::DoGet(&statement.query_id),
-                &session,
-                &statement.sql,
-            )
-        } else {
-            let without_parameters = statement.parameters_ipc.is_empty();
-            let prepared = self
-                .reuse_or_prepare(&session, &statement.sql, without_parameters)
-                .instrument(span.clone())
-                .await?;
-            without_parameters.then_some(prepared)
+        // still prepared, with its parameters bound.
+        let parked = checked
+            .then(|| {
+                self.engine.take_parked(
+                    WaitingFor::DoGet(&statement.query_id),
+                    &session,
+                    &statement.sql,
+                )
+            })
+            .flatten();
+        let (prepared, rows) = match (parked, Bound::of(&statement)?) {
+            (Some(parked), _) => (Some(parked), Vec::new()),
+            (None, Bound::Batch(rows)) => {
+                if !checked {
+                    self.prepare(&session, statement.sql.clone(), Vec::new())
+                        .instrument(span.clone())
+                        .await?;
+                }
+                (None, rows)
+            }
+            (None, single) => {
+                let prepared = self
+                    .reuse_or_prepare(&session, &statement.sql, single.into_single())
+                    .instrument(span.clone())
+                    .await?;
+                (Some(prepared), Vec::new())
+            }
         };
-        let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let stream = self
             .engine
             .start_query(&session, statement.sql, rows, statement.query_id, prepared)
@@ -277,6 +292,35 @@ fn session(metadata: &MetadataMap) -> SessionContext {
         .unwrap_or_default()
 }
 
+/// The parameter values bound to a statement.
+enum Bound {
+    /// None, or one value per placeholder: bound to the statement itself, so that a query is
+    /// planned once, with its values.
+    Single(Vec<Value>),
+    /// Several rows of values (a batch): the statement runs once per row.
+    Batch(Vec<Vec<Value>>),
+}
+
+impl Bound {
+    fn of(statement: &ExecutorStatement) -> Result<Self, Status> {
+        let mut rows =
+            params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
+        Ok(if rows.len() > 1 {
+            Bound::Batch(rows)
+        } else {
+            Bound::Single(rows.pop().unwrap_or_default())
+        })
+    }
+
+    /// The values to bind to the statement: none for a batch, which is only described.
+    fn into_single(self) -> Vec<Value> {
+        match self {
+            Bound::Single(values) => values,
+            Bound::Batch(_) => Vec::new(),
+        }
+    }
+}
+
 fn decode_statement(bytes: &[u8]) -> Result<ExecutorStatement, Status> {
     ExecutorStatement::from_bytes(bytes).map_err(|e| Status::invalid_argument(e.to_string()))
 }
@@ -382,7 +426,9 @@ impl FlightSqlService for ExecutorService {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let session = session(request.metadata());
-        let prepared = self.prepare(&session, query.query.clone()).await?;
+        let prepared = self
+            .prepare(&session, query.query.clone(), Vec::new())
+            .await?;
         let description = prepared.description.clone();
         let runs_as_query = description.statement_type.returns_rows()
             && description.parameter_schema.fields().is_empty();
