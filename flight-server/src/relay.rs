@@ -4,8 +4,9 @@
 //! and encoding it again into another cost two copies of each result byte; a 12M-row result
 //! spent a quarter of the gateway's CPU in them.
 //!
-//! A `DoGet` may also carry a `CommandStatementQuery` as its ticket: the query runs at once, as
-//! if `GetFlightInfo` had been called first (see [`TicketKind::Query`]). Other calls, and `DoGet`
+//! A `DoGet` may also carry a `CommandStatementQuery` or a `CommandPreparedStatementQuery` as its
+//! ticket: the query runs at once, as if `GetFlightInfo` had been called first (see
+//! [`TicketKind::Query`] and [`TicketKind::Prepared`]). Other calls, and `DoGet`
 //! of tickets the gateway answers itself (SQL info, type info), go to the Flight SQL service
 //! unchanged.
 
@@ -14,7 +15,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use arrow_flight::sql::{Any, CommandStatementQuery, ProstMessageExt, TicketStatementQuery};
+use arrow_flight::sql::{
+    Any, CommandPreparedStatementQuery, CommandStatementQuery, ProstMessageExt,
+    TicketStatementQuery,
+};
 use arrow_flight::Ticket;
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -94,6 +98,10 @@ where
                     let metadata = MetadataMap::from_headers(parts.headers);
                     gateway.relay_query(query, &metadata).await
                 }
+                Ok(TicketKind::Prepared(command)) => {
+                    let metadata = MetadataMap::from_headers(parts.headers);
+                    gateway.relay_prepared(command, &metadata).await
+                }
                 // A ticket the Flight SQL service answers itself.
                 Ok(TicketKind::Other) => {
                     let request = http::Request::from_parts(parts, Body::new(Full::new(framed)));
@@ -141,6 +149,9 @@ enum TicketKind {
     /// `GetFlightInfo` round trip for clients that take the schema from the stream (the
     /// pg-adapter does). A Tavana extension of Flight SQL.
     Query(CommandStatementQuery),
+    /// A prepared query to run now, with the parameters bound to it: as [`TicketKind::Query`],
+    /// for a statement prepared (and bound, with `DoPut`) in this session.
+    Prepared(CommandPreparedStatementQuery),
     /// Anything else (SQL info, type info): the Flight SQL service answers it.
     Other,
 }
@@ -161,6 +172,10 @@ fn ticket_kind(message: &[u8]) -> Result<TicketKind, Status> {
         any.unpack()
             .map_err(malformed)?
             .map_or(TicketKind::Other, TicketKind::Query)
+    } else if any.type_url == CommandPreparedStatementQuery::type_url() {
+        any.unpack()
+            .map_err(malformed)?
+            .map_or(TicketKind::Other, TicketKind::Prepared)
     } else {
         TicketKind::Other
     })

@@ -324,20 +324,61 @@ impl GatewayService {
                 "credential statements change the session: send them with GetFlightInfo",
             ));
         }
+        self.relay_now(&session, metadata, |query_id| {
+            let statement = ExecutorStatement {
+                version: ENVELOPE_VERSION,
+                sql: query.query,
+                query_id: query_id.to_owned(),
+                ..Default::default()
+            };
+            let ticket = TicketStatementQuery {
+                statement_handle: statement.to_bytes(),
+            };
+            Ticket::new(ticket.as_any().encode_to_vec())
+        })
+        .await
+    }
+
+    /// Runs a prepared query given as the ticket itself (see `relay::TicketKind::Prepared`), with
+    /// whatever `DoPut` bound to it: as `GetFlightInfo` then `DoGet` would, in one call to the
+    /// least-loaded executor, which checks the statement and plans it once, with its values.
+    #[instrument(skip_all, fields(query_id, user))]
+    pub(crate) async fn relay_prepared(
+        &self,
+        command: CommandPreparedStatementQuery,
+        metadata: &MetadataMap,
+    ) -> Result<http::Response<Body>, Status> {
+        let session = self.session(metadata)?;
+        Span::current().record("user", session.user.as_str());
+        let handle = decode_handle(&command.prepared_statement_handle)?;
+        let inner = session.prepared(&handle.id).unwrap_or(handle.inner);
+        if credential_sql(&inner).is_some() {
+            return Err(Status::invalid_argument(
+                "credential statements change the session: send them with GetFlightInfo",
+            ));
+        }
+        self.relay_now(&session, metadata, |_| {
+            let command = CommandPreparedStatementQuery {
+                prepared_statement_handle: inner,
+            };
+            Ticket::new(command.as_any().encode_to_vec())
+        })
+        .await
+    }
+
+    /// Relays a new query, whose executor ticket `ticket` makes from its query id, from the
+    /// least-loaded executor.
+    async fn relay_now(
+        &self,
+        session: &Session,
+        metadata: &MetadataMap,
+        ticket: impl FnOnce(&str) -> Ticket,
+    ) -> Result<http::Response<Body>, Status> {
         let worker = self.state.pool.pick()?;
         let query_id = uuid::Uuid::new_v4().to_string();
         Span::current().record("query_id", query_id.as_str());
-        let statement = ExecutorStatement {
-            version: ENVELOPE_VERSION,
-            sql: query.query,
-            query_id: query_id.clone(),
-            ..Default::default()
-        };
-        let ticket = TicketStatementQuery {
-            statement_handle: statement.to_bytes(),
-        };
-        let ticket = Ticket::new(ticket.as_any().encode_to_vec());
-        self.relay_from(worker, query_id, ticket, &session, metadata)
+        let ticket = ticket(&query_id);
+        self.relay_from(worker, query_id, ticket, session, metadata)
             .await
     }
 

@@ -200,6 +200,17 @@ impl GatewaySession {
         self.open(info).await
     }
 
+    /// Runs a prepared query (with whatever was bound) in one call, like [`Self::stream_query`]:
+    /// the command itself is the `DoGet` ticket and the schema comes from the stream.
+    pub(crate) async fn stream_prepared(&self, handle: &Bytes) -> Result<RunningQuery, Status> {
+        let cmd = CommandPreparedStatementQuery {
+            prepared_statement_handle: handle.clone(),
+        };
+        let ticket = Ticket::new(cmd.as_any().encode_to_vec());
+        self.open_tickets(None, Arc::new(Schema::empty()), vec![ticket])
+            .await
+    }
+
     /// Releases a prepared statement at the gateway.
     pub(crate) async fn close_prepared(&self, handle: Bytes) -> Result<(), Status> {
         let cmd = ActionClosePreparedStatementRequest {

@@ -723,11 +723,12 @@ async fn start_query(
         || bound
             .as_ref()
             .is_some_and(|(values, _, _)| !values.is_empty());
-    // A query that returns rows and takes no parameters runs in one gateway call, the query
-    // being its own ticket; its prepared statement (if any) only described it. Other
-    // statements keep the GetFlightInfo step, where the gateway applies what changes the
-    // session.
-    if !has_parameters && returns_rows(&plan.tag) {
+    // A query that returns rows runs in one gateway call, the query being its own ticket: its
+    // prepared statement (if any) only described it, or, with parameters, holds what was
+    // bound. Other statements keep the GetFlightInfo step, where the gateway applies what
+    // changes the session.
+    let runs_now = returns_rows(&plan.tag);
+    if !has_parameters && runs_now {
         return Ok(gateway.stream_query(&plan.sql).await?);
     }
     match &plan.prepared {
@@ -745,6 +746,9 @@ async fn start_query(
                     let batch = params::to_record_batch(values, format, &types, &zone)?;
                     handle = gateway.bind(&handle, batch).await?;
                 }
+            }
+            if runs_now {
+                return Ok(gateway.stream_prepared(&handle).await?);
             }
             Ok(gateway.execute_prepared(&handle).await?)
         }

@@ -293,6 +293,19 @@ def counted(proc: "Process", name: str, *outcomes: str) -> float:
     return sum(metric_value(text, name, outcome) or 0.0 for outcome in outcomes)
 
 
+def gateway_calls(gateway: "Process", method: str, code: str = "") -> float:
+    """`tavana_gateway_calls_total` of `method` (with `code`, when given), else the count of
+    its `tavana_gateway_call_duration_seconds` histogram."""
+    name = "tavana_gateway_calls_total" if code else "tavana_gateway_call_duration_seconds_count"
+    wanted = [f'method="{method}"'] + ([f'code="{code}"'] if code else [])
+    total = 0.0
+    for line in gateway.metrics().splitlines():
+        metric, _, value = line.partition(" ")
+        if metric.split("{", 1)[0] == name and all(label in metric for label in wanted):
+            total += float(value)
+    return total
+
+
 def parked_statements(executor: "Process") -> float:
     """Plans the executor kept for the call that runs them (see executor/src/parked.rs)."""
     return counted(executor, "tavana_executor_parked_statements_total", "parked", "evicted")

@@ -15,11 +15,12 @@ import pyarrow.flight as flight
 import pyarrow.parquet as pq
 import pytest
 
-from tavana_harness import counted, local_duckdb, parked_statements, query_table
+from tavana_harness import counted, gateway_calls, local_duckdb, parked_statements, query_table
 from flight_proto import (
     _any,
     _len_field,
     close_prepared_statement_request,
+    decode_fields,
     create_prepared_statement_request,
     parse_create_prepared_statement_result,
     prepared_statement_query_command,
@@ -610,29 +611,16 @@ def test_gateway_relays_the_stream_and_counts_it(tavana):
     assert gateway.metric("tavana_gateway_active_streams") == 0
 
 
-def _calls(gateway, method: str, code: str = "") -> float:
-    """`tavana_gateway_calls_total` of `method` (with `code`, when given), else the count of
-    its `tavana_gateway_call_duration_seconds` histogram."""
-    name = "tavana_gateway_calls_total" if code else "tavana_gateway_call_duration_seconds_count"
-    wanted = [f'method="{method}"'] + ([f'code="{code}"'] if code else [])
-    total = 0.0
-    for line in gateway.metrics().splitlines():
-        metric, _, value = line.partition(" ")
-        if metric.split("{", 1)[0] == name and all(label in metric for label in wanted):
-            total += float(value)
-    return total
-
-
 def test_gateway_counts_and_times_every_call_by_method_and_status(tavana):
     """An operator sees each Flight call on the gateway's /metrics: a raw query's
     GetFlightInfo and DoGet as OK, a call without credentials as UNAUTHENTICATED, and
     how long each method took to answer."""
     gateway = tavana.gateway
     before = {
-        "info_ok": _calls(gateway, "GetFlightInfo", "OK"),
-        "get_ok": _calls(gateway, "DoGet", "OK"),
-        "info_unauthenticated": _calls(gateway, "GetFlightInfo", "UNAUTHENTICATED"),
-        "get_timed": _calls(gateway, "DoGet"),
+        "info_ok": gateway_calls(gateway, "GetFlightInfo", "OK"),
+        "get_ok": gateway_calls(gateway, "DoGet", "OK"),
+        "info_unauthenticated": gateway_calls(gateway, "GetFlightInfo", "UNAUTHENTICATED"),
+        "get_timed": gateway_calls(gateway, "DoGet"),
     }
     client, options = tavana.flight_client()
     try:
@@ -647,10 +635,10 @@ def test_gateway_counts_and_times_every_call_by_method_and_status(tavana):
             anonymous.get_flight_info(descriptor)
     finally:
         anonymous.close()
-    assert _calls(gateway, "GetFlightInfo", "OK") == before["info_ok"] + 1
-    assert _calls(gateway, "DoGet", "OK") == before["get_ok"] + 1
-    assert _calls(gateway, "GetFlightInfo", "UNAUTHENTICATED") == before["info_unauthenticated"] + 1
-    assert _calls(gateway, "DoGet") == before["get_timed"] + 1
+    assert gateway_calls(gateway, "GetFlightInfo", "OK") == before["info_ok"] + 1
+    assert gateway_calls(gateway, "DoGet", "OK") == before["get_ok"] + 1
+    assert gateway_calls(gateway, "GetFlightInfo", "UNAUTHENTICATED") == before["info_unauthenticated"] + 1
+    assert gateway_calls(gateway, "DoGet") == before["get_timed"] + 1
 
 
 def _assert_unauthenticated_do_get(tavana, ticket: bytes) -> None:
@@ -713,6 +701,58 @@ def test_query_given_as_ticket_runs_in_one_call(tavana):
     finally:
         client.close()
     _assert_unauthenticated_do_get(tavana, statement_query_command("SELECT 1"))
+
+
+def _bind(client, options, handle: bytes, parameters: pa.Table) -> bytes:
+    """DoPut of `parameters` to a prepared statement; returns the handle the server gave back."""
+    descriptor = flight.FlightDescriptor.for_command(prepared_statement_query_command(handle))
+    writer, reader = client.do_put(descriptor, parameters.schema, options)
+    writer.write_table(parameters)
+    writer.done_writing()
+    result = reader.read()
+    writer.close()
+    bound = decode_fields(result.to_pybytes()).get(1) if result is not None else None
+    return bound or handle
+
+
+def test_prepared_query_with_parameters_given_as_ticket_runs_in_one_call(tavana):
+    """After DoPut binds its parameters, a DoGet whose ticket is the prepared statement's
+    CommandPreparedStatementQuery runs it at once with those values (the pg-adapter's path),
+    the executor planning it once; rebinding runs it with the new values. Credential
+    statements still need GetFlightInfo, and the call needs credentials."""
+    gateway = tavana.gateway
+    client, options = tavana.flight_client()
+    try:
+        handle, _, parameters = _create_prepared(
+            client, options, "SELECT i, $2 AS label FROM range(10) t(i) WHERE i >= $1"
+        )
+        assert len(parameters) == 2
+        infos, parked = gateway_calls(gateway, "GetFlightInfo"), _parked(tavana, "parked")
+        ok = counted(gateway, "tavana_gateway_queries_total", "ok")
+        for low, label in ((7, "seven up"), (8, "eight up")):
+            # Text for the integer placeholder: cast as a literal would be.
+            values = pa.table({"low": [str(low)], "label": [label]})
+            bound = _bind(client, options, handle, values)
+            ticket = flight.Ticket(prepared_statement_query_command(bound))
+            table = client.do_get(ticket, options).read_all()
+            assert table.to_pylist() == [{"i": i, "label": label} for i in range(low, 10)]
+        assert counted(gateway, "tavana_gateway_queries_total", "ok") == ok + 2
+        assert gateway_calls(gateway, "GetFlightInfo") == infos
+        assert _parked(tavana, "parked") == parked, "a plan was kept for a call that never came"
+
+        # Bound values of the wrong kind get the engine's error, as a status.
+        bound = _bind(client, options, handle, pa.table({"low": ["many"], "label": ["x"]}))
+        with pytest.raises(pa.ArrowInvalid, match="many"):
+            client.do_get(flight.Ticket(prepared_statement_query_command(bound)), options).read_all()
+
+        secret, _, _ = _create_prepared(
+            client, options, "CREATE SECRET s (TYPE s3, KEY_ID 'k', SECRET 'v')"
+        )
+        with pytest.raises(pa.ArrowInvalid, match="GetFlightInfo"):
+            client.do_get(flight.Ticket(prepared_statement_query_command(secret)), options).read_all()
+    finally:
+        client.close()
+    _assert_unauthenticated_do_get(tavana, prepared_statement_query_command(handle))
 
 
 def test_raw_flight_prepared_statement_schemas(tavana):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tavana_harness import counted, parked_statements
+from tavana_harness import counted, gateway_calls, parked_statements
 
 
 def test_psycopg_simple_and_extended(pgconn):
@@ -44,6 +44,22 @@ def test_query_without_parameters_skips_getflightinfo(pg, pgconn):
     # Extended protocol: Parse prepares (and keeps) the plan that the DoGet then runs.
     assert pgconn.execute("SELECT 8 AS eight", prepare=True).fetchall() == [(8,)]
     assert _plans(pg) == (before[0] + 1, before[1] + 1)
+
+
+def test_query_with_parameters_runs_in_one_call_after_binding(pg, pgconn):
+    """A query with parameters, prepared once (psycopg prepares a statement it runs often),
+    runs with each new set of values as DoPut (the binding) and one DoGet: no GetFlightInfo,
+    so the executor keeps no plan for a later call and plans each run once, with its values."""
+    gateway = pg.cluster.gateway
+    sql = "SELECT count(*) AS n, max(i) AS top FROM range(100) t(i) WHERE i < %s AND %s"
+    assert pgconn.execute(sql, (10, True), prepare=True).fetchall() == [(10, 9)]
+    infos = gateway_calls(gateway, "GetFlightInfo")
+    before = _plans(pg)
+    for limit, expected in ((50, (50, 49)), (1, (1, 0)), (0, (0, None))):
+        assert pgconn.execute(sql, (limit, True), prepare=True).fetchall() == [expected]
+    assert pgconn.execute(sql, (50, False), prepare=True).fetchall() == [(0, None)]
+    assert gateway_calls(gateway, "GetFlightInfo") == infos
+    assert _plans(pg) == before
 
 
 def test_psycopg_binary_types(pgconn):
