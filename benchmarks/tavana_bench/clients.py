@@ -45,7 +45,11 @@ class Client:
         """Runs `sql` and consumes the whole result; returns (rows, bytes as Arrow or 0)."""
         raise NotImplementedError
 
-    def fetch_small(self, sql: str) -> list[tuple]:
+    #: How `sql` given to `fetch_small` with `params` marks a placeholder.
+    placeholder = "?"
+
+    def fetch_small(self, sql: str, params: Optional[tuple] = None) -> list[tuple]:
+        """Runs `sql`, with `params` bound to its placeholders when given, and returns its rows."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -66,8 +70,8 @@ class DuckDBClient(Client):
         table = self.con.execute(sql).to_arrow_table()
         return table.num_rows, table.nbytes
 
-    def fetch_small(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
+    def fetch_small(self, sql: str, params: Optional[tuple] = None) -> list[tuple]:
+        return self.con.execute(sql, params).fetchall()
 
     def close(self) -> None:
         self.con.close()
@@ -88,8 +92,8 @@ class AdbcClient(Client):
         table = self.cur.fetch_arrow_table()
         return table.num_rows, table.nbytes
 
-    def fetch_small(self, sql: str) -> list[tuple]:
-        self.cur.execute(sql)
+    def fetch_small(self, sql: str, params: Optional[tuple] = None) -> list[tuple]:
+        self.cur.execute(sql, params)
         return self.cur.fetchall()
 
     def close(self) -> None:
@@ -117,8 +121,12 @@ class PsycopgClient(Client):
             rows += 1
         return rows, 0
 
-    def fetch_small(self, sql: str) -> list[tuple]:
-        self.cur.execute(sql)
+    placeholder = "%s"
+
+    def fetch_small(self, sql: str, params: Optional[tuple] = None) -> list[tuple]:
+        # With parameters: the extended protocol, the statement prepared by its fifth run
+        # (psycopg's default prepare_threshold), as an application would see it.
+        self.cur.execute(sql, params)
         return self.cur.fetchall()
 
     def close(self) -> None:

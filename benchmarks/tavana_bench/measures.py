@@ -347,12 +347,18 @@ def _compare_rows(got: list[tuple], want: list[tuple]) -> str:
 
 
 def latency(ctx: Context, peer_keys: list[str], keys: list[int]) -> None:
-    queries: list[tuple[str, Callable[[Peer, int], str]]] = [
-        ("latency/select-1", lambda peer, i: "SELECT 1"),
+    def lookup(peer: Peer, key: str) -> str:
+        return f"SELECT * FROM {peer.lineitem} WHERE l_orderkey = {key}"
+
+    # Each makes (sql, parameters or None) for run i, given the client's placeholder.
+    queries: list[tuple[str, Callable[[Peer, str, int], tuple[str, Optional[tuple]]]]] = [
+        ("latency/select-1", lambda peer, mark, i: ("SELECT 1", None)),
         ("latency/point-lookup",
-         lambda peer, i: f"SELECT * FROM {peer.lineitem} WHERE l_orderkey = {keys[i % len(keys)]}"),
+         lambda peer, mark, i: (lookup(peer, str(keys[i % len(keys)])), None)),
+        ("latency/point-lookup-param",
+         lambda peer, mark, i: (lookup(peer, mark), (keys[i % len(keys)],))),
     ]
-    for measure, make_sql in queries:
+    for measure, make_query in queries:
         for key in peer_keys:
             peer = ctx.peers[key]
             if _unavailable(ctx.results, measure, peer):
@@ -366,12 +372,12 @@ def latency(ctx: Context, peer_keys: list[str], keys: list[int]) -> None:
             try:
                 warmup = min(50, ctx.settings.latency_runs // 10 + 1)  # connection, caches
                 for i in range(warmup):
-                    client.fetch_small(make_sql(peer, i))
+                    client.fetch_small(*make_query(peer, client.placeholder, i))
                 deadline = time.monotonic() + ctx.settings.latency_cap_s
                 for i in range(ctx.settings.latency_runs):
-                    sql = make_sql(peer, i)
+                    sql, params = make_query(peer, client.placeholder, i)
                     started = time.perf_counter()
-                    rows = client.fetch_small(sql)
+                    rows = client.fetch_small(sql, params)
                     s.samples.append(time.perf_counter() - started)
                     if not rows:
                         raise RuntimeError(f"no rows for {sql}")
