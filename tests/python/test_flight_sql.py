@@ -193,6 +193,19 @@ def test_prepared_statement_reexecuted_with_new_parameters(conn, data):
             assert cur.fetchall() == [(min(limit, 300),)]
 
 
+def test_result_typed_by_the_bound_values(conn):
+    """A placeholder without a type of its own (`SELECT ? AS x`) takes the type of the value
+    bound to it: GetFlightInfo after DoPut describes the result the DoGet streams (ADBC
+    refuses a stream whose schema differs from the FlightInfo's)."""
+    with conn.cursor() as cur:
+        for value, arrow_type in ((5, pa.int64()), ("five", pa.string()), (2.5, pa.float64()),
+                                  (dt.date(2024, 1, 2), pa.date32())):
+            cur.execute("SELECT ? AS x", (value,))
+            table = cur.fetch_arrow_table()
+            assert table.to_pylist() == [{"x": value}]
+            assert table.schema.field("x").type == arrow_type
+
+
 def test_prepared_statement_null_parameter(conn):
     with conn.cursor() as cur:
         cur.execute("SELECT CAST(? AS INTEGER) IS NULL AS isnull", (None,))
