@@ -19,6 +19,9 @@ from tavana_harness import wait_running_queries as wait_running
 
 HUGE_STREAM = "SELECT i, i * 2 AS j FROM range(1000000000) t(i)"
 HUGE_AGGREGATE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = 3"
+# The same with a value bound to a placeholder (extended protocol: DoPut, then one DoGet).
+BOUND_STREAM = "SELECT i, i + $1 AS j FROM range(1000000000) t(i)"
+BOUND_AGGREGATE = "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = $1"
 
 
 @pytest.fixture
@@ -67,17 +70,24 @@ def test_dropped_client_during_a_long_aggregate_stops_the_executor(pg, executor)
     assert_idle(executor)
 
 
-@pytest.mark.parametrize("sql", [HUGE_AGGREGATE, HUGE_STREAM], ids=["aggregate", "stream"])
+@pytest.mark.parametrize(
+    "sql",
+    [HUGE_AGGREGATE, HUGE_STREAM, BOUND_AGGREGATE, BOUND_STREAM],
+    ids=["aggregate", "stream", "bound-aggregate", "bound-stream"],
+)
 def test_cancel_request_stops_the_executor(pg, executor, sql):
     import psycopg
 
     with psycopg.connect(pg.dsn(), autocommit=True) as conn:
-        conn.pgconn.send_query(sql.encode())
+        if "$1" in sql:
+            conn.pgconn.send_query_params(sql.encode(), [b"3"])
+        else:
+            conn.pgconn.send_query(sql.encode())
         # Single-row mode: libpq hands over each row as it arrives instead of collecting the
         # whole (billion-row) result in client memory while the cancel travels.
         conn.pgconn.set_single_row_mode()
         wait_running(executor, lambda v: v >= 1, ">= 1 while running")
-        if sql is HUGE_STREAM:
+        if sql in (HUGE_STREAM, BOUND_STREAM):
             # A client slower than the executor: every buffer between them fills, so the
             # adapter always has a next row ready. The cancel must still be seen (it once was
             # only noticed while waiting for a batch, which a slow reader never lets happen).
