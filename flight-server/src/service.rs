@@ -320,9 +320,7 @@ impl GatewayService {
         let session = self.session(metadata)?;
         Span::current().record("user", session.user.as_str());
         if is_credential_statement(&query.query) {
-            return Err(Status::invalid_argument(
-                "credential statements change the session: send them with GetFlightInfo",
-            ));
+            return Err(credential_statement_as_ticket());
         }
         self.relay_now(&session, metadata, |query_id| {
             let statement = ExecutorStatement {
@@ -353,9 +351,7 @@ impl GatewayService {
         let handle = decode_handle(&command.prepared_statement_handle)?;
         let inner = session.prepared(&handle.id).unwrap_or(handle.inner);
         if credential_sql(&inner).is_some() {
-            return Err(Status::invalid_argument(
-                "credential statements change the session: send them with GetFlightInfo",
-            ));
+            return Err(credential_statement_as_ticket());
         }
         self.relay_now(&session, metadata, |_| {
             let command = CommandPreparedStatementQuery {
@@ -532,6 +528,14 @@ fn credential_prepared(
         dataset_schema: schema_bytes(&count_schema())?,
         parameter_schema: schema_bytes(&Schema::empty())?,
     })
+}
+
+/// Why a credential statement cannot be a `DoGet` ticket: it changes the session, which only
+/// `GetFlightInfo` carries over to the session's later calls.
+fn credential_statement_as_ticket() -> Status {
+    Status::invalid_argument(
+        "credential statements change the session: send them with GetFlightInfo",
+    )
 }
 
 fn wrap_ticket(executor: &str, query_id: &str, ticket: Ticket) -> Ticket {

@@ -206,6 +206,17 @@ def test_result_typed_by_the_bound_values(conn):
             assert table.schema.field("x").type == arrow_type
 
 
+def test_parameter_of_an_unsupported_type_is_invalid_argument(conn):
+    """A LIST value bound to a placeholder: a clear INVALID_ARGUMENT, and the connection
+    keeps working."""
+    with conn.cursor() as cur:
+        values = pa.record_batch([pa.array([[1, 2, 3]])], names=["p"])
+        with pytest.raises(adbc_driver_manager.ProgrammingError, match="LIST are not supported"):
+            cur.execute("SELECT len(?) AS n", values)
+        cur.execute("SELECT 1 AS one")
+        assert cur.fetchall() == [(1,)]
+
+
 def test_prepared_statement_null_parameter(conn):
     with conn.cursor() as cur:
         cur.execute("SELECT CAST(? AS INTEGER) IS NULL AS isnull", (None,))
