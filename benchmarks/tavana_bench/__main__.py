@@ -48,7 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    default=Path(os.environ.get("TAVANA_EXTENSION_DIR", home / "extensions")))
     p.add_argument("--roapi", type=Path, default=Path(sys.executable).parent / "roapi")
     p.add_argument("--only", default="", help="comma-separated measures to run: "
-                   "large-arrow,large-pg,latency,tpch,concurrency (default: all)")
+                   "large-arrow,large-arrow-memory,large-pg,latency,tpch,concurrency (default: all)")
     p.add_argument("--large-sf", type=float, help="override the scale factor of the large result")
     p.add_argument("--profile", action="store_true",
                    help="after the measures, profile the Tavana processes with perf during one extra large "
@@ -213,6 +213,18 @@ def _terminate(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def large_arrow_in_memory(ctx: measures.Context, tavana: peers.Tavana, lineitem: Path,
+                          results: Results) -> None:
+    """The large result with the table held in memory by every peer (ROAPI always holds it)."""
+    loaded = tavana.hold_in_memory("lineitem", lineitem)
+    results.notes.append(f"Tavana loaded `bench.lineitem` into memory (catalog `cache = \"memory\"`) in {loaded:.1f} s "
+                         "for the in-memory measure, and dropped it after.")
+    try:
+        measures.large_arrow(ctx, ["duckdb-mem", "tavana-flight-mem", "roapi-flight"], "large/arrow-memory")
+    finally:
+        tavana.release_memory()
+
+
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     args = parse_args(argv)
@@ -274,6 +286,13 @@ def main(argv: list[str]) -> int:
                                   lineitem=parquet_from),
             "tavana-pg": Peer("tavana-pg", "Tavana PG wire", "psycopg", tavana.pg_dsn or "",
                               lineitem=parquet_from, error=tavana.pg_error),
+            # The large result from a table held in memory, as ROAPI holds it: a catalog table
+            # with `cache = "memory"` in the executor, a table in in-process DuckDB.
+            "duckdb-mem": Peer("duckdb-mem", "DuckDB in-process, table in memory", "duckdb",
+                               lineitem="lineitem_in_memory",
+                               extra={"setup": f"CREATE TABLE lineitem_in_memory AS SELECT * FROM {parquet_from}"}),
+            "tavana-flight-mem": Peer("tavana-flight-mem", "Tavana Flight SQL, table in memory", "adbc",
+                                      tavana.flight_uri, lineitem="bench.lineitem"),
         }
         pg_version = "not started"
         postgres_pid = None
@@ -317,6 +336,7 @@ def main(argv: list[str]) -> int:
                       threads=tsettings.threads, memory_gb=tsettings.max_memory_gb)
         steps = [
             ("large-arrow", lambda: measures.large_arrow(ctx, ["duckdb", "tavana-flight", "roapi-flight"])),
+            ("large-arrow-memory", lambda: large_arrow_in_memory(ctx, tavana, lineitem, results)),
             ("large-pg", lambda: (measures.large_pg(ctx, ["postgres", "tavana-pg", "roapi-pg"]),
                                   measures.pg_values_check(ctx, ["tavana-pg", "roapi-pg"]))),
             ("latency", lambda: measures.latency(

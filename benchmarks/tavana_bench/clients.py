@@ -18,14 +18,14 @@ from .peers import PASSWORD, USER
 
 @dataclass
 class Peer:
-    key: str  # stable id: duckdb, tavana-flight, roapi-flight, tavana-pg, postgres, roapi-pg
+    key: str  # stable id: duckdb, tavana-flight, roapi-flight, tavana-pg, postgres, roapi-pg, ...
     name: str  # display name
     kind: str  # duckdb | adbc | psycopg
     target: str = ""  # grpc:// URI or libpq DSN
     lineitem: str = "lineitem"  # FROM-clause text naming the large table
     auth: bool = True
     error: Optional[str] = None  # why it is not available in this run
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # "setup": SQL an in-process DuckDB runs first
 
     @property
     def available(self) -> bool:
@@ -59,12 +59,14 @@ class Client:
 class DuckDBClient(Client):
     """In-process DuckDB: the engine's own limit (no network, no serialisation)."""
 
-    def __init__(self, extension_dir: Path, threads: int, memory_gb: int) -> None:
+    def __init__(self, extension_dir: Path, threads: int, memory_gb: int, setup: str = "") -> None:
         from .data import local_duckdb
 
         # The executor's engine settings, its caches included.
         self.con = local_duckdb(extension_dir, threads=threads, memory_gb=memory_gb,
                                 executor_caches=True)
+        if setup:
+            self.con.execute(setup)
 
     def fetch_large(self, sql: str) -> tuple[int, int]:
         table = self.con.execute(sql).to_arrow_table()
@@ -137,7 +139,7 @@ def open_client(peer: Peer, *, binary: bool = False, extension_dir: Optional[Pat
                 threads: int = 2, memory_gb: int = 8) -> Client:
     if peer.kind == "duckdb":
         assert extension_dir is not None
-        return DuckDBClient(extension_dir, threads, memory_gb)
+        return DuckDBClient(extension_dir, threads, memory_gb, setup=peer.extra.get("setup", ""))
     if peer.kind == "adbc":
         return AdbcClient(peer.target, peer.auth)
     if peer.kind == "psycopg":

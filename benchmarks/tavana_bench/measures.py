@@ -160,8 +160,7 @@ def _timed(fn: Callable[[], object]) -> tuple[float, object]:
 # 1. Large result, Arrow clients
 
 
-def large_arrow(ctx: Context, peer_keys: list[str]) -> None:
-    measure = "large/arrow"
+def large_arrow(ctx: Context, peer_keys: list[str], measure: str = "large/arrow") -> None:
     series: dict[str, Series] = {}
     clients: dict[str, Client] = {}
     for key in peer_keys:

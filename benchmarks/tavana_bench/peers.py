@@ -17,6 +17,7 @@ import pwd
 import shutil
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -66,8 +67,12 @@ class Tavana:
         self.procs: dict[str, Proc] = {}
         self.addrs: dict[str, dict[str, str]] = {}
         self.pg_error: Optional[str] = None
+        # The lake catalog: empty until a measure holds a table in memory (`hold_in_memory`).
+        self.catalog_file = workdir / "catalog.toml"
+        self.catalog_file.write_text("# tables held in memory by the benchmark, while it needs them\n")
 
         self._start(group, "executor", [
+            "--catalog-file", str(self.catalog_file), "--catalog-poll-secs", "1",
             "--host", "127.0.0.1", "--grpc-port", "0", "--admin-port", "0",
             "--internal-token", self.token,
             "--allowed-path", f"{data_dir}/",
@@ -125,6 +130,36 @@ class Tavana:
 
     def pids(self) -> dict[str, int]:
         return {role: p.pid for role, p in self.procs.items() if not p.exited()}
+
+    def _write_catalog(self, text: str) -> None:
+        tmp = self.catalog_file.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.catalog_file)
+
+    def _tables_in_memory(self) -> float:
+        url = f"http://{self.addrs['executor']['admin']}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+        for line in text.splitlines():
+            if line.startswith("tavana_executor_lake_tables_in_memory "):
+                return float(line.split()[-1])
+        return 0.0
+
+    def hold_in_memory(self, table: str, parquet: Path) -> float:
+        """Names `bench.<table>` in the catalog with `cache = "memory"` and waits until the
+        executor has loaded it; returns the seconds that took."""
+        started = time.monotonic()
+        self._write_catalog(
+            f'[bench]\n{table} = {{ format = "parquet", location = "{parquet}", cache = "memory" }}\n')
+        wait_until(f"bench.{table} loaded into memory", lambda: self._tables_in_memory() == 1,
+                   timeout=600, proc=self.procs["executor"])
+        return time.monotonic() - started
+
+    def release_memory(self) -> None:
+        """Empties the catalog again: the copy in memory is dropped."""
+        self._write_catalog("# nothing held in memory\n")
+        wait_until("tables released from memory", lambda: self._tables_in_memory() == 0,
+                   timeout=60, proc=self.procs["executor"])
 
     def version(self) -> str:
         out = subprocess.run([self.binary, "--version"], capture_output=True, text=True, check=False)

@@ -585,6 +585,50 @@ impl Engine {
         outcome
     }
 
+    /// Loads the catalog tables held in memory that are due (first loads after their view
+    /// opened, refreshes, retries), one at a time. Blocking.
+    pub fn load_tables_into_memory(&self) -> Vec<lake::CopyLoad> {
+        let loads = self.lake.catalog.load_due_copies(&self.db);
+        for load in &loads {
+            let outcome = if load.outcome.is_ok() {
+                "loaded"
+            } else {
+                "error"
+            };
+            self.metrics
+                .lake_memory_loads_total
+                .with_label_values(&[outcome])
+                .inc();
+        }
+        self.metrics
+            .lake_tables_in_memory
+            .set(self.lake.catalog.copies_loaded() as i64);
+        if !loads.is_empty() {
+            match self.catalog_rows(
+                "SELECT (memory_usage_bytes + temporary_storage_bytes)::VARCHAR \
+                 FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'",
+                1,
+            ) {
+                Ok(rows) => {
+                    let bytes = rows
+                        .first()
+                        .and_then(|row| row.first())
+                        .and_then(|value| value.as_deref())
+                        .and_then(|value| value.parse().ok())
+                        .unwrap_or(0);
+                    self.metrics.lake_memory_bytes.set(bytes);
+                }
+                Err(error) => warn!(%error, "cannot read DuckDB's memory use"),
+            }
+        }
+        loads
+    }
+
+    /// When the next catalog table is due to be loaded into memory, if any is.
+    pub fn next_memory_load(&self) -> Option<Instant> {
+        self.lake.catalog.next_copy_due()
+    }
+
     /// How often the catalog file is checked for changes; `None` without a catalog file or
     /// when polling is off.
     pub fn catalog_poll_interval(&self) -> Option<std::time::Duration> {

@@ -23,6 +23,12 @@ pub struct ExecutorMetrics {
     pub lake_tables_unavailable: IntGauge,
     /// Catalog reload attempts by outcome (`applied`, `unchanged`, `error`).
     pub lake_catalog_reloads_total: IntCounterVec,
+    /// Catalog tables answering from a copy in memory (`cache = "memory"`).
+    pub lake_tables_in_memory: IntGauge,
+    /// Loads of catalog tables into memory by outcome (`loaded`, `error`).
+    pub lake_memory_loads_total: IntCounterVec,
+    /// Bytes DuckDB holds for in-memory tables (in memory and spilled).
+    pub lake_memory_bytes: IntGauge,
     /// Statements kept from the call that prepared them for the call that runs them
     /// (`CreatePreparedStatement` → `GetFlightInfo`, `GetFlightInfo` → `DoGet`), by outcome
     /// (`parked`, `reused`, `expired`, `mismatched`, `evicted`).
@@ -79,6 +85,23 @@ impl ExecutorMetrics {
                 ),
                 &["outcome"],
             )?,
+            lake_tables_in_memory: IntGauge::new(
+                "tavana_executor_lake_tables_in_memory",
+                "Lake catalog tables answering from a copy held in memory (cache = \"memory\")",
+            )?,
+            lake_memory_loads_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_executor_lake_memory_loads_total",
+                    "Loads of lake catalog tables into memory (first loads and refreshes), by \
+                     outcome (loaded, error)",
+                ),
+                &["outcome"],
+            )?,
+            lake_memory_bytes: IntGauge::new(
+                "tavana_executor_lake_memory_bytes",
+                "Bytes DuckDB holds for in-memory tables, in memory and spilled to the temp \
+                 directory (the catalog's copies, and tables users create with --allow-writes)",
+            )?,
             parked_statements_total: IntCounterVec::new(
                 Opts::new(
                     "tavana_executor_parked_statements_total",
@@ -109,6 +132,9 @@ impl ExecutorMetrics {
         registry.register(Box::new(metrics.lake_tables.clone()))?;
         registry.register(Box::new(metrics.lake_tables_unavailable.clone()))?;
         registry.register(Box::new(metrics.lake_catalog_reloads_total.clone()))?;
+        registry.register(Box::new(metrics.lake_tables_in_memory.clone()))?;
+        registry.register(Box::new(metrics.lake_memory_loads_total.clone()))?;
+        registry.register(Box::new(metrics.lake_memory_bytes.clone()))?;
         registry.register(Box::new(metrics.parked_statements_total.clone()))?;
         registry.register(Box::new(metrics.session_engines.clone()))?;
         registry.register(Box::new(metrics.session_engines_total.clone()))?;

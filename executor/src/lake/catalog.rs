@@ -86,6 +86,23 @@ pub struct TableDef {
     pub options: BTreeMap<String, ParamValue>,
     /// Free text shown as the view's comment.
     pub comment: Option<String>,
+    /// Whether the executor holds a copy of the table in memory (`cache = "memory"`).
+    pub cache: Cache,
+}
+
+/// Where queries of a catalog table read it from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cache {
+    /// From its location, at every query (a view over the scan).
+    #[default]
+    None,
+    /// From a copy the executor loads into DuckDB's memory, read again from the location
+    /// every `refresh` (if set), on `SIGHUP` and when its definition changes. Until the first
+    /// copy is loaded, queries read the location.
+    Memory {
+        /// How often the copy is reloaded; `None`: only on `SIGHUP` or a changed definition.
+        refresh: Option<Duration>,
+    },
 }
 
 impl TableDef {
@@ -151,10 +168,7 @@ impl TableDef {
             format!(
                 "COMMENT ON VIEW {} IS {}",
                 self.view(),
-                quote_literal(&match &self.comment {
-                    Some(comment) => format!("{comment} ({})", self.describe()),
-                    None => self.describe(),
-                })
+                quote_literal(&self.comment_text(false))
             ),
         ];
         if let Some((name, parameter)) = self.time_travel() {
@@ -166,6 +180,37 @@ impl TableDef {
             ));
         }
         statements
+    }
+
+    /// The comment of the table's view, or of its copy in memory.
+    fn comment_text(&self, in_memory: bool) -> String {
+        let what = if in_memory {
+            format!("{}, held in memory", self.describe())
+        } else {
+            self.describe()
+        };
+        match &self.comment {
+            Some(comment) => format!("{comment} ({what})"),
+            None => what,
+        }
+    }
+
+    /// Statements that load the table into memory under its name, replacing the view (run in
+    /// one transaction with dropping the view, so readers see the view or the copy, never
+    /// neither).
+    pub(crate) fn load_statements(&self) -> (String, String) {
+        (
+            format!(
+                "CREATE TABLE {} AS SELECT * FROM {}",
+                self.view(),
+                self.scan(&[])
+            ),
+            format!(
+                "COMMENT ON TABLE {} IS {}",
+                self.view(),
+                quote_literal(&self.comment_text(true))
+            ),
+        )
     }
 
     /// A view that fails with `cause` when queried: a table whose location cannot be read still
@@ -289,7 +334,9 @@ fn parse_table(schema: &str, name: &str, entry: toml::Value) -> Result<TableDef,
         locations: Vec::new(),
         options: BTreeMap::new(),
         comment: None,
+        cache: Cache::None,
     };
+    let mut refresh = None;
     let format_error =
         |f: &str| format!("unknown format {f:?} (use delta, iceberg, parquet, csv or json)");
     match entry {
@@ -333,18 +380,39 @@ fn parse_table(schema: &str, name: &str, entry: toml::Value) -> Result<TableDef,
                             table.options.insert(option_name(&option)?, option_value(value)?);
                         }
                     }
+                    "cache" => {
+                        table.cache = match value.as_str() {
+                            Some("memory") => Cache::Memory { refresh: None },
+                            Some("none") => Cache::None,
+                            _ => return Err("cache must be \"memory\" or \"none\"".into()),
+                        }
+                    }
+                    "refresh_secs" => match value.as_integer() {
+                        Some(secs) if secs > 0 => {
+                            refresh = Some(Duration::from_secs(secs.unsigned_abs()))
+                        }
+                        _ => return Err("refresh_secs must be a whole number of seconds above 0".into()),
+                    },
                     // Shorthands for the common scan options.
                     "hive_partitioning" | "union_by_name" | "header" | "delim" | "filename" => {
                         table.options.insert(key.clone(), option_value(value)?);
                     }
                     other => {
                         return Err(format!(
-                            "unknown field {other:?} (format, location, comment, options, hive_partitioning, union_by_name, header, delim, filename)"
+                            "unknown field {other:?} (format, location, comment, cache, refresh_secs, options, hive_partitioning, union_by_name, header, delim, filename)"
                         ))
                     }
                 }
             }
             table.format = format.ok_or("format is missing")?;
+            if let Some(every) = refresh {
+                match &mut table.cache {
+                    Cache::Memory { refresh } => *refresh = Some(every),
+                    Cache::None => {
+                        return Err("refresh_secs applies to a table with cache = \"memory\"".into())
+                    }
+                }
+            }
         }
         _ => {
             return Err(
@@ -424,6 +492,29 @@ pub(crate) struct Catalog {
     /// Tables whose creation outlived its deadline and is still running on its own thread:
     /// not retried until it ends.
     in_flight: Arc<Mutex<BTreeSet<String>>>,
+    /// `schema.table` (lower case) → the table's copy in memory (`cache = "memory"`), for
+    /// tables whose view opened.
+    copies: Mutex<BTreeMap<String, MemoryCopy>>,
+}
+
+/// A catalog table held in memory: its definition and when its copy is next (re)loaded.
+struct MemoryCopy {
+    table: TableDef,
+    /// When the copy is next loaded: at once after the view is (re)created, then every
+    /// `refresh`; a failed load is retried after [`FAILED_RETRY`].
+    due: Option<Instant>,
+    /// Whether a copy is loaded (else queries read the location through the view).
+    loaded: bool,
+}
+
+/// The outcome of loading one table's copy into memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyLoad {
+    /// `schema.table`.
+    pub table: String,
+    /// Rows loaded, or why loading failed (the table then answers as before: from its last
+    /// copy, or from its location).
+    pub outcome: Result<usize, String>,
 }
 
 impl Catalog {
@@ -441,7 +532,81 @@ impl Catalog {
             }),
             reload_lock: Mutex::new(()),
             in_flight: Arc::new(Mutex::new(BTreeSet::new())),
+            copies: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// When the next copy in memory is due to be loaded, if any is.
+    pub(crate) fn next_copy_due(&self) -> Option<Instant> {
+        let copies = self.copies.lock().expect("catalog copies");
+        copies.values().filter_map(|copy| copy.due).min()
+    }
+
+    /// Tables answering from a copy in memory.
+    pub(crate) fn copies_loaded(&self) -> usize {
+        let copies = self.copies.lock().expect("catalog copies");
+        copies.values().filter(|copy| copy.loaded).count()
+    }
+
+    /// Loads the copies in memory that are due (first loads, refreshes, retries), one table at
+    /// a time, each swapped in atomically for what answered before. Blocking; a reload waits
+    /// for the table being loaded.
+    pub(crate) fn load_due_copies(&self, db: &Arc<Database>) -> Vec<CopyLoad> {
+        let now = Instant::now();
+        let due: Vec<(String, TableDef)> = {
+            let copies = self.copies.lock().expect("catalog copies");
+            copies
+                .iter()
+                .filter(|(_, copy)| copy.due.is_some_and(|due| due <= now))
+                .map(|(name, copy)| (name.clone(), copy.table.clone()))
+                .collect()
+        };
+        let mut loads = Vec::with_capacity(due.len());
+        for (name, table) in due {
+            let _serial = self.reload_lock.lock().expect("catalog reload lock");
+            let still_due = {
+                let copies = self.copies.lock().expect("catalog copies");
+                copies
+                    .get(&name)
+                    .is_some_and(|copy| copy.table == table && copy.due.is_some_and(|d| d <= now))
+            };
+            if !still_due {
+                continue;
+            }
+            let started = Instant::now();
+            let outcome = db
+                .connect()
+                .map_err(|e| e.to_string())
+                .and_then(|connection| load_copy(&connection, &table));
+            let mut copies = self.copies.lock().expect("catalog copies");
+            let Some(copy) = copies.get_mut(&name) else {
+                continue;
+            };
+            match &outcome {
+                Ok(rows) => {
+                    info!(table = %table.qualified(), rows, seconds = started.elapsed().as_secs_f64(), "catalog table loaded into memory");
+                    copy.loaded = true;
+                    copy.due = match table.cache {
+                        Cache::Memory { refresh } => refresh.map(|every| Instant::now() + every),
+                        Cache::None => None,
+                    };
+                }
+                Err(cause) => {
+                    let answering = if copy.loaded {
+                        "its last copy"
+                    } else {
+                        "its location"
+                    };
+                    warn!(table = %table.qualified(), %cause, "catalog table not loaded into memory; it answers from {answering}, and loading is retried in {}s", FAILED_RETRY.as_secs());
+                    copy.due = Some(Instant::now() + FAILED_RETRY);
+                }
+            }
+            loads.push(CopyLoad {
+                table: table.qualified(),
+                outcome,
+            });
+        }
+        loads
     }
 
     /// The catalog file, if one is configured.
@@ -534,7 +699,11 @@ impl Catalog {
                 // Replaced in place below; only a time-travel macro that changed name goes.
                 table.drop_statements().split_off(1)
             } else {
-                table.drop_statements()
+                let mut statements = table.drop_statements();
+                if holds_copy(&connection, table) {
+                    statements[0] = format!("DROP TABLE IF EXISTS {}", table.view());
+                }
+                statements
             };
             if macro_gone || !new_by_key.contains_key(name) {
                 for statement in statements {
@@ -545,6 +714,7 @@ impl Catalog {
             }
             if !new_by_key.contains_key(name) {
                 failed.remove(name);
+                self.copies.lock().expect("catalog copies").remove(name);
                 report.removed += 1;
             }
         }
@@ -565,6 +735,25 @@ impl Catalog {
             Some(&self.in_flight),
         ) {
             let name = key(&table);
+            {
+                // A view was just (re)created: a table held in memory loads its copy anew.
+                let mut copies = self.copies.lock().expect("catalog copies");
+                match (&outcome, table.cache) {
+                    (Ok(()), Cache::Memory { .. }) => {
+                        copies.insert(
+                            name.clone(),
+                            MemoryCopy {
+                                table: table.clone(),
+                                due: Some(Instant::now()),
+                                loaded: false,
+                            },
+                        );
+                    }
+                    _ => {
+                        copies.remove(&name);
+                    }
+                }
+            }
             match outcome {
                 Ok(()) => {
                     if failed.remove(&name).is_some() {
@@ -736,20 +925,85 @@ pub(crate) fn apply_table(
         Some(location) => Err(format!(
             "location {location} is outside the executor's allowed paths (--allowed-path / TAVANA_ALLOWED_PATHS)"
         )),
-        None => table
-            .create_statements()
-            .iter()
-            .try_for_each(|statement| connection.execute_batch(statement))
+        None => replace_relation(connection, table, table.create_statements())
             .map_err(|e| first_line(&e.to_string())),
     };
     if let Err(cause) = &outcome {
-        for statement in table.placeholder_statements(cause) {
-            if let Err(error) = connection.execute_batch(&statement) {
-                warn!(table = %table.qualified(), %error, "could not create placeholder view");
-            }
+        if let Err(error) = replace_relation(connection, table, table.placeholder_statements(cause))
+        {
+            warn!(table = %table.qualified(), %error, "could not create placeholder view");
         }
     }
     outcome
+}
+
+/// Whether the table's name holds a copy in memory (a DuckDB table) rather than a view.
+fn holds_copy(connection: &duckdb::Connection, table: &TableDef) -> bool {
+    connection
+        .query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() \
+             AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
+            duckdb::params![table.schema, table.name],
+            |row| row.get::<_, i64>(0),
+        )
+        .is_ok_and(|count| count > 0)
+}
+
+/// Runs `statements`, which (re)create the table's view; a copy in memory holding the name is
+/// dropped in the same transaction, so readers see one or the other.
+fn replace_relation(
+    connection: &duckdb::Connection,
+    table: &TableDef,
+    statements: Vec<String>,
+) -> duckdb::Result<()> {
+    if !holds_copy(connection, table) {
+        return statements
+            .iter()
+            .try_for_each(|statement| connection.execute_batch(statement));
+    }
+    in_transaction(connection, |connection| {
+        connection.execute_batch(&format!("DROP TABLE {}", table.view()))?;
+        statements
+            .iter()
+            .try_for_each(|statement| connection.execute_batch(statement))
+    })
+}
+
+/// Loads the table into memory under its name, in place of its view or previous copy, in one
+/// transaction (queries meanwhile read what was there); returns the rows loaded.
+fn load_copy(connection: &duckdb::Connection, table: &TableDef) -> Result<usize, String> {
+    let replaced = if holds_copy(connection, table) {
+        "TABLE"
+    } else {
+        "VIEW"
+    };
+    let (create, comment) = table.load_statements();
+    in_transaction(connection, |connection| {
+        connection.execute_batch(&format!("DROP {replaced} {}", table.view()))?;
+        // DuckDB answers CREATE TABLE AS with the number of rows it wrote.
+        let rows = connection.query_row(&create, [], |row| row.get::<_, usize>(0))?;
+        connection.execute_batch(&comment)?;
+        Ok(rows)
+    })
+    .map_err(|e| first_line(&e.to_string()))
+}
+
+/// Runs `work` in a transaction: committed when it succeeds, rolled back when it fails.
+fn in_transaction<T>(
+    connection: &duckdb::Connection,
+    work: impl FnOnce(&duckdb::Connection) -> duckdb::Result<T>,
+) -> duckdb::Result<T> {
+    connection.execute_batch("BEGIN TRANSACTION")?;
+    match work(connection) {
+        Ok(value) => {
+            connection.execute_batch("COMMIT")?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
 }
 
 /// DuckDB messages end with a `LINE 1: ...` excerpt of the statement; keep the cause.
@@ -956,6 +1210,183 @@ mod tests {
         write("[shop]\netc = \"csv, /etc/hostname\"\n".into());
         let report = catalog.reload(&db, false, None).unwrap();
         assert!(report.failed["shop.etc"].contains("outside the executor's allowed paths"));
+    }
+
+    fn tables(db: &Database) -> Vec<String> {
+        let connection = db.connect().unwrap();
+        let mut statement = connection
+            .prepare(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables() \
+                 WHERE NOT internal ORDER BY 1",
+            )
+            .unwrap();
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    fn count(db: &Database, table: &str) -> Result<i64, String> {
+        db.connect()
+            .unwrap()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn cache_and_refresh_parse() {
+        let tables = parse_catalog(
+            "[a]\nx = { format = \"csv\", location = \"/d/x.csv\", cache = \"memory\", refresh_secs = 60 }\n\
+             y = { format = \"csv\", location = \"/d/y.csv\", cache = \"memory\" }\n\
+             z = { format = \"csv\", location = \"/d/z.csv\", cache = \"none\" }\n",
+        )
+        .unwrap();
+        let caches: Vec<Cache> = tables.iter().map(|t| t.cache).collect();
+        assert_eq!(
+            caches,
+            [
+                Cache::Memory {
+                    refresh: Some(Duration::from_secs(60))
+                },
+                Cache::Memory { refresh: None },
+                Cache::None
+            ]
+        );
+        for (entry, error) in [
+            ("cache = \"disk\"", "cache must be \"memory\" or \"none\""),
+            (
+                "refresh_secs = 60",
+                "refresh_secs applies to a table with cache = \"memory\"",
+            ),
+            (
+                "cache = \"memory\", refresh_secs = 0",
+                "refresh_secs must be a whole number",
+            ),
+            (
+                "cache = \"memory\", refresh_secs = \"1m\"",
+                "refresh_secs must be a whole number",
+            ),
+        ] {
+            let text = format!("[a]\nx = {{ format = \"csv\", location = \"/d/x.csv\", {entry} }}");
+            let message = parse_catalog(&text).unwrap_err();
+            assert!(
+                message.starts_with(&format!("a.x: {error}")),
+                "{entry}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn tables_held_in_memory_load_refresh_and_keep_their_copy_when_the_source_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("items.csv");
+        std::fs::write(&csv, "id,name\n1,pen\n2,ink\n").unwrap();
+        let file = dir.path().join("catalog.toml");
+        let write = |text: String| {
+            let tmp = dir.path().join("catalog.tmp");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, &file).unwrap();
+        };
+        write(format!(
+            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\" }}\n\
+             plain = \"csv, {0}\"\n",
+            csv.display()
+        ));
+        let db = Arc::new(Database::open_in_memory(&[]).unwrap());
+        let catalog = Catalog::new(Some(file.clone()), vec![dir.path().display().to_string()]);
+        let report = catalog.reload(&db, false, None).unwrap();
+        assert_eq!(report.created, 2);
+        // Until its copy is loaded, the table answers from its location.
+        assert_eq!(views(&db), ["shop.items", "shop.plain"]);
+        assert!(catalog.next_copy_due().is_some());
+        assert_eq!(
+            catalog.load_due_copies(&db),
+            [CopyLoad {
+                table: "shop.items".into(),
+                outcome: Ok(2)
+            }]
+        );
+        assert_eq!(tables(&db), ["shop.items"]);
+        assert_eq!(views(&db), ["shop.plain"]);
+        assert_eq!(catalog.copies_loaded(), 1);
+        assert_eq!(catalog.next_copy_due(), None);
+        let comment: String = db
+            .connect()
+            .unwrap()
+            .query_row(
+                "SELECT comment FROM duckdb_tables() WHERE table_name = 'items'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(comment.ends_with("items.csv, held in memory"), "{comment}");
+
+        // The copy does not follow the file; the view does.
+        std::fs::write(&csv, "id,name\n1,pen\n2,ink\n3,nib\n").unwrap();
+        assert_eq!(count(&db, "shop.items"), Ok(2));
+        assert_eq!(count(&db, "shop.plain"), Ok(3));
+        assert!(catalog.load_due_copies(&db).is_empty());
+
+        // A forced reload (SIGHUP) reads the location again, then loads a fresh copy.
+        catalog.reload(&db, true, None).unwrap();
+        assert_eq!(count(&db, "shop.items"), Ok(3));
+        assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(3));
+        assert_eq!(tables(&db), ["shop.items"]);
+
+        // Refreshed every second; a refresh that fails keeps the last copy.
+        std::thread::sleep(Duration::from_millis(20));
+        write(format!(
+            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\", refresh_secs = 1 }}\n",
+            csv.display()
+        ));
+        let report = catalog.reload(&db, false, None).unwrap();
+        assert_eq!((report.created, report.removed), (1, 1));
+        assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(3));
+        std::fs::write(&csv, "id,name\n1,pen\n").unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(1));
+        std::fs::remove_file(&csv).unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        let failed = catalog.load_due_copies(&db);
+        assert!(
+            failed[0]
+                .outcome
+                .as_ref()
+                .is_err_and(|e| e.contains("items.csv")),
+            "{failed:?}"
+        );
+        assert_eq!(count(&db, "shop.items"), Ok(1));
+        assert_eq!(catalog.copies_loaded(), 1);
+
+        // Back to a plain view, then removed: the copy goes with it.
+        std::fs::write(&csv, "id,name\n1,pen\n2,ink\n").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        write(format!("[shop]\nitems = \"csv, {0}\"\n", csv.display()));
+        catalog.reload(&db, false, None).unwrap();
+        assert_eq!(views(&db), ["shop.items"]);
+        assert!(tables(&db).is_empty());
+        assert_eq!(catalog.copies_loaded(), 0);
+        write(format!(
+            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\" }}\n",
+            csv.display()
+        ));
+        std::thread::sleep(Duration::from_millis(20));
+        write(format!(
+            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\" }}\n",
+            csv.display()
+        ));
+        catalog.reload(&db, false, None).unwrap();
+        catalog.load_due_copies(&db);
+        assert_eq!(tables(&db), ["shop.items"]);
+        std::thread::sleep(Duration::from_millis(20));
+        write("[other]\n".into());
+        let report = catalog.reload(&db, false, None).unwrap();
+        assert_eq!(report.removed, 1);
+        assert!(tables(&db).is_empty() && views(&db).is_empty());
+        assert!(count(&db, "shop.items").is_err());
+        assert_eq!(catalog.copies_loaded(), 0);
     }
 
     #[test]

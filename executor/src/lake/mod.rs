@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tracing::warn;
 
-pub use catalog::{Format, ReloadReport, TableDef};
+pub use catalog::{Cache, CopyLoad, Format, ReloadReport, TableDef};
 pub use credentials::{CredentialArgs, ParamValue, SecretSpec};
 
 use crate::sandbox::quote_literal;
@@ -225,8 +225,9 @@ impl LakeState {
 }
 
 /// Keeps the catalog current: re-applies it when the file changes (checked every poll
-/// interval, which also retries tables that failed) and, forced, on SIGHUP. Runs until the
-/// process ends; the engine is held weakly so it never keeps it alive.
+/// interval, which also retries tables that failed) and, forced, on SIGHUP; loads the tables
+/// held in memory when they are due (at once after start-up, then as they refresh). Runs until
+/// the process ends; the engine is held weakly so it never keeps it alive.
 pub fn watch_catalog(engine: &std::sync::Arc<crate::Engine>) {
     if !engine.has_catalog() {
         return;
@@ -242,14 +243,51 @@ pub fn watch_catalog(engine: &std::sync::Arc<crate::Engine>) {
                 None
             }
         };
+        let mut next_poll = poll.map(|poll| tokio::time::Instant::now() + poll);
+        // The first pass only loads tables into memory: start-up already applied the file.
+        let mut reload = None;
         loop {
-            let force = tokio::select! {
+            let Some(engine) = weak.upgrade() else {
+                return;
+            };
+            let outcome = tokio::task::spawn_blocking(move || {
+                let reloaded = reload.map(|force| engine.reload_catalog(force));
+                engine.load_tables_into_memory();
+                (reloaded, engine.next_memory_load())
+            })
+            .await;
+            let next_load = match outcome {
+                Ok((reloaded, next_load)) => {
+                    if let Some(Err(error)) = reloaded {
+                        warn!(%error, "lake catalog not reloaded; the previous tables stay")
+                    }
+                    next_load.map(tokio::time::Instant::from_std)
+                }
+                Err(error) => {
+                    warn!(%error, "lake catalog reload task failed");
+                    None
+                }
+            };
+            let wake = match (next_poll, next_load) {
+                (Some(poll), Some(load)) => Some(poll.min(load)),
+                (one, other) => one.or(other),
+            };
+            reload = tokio::select! {
                 _ = async {
-                    match poll {
-                        Some(poll) => tokio::time::sleep(poll).await,
+                    match wake {
+                        Some(at) => tokio::time::sleep_until(at).await,
                         None => std::future::pending().await,
                     }
-                } => false,
+                } => {
+                    let now = tokio::time::Instant::now();
+                    match (poll, next_poll) {
+                        (Some(poll), Some(at)) if at <= now => {
+                            next_poll = Some(now + poll);
+                            Some(false)
+                        }
+                        _ => None,
+                    }
+                }
                 Some(()) = async {
                     match hangup.as_mut() {
                         Some(signal) => signal.recv().await,
@@ -257,20 +295,9 @@ pub fn watch_catalog(engine: &std::sync::Arc<crate::Engine>) {
                     }
                 } => {
                     tracing::info!("SIGHUP: reloading the lake catalog");
-                    true
+                    Some(true)
                 }
             };
-            let Some(engine) = weak.upgrade() else {
-                return;
-            };
-            let outcome = tokio::task::spawn_blocking(move || engine.reload_catalog(force)).await;
-            match outcome {
-                Ok(Ok(_)) => {}
-                Ok(Err(error)) => {
-                    warn!(%error, "lake catalog not reloaded; the previous tables stay")
-                }
-                Err(error) => warn!(%error, "lake catalog reload task failed"),
-            }
         }
     });
 }
