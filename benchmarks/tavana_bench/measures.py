@@ -213,8 +213,9 @@ def _copy_sql(peer: Peer, binary: bool) -> str:
     return f"COPY (SELECT * FROM {peer.lineitem}) TO STDOUT{fmt}"
 
 
-def large_pg(ctx: Context, peer_keys: list[str]) -> None:
-    """psql COPY (text, binary) and psycopg (text, binary) over the whole large result.
+def large_pg(ctx: Context, peer_keys: list[str], only: tuple[str, ...] = (), suffix: str = "") -> None:
+    """psql COPY (text, binary) and psycopg (text, binary) over the whole large result;
+    `only` keeps some of these methods, `suffix` is appended to the measure names.
 
     Before the measured runs, each peer answers one COPY text (warm-up: PostgreSQL's
     shared buffers, every cache on the way). Every COPY is piped into `wc -lc`, so each
@@ -222,11 +223,12 @@ def large_pg(ctx: Context, peer_keys: list[str]) -> None:
     """
     settings = ctx.settings
     methods: list[tuple[str, str, int]] = [
-        ("large/psql-copy-text", "copy-text", settings.pg_reps),
-        ("large/psql-copy-binary", "copy-binary", settings.pg_reps),
-        ("large/psycopg-text", "psycopg-text", settings.pg_reps),
-        ("large/psycopg-binary", "psycopg-binary", settings.psycopg_binary_reps),
+        (f"large/psql-copy-text{suffix}", "copy-text", settings.pg_reps),
+        (f"large/psql-copy-binary{suffix}", "copy-binary", settings.pg_reps),
+        (f"large/psycopg-text{suffix}", "psycopg-text", settings.pg_reps),
+        (f"large/psycopg-binary{suffix}", "psycopg-binary", settings.psycopg_binary_reps),
     ]
+    methods = [m for m in methods if not only or m[1] in only]
     live = [k for k in peer_keys if ctx.peers[k].available]
     if settings.warmup:
         for key in live:
