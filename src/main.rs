@@ -110,15 +110,22 @@ fn main() -> anyhow::Result<()> {
         runtime.worker_threads(threads.max(1));
     }
     let runtime = runtime.enable_all().build()?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         match cli.role {
             Role::Executor { process, args } => run_executor(process, args).await,
             Role::Gateway { process, args } => run_gateway(process, args).await,
             Role::PgAdapter { process, args } => run_pg_adapter(process, args).await,
             Role::Up(args) => up::run(args).await,
         }
-    })
+    });
+    // Running streams had their grace period; blocking work still going (a catalog table
+    // loading into memory, a query that ignored its cancellation) must not hold up the exit.
+    runtime.shutdown_timeout(BLOCKING_WORK_AT_EXIT);
+    outcome
 }
+
+/// How long the process waits at exit for blocking work that is still running.
+const BLOCKING_WORK_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn init_tracing(process: &ProcessArgs) {
     let filter = tracing_subscriber::EnvFilter::try_new(&process.log_level)
