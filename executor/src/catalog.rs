@@ -13,6 +13,15 @@ use crate::service::{primary_keys_schema, MetadataCommand};
 /// DuckDB's internal catalogs, never shown to users.
 const HIDDEN_CATALOGS: &str = "('system', 'temp')";
 
+/// The condition on `column` (a catalog name) that keeps hidden catalogs out of a listing:
+/// DuckDB's internal ones and the databases holding the lake catalog's copies in memory.
+fn visible_catalog(column: &str) -> String {
+    format!(
+        "{column} NOT IN {HIDDEN_CATALOGS} AND NOT starts_with({column}, '{}')",
+        crate::lake::catalog::COPY_DATABASE_PREFIX
+    )
+}
+
 fn internal(error: impl std::fmt::Display) -> ExecutorError {
     ExecutorError::Internal(error.to_string())
 }
@@ -28,7 +37,8 @@ pub(crate) fn build(
             for row in engine.catalog_rows(
                 &format!(
                     "SELECT DISTINCT catalog_name FROM information_schema.schemata \
-                     WHERE catalog_name NOT IN {HIDDEN_CATALOGS} ORDER BY 1"
+                     WHERE {} ORDER BY 1",
+                    visible_catalog("catalog_name")
                 ),
                 1,
             )? {
@@ -41,7 +51,8 @@ pub(crate) fn build(
             for row in engine.catalog_rows(
                 &format!(
                     "SELECT catalog_name, schema_name FROM information_schema.schemata \
-                     WHERE catalog_name NOT IN {HIDDEN_CATALOGS} ORDER BY 1, 2"
+                     WHERE {} ORDER BY 1, 2",
+                    visible_catalog("catalog_name")
                 ),
                 2,
             )? {
@@ -60,7 +71,8 @@ pub(crate) fn build(
                     "SELECT table_catalog, table_schema, table_name, \
                             CASE table_type WHEN 'BASE TABLE' THEN 'TABLE' WHEN 'LOCAL TEMPORARY' THEN 'TEMPORARY TABLE' ELSE table_type END \
                      FROM information_schema.tables \
-                     WHERE table_catalog NOT IN {HIDDEN_CATALOGS} ORDER BY 1, 2, 3"
+                     WHERE {} ORDER BY 1, 2, 3",
+                    visible_catalog("table_catalog")
                 ),
                 4,
             )? {

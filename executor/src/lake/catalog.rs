@@ -96,9 +96,9 @@ pub enum Cache {
     /// From its location, at every query (a view over the scan).
     #[default]
     None,
-    /// From a copy the executor loads into DuckDB's memory, read again from the location
-    /// every `refresh` (if set), on `SIGHUP` and when its definition changes. Until the first
-    /// copy is loaded, queries read the location.
+    /// From a compressed copy the executor loads into DuckDB's memory, read again from the
+    /// location every `refresh` (if set), on `SIGHUP` and when its definition changes. Until
+    /// the first copy is loaded, queries read the location.
     Memory {
         /// How often the copy is reloaded; `None`: only on `SIGHUP` or a changed definition.
         refresh: Option<Duration>,
@@ -195,22 +195,27 @@ impl TableDef {
         }
     }
 
-    /// Statements that load the table into memory under its name, replacing the view (run in
-    /// one transaction with dropping the view, so readers see the view or the copy, never
-    /// neither).
-    pub(crate) fn load_statements(&self) -> (String, String) {
-        (
+    /// Statements that copy the table into `database` (an attached in-memory database of its
+    /// own) and point the table's view at the copy: (create the copy, replace the view,
+    /// comment the view).
+    pub(crate) fn copy_statements(&self, database: &str) -> [String; 3] {
+        let copy = format!(
+            "{}.main.{}",
+            quote_identifier(database),
+            quote_identifier(&self.name)
+        );
+        [
+            format!("CREATE TABLE {copy} AS SELECT * FROM {}", self.scan(&[])),
             format!(
-                "CREATE TABLE {} AS SELECT * FROM {}",
-                self.view(),
-                self.scan(&[])
+                "CREATE OR REPLACE VIEW {} AS SELECT * FROM {copy}",
+                self.view()
             ),
             format!(
-                "COMMENT ON TABLE {} IS {}",
+                "COMMENT ON VIEW {} IS {}",
                 self.view(),
                 quote_literal(&self.comment_text(true))
             ),
-        )
+        ]
     }
 
     /// A view that fails with `cause` when queried: a table whose location cannot be read still
@@ -495,6 +500,8 @@ pub(crate) struct Catalog {
     /// `schema.table` (lower case) → the table's copy in memory (`cache = "memory"`), for
     /// tables whose view opened.
     copies: Mutex<BTreeMap<String, MemoryCopy>>,
+    /// Numbers the copy databases.
+    copies_made: std::sync::atomic::AtomicU64,
 }
 
 /// A catalog table held in memory: its definition and when its copy is next (re)loaded.
@@ -503,9 +510,14 @@ struct MemoryCopy {
     /// When the copy is next loaded: at once after the view is (re)created, then every
     /// `refresh`; a failed load is retried after [`FAILED_RETRY`].
     due: Option<Instant>,
-    /// Whether a copy is loaded (else queries read the location through the view).
-    loaded: bool,
+    /// The attached database holding the loaded copy, if one is (else queries read the
+    /// location through the view).
+    loaded: Option<String>,
 }
+
+/// Names of the attached in-memory databases that hold the copies (`tavana_copy_<n>`); hidden
+/// from metadata listings.
+pub(crate) const COPY_DATABASE_PREFIX: &str = "tavana_copy_";
 
 /// The outcome of loading one table's copy into memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -533,6 +545,7 @@ impl Catalog {
             reload_lock: Mutex::new(()),
             in_flight: Arc::new(Mutex::new(BTreeSet::new())),
             copies: Mutex::new(BTreeMap::new()),
+            copies_made: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -545,12 +558,13 @@ impl Catalog {
     /// Tables answering from a copy in memory.
     pub(crate) fn copies_loaded(&self) -> usize {
         let copies = self.copies.lock().expect("catalog copies");
-        copies.values().filter(|copy| copy.loaded).count()
+        copies.values().filter(|copy| copy.loaded.is_some()).count()
     }
 
     /// Loads the copies in memory that are due (first loads, refreshes, retries), one table at
-    /// a time, each swapped in atomically for what answered before. Blocking; a reload waits
-    /// for the table being loaded.
+    /// a time. Each copy goes into an in-memory database of its own, compressed there, and
+    /// then the table's view is pointed at it; the previous copy is detached (queries still
+    /// reading it finish). Blocking; a reload waits for the table being loaded.
     pub(crate) fn load_due_copies(&self, db: &Arc<Database>) -> Vec<CopyLoad> {
         let now = Instant::now();
         let due: Vec<(String, TableDef)> = {
@@ -574,10 +588,16 @@ impl Catalog {
                 continue;
             }
             let started = Instant::now();
-            let outcome = db
-                .connect()
-                .map_err(|e| e.to_string())
-                .and_then(|connection| load_copy(&connection, &table));
+            let database = format!(
+                "{COPY_DATABASE_PREFIX}{}",
+                self.copies_made
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            let Ok(connection) = db.connect() else {
+                warn!(table = %table.qualified(), "cannot connect to load a catalog table into memory");
+                continue;
+            };
+            let outcome = load_copy(&connection, &table, &database);
             let mut copies = self.copies.lock().expect("catalog copies");
             let Some(copy) = copies.get_mut(&name) else {
                 continue;
@@ -585,14 +605,16 @@ impl Catalog {
             match &outcome {
                 Ok(rows) => {
                     info!(table = %table.qualified(), rows, seconds = started.elapsed().as_secs_f64(), "catalog table loaded into memory");
-                    copy.loaded = true;
+                    if let Some(previous) = copy.loaded.replace(database) {
+                        detach(&connection, &previous);
+                    }
                     copy.due = match table.cache {
                         Cache::Memory { refresh } => refresh.map(|every| Instant::now() + every),
                         Cache::None => None,
                     };
                 }
                 Err(cause) => {
-                    let answering = if copy.loaded {
+                    let answering = if copy.loaded.is_some() {
                         "its last copy"
                     } else {
                         "its location"
@@ -690,6 +712,8 @@ impl Catalog {
             applied: changed,
             ..Default::default()
         };
+        // Copy databases no view reads any more: detached once the views are replaced.
+        let mut retired = Vec::new();
         for (name, table) in &old {
             let macro_gone = match new_by_key.get(name) {
                 None => true,
@@ -699,11 +723,7 @@ impl Catalog {
                 // Replaced in place below; only a time-travel macro that changed name goes.
                 table.drop_statements().split_off(1)
             } else {
-                let mut statements = table.drop_statements();
-                if holds_copy(&connection, table) {
-                    statements[0] = format!("DROP TABLE IF EXISTS {}", table.view());
-                }
-                statements
+                table.drop_statements()
             };
             if macro_gone || !new_by_key.contains_key(name) {
                 for statement in statements {
@@ -714,7 +734,9 @@ impl Catalog {
             }
             if !new_by_key.contains_key(name) {
                 failed.remove(name);
-                self.copies.lock().expect("catalog copies").remove(name);
+                if let Some(copy) = self.copies.lock().expect("catalog copies").remove(name) {
+                    retired.extend(copy.loaded);
+                }
                 report.removed += 1;
             }
         }
@@ -738,21 +760,18 @@ impl Catalog {
             {
                 // A view was just (re)created: a table held in memory loads its copy anew.
                 let mut copies = self.copies.lock().expect("catalog copies");
-                match (&outcome, table.cache) {
-                    (Ok(()), Cache::Memory { .. }) => {
-                        copies.insert(
-                            name.clone(),
-                            MemoryCopy {
-                                table: table.clone(),
-                                due: Some(Instant::now()),
-                                loaded: false,
-                            },
-                        );
-                    }
-                    _ => {
-                        copies.remove(&name);
-                    }
-                }
+                let previous = match (&outcome, table.cache) {
+                    (Ok(()), Cache::Memory { .. }) => copies.insert(
+                        name.clone(),
+                        MemoryCopy {
+                            table: table.clone(),
+                            due: Some(Instant::now()),
+                            loaded: None,
+                        },
+                    ),
+                    _ => copies.remove(&name),
+                };
+                retired.extend(previous.and_then(|copy| copy.loaded));
             }
             match outcome {
                 Ok(()) => {
@@ -769,6 +788,9 @@ impl Catalog {
                     report.failed.insert(table.qualified(), cause);
                 }
             }
+        }
+        for database in &retired {
+            detach(&connection, database);
         }
         // Schemas the catalog created and that are now empty go away (DuckDB refuses to drop
         // a schema that still holds anything, so a schema with other objects stays).
@@ -925,84 +947,69 @@ pub(crate) fn apply_table(
         Some(location) => Err(format!(
             "location {location} is outside the executor's allowed paths (--allowed-path / TAVANA_ALLOWED_PATHS)"
         )),
-        None => replace_relation(connection, table, table.create_statements())
+        None => table
+            .create_statements()
+            .iter()
+            .try_for_each(|statement| connection.execute_batch(statement))
             .map_err(|e| first_line(&e.to_string())),
     };
     if let Err(cause) = &outcome {
-        if let Err(error) = replace_relation(connection, table, table.placeholder_statements(cause))
-        {
-            warn!(table = %table.qualified(), %error, "could not create placeholder view");
+        for statement in table.placeholder_statements(cause) {
+            if let Err(error) = connection.execute_batch(&statement) {
+                warn!(table = %table.qualified(), %error, "could not create placeholder view");
+            }
         }
     }
     outcome
 }
 
-/// Whether the table's name holds a copy in memory (a DuckDB table) rather than a view.
-fn holds_copy(connection: &duckdb::Connection, table: &TableDef) -> bool {
-    connection
-        .query_row(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() \
-             AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
-            duckdb::params![table.schema, table.name],
-            |row| row.get::<_, i64>(0),
-        )
-        .is_ok_and(|count| count > 0)
-}
-
-/// Runs `statements`, which (re)create the table's view; a copy in memory holding the name is
-/// dropped in the same transaction, so readers see one or the other.
-fn replace_relation(
+/// Copies the table into a new in-memory database `database` (compressed: DuckDB compresses
+/// in-memory data when it checkpoints, and no one else uses this database yet), then points
+/// the table's view at the copy. Returns the rows copied; on failure the database is
+/// detached again and the view is as it was.
+fn load_copy(
     connection: &duckdb::Connection,
     table: &TableDef,
-    statements: Vec<String>,
-) -> duckdb::Result<()> {
-    if !holds_copy(connection, table) {
-        return statements
-            .iter()
-            .try_for_each(|statement| connection.execute_batch(statement));
-    }
-    in_transaction(connection, |connection| {
-        connection.execute_batch(&format!("DROP TABLE {}", table.view()))?;
-        statements
-            .iter()
-            .try_for_each(|statement| connection.execute_batch(statement))
-    })
-}
-
-/// Loads the table into memory under its name, in place of its view or previous copy, in one
-/// transaction (queries meanwhile read what was there); returns the rows loaded.
-fn load_copy(connection: &duckdb::Connection, table: &TableDef) -> Result<usize, String> {
-    let replaced = if holds_copy(connection, table) {
-        "TABLE"
-    } else {
-        "VIEW"
-    };
-    let (create, comment) = table.load_statements();
-    in_transaction(connection, |connection| {
-        connection.execute_batch(&format!("DROP {replaced} {}", table.view()))?;
+    database: &str,
+) -> Result<usize, String> {
+    let attached = quote_identifier(database);
+    connection
+        .execute_batch(&format!("ATTACH ':memory:' AS {attached} (COMPRESS)"))
+        .map_err(|e| first_line(&e.to_string()))?;
+    let [create, view, comment] = table.copy_statements(database);
+    let outcome = (|| {
         // DuckDB answers CREATE TABLE AS with the number of rows it wrote.
         let rows = connection.query_row(&create, [], |row| row.get::<_, usize>(0))?;
-        connection.execute_batch(&comment)?;
+        if let Err(error) = connection.execute_batch(&format!("CHECKPOINT {attached}")) {
+            warn!(table = %table.qualified(), %error, "copy in memory not compressed");
+        }
+        connection.execute_batch("BEGIN TRANSACTION")?;
+        let swapped = connection
+            .execute_batch(&view)
+            .and_then(|()| connection.execute_batch(&comment));
+        match swapped {
+            Ok(()) => connection.execute_batch("COMMIT")?,
+            Err(error) => {
+                let _ = connection.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        }
         Ok(rows)
-    })
-    .map_err(|e| first_line(&e.to_string()))
+    })()
+    .map_err(|e: duckdb::Error| first_line(&e.to_string()));
+    if outcome.is_err() {
+        detach(connection, database);
+    }
+    outcome
 }
 
-/// Runs `work` in a transaction: committed when it succeeds, rolled back when it fails.
-fn in_transaction<T>(
-    connection: &duckdb::Connection,
-    work: impl FnOnce(&duckdb::Connection) -> duckdb::Result<T>,
-) -> duckdb::Result<T> {
-    connection.execute_batch("BEGIN TRANSACTION")?;
-    match work(connection) {
-        Ok(value) => {
-            connection.execute_batch("COMMIT")?;
-            Ok(value)
-        }
-        Err(error) => {
-            let _ = connection.execute_batch("ROLLBACK");
-            Err(error)
-        }
+/// Detaches a copy database; queries still reading it finish first.
+fn detach(connection: &duckdb::Connection, database: &str) {
+    if let Err(error) = connection.execute_batch(&format!(
+        "DETACH DATABASE IF EXISTS {}",
+        quote_identifier(database)
+    )) {
+        warn!(%database, %error, "could not detach a copy in memory");
     }
 }
 
@@ -1212,18 +1219,30 @@ mod tests {
         assert!(report.failed["shop.etc"].contains("outside the executor's allowed paths"));
     }
 
-    fn tables(db: &Database) -> Vec<String> {
+    /// The copy databases attached, and what each table's view reads.
+    fn copies(db: &Database) -> Vec<String> {
         let connection = db.connect().unwrap();
         let mut statement = connection
             .prepare(
-                "SELECT schema_name || '.' || table_name FROM duckdb_tables() \
-                 WHERE NOT internal ORDER BY 1",
+                "SELECT database_name FROM duckdb_databases() \
+                 WHERE starts_with(database_name, 'tavana_copy_') ORDER BY 1",
             )
             .unwrap();
         let rows = statement
             .query_map([], |row| row.get::<_, String>(0))
             .unwrap();
         rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    fn view_sql(db: &Database, view: &str) -> String {
+        db.connect()
+            .unwrap()
+            .query_row(
+                "SELECT sql || ' -- ' || coalesce(comment, '') FROM duckdb_views() WHERE view_name = ?",
+                [view],
+                |row| row.get(0),
+            )
+            .unwrap()
     }
 
     fn count(db: &Database, table: &str) -> Result<i64, String> {
@@ -1285,13 +1304,20 @@ mod tests {
         std::fs::write(&csv, "id,name\n1,pen\n2,ink\n").unwrap();
         let file = dir.path().join("catalog.toml");
         let write = |text: String| {
+            std::thread::sleep(Duration::from_millis(20)); // mtime granularity
             let tmp = dir.path().join("catalog.tmp");
             std::fs::write(&tmp, text).unwrap();
             std::fs::rename(&tmp, &file).unwrap();
         };
+        let cached = |extra: &str| {
+            format!(
+                "[shop]\nitems = {{ format = \"csv\", location = \"{}\", cache = \"memory\"{extra} }}\n",
+                csv.display()
+            )
+        };
         write(format!(
-            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\" }}\n\
-             plain = \"csv, {0}\"\n",
+            "{}plain = \"csv, {}\"\n",
+            cached(""),
             csv.display()
         ));
         let db = Arc::new(Database::open_in_memory(&[]).unwrap());
@@ -1300,6 +1326,7 @@ mod tests {
         assert_eq!(report.created, 2);
         // Until its copy is loaded, the table answers from its location.
         assert_eq!(views(&db), ["shop.items", "shop.plain"]);
+        assert!(view_sql(&db, "items").contains("read_csv"));
         assert!(catalog.next_copy_due().is_some());
         assert_eq!(
             catalog.load_due_copies(&db),
@@ -1308,22 +1335,16 @@ mod tests {
                 outcome: Ok(2)
             }]
         );
-        assert_eq!(tables(&db), ["shop.items"]);
-        assert_eq!(views(&db), ["shop.plain"]);
+        // Still a view (it lists like every catalog table), now over the copy.
+        assert_eq!(views(&db), ["shop.items", "shop.plain"]);
+        assert_eq!(copies(&db), ["tavana_copy_0"]);
+        let sql = view_sql(&db, "items");
+        assert!(sql.contains("FROM tavana_copy_0.main.items"), "{sql}");
+        assert!(sql.ends_with("items.csv, held in memory"), "{sql}");
         assert_eq!(catalog.copies_loaded(), 1);
         assert_eq!(catalog.next_copy_due(), None);
-        let comment: String = db
-            .connect()
-            .unwrap()
-            .query_row(
-                "SELECT comment FROM duckdb_tables() WHERE table_name = 'items'",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert!(comment.ends_with("items.csv, held in memory"), "{comment}");
 
-        // The copy does not follow the file; the view does.
+        // The copy does not follow the file; the view over the location does.
         std::fs::write(&csv, "id,name\n1,pen\n2,ink\n3,nib\n").unwrap();
         assert_eq!(count(&db, "shop.items"), Ok(2));
         assert_eq!(count(&db, "shop.plain"), Ok(3));
@@ -1332,21 +1353,20 @@ mod tests {
         // A forced reload (SIGHUP) reads the location again, then loads a fresh copy.
         catalog.reload(&db, true, None).unwrap();
         assert_eq!(count(&db, "shop.items"), Ok(3));
+        assert!(copies(&db).is_empty());
         assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(3));
-        assert_eq!(tables(&db), ["shop.items"]);
+        assert_eq!(copies(&db), ["tavana_copy_1"]);
 
-        // Refreshed every second; a refresh that fails keeps the last copy.
-        std::thread::sleep(Duration::from_millis(20));
-        write(format!(
-            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\", refresh_secs = 1 }}\n",
-            csv.display()
-        ));
+        // Refreshed every second, the new copy replacing the old; a refresh that fails keeps
+        // the last copy.
+        write(cached(", refresh_secs = 1"));
         let report = catalog.reload(&db, false, None).unwrap();
         assert_eq!((report.created, report.removed), (1, 1));
         assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(3));
         std::fs::write(&csv, "id,name\n1,pen\n").unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(1));
+        assert_eq!(copies(&db), ["tavana_copy_3"]);
         std::fs::remove_file(&csv).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         let failed = catalog.load_due_copies(&db);
@@ -1358,33 +1378,27 @@ mod tests {
             "{failed:?}"
         );
         assert_eq!(count(&db, "shop.items"), Ok(1));
+        assert_eq!(copies(&db), ["tavana_copy_3"]);
         assert_eq!(catalog.copies_loaded(), 1);
 
-        // Back to a plain view, then removed: the copy goes with it.
+        // Back to a plain view: the copy goes.
         std::fs::write(&csv, "id,name\n1,pen\n2,ink\n").unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-        write(format!("[shop]\nitems = \"csv, {0}\"\n", csv.display()));
+        write(format!("[shop]\nitems = \"csv, {}\"\n", csv.display()));
         catalog.reload(&db, false, None).unwrap();
-        assert_eq!(views(&db), ["shop.items"]);
-        assert!(tables(&db).is_empty());
+        assert!(catalog.load_due_copies(&db).is_empty());
+        assert_eq!(count(&db, "shop.items"), Ok(2));
+        assert!(copies(&db).is_empty());
         assert_eq!(catalog.copies_loaded(), 0);
-        write(format!(
-            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\" }}\n",
-            csv.display()
-        ));
-        std::thread::sleep(Duration::from_millis(20));
-        write(format!(
-            "[shop]\nitems = {{ format = \"csv\", location = \"{0}\", cache = \"memory\" }}\n",
-            csv.display()
-        ));
+
+        // Removed from the file: view and copy go.
+        write(cached(""));
         catalog.reload(&db, false, None).unwrap();
         catalog.load_due_copies(&db);
-        assert_eq!(tables(&db), ["shop.items"]);
-        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(copies(&db).len(), 1);
         write("[other]\n".into());
         let report = catalog.reload(&db, false, None).unwrap();
         assert_eq!(report.removed, 1);
-        assert!(tables(&db).is_empty() && views(&db).is_empty());
+        assert!(views(&db).is_empty() && copies(&db).is_empty());
         assert!(count(&db, "shop.items").is_err());
         assert_eq!(catalog.copies_loaded(), 0);
     }

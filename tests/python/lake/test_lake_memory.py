@@ -102,14 +102,32 @@ def test_table_held_in_memory_answers_without_the_object_store_and_refreshes(lak
         assert lake.proxy.requests(f"/lake/{KEY}") == []
         comment = query_table(
             conn,
-            "SELECT comment FROM duckdb_tables() WHERE schema_name = 'mem' "
-            "AND table_name = 'prices'",
+            "SELECT comment FROM duckdb_views() WHERE schema_name = 'mem' "
+            "AND view_name = 'prices'",
         ).to_pylist()
         assert comment == [{"comment": f"parquet table at {LOCATION}, held in memory"}]
+        # Listed like every catalog table; the database holding the copy is not listed.
+        objects = conn.adbc_get_objects(depth="tables").read_all().to_pylist()
+        assert [c["catalog_name"] for c in objects] == ["memory"]
+        listed = {
+            (s["db_schema_name"], t["table_name"], t["table_type"])
+            for s in objects[0]["catalog_db_schemas"]
+            for t in s["db_schema_tables"] or []
+        }
+        assert ("mem", "prices", "VIEW") in listed
 
-        # A read-only executor refuses to change the copy.
-        with pytest.raises(Exception, match="(?i)read-only|not allowed|refused"):
-            query_table(conn, "DELETE FROM mem.prices")
+        # A read-only executor refuses to change the copy or let it go.
+        [copy_db] = [
+            row["database_name"]
+            for row in query_table(
+                conn,
+                "SELECT database_name FROM duckdb_databases() "
+                "WHERE starts_with(database_name, 'tavana_copy_')",
+            ).to_pylist()
+        ]
+        for statement in (f"DELETE FROM {copy_db}.main.prices", f"DETACH {copy_db}"):
+            with pytest.raises(Exception, match="not allowed on this Tavana executor"):
+                query_table(conn, statement)
         assert prices(conn) == [1.5, 2.5, 3.5]
 
         # The copy does not follow the object until a SIGHUP reloads it.
