@@ -503,6 +503,16 @@ def query_table(connection, sql: str, params=None) -> pa.Table:
 RUNNING_QUERIES = "tavana_executor_running_queries"
 
 
+def wait_for(predicate, what: str, timeout: float) -> None:
+    """Polls `predicate` until it holds; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"not within {timeout:.0f}s: {what}")
+
+
 def running_queries(executor: "Process") -> float:
     """The executor's running-query gauge, from its /metrics."""
     value = executor.metric(RUNNING_QUERIES)

@@ -602,12 +602,11 @@ impl Catalog {
             let Some(copy) = copies.get_mut(&name) else {
                 continue;
             };
+            let mut replaced = None;
             match &outcome {
                 Ok(rows) => {
                     info!(table = %table.qualified(), rows, seconds = started.elapsed().as_secs_f64(), "catalog table loaded into memory");
-                    if let Some(previous) = copy.loaded.replace(database) {
-                        detach(&connection, &previous);
-                    }
+                    replaced = copy.loaded.replace(database);
                     copy.due = match table.cache {
                         Cache::Memory { refresh } => refresh.map(|every| Instant::now() + every),
                         Cache::None => None,
@@ -622,6 +621,10 @@ impl Catalog {
                     warn!(table = %table.qualified(), %cause, "catalog table not loaded into memory; it answers from {answering}, and loading is retried in {}s", FAILED_RETRY.as_secs());
                     copy.due = Some(Instant::now() + FAILED_RETRY);
                 }
+            }
+            drop(copies);
+            if let Some(previous) = replaced {
+                detach(&connection, &previous);
             }
             loads.push(CopyLoad {
                 table: table.qualified(),
@@ -1219,7 +1222,7 @@ mod tests {
         assert!(report.failed["shop.etc"].contains("outside the executor's allowed paths"));
     }
 
-    /// The copy databases attached, and what each table's view reads.
+    /// The copy databases attached.
     fn copies(db: &Database) -> Vec<String> {
         let connection = db.connect().unwrap();
         let mut statement = connection

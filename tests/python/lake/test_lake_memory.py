@@ -14,6 +14,7 @@ import pytest
 
 import lake_data
 from lake_settings import CATALOG_POLL_SECS, catalog_text
+import tavana_harness
 from tavana_harness import query_table
 
 WAIT_S = CATALOG_POLL_SECS * 10 + 20
@@ -22,12 +23,7 @@ LOCATION = f"s3://lake/{KEY}"
 
 
 def wait_for(predicate, what: str):
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"not within {WAIT_S}s: {what}")
+    tavana_harness.wait_for(predicate, what, WAIT_S)
 
 
 def s3(lake):
@@ -61,9 +57,7 @@ def prices_are(conn, expected: list[float]) -> bool:
 
 
 def memory_loads(executor, outcome: str) -> float:
-    prefix = f'tavana_executor_lake_memory_loads_total{{outcome="{outcome}"}} '
-    lines = [line for line in executor.metrics().splitlines() if line.startswith(prefix)]
-    return float(lines[0].split()[-1]) if lines else 0.0
+    return tavana_harness.counted(executor, "tavana_executor_lake_memory_loads_total", outcome)
 
 
 def catalog_with_prices(lake, fields: str = "") -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import signal
 import time
 
-import pytest
-
 from lake_settings import CATALOG_POLL_SECS, catalog_text
+import tavana_harness
 from tavana_harness import query_table
 
 WAIT_S = CATALOG_POLL_SECS * 10 + 10
@@ -23,12 +22,7 @@ def tables(conn) -> set[tuple[str, str]]:
 
 
 def wait_for(predicate, what: str):
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"not within {WAIT_S}s: {what}")
+    tavana_harness.wait_for(predicate, what, WAIT_S)
 
 
 def failed_reloads(executor) -> float:
