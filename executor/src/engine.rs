@@ -590,14 +590,9 @@ impl Engine {
     pub fn load_tables_into_memory(&self) -> Vec<lake::CopyLoad> {
         let loads = self.lake.catalog.load_due_copies(&self.db);
         for load in &loads {
-            let outcome = if load.outcome.is_ok() {
-                "loaded"
-            } else {
-                "error"
-            };
             self.metrics
                 .lake_memory_loads_total
-                .with_label_values(&[outcome])
+                .with_label_values(&[load.outcome.label()])
                 .inc();
         }
         self.metrics

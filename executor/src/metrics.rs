@@ -25,7 +25,7 @@ pub struct ExecutorMetrics {
     pub lake_catalog_reloads_total: IntCounterVec,
     /// Catalog tables answering from a copy in memory (`cache = "memory"`).
     pub lake_tables_in_memory: IntGauge,
-    /// Loads of catalog tables into memory by outcome (`loaded`, `error`).
+    /// Loads of catalog tables into memory by outcome (`loaded`, `unchanged`, `error`).
     pub lake_memory_loads_total: IntCounterVec,
     /// Bytes DuckDB holds for in-memory tables (in memory and spilled).
     pub lake_memory_bytes: IntGauge,
@@ -93,7 +93,7 @@ impl ExecutorMetrics {
                 Opts::new(
                     "tavana_executor_lake_memory_loads_total",
                     "Loads of lake catalog tables into memory (first loads and refreshes), by \
-                     outcome (loaded, error)",
+                     outcome (loaded; unchanged: a refresh found the files as they were; error)",
                 ),
                 &["outcome"],
             )?,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::credentials::ParamValue;
 use super::LakeConfigError;
@@ -216,6 +216,30 @@ impl TableDef {
                 quote_literal(&self.comment_text(true))
             ),
         ]
+    }
+
+    /// A query answering one text that changes whenever the table's files change: their names,
+    /// sizes and modification times (`read_blob` reads no content for these). For Delta the
+    /// files of its log, for Iceberg those of its metadata folder (a `*.metadata.json`
+    /// location is one fixed snapshot).
+    pub(crate) fn fingerprint_sql(&self) -> String {
+        let folder = |suffix: &str| {
+            let [location] = self.locations.as_slice() else {
+                unreachable!("delta and iceberg tables have one location (parse_table)")
+            };
+            vec![format!("{}/{suffix}", location.trim_end_matches('/'))]
+        };
+        let patterns = match self.format {
+            Format::Parquet | Format::Csv | Format::Json => self.locations.clone(),
+            Format::Delta => folder("_delta_log/*.json"),
+            Format::Iceberg if self.locations[0].ends_with(".json") => self.locations.clone(),
+            Format::Iceberg => folder("metadata/*"),
+        };
+        format!(
+            "SELECT coalesce(string_agg(filename || ' ' || size || ' ' || last_modified, ',' \
+             ORDER BY filename), '') FROM read_blob({})",
+            ParamValue::List(patterns).sql()
+        )
     }
 
     /// A view that fails with `cause` when queried: a table whose location cannot be read still
@@ -502,6 +526,9 @@ pub(crate) struct Catalog {
     copies: Mutex<BTreeMap<String, MemoryCopy>>,
     /// Numbers the copy databases.
     copies_made: std::sync::atomic::AtomicU64,
+    /// Whether a refresh first checks the table's files and keeps an unchanged copy. Off when
+    /// DuckDB caches HTTP metadata (sizes and times would be stale).
+    check_before_refresh: bool,
 }
 
 /// A catalog table held in memory: its definition and when its copy is next (re)loaded.
@@ -513,6 +540,9 @@ struct MemoryCopy {
     /// The attached database holding the loaded copy, if one is (else queries read the
     /// location through the view).
     loaded: Option<String>,
+    /// The table's files as they were when the loaded copy was read
+    /// ([`TableDef::fingerprint_sql`]): a refresh that finds them unchanged keeps the copy.
+    fingerprint: Option<String>,
 }
 
 /// Names of the attached in-memory databases that hold the copies (`tavana_copy_<n>`); hidden
@@ -524,9 +554,31 @@ pub(crate) const COPY_DATABASE_PREFIX: &str = "tavana_copy_";
 pub struct CopyLoad {
     /// `schema.table`.
     pub table: String,
-    /// Rows loaded, or why loading failed (the table then answers as before: from its last
-    /// copy, or from its location).
-    pub outcome: Result<usize, String>,
+    /// What the load did.
+    pub outcome: CopyOutcome,
+}
+
+/// What loading (or refreshing) one table's copy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyOutcome {
+    /// A new copy of this many rows answers now.
+    Loaded(usize),
+    /// A refresh found the table's files as they were: the copy stays.
+    Unchanged,
+    /// Loading failed, for this reason; the table answers as before (from its last copy, or
+    /// from its location).
+    Failed(String),
+}
+
+impl CopyOutcome {
+    /// The metric label of this outcome.
+    pub fn label(&self) -> &'static str {
+        match self {
+            CopyOutcome::Loaded(_) => "loaded",
+            CopyOutcome::Unchanged => "unchanged",
+            CopyOutcome::Failed(_) => "error",
+        }
+    }
 }
 
 impl Catalog {
@@ -546,7 +598,14 @@ impl Catalog {
             in_flight: Arc::new(Mutex::new(BTreeSet::new())),
             copies: Mutex::new(BTreeMap::new()),
             copies_made: std::sync::atomic::AtomicU64::new(0),
+            check_before_refresh: true,
         }
+    }
+
+    /// Sets whether a refresh keeps a copy whose files have not changed (on by default).
+    pub(crate) fn with_check_before_refresh(mut self, check: bool) -> Self {
+        self.check_before_refresh = check;
+        self
     }
 
     /// When the next copy in memory is due to be loaded, if any is.
@@ -578,15 +637,18 @@ impl Catalog {
         let mut loads = Vec::with_capacity(due.len());
         for (name, table) in due {
             let _serial = self.reload_lock.lock().expect("catalog reload lock");
-            let still_due = {
+            let known = {
                 let copies = self.copies.lock().expect("catalog copies");
-                copies
-                    .get(&name)
-                    .is_some_and(|copy| copy.table == table && copy.due.is_some_and(|d| d <= now))
+                match copies.get(&name) {
+                    Some(copy) if copy.table == table && copy.due.is_some_and(|d| d <= now) => {
+                        Some(copy.fingerprint.clone())
+                    }
+                    _ => None,
+                }
             };
-            if !still_due {
+            let Some(known) = known else {
                 continue;
-            }
+            };
             let started = Instant::now();
             let database = format!(
                 "{COPY_DATABASE_PREFIX}{}",
@@ -597,22 +659,46 @@ impl Catalog {
                 warn!(table = %table.qualified(), "cannot connect to load a catalog table into memory");
                 continue;
             };
-            let outcome = load_copy(&connection, &table, &database);
+            // Read before the copy, so that a change made while it loads shows next time.
+            let fingerprint = if self.check_before_refresh {
+                connection
+                    .query_row(&table.fingerprint_sql(), [], |row| row.get::<_, String>(0))
+                    .map_err(|error| {
+                        debug!(table = %table.qualified(), %error, "cannot list the table's files; its copy is loaded regardless");
+                    })
+                    .ok()
+            } else {
+                None
+            };
+            let outcome = if fingerprint.is_some() && fingerprint == known {
+                CopyOutcome::Unchanged
+            } else {
+                match load_copy(&connection, &table, &database) {
+                    Ok(rows) => CopyOutcome::Loaded(rows),
+                    Err(cause) => CopyOutcome::Failed(cause),
+                }
+            };
             let mut copies = self.copies.lock().expect("catalog copies");
             let Some(copy) = copies.get_mut(&name) else {
                 continue;
             };
             let mut replaced = None;
+            let next_refresh = match table.cache {
+                Cache::Memory { refresh } => refresh.map(|every| Instant::now() + every),
+                Cache::None => None,
+            };
             match &outcome {
-                Ok(rows) => {
+                CopyOutcome::Loaded(rows) => {
                     info!(table = %table.qualified(), rows, seconds = started.elapsed().as_secs_f64(), "catalog table loaded into memory");
                     replaced = copy.loaded.replace(database);
-                    copy.due = match table.cache {
-                        Cache::Memory { refresh } => refresh.map(|every| Instant::now() + every),
-                        Cache::None => None,
-                    };
+                    copy.fingerprint = fingerprint;
+                    copy.due = next_refresh;
                 }
-                Err(cause) => {
+                CopyOutcome::Unchanged => {
+                    debug!(table = %table.qualified(), "catalog table unchanged; its copy in memory stays");
+                    copy.due = next_refresh;
+                }
+                CopyOutcome::Failed(cause) => {
                     let answering = if copy.loaded.is_some() {
                         "its last copy"
                     } else {
@@ -770,6 +856,7 @@ impl Catalog {
                             table: table.clone(),
                             due: Some(Instant::now()),
                             loaded: None,
+                            fingerprint: None,
                         },
                     ),
                     _ => copies.remove(&name),
@@ -1335,7 +1422,7 @@ mod tests {
             catalog.load_due_copies(&db),
             [CopyLoad {
                 table: "shop.items".into(),
-                outcome: Ok(2)
+                outcome: CopyOutcome::Loaded(2)
             }]
         );
         // Still a view (it lists like every catalog table), now over the copy.
@@ -1357,31 +1444,43 @@ mod tests {
         catalog.reload(&db, true, None).unwrap();
         assert_eq!(count(&db, "shop.items"), Ok(3));
         assert!(copies(&db).is_empty());
-        assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(3));
+        assert_eq!(
+            catalog.load_due_copies(&db)[0].outcome,
+            CopyOutcome::Loaded(3)
+        );
         assert_eq!(copies(&db), ["tavana_copy_1"]);
 
-        // Refreshed every second, the new copy replacing the old; a refresh that fails keeps
-        // the last copy.
+        // Refreshed every second: kept while the file is unchanged, replaced when it changes;
+        // a refresh that fails keeps the last copy.
         write(cached(", refresh_secs = 1"));
         let report = catalog.reload(&db, false, None).unwrap();
         assert_eq!((report.created, report.removed), (1, 1));
-        assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(3));
+        assert_eq!(
+            catalog.load_due_copies(&db)[0].outcome,
+            CopyOutcome::Loaded(3)
+        );
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(
+            catalog.load_due_copies(&db)[0].outcome,
+            CopyOutcome::Unchanged
+        );
+        assert_eq!(copies(&db), ["tavana_copy_2"]);
         std::fs::write(&csv, "id,name\n1,pen\n").unwrap();
         std::thread::sleep(Duration::from_millis(1100));
-        assert_eq!(catalog.load_due_copies(&db)[0].outcome, Ok(1));
-        assert_eq!(copies(&db), ["tavana_copy_3"]);
+        assert_eq!(
+            catalog.load_due_copies(&db)[0].outcome,
+            CopyOutcome::Loaded(1)
+        );
+        assert_eq!(copies(&db), ["tavana_copy_4"]);
         std::fs::remove_file(&csv).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         let failed = catalog.load_due_copies(&db);
         assert!(
-            failed[0]
-                .outcome
-                .as_ref()
-                .is_err_and(|e| e.contains("items.csv")),
+            matches!(&failed[0].outcome, CopyOutcome::Failed(e) if e.contains("items.csv")),
             "{failed:?}"
         );
         assert_eq!(count(&db, "shop.items"), Ok(1));
-        assert_eq!(copies(&db), ["tavana_copy_3"]);
+        assert_eq!(copies(&db), ["tavana_copy_4"]);
         assert_eq!(catalog.copies_loaded(), 1);
 
         // Back to a plain view: the copy goes.
@@ -1404,6 +1503,32 @@ mod tests {
         assert!(views(&db).is_empty() && copies(&db).is_empty());
         assert!(count(&db, "shop.items").is_err());
         assert_eq!(catalog.copies_loaded(), 0);
+    }
+
+    #[test]
+    fn fingerprints_list_the_files_a_table_reads() {
+        let tables = parse_catalog(
+            "[a]\nd = \"delta, s3://lake/orders/\"\ni = \"iceberg, s3://lake/visits\"\n\
+             f = \"iceberg, s3://lake/visits/metadata/v2.metadata.json\"\n\
+             p = { format = \"parquet\", location = [\"/d/1.parquet\", \"/d/2/*.parquet\"] }\n",
+        )
+        .unwrap();
+        let from: Vec<String> = tables
+            .iter()
+            .map(|t| {
+                let sql = t.fingerprint_sql();
+                sql[sql.find("read_blob(").unwrap()..].to_owned()
+            })
+            .collect();
+        assert_eq!(
+            from,
+            [
+                "read_blob(['s3://lake/orders/_delta_log/*.json'])",
+                "read_blob(['s3://lake/visits/metadata/v2.metadata.json'])",
+                "read_blob(['s3://lake/visits/metadata/*'])",
+                "read_blob(['/d/1.parquet', '/d/2/*.parquet'])",
+            ]
+        );
     }
 
     #[test]

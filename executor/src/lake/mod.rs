@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tracing::warn;
 
-pub use catalog::{Cache, CopyLoad, Format, ReloadReport, TableDef};
+pub use catalog::{Cache, CopyLoad, CopyOutcome, Format, ReloadReport, TableDef};
 pub use credentials::{CredentialArgs, ParamValue, SecretSpec};
 
 use crate::sandbox::quote_literal;
@@ -213,6 +213,13 @@ impl LakeState {
             catalog: catalog::Catalog::new(
                 config.lake.catalog_file.clone(),
                 config.allowed_paths.clone(),
+            )
+            .with_check_before_refresh(
+                !config
+                    .lake
+                    .http
+                    .as_ref()
+                    .is_some_and(|http| http.metadata_cache),
             ),
             sessions: session::SessionEngines::new(
                 config.lake.session_engines,

@@ -1,6 +1,7 @@
 """Catalog tables held in memory (`cache = "memory"`): loaded from the object store once,
-after which queries make no requests to it; reloaded on SIGHUP and every `refresh_secs`;
-a refresh that fails keeps serving the last copy."""
+after which queries make no requests to it; reloaded on SIGHUP and every `refresh_secs`
+when the object changed (an unchanged one is not fetched again); a refresh that fails keeps
+serving the last copy."""
 
 from __future__ import annotations
 
@@ -139,6 +140,18 @@ def test_table_held_in_memory_answers_without_the_object_store_and_refreshes(lak
         lake_cluster.write_catalog(catalog_with_prices(lake, ", refresh_secs = 1"))
         put_prices(lake, [7.0])
         wait_for(lambda: prices_are(conn, [7.0]), "the refreshed copy")
+        # While the object stays as it is, a refresh only looks at its size and time: the
+        # copy stays, and the object's content is not fetched again.
+        unchanged_before = memory_loads(executor, "unchanged")
+        lake.proxy.reset()
+        wait_for(
+            lambda: memory_loads(executor, "unchanged") >= unchanged_before + 2,
+            "two refreshes that found the object unchanged",
+        )
+        fetched = [r for r in lake.proxy.requests(f"/lake/{KEY}") if r.method == "GET"]
+        assert fetched == []
+        assert lake.proxy.requests(f"/lake/{KEY}"), "the refreshes did not look at the object"
+        assert prices(conn) == [7.0]
         errors_before = memory_loads(executor, "error")
         s3(lake).delete_object(Bucket="lake", Key=KEY)
         wait_for(
