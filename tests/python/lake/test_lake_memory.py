@@ -169,3 +169,45 @@ def test_table_held_in_memory_answers_without_the_object_store_and_refreshes(lak
         )
         s3(lake).delete_object(Bucket="lake", Key=KEY)
         conn.close()
+
+
+def test_delta_table_held_in_memory_is_refreshed_from_its_log(lake_cluster):
+    """A Delta table's refresh looks at its log: unchanged, no data file is read again."""
+    lake = lake_cluster.lake
+    executor = lake_cluster.cluster.executor
+    conn = lake_cluster.connect()
+    try:
+        want = query_table(conn, "SELECT count(*) AS n FROM sales.orders").to_pylist()
+        loaded_before = memory_loads(executor, "loaded")
+        lake_cluster.write_catalog(
+            catalog_text(
+                lake,
+                '\n[mem]\norders = { format = "delta", location = "s3://lake/delta/orders", '
+                'cache = "memory", refresh_secs = 1 }\n',
+            )
+        )
+        wait_for(
+            lambda: memory_loads(executor, "loaded") > loaded_before
+            and executor.metric("tavana_executor_lake_tables_in_memory") == 1,
+            "mem.orders loaded into memory",
+        )
+        unchanged_before = memory_loads(executor, "unchanged")
+        lake.proxy.reset()
+        wait_for(
+            lambda: memory_loads(executor, "unchanged") >= unchanged_before + 2,
+            "two refreshes that found the Delta log unchanged",
+        )
+        data_reads = [
+            r
+            for r in lake.proxy.requests("/lake/delta/orders/")
+            if r.method == "GET" and "_delta_log" not in r.path and r.status in (200, 206)
+        ]
+        assert data_reads == []
+        assert query_table(conn, "SELECT count(*) AS n FROM mem.orders").to_pylist() == want
+    finally:
+        lake_cluster.write_catalog(catalog_text(lake))
+        wait_for(
+            lambda: executor.metric("tavana_executor_lake_tables_in_memory") == 0,
+            "mem.orders removed",
+        )
+        conn.close()
