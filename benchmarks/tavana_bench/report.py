@@ -193,24 +193,9 @@ class Report:
         r = self.ratio(self.rows_per_s(m, "tavana-flight-mem"), roapi)
         self.target("Flight SQL large result vs ROAPI Flight SQL, both holding the table in memory (rows/s)", r,
                     "≥ 1.00×", None if r is None else r >= 1.0)
-        pg_rows = []
-        for m, label in (("large/psycopg-text-memory", "psycopg, text"),
-                         ("large/psycopg-binary-memory", "psycopg, binary")):
-            pg = self.rows_per_s(m, "postgres")
-            for peer in ("postgres", "tavana-pg-mem"):
-                s = self.s(m, peer)
-                if s is None:
-                    continue
-                if not s.ok:
-                    pg_rows.append(f"| {label} | {name(peer)} | {failed(s)} | | | |")
-                    continue
-                rps = s.rows / s.median
-                pg_rows.append(f"| {label} | {name(peer)} | {fmt_s(s.median)} | {spread(s)} | {fmt_rate(rps)} "
-                               f"| {fmt_ratio(self.ratio(rps, pg))} |")
-            if self.s(m, "tavana-pg-mem") is not None:
-                r = self.ratio(self.rows_per_s(m, "tavana-pg-mem"), pg)
-                self.target(f"PG adapter, {label}, table in memory, vs PostgreSQL (rows/s)", r, "≥ 1.00×",
-                            None if r is None else r >= 1.0)
+        pg_rows = self.pg_client_rows(
+            (("large/psycopg-text-memory", "psycopg, text"), ("large/psycopg-binary-memory", "psycopg, binary")),
+            ("postgres", "tavana-pg-mem"), "tavana-pg-mem", ", table in memory", wire=False)
         if pg_rows:
             out += [
                 "",
@@ -222,6 +207,29 @@ class Report:
                 *pg_rows,
             ]
         return out + [""]
+
+    def pg_client_rows(self, measures, peers: tuple[str, ...], tavana: str, what: str, wire: bool) -> list[str]:
+        """Table rows of PG clients' large fetches, each measure's peers against PostgreSQL's
+        rows/s, and a target for `tavana`'s; `wire` adds the MB/s on the wire column."""
+        rows = []
+        for m, label in measures:
+            pg = self.rows_per_s(m, "postgres")
+            for peer in peers:
+                s = self.s(m, peer)
+                if s is None:
+                    continue
+                if not s.ok:
+                    rows.append(f"| {label} | {name(peer)} | {failed(s)} | | |{' |' if wire else ''} |")
+                    continue
+                rps = s.rows / s.median
+                mbps = (f" {s.nbytes / s.median / MB:,.0f} |" if s.nbytes else " – |") if wire else ""
+                rows.append(f"| {label} | {name(peer)} | {fmt_s(s.median)} | {spread(s)} | {fmt_rate(rps)} |"
+                            f"{mbps} {fmt_ratio(self.ratio(rps, pg))} |")
+            if self.s(m, tavana) is not None:
+                r = self.ratio(self.rows_per_s(m, tavana), pg)
+                self.target(f"PG adapter, {label}{what} vs PostgreSQL (rows/s)", r, "≥ 1.00×",
+                            None if r is None else r >= 1.0)
+        return rows
 
     def section_large_pg(self) -> list[str]:
         out = [
@@ -244,23 +252,7 @@ class Report:
             ("large/psycopg-text", "psycopg, text"),
             ("large/psycopg-binary", "psycopg, binary"),
         ]
-        for m, label in clients:
-            pg = self.rows_per_s(m, "postgres")
-            for peer in ("postgres", "tavana-pg", "roapi-pg"):
-                s = self.s(m, peer)
-                if s is None:
-                    continue
-                if not s.ok:
-                    out.append(f"| {label} | {name(peer)} | {failed(s)} | | | | |")
-                    continue
-                rps = s.rows / s.median
-                mbps = f"{s.nbytes / s.median / MB:,.0f}" if s.nbytes else "–"
-                out.append(f"| {label} | {name(peer)} | {fmt_s(s.median)} | {spread(s)} | {fmt_rate(rps)} "
-                           f"| {mbps} | {fmt_ratio(self.ratio(rps, pg))} |")
-            if self.s(m, "tavana-pg") is not None:
-                r = self.ratio(self.rows_per_s(m, "tavana-pg"), pg)
-                self.target(f"PG adapter, {label} vs PostgreSQL (rows/s)", r, "≥ 1.00×",
-                            None if r is None else r >= 1.0)
+        out += self.pg_client_rows(clients, ("postgres", "tavana-pg", "roapi-pg"), "tavana-pg", "", wire=True)
         if self.r.checks:
             out += ["", "Values check (the first 2,000 rows by key, through psycopg, compared with "
                     "PostgreSQL's as Python values):", ""]
