@@ -598,23 +598,22 @@ impl Engine {
         self.metrics
             .lake_tables_in_memory
             .set(self.lake.catalog.copies_loaded() as i64);
-        if !loads.is_empty() {
-            match self.catalog_rows(
-                "SELECT (memory_usage_bytes + temporary_storage_bytes)::VARCHAR \
-                 FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'",
-                1,
-            ) {
-                Ok(rows) => {
-                    let bytes = rows
-                        .first()
-                        .and_then(|row| row.first())
-                        .and_then(|value| value.as_deref())
-                        .and_then(|value| value.parse().ok())
-                        .unwrap_or(0);
-                    self.metrics.lake_memory_bytes.set(bytes);
-                }
-                Err(error) => warn!(%error, "cannot read DuckDB's memory use"),
+        // Every pass: copies dropped by a reload are freed once their last reader finishes.
+        match self.catalog_rows(
+            "SELECT (memory_usage_bytes + temporary_storage_bytes)::VARCHAR \
+             FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'",
+            1,
+        ) {
+            Ok(rows) => {
+                let bytes = rows
+                    .first()
+                    .and_then(|row| row.first())
+                    .and_then(|value| value.as_deref())
+                    .and_then(|value| value.parse().ok())
+                    .unwrap_or(0);
+                self.metrics.lake_memory_bytes.set(bytes);
             }
+            Err(error) => debug!(%error, "cannot read DuckDB's memory use"),
         }
         loads
     }

@@ -169,6 +169,11 @@ def test_table_held_in_memory_answers_without_the_object_store_and_refreshes(lak
         )
         s3(lake).delete_object(Bucket="lake", Key=KEY)
         conn.close()
+    # Its memory is given back.
+    wait_for(
+        lambda: executor.metric("tavana_executor_lake_memory_bytes") == 0,
+        "the copy's memory freed",
+    )
 
 
 def test_delta_table_held_in_memory_is_refreshed_from_its_log(lake_cluster):
