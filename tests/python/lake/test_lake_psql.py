@@ -9,7 +9,8 @@ from typing import Iterator
 import pytest
 
 import lake_data
-from tavana_harness import Process
+from lake_settings import catalog_text
+from tavana_harness import Process, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +82,36 @@ def test_catalog_through_psql(pg):
         listed = psql(pg, "-c", r"\dv sales.*")
         names = {row[1] for row in listed if len(row) > 1}
     assert "orders" in names, listed
+
+
+def test_table_held_in_memory_through_psql(pg, lake_cluster):
+    """A catalog table held in memory answers psql like any other and lists as a view."""
+    lake = lake_cluster.lake
+    executor = lake_cluster.cluster.executor
+    lake_cluster.write_catalog(
+        catalog_text(
+            lake,
+            '\n[mem]\norders = { format = "delta", location = "s3://lake/delta/orders", '
+            'cache = "memory" }\n',
+        )
+    )
+    try:
+        wait_for(
+            lambda: executor.metric("tavana_executor_lake_tables_in_memory") == 1,
+            "mem.orders loaded into memory",
+            timeout=60,
+        )
+        query = "SELECT id, customer, amount FROM {} ORDER BY id"
+        assert psql(pg, "-c", query.format("mem.orders")) == psql(pg, "-c", query.format("sales.orders"))
+        listed = psql(pg, "-c", r"\dv mem.*")
+        assert any(row[:3] == ["mem", "orders", "view"] for row in listed), listed
+        # The database holding the copy is not a schema psql shows.
+        schemas = {row[0] for row in psql(pg, "-c", r"\dn")}
+        assert not any(s.startswith("tavana_copy_") for s in schemas), schemas
+    finally:
+        lake_cluster.write_catalog(catalog_text(lake))
+        wait_for(
+            lambda: executor.metric("tavana_executor_lake_tables_in_memory") == 0,
+            "mem.orders removed",
+            timeout=60,
+        )
