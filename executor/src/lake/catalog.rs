@@ -224,10 +224,10 @@ impl TableDef {
     /// location is one fixed snapshot).
     pub(crate) fn fingerprint_sql(&self) -> String {
         let folder = |suffix: &str| {
-            let [location] = self.locations.as_slice() else {
-                unreachable!("delta and iceberg tables have one location (parse_table)")
-            };
-            vec![format!("{}/{suffix}", location.trim_end_matches('/'))]
+            self.locations
+                .iter()
+                .map(|location| format!("{}/{suffix}", location.trim_end_matches('/')))
+                .collect()
         };
         let patterns = match self.format {
             Format::Parquet | Format::Csv | Format::Json => self.locations.clone(),
@@ -650,34 +650,7 @@ impl Catalog {
                 continue;
             };
             let started = Instant::now();
-            let database = format!(
-                "{COPY_DATABASE_PREFIX}{}",
-                self.copies_made
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            );
-            let Ok(connection) = db.connect() else {
-                warn!(table = %table.qualified(), "cannot connect to load a catalog table into memory");
-                continue;
-            };
-            // Read before the copy, so that a change made while it loads shows next time.
-            let fingerprint = if self.check_before_refresh {
-                connection
-                    .query_row(&table.fingerprint_sql(), [], |row| row.get::<_, String>(0))
-                    .map_err(|error| {
-                        debug!(table = %table.qualified(), %error, "cannot list the table's files; its copy is loaded regardless");
-                    })
-                    .ok()
-            } else {
-                None
-            };
-            let outcome = if fingerprint.is_some() && fingerprint == known {
-                CopyOutcome::Unchanged
-            } else {
-                match load_copy(&connection, &table, &database) {
-                    Ok(rows) => CopyOutcome::Loaded(rows),
-                    Err(cause) => CopyOutcome::Failed(cause),
-                }
-            };
+            let (outcome, fingerprint, database) = self.refresh_copy(db, &table, known);
             let mut copies = self.copies.lock().expect("catalog copies");
             let Some(copy) = copies.get_mut(&name) else {
                 continue;
@@ -690,7 +663,8 @@ impl Catalog {
             match &outcome {
                 CopyOutcome::Loaded(rows) => {
                     info!(table = %table.qualified(), rows, seconds = started.elapsed().as_secs_f64(), "catalog table loaded into memory");
-                    replaced = copy.loaded.replace(database);
+                    replaced = copy.loaded.take();
+                    copy.loaded = database;
                     copy.fingerprint = fingerprint;
                     copy.due = next_refresh;
                 }
@@ -709,7 +683,7 @@ impl Catalog {
                 }
             }
             drop(copies);
-            if let Some(previous) = replaced {
+            if let (Some(previous), Ok(connection)) = (replaced, db.connect()) {
                 detach(&connection, &previous);
             }
             loads.push(CopyLoad {
@@ -718,6 +692,45 @@ impl Catalog {
             });
         }
         loads
+    }
+
+    /// Loads `table`'s copy into a new copy database, unless its files are as `known` (the
+    /// fingerprint of the loaded copy). Returns what happened, the files' fingerprint, and
+    /// the database now holding the copy if one was loaded.
+    fn refresh_copy(
+        &self,
+        db: &Database,
+        table: &TableDef,
+        known: Option<String>,
+    ) -> (CopyOutcome, Option<String>, Option<String>) {
+        let connection = match db.connect() {
+            Ok(connection) => connection,
+            Err(error) => return (CopyOutcome::Failed(error.to_string()), None, None),
+        };
+        // Read before the copy, so that a change made while it loads shows next time.
+        let fingerprint = if self.check_before_refresh {
+            connection
+                .query_row(&table.fingerprint_sql(), [], |row| row.get::<_, String>(0))
+                .map_err(|error| {
+                    debug!(table = %table.qualified(), %error, "cannot list the table's files; its copy is loaded regardless");
+                })
+                .ok()
+        } else {
+            None
+        };
+        if fingerprint.is_some() && fingerprint == known {
+            return (CopyOutcome::Unchanged, fingerprint, None);
+        }
+        let database = format!(
+            "{COPY_DATABASE_PREFIX}{}",
+            self.copies_made
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        info!(table = %table.qualified(), %database, "loading catalog table into memory");
+        match load_copy(&connection, table, &database) {
+            Ok(rows) => (CopyOutcome::Loaded(rows), fingerprint, Some(database)),
+            Err(cause) => (CopyOutcome::Failed(cause), None, None),
+        }
     }
 
     /// The catalog file, if one is configured.
@@ -1239,18 +1252,22 @@ mod tests {
         assert!(!is_allowed("gs://lake/orders", &allowed));
     }
 
-    fn views(db: &Database) -> Vec<String> {
+    /// The one text column of `sql`'s rows.
+    fn names(db: &Database, sql: &str) -> Vec<String> {
         let connection = db.connect().unwrap();
-        let mut statement = connection
-            .prepare(
-                "SELECT schema_name || '.' || view_name FROM duckdb_views() \
-                 WHERE NOT internal ORDER BY 1",
-            )
-            .unwrap();
+        let mut statement = connection.prepare(sql).unwrap();
         let rows = statement
             .query_map([], |row| row.get::<_, String>(0))
             .unwrap();
         rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    fn views(db: &Database) -> Vec<String> {
+        names(
+            db,
+            "SELECT schema_name || '.' || view_name FROM duckdb_views() \
+             WHERE NOT internal ORDER BY 1",
+        )
     }
 
     #[test]
@@ -1311,17 +1328,11 @@ mod tests {
 
     /// The copy databases attached.
     fn copies(db: &Database) -> Vec<String> {
-        let connection = db.connect().unwrap();
-        let mut statement = connection
-            .prepare(
-                "SELECT database_name FROM duckdb_databases() \
-                 WHERE starts_with(database_name, 'tavana_copy_') ORDER BY 1",
-            )
-            .unwrap();
-        let rows = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .unwrap();
-        rows.collect::<Result<_, _>>().unwrap()
+        names(
+            db,
+            "SELECT database_name FROM duckdb_databases() \
+             WHERE starts_with(database_name, 'tavana_copy_') ORDER BY 1",
+        )
     }
 
     fn view_sql(db: &Database, view: &str) -> String {
@@ -1471,7 +1482,7 @@ mod tests {
             catalog.load_due_copies(&db)[0].outcome,
             CopyOutcome::Loaded(1)
         );
-        assert_eq!(copies(&db), ["tavana_copy_4"]);
+        assert_eq!(copies(&db), ["tavana_copy_3"]);
         std::fs::remove_file(&csv).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         let failed = catalog.load_due_copies(&db);
@@ -1480,7 +1491,7 @@ mod tests {
             "{failed:?}"
         );
         assert_eq!(count(&db, "shop.items"), Ok(1));
-        assert_eq!(copies(&db), ["tavana_copy_4"]);
+        assert_eq!(copies(&db), ["tavana_copy_3"]);
         assert_eq!(catalog.copies_loaded(), 1);
 
         // Back to a plain view: the copy goes.
