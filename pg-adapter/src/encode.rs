@@ -611,19 +611,51 @@ fn put_padded(buf: &mut BytesMut, value: u32, width: usize) {
 /// Appends `YYYY-MM-DD` of a day counted from 1970-01-01, for years 1 to 9999; `false`
 /// (nothing written) for other days, which take the general formatter.
 fn put_iso_date(buf: &mut BytesMut, days_since_epoch: i64) -> bool {
+    // A large result has millions of dates, nearly all in the table's years: looked up, a date
+    // costs about a tenth of computing it.
+    if let Some(text) = usize::try_from(days_since_epoch - ISO_DATE_TABLE_FIRST_DAY)
+        .ok()
+        .and_then(|index| iso_date_table().get(index))
+    {
+        buf.put_slice(text);
+        return true;
+    }
+    match iso_date(days_since_epoch) {
+        Some(text) => {
+            buf.put_slice(&text);
+            true
+        }
+        None => false,
+    }
+}
+
+/// 1900-01-01, the first day of the precomputed `YYYY-MM-DD` table (days from 1970-01-01).
+const ISO_DATE_TABLE_FIRST_DAY: i64 = -25_567;
+/// 2100-01-01, the day after the table's last.
+const ISO_DATE_TABLE_END_DAY: i64 = 47_482;
+
+/// `YYYY-MM-DD` of every day of 1900–2099 (730 KB, built on first use).
+fn iso_date_table() -> &'static [[u8; 10]] {
+    static TABLE: std::sync::OnceLock<Box<[[u8; 10]]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (ISO_DATE_TABLE_FIRST_DAY..ISO_DATE_TABLE_END_DAY)
+            .map(|day| iso_date(day).unwrap_or(*b"0000-00-00"))
+            .collect()
+    })
+}
+
+/// `YYYY-MM-DD` of a day counted from 1970-01-01, for years 1 to 9999.
+fn iso_date(days_since_epoch: i64) -> Option<[u8; 10]> {
     // 0001-01-01 and 9999-12-31.
     if !(-719_162..=2_932_896).contains(&days_since_epoch) {
-        return false;
+        return None;
     }
     let (year, month, day) = civil_from_days(days_since_epoch);
-    // Built on the stack and appended once: three small appends cost a capacity check each,
-    // and a large result has millions of dates.
     let mut text = *b"0000-00-00";
     write_digits(&mut text[0..4], year as u32);
     write_digits(&mut text[5..7], month);
     write_digits(&mut text[8..10], day);
-    buf.put_slice(&text);
-    true
+    Some(text)
 }
 
 /// Writes `value`'s last `out.len()` decimal digits into `out`, zero-padded.
@@ -1544,6 +1576,29 @@ mod tests {
             ColumnCells::new(&ints, &Type::NUMERIC, FieldFormat::Binary),
             ColumnCells::Other(..)
         ));
+    }
+
+    #[test]
+    fn iso_dates_match_chrono_inside_and_outside_the_table() {
+        for days in (-719_162i64..=2_932_896)
+            .step_by(331)
+            .chain(ISO_DATE_TABLE_FIRST_DAY - 2..ISO_DATE_TABLE_FIRST_DAY + 2)
+            .chain(ISO_DATE_TABLE_END_DAY - 2..ISO_DATE_TABLE_END_DAY + 2)
+            .chain([-719_162, 0, 2_932_896])
+        {
+            let date = chrono::NaiveDate::from_num_days_from_ce_opt(days as i32 + 719_163).unwrap();
+            let mut buf = BytesMut::new();
+            assert!(put_iso_date(&mut buf, days), "{days}");
+            assert_eq!(
+                &buf[..],
+                date.format("%Y-%m-%d").to_string().as_bytes(),
+                "{days}"
+            );
+        }
+        let mut buf = BytesMut::new();
+        assert!(!put_iso_date(&mut buf, -719_163));
+        assert!(!put_iso_date(&mut buf, 2_932_897));
+        assert!(buf.is_empty());
     }
 
     #[test]
