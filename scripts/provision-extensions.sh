@@ -14,7 +14,7 @@
 set -euo pipefail
 
 DUCKDB_VERSION="1.5.5"
-EXTENSIONS=(httpfs aws azure delta iceberg avro tpch)
+EXTENSIONS=(icu httpfs aws azure delta iceberg avro tpch)
 
 dir="${1:-${TAVANA_EXTENSION_DIR:-$HOME/.cache/tavana/extensions}}"
 

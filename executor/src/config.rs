@@ -33,7 +33,7 @@ pub struct ExecutorArgs {
         long,
         env = "TAVANA_EXTENSIONS",
         value_delimiter = ',',
-        default_value = "httpfs,aws,azure,delta,iceberg,avro"
+        default_value = "icu,httpfs,aws,azure,delta,iceberg,avro"
     )]
     pub extensions: Vec<String>,
 

@@ -721,6 +721,11 @@ fn open_database(
             Err(_) => {}
         }
     }
+    if loaded_extensions.iter().any(|e| e == "icu") {
+        // ICU takes the host's zone as its default; results must not depend on where an
+        // executor happens to run (the pg-adapter's sessions also start in UTC).
+        connection.execute_batch("SET GLOBAL TimeZone = 'UTC'")?;
+    }
     for statement in
         split_statements(PG_COMPAT_SQL).chain(config.startup_sql.iter().map(String::as_str))
     {

@@ -55,6 +55,23 @@ def test_timestamp_with_time_zone(conn):
     assert got == dt.datetime(2024, 2, 29, 12, 34, 56, 500000, tzinfo=dt.timezone.utc)
 
 
+def test_time_zone_functions_work_and_compute_in_utc(conn):
+    """ICU is loaded: AT TIME ZONE, date_trunc on timestamptz and ICU collations work, and the
+    engine's zone is UTC whatever the host's."""
+    table = query_table(
+        conn,
+        "SELECT TIMESTAMPTZ '2024-07-01 12:00:00+00' AT TIME ZONE 'America/New_York' AS local_time, "
+        "date_trunc('day', TIMESTAMPTZ '2024-03-10 23:30:00-05') AS utc_day, "
+        "current_setting('TimeZone') AS zone",
+    )
+    row = table.to_pylist()[0]
+    assert row["local_time"] == dt.datetime(2024, 7, 1, 8, 0)
+    assert row["utc_day"] == dt.datetime(2024, 3, 11, tzinfo=dt.timezone.utc)
+    assert row["zone"] == "UTC"
+    collated = query_table(conn, "SELECT v FROM (VALUES ('b'), ('ä'), ('a')) t(v) ORDER BY v COLLATE de")
+    assert collated.column("v").to_pylist() == ["a", "ä", "b"]
+
+
 def test_all_types_in_one_row(conn):
     """One result carrying every column type at once (schema built in one go)."""
     exprs = ", ".join(f"{expr} AS {name}" for name, (expr, _, _) in sorted(CASES.items()))

@@ -83,3 +83,15 @@ def test_timestamptz_parameter_without_offset_is_session_local(pg, text, want_ut
         # A text parameter of unknown type, typed timestamptz by the statement.
         got = conn.execute("SELECT %s::TIMESTAMPTZ AS t", (text,), binary=True).fetchone()[0]
         assert got == want_utc
+
+
+def test_time_zone_functions_through_psql(pg):
+    """ICU's functions reach PostgreSQL clients too; they compute in UTC, the engine's zone."""
+    out = subprocess.run(
+        ["psql", "-X", "-At", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c",
+         "SELECT TIMESTAMPTZ '2024-07-01 12:00:00+00' AT TIME ZONE 'America/New_York', "
+         "date_trunc('month', TIMESTAMPTZ '2024-02-29 23:30:00-05')"],
+        env=pg.env(), capture_output=True, text=True, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().split("|") == ["2024-07-01 08:00:00", "2024-03-01 00:00:00+00"]
