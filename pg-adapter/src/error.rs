@@ -57,6 +57,9 @@ pub(crate) enum QueryError {
     /// SHOW or RESET of a setting nobody knows.
     #[error("unrecognized configuration parameter \"{0}\"")]
     UndefinedSetting(String),
+    /// SET of an engine setting only the executor's operator may change.
+    #[error("parameter \"{0}\" cannot be changed: the executors' configuration is set by their operator and locked")]
+    LockedSetting(String),
     /// SET with a value the setting cannot take.
     #[error("invalid value for parameter \"{name}\": \"{value}\"")]
     InvalidSettingValue { name: String, value: String },
@@ -83,6 +86,7 @@ impl QueryError {
             QueryError::UndefinedCursor(_) => "34000",
             QueryError::DuplicateCursor(_) => "42P03",
             QueryError::UndefinedSetting(_) => "42704",
+            QueryError::LockedSetting(_) => "55P02",
             QueryError::InvalidSettingValue { .. } => "22023",
             QueryError::Parameter(ParamError::InvalidText { .. }) => "22P02",
             QueryError::Parameter(ParamError::InvalidBinary { .. }) => "22P03",

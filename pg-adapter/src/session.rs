@@ -18,6 +18,29 @@ use crate::timezone::Zone;
 pub(crate) const SERVER_VERSION: &str = "15.0";
 pub(crate) const SERVER_VERSION_NUM: &str = "150000";
 
+/// DuckDB settings that govern an executor's resources and access. The adapter keeps other
+/// unknown settings for the session, as PostgreSQL clients set many it has no use for; a SET of
+/// one of these must fail as it does over Flight SQL, not appear to take effect.
+const LOCKED_ENGINE_SETTINGS: &[&str] = &[
+    "memory_limit",
+    "max_memory",
+    "threads",
+    "worker_threads",
+    "external_threads",
+    "temp_directory",
+    "max_temp_directory_size",
+    "enable_external_access",
+    "allowed_directories",
+    "allowed_paths",
+    "lock_configuration",
+    "autoinstall_known_extensions",
+    "autoload_known_extensions",
+    "allow_community_extensions",
+    "allow_unsigned_extensions",
+    "extension_directory",
+    "allow_persistent_secrets",
+];
+
 /// One setting's canonical spelling, default, and whether PostgreSQL reports changes of it
 /// with ParameterStatus (GUC_REPORT).
 struct Known {
@@ -310,6 +333,9 @@ impl Settings {
         value: Option<String>,
     ) -> Result<Option<(String, String)>, QueryError> {
         let lower = name.to_lowercase();
+        if LOCKED_ENGINE_SETTINGS.contains(&lower.as_str()) {
+            return Err(QueryError::LockedSetting(lower));
+        }
         let value = match value {
             None => {
                 self.values.remove(&lower);
@@ -537,6 +563,11 @@ mod tests {
         assert_eq!(s.statement_timeout(), None);
         assert!(s.set("client_encoding", Some("LATIN1".into())).is_err());
         assert!(s.set("statement_timeout", Some("soon".into())).is_err());
+        assert!(matches!(
+            s.set("Memory_Limit", Some("100GB".into())),
+            Err(QueryError::LockedSetting(name)) if name == "memory_limit"
+        ));
+        assert!(!s.is_known("memory_limit"));
         s.reset(None);
         assert_eq!(s.get("application_name").as_deref(), Some("psql"));
         assert_eq!(s.get("extra_float_digits").as_deref(), Some("1"));

@@ -21,8 +21,6 @@ LONG_AGGREGATE = "SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3
         "ATTACH '/tmp/other.duckdb' AS other",
         "SELECT * FROM read_parquet('/root/*.parquet')",
     ],
-    # (`SET` is a session statement the adapter answers itself, as PostgreSQL would; DuckDB's
-    # limits are never reached through it.)
     ids=["local-file", "install", "attach", "glob-outside"],
 )
 def test_sandbox_refusal_is_42501(pgconn, sql):
@@ -32,6 +30,24 @@ def test_sandbox_refusal_is_42501(pgconn, sql):
         pgconn.execute(sql)
     assert err.value.sqlstate == "42501", (sql, err.value.sqlstate, str(err.value))
     assert pgconn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_engine_limits_cannot_be_set_but_postgres_settings_can(pgconn):
+    """`SET` is answered by the adapter, as PostgreSQL would; a SET of one of DuckDB's resource
+    or access settings fails as PostgreSQL fails a server-start parameter (55P02) instead of
+    appearing to take effect, and the real limit is unchanged."""
+    import psycopg
+
+    (before,) = pgconn.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()
+    for sql in ["SET memory_limit = '100GB'", "SET threads TO 64", "SET enable_external_access = true"]:
+        with pytest.raises(psycopg.Error) as err:
+            pgconn.execute(sql)
+        assert err.value.sqlstate == "55P02", (sql, err.value.sqlstate, str(err.value))
+        assert "cannot be changed" in str(err.value)
+    (after,) = pgconn.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()
+    assert after == before
+    pgconn.execute("SET work_mem = '64MB'")
+    assert pgconn.execute("SHOW work_mem").fetchone() == ("64MB",)
 
 
 def test_overload_is_53300_and_the_connection_survives(cluster_factory, tmp_path):
