@@ -12,11 +12,13 @@ use arrow_flight::sql::metadata::{SqlInfoData, XdbcTypeInfoData};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
-    ActionCreatePreparedStatementResult, Any, Command, CommandGetCatalogs, CommandGetDbSchemas,
+    ActionCreatePreparedStatementResult, Any, Command, CommandGetCatalogs,
+    CommandGetCrossReference, CommandGetDbSchemas, CommandGetExportedKeys, CommandGetImportedKeys,
     CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
     CommandGetXdbcTypeInfo, CommandPreparedStatementQuery, CommandPreparedStatementUpdate,
-    CommandStatementQuery, CommandStatementUpdate, DoPutPreparedStatementResult, DoPutUpdateResult,
-    ProstMessageExt, SqlInfo, TicketStatementQuery,
+    CommandStatementIngest, CommandStatementQuery, CommandStatementUpdate,
+    DoPutPreparedStatementResult, DoPutUpdateResult, ProstMessageExt, SqlInfo,
+    TicketStatementQuery,
 };
 use arrow_flight::{
     Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, FlightData,
@@ -819,6 +821,75 @@ impl FlightSqlService for GatewayService {
             .await
     }
 
+    async fn get_flight_info_exported_keys(
+        &self,
+        query: CommandGetExportedKeys,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.session(request.metadata())?;
+        let schema = Arc::new(foreign_keys_schema());
+        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn get_flight_info_imported_keys(
+        &self,
+        query: CommandGetImportedKeys,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.session(request.metadata())?;
+        let schema = Arc::new(foreign_keys_schema());
+        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn get_flight_info_cross_reference(
+        &self,
+        query: CommandGetCrossReference,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.session(request.metadata())?;
+        let schema = Arc::new(foreign_keys_schema());
+        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn do_get_exported_keys(
+        &self,
+        _query: CommandGetExportedKeys,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.session(request.metadata())?;
+        Ok(Response::new(no_foreign_keys()))
+    }
+
+    async fn do_get_imported_keys(
+        &self,
+        _query: CommandGetImportedKeys,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.session(request.metadata())?;
+        Ok(Response::new(no_foreign_keys()))
+    }
+
+    async fn do_get_cross_reference(
+        &self,
+        _query: CommandGetCrossReference,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.session(request.metadata())?;
+        Ok(Response::new(no_foreign_keys()))
+    }
+
+    async fn do_put_statement_ingest(
+        &self,
+        _command: CommandStatementIngest,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        self.session(request.metadata())?;
+        Err(Status::unimplemented(
+            "bulk ingestion is not supported: Tavana queries data where it lies; write the data \
+             to the lake (Parquet, Delta, Iceberg) and query it there",
+        ))
+    }
+
     async fn get_flight_info_sql_info(
         &self,
         query: CommandGetSqlInfo,
@@ -1005,6 +1076,33 @@ fn update_count(result: Option<arrow_flight::PutResult>) -> Result<i64, Status> 
     DoPutUpdateResult::decode(result.app_metadata)
         .map(|r| r.record_count)
         .map_err(|e| Status::internal(format!("executor sent a malformed update result: {e}")))
+}
+
+/// Flight SQL's result schema of `GetExportedKeys`, `GetImportedKeys` and `GetCrossReference`.
+fn foreign_keys_schema() -> Schema {
+    let name = |n: &str, nullable: bool| Field::new(n, DataType::Utf8, nullable);
+    Schema::new(vec![
+        name("pk_catalog_name", true),
+        name("pk_db_schema_name", true),
+        name("pk_table_name", false),
+        name("pk_column_name", false),
+        name("fk_catalog_name", true),
+        name("fk_db_schema_name", true),
+        name("fk_table_name", false),
+        name("fk_column_name", false),
+        Field::new("key_sequence", DataType::Int32, false),
+        name("fk_key_name", true),
+        name("pk_key_name", true),
+        Field::new("update_rule", DataType::UInt8, false),
+        Field::new("delete_rule", DataType::UInt8, false),
+    ])
+}
+
+/// The answer to every foreign-key request: lake tables declare no keys.
+fn no_foreign_keys() -> DoGetStream {
+    encode_one(arrow::array::RecordBatch::new_empty(Arc::new(
+        foreign_keys_schema(),
+    )))
 }
 
 fn encode_one(batch: arrow::array::RecordBatch) -> DoGetStream {

@@ -75,6 +75,14 @@ def statement_query_command(sql: str) -> bytes:
     return _any("CommandStatementQuery", _len_field(1, sql.encode()))
 
 
+def foreign_keys_command(kind: str, table: str) -> bytes:
+    """Any{CommandGetImportedKeys|CommandGetExportedKeys{table}}, or CommandGetCrossReference
+    with `table` on both sides."""
+    if kind == "CommandGetCrossReference":
+        return _any(kind, _len_field(3, table.encode()) + _len_field(6, table.encode()))
+    return _any(kind, _len_field(3, table.encode()))
+
+
 def create_prepared_statement_request(sql: str) -> bytes:
     """Any{ActionCreatePreparedStatementRequest{query}}, the CreatePreparedStatement body."""
     return _any("ActionCreatePreparedStatementRequest", _len_field(1, sql.encode()))

@@ -22,6 +22,7 @@ from flight_proto import (
     close_prepared_statement_request,
     decode_fields,
     create_prepared_statement_request,
+    foreign_keys_command,
     parse_create_prepared_statement_result,
     prepared_statement_query_command,
     statement_query_command,
@@ -506,6 +507,39 @@ def test_raw_flight_statement_query(tavana):
         assert pc.sum(table.column("twice")).as_py() == 2 * sum(range(10000))
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("kind", ["CommandGetImportedKeys", "CommandGetExportedKeys", "CommandGetCrossReference"])
+def test_foreign_key_metadata_is_empty_not_unimplemented(tavana, kind):
+    """JDBC's getImportedKeys / getExportedKeys / getCrossReference (DBeaver asks for them when
+    a table is opened): lake tables declare no keys, so the answer is no rows, with the schema
+    Flight SQL defines."""
+    client, options = tavana.flight_client()
+    try:
+        info = client.get_flight_info(
+            flight.FlightDescriptor.for_command(foreign_keys_command(kind, "trips")), options
+        )
+        assert info.schema.names[:4] == ["pk_catalog_name", "pk_db_schema_name", "pk_table_name", "pk_column_name"]
+        assert info.schema.field("key_sequence").type == pa.int32()
+        assert info.schema.field("delete_rule").type == pa.uint8()
+        table = client.do_get(info.endpoints[0].ticket, options).read_all()
+        assert table.num_rows == 0 and table.schema == info.schema
+    finally:
+        client.close()
+    anonymous = flight.FlightClient(tavana.flight_uri)
+    try:
+        with pytest.raises(flight.FlightUnauthenticatedError):
+            anonymous.get_flight_info(flight.FlightDescriptor.for_command(foreign_keys_command(kind, "trips")))
+    finally:
+        anonymous.close()
+
+
+def test_bulk_ingest_is_refused_with_a_reason(conn):
+    with pytest.raises(adbc_driver_manager.Error) as info:
+        with conn.cursor() as cur:
+            cur.adbc_ingest("new_table", pa.table({"a": [1, 2]}), mode="create")
+    assert info.value.status_code == Status.NOT_IMPLEMENTED, f"{info.value.status_code}: {info.value}"
+    assert "bulk ingestion is not supported" in str(info.value)
 
 
 def _parked(tavana, outcome: str) -> float:
