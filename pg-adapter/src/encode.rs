@@ -26,12 +26,8 @@ use pgwire::api::results::{FieldFormat, FieldInfo};
 use pgwire::api::Type;
 use pgwire::messages::data::DataRow;
 
+use crate::epoch;
 use crate::timezone::Zone;
-
-/// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
-const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
-/// Days between 1970-01-01 and 2000-01-01.
-const PG_EPOCH_OFFSET_DAYS: i32 = 10_957;
 
 /// The PostgreSQL type (and typmod) used to present an Arrow field.
 pub(crate) fn pg_type(field: &Field) -> (Type, i32) {
@@ -305,7 +301,7 @@ impl<'a> ColumnCells<'a> {
                 }
             }
             Self::Utf8(a) => buf.put_slice(a.value(row).as_bytes()),
-            Self::Date32(a) => buf.put_i32(a.value(row) - PG_EPOCH_OFFSET_DAYS),
+            Self::Date32(a) => buf.put_i32(epoch::pg_days(a.value(row))),
             Self::Other(array, pg) => write_binary(buf, array, row, pg, zone),
         }
     }
@@ -480,6 +476,11 @@ pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone:
         DataType::Timestamp(_, Some(_)) => {
             // Shown in the session's zone, with that instant's offset, as PostgreSQL does.
             let micros = timestamp_micros(array, row);
+            if micros == i64::MAX || micros <= -i64::MAX {
+                // `infinity` has no zone.
+                timestamp_text(&mut w, micros);
+                return;
+            }
             let offset = zone.offset_at(micros.div_euclid(1_000_000));
             timestamp_text(&mut w, micros.saturating_add(i64::from(offset) * 1_000_000));
             let mut text = String::with_capacity(9);
@@ -499,7 +500,8 @@ pub(crate) fn write_text(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone:
         | DataType::LargeList(_)
         | DataType::FixedSizeList(_, _)
         | DataType::Struct(_)
-        | DataType::Map(_, _) => {
+        | DataType::Map(_, _)
+        | DataType::Union(_, _) => {
             json_value(w.0, array, row, zone);
         }
         DataType::Dictionary(_, value) => match arrow::compute::cast(array, value) {
@@ -988,6 +990,12 @@ fn json_value(buf: &mut BytesMut, array: &ArrayRef, row: usize, zone: &Zone) {
             }
             buf.put_u8(b'}');
         }
+        DataType::Union(_, _) => {
+            // The value of the member the row holds, as DuckDB shows a union.
+            let union = array.as_union();
+            let member = union.child(union.type_id(row));
+            json_value(buf, member, union.value_offset(row), zone);
+        }
         DataType::Map(_, _) => {
             let m = array.as_map();
             let entries = m.value(row);
@@ -1087,17 +1095,13 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type, zon
                 numeric_binary(buf, std::str::from_utf8(&text).unwrap_or("0"));
             }
         }
-        Type::DATE => buf.put_i32(
-            match dt {
-                DataType::Date64 => {
-                    (array.as_primitive::<Date64Type>().value(row) / 86_400_000) as i32
-                }
-                _ => array.as_primitive::<Date32Type>().value(row),
-            } - PG_EPOCH_OFFSET_DAYS,
-        ),
+        Type::DATE => buf.put_i32(epoch::pg_days(match dt {
+            DataType::Date64 => (array.as_primitive::<Date64Type>().value(row) / 86_400_000) as i32,
+            _ => array.as_primitive::<Date32Type>().value(row),
+        })),
         Type::TIME => buf.put_i64(time_micros(array, row)),
         Type::TIMESTAMP | Type::TIMESTAMPTZ => {
-            buf.put_i64(timestamp_micros(array, row).saturating_sub(PG_EPOCH_OFFSET_US))
+            buf.put_i64(epoch::pg_micros(timestamp_micros(array, row)))
         }
         Type::INTERVAL => {
             let (months, days, micros) = interval_parts(array, row);
@@ -1475,10 +1479,7 @@ mod tests {
             (-1i16).to_be_bytes()
         );
         assert_eq!(
-            binary(
-                Arc::new(Date32Array::from(vec![PG_EPOCH_OFFSET_DAYS + 1])),
-                0
-            ),
+            binary(Arc::new(Date32Array::from(vec![epoch::OFFSET_DAYS + 1])), 0),
             1i32.to_be_bytes()
         );
         let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<I32, _, _>(vec![Some(

@@ -15,6 +15,7 @@ mod classify;
 mod config;
 mod disconnect;
 mod encode;
+mod epoch;
 mod error;
 mod gateway;
 mod handler;

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use pgwire::api::portal::Format;
 use pgwire::api::Type;
 
+use crate::epoch;
 use crate::timezone::Zone;
 
 /// Why a parameter could not be decoded (22P02 / 08P01 for the client).
@@ -28,9 +29,6 @@ pub(crate) enum ParamError {
     #[error("bind message supplies {got} parameters, but prepared statement requires {expected}")]
     Count { got: usize, expected: usize },
 }
-
-const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
-const PG_EPOCH_OFFSET_DAYS: i32 = 10_957;
 
 /// The PostgreSQL type a placeholder is treated as: the client's OID when it gave one, else
 /// the type derived from the prepared statement's parameter schema, else `unknown` (text).
@@ -167,21 +165,18 @@ fn decode(
         ])),
         Type::DATE if binary => {
             let days = i32::from_be_bytes(fixed(4)?.try_into().map_err(|_| invalid_binary())?);
-            Arc::new(Date32Array::from(vec![
-                days.saturating_add(PG_EPOCH_OFFSET_DAYS)
-            ]))
+            Arc::new(Date32Array::from(vec![epoch::unix_days(days)]))
         }
         Type::TIMESTAMP if binary => {
             let us = i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| invalid_binary())?);
-            Arc::new(TimestampMicrosecondArray::from(vec![
-                us.saturating_add(PG_EPOCH_OFFSET_US)
-            ]))
+            Arc::new(TimestampMicrosecondArray::from(vec![epoch::unix_micros(
+                us,
+            )]))
         }
         Type::TIMESTAMPTZ if binary => {
             let us = i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| invalid_binary())?);
             Arc::new(
-                TimestampMicrosecondArray::from(vec![us.saturating_add(PG_EPOCH_OFFSET_US)])
-                    .with_timezone("UTC"),
+                TimestampMicrosecondArray::from(vec![epoch::unix_micros(us)]).with_timezone("UTC"),
             )
         }
         Type::TIMESTAMPTZ => {

@@ -116,6 +116,39 @@ def test_uuid_and_json_keep_their_types(pgconn, binary):
     )
 
 
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_a_union_is_the_json_of_the_member_it_holds(pgconn, binary):
+    cur = pgconn.execute(
+        "SELECT union_value(num := 2) AS n, union_value(word := 'two') AS w, NULL::UNION(num INT, word TEXT) AS z",
+        binary=binary,
+    )
+    assert [d.type_code for d in cur.description] == [114, 114, 114]
+    assert cur.fetchone() == (2, "two", None)
+
+
+# PostgreSQL's binary infinities: the type's largest and smallest values.
+BINARY_INFINITIES = {
+    "DATE 'infinity'": (0x7FFFFFFF).to_bytes(4, "big"),
+    "DATE '-infinity'": (0x80000000).to_bytes(4, "big"),
+    "TIMESTAMP 'infinity'": (0x7FFFFFFFFFFFFFFF).to_bytes(8, "big"),
+    "TIMESTAMP '-infinity'": (0x8000000000000000).to_bytes(8, "big"),
+    "TIMESTAMPTZ 'infinity'": (0x7FFFFFFFFFFFFFFF).to_bytes(8, "big"),
+    "DATE '2000-01-02'": (1).to_bytes(4, "big"),
+}
+
+
+@pytest.mark.parametrize("expr", sorted(BINARY_INFINITIES))
+def test_infinite_dates_and_timestamps_are_postgresql_infinities(pgconn, expr):
+    """As raw bytes, since Python's datetime has no infinity; text says `infinity` either way."""
+    cur = pgconn.cursor(binary=True)
+    cur.execute(f"SELECT {expr} AS v")
+    assert cur.pgresult.get_value(0, 0) == BINARY_INFINITIES[expr]
+    text = pgconn.cursor(binary=False)
+    text.execute(f"SELECT {expr}::VARCHAR = {expr}::VARCHAR AS same, {expr} AS v")
+    raw = text.pgresult.get_value(0, 1).decode()
+    assert raw == expr.split("'")[1]
+
+
 def test_uuid_and_json_with_asyncpg(pg):
     import asyncpg
     import uuid
