@@ -85,7 +85,12 @@ pub(crate) fn build(
                         quote_identifier(&table)
                     );
                     match engine.describe_internal(&sql) {
-                        Ok(description) => description.dataset_schema,
+                        Ok(description) => {
+                            Arc::new(
+                                crate::service::wire_schema(&description.dataset_schema)
+                                    .into_owned(),
+                            )
+                        }
                         // A view over an unreachable location still lists, with no columns.
                         Err(error) => {
                             tracing::warn!(%catalog, %schema, %table, %error, "could not describe table");

@@ -238,13 +238,49 @@ pub(crate) enum MetadataCommand {
     PrimaryKeys,
 }
 
+/// The schema a result's stream carries. arrow-flight's encoder sends dictionary columns
+/// (DuckDB's ENUM) as their values and rebuilds union fields as non-nullable, so every schema
+/// announced before the stream (FlightInfo, prepared statements, table schemas) is given in the
+/// same form: ADBC refuses a stream whose schema differs from the one announced.
+pub(crate) fn wire_schema(schema: &Schema) -> std::borrow::Cow<'_, Schema> {
+    fn changes_on_the_wire(data_type: &DataType) -> bool {
+        match data_type {
+            DataType::Dictionary(_, _) | DataType::Union(_, _) => true,
+            DataType::List(f)
+            | DataType::LargeList(f)
+            | DataType::ListView(f)
+            | DataType::LargeListView(f)
+            | DataType::FixedSizeList(f, _)
+            | DataType::Map(f, _) => changes_on_the_wire(f.data_type()),
+            DataType::Struct(fields) => fields.iter().any(|f| changes_on_the_wire(f.data_type())),
+            DataType::RunEndEncoded(_, values) => changes_on_the_wire(values.data_type()),
+            _ => false,
+        }
+    }
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| changes_on_the_wire(f.data_type()))
+    {
+        return std::borrow::Cow::Borrowed(schema);
+    }
+    let sent = FlightDataEncoderBuilder::new()
+        .with_schema(Arc::new(schema.clone()))
+        .build(futures::stream::empty())
+        .known_schema();
+    match sent {
+        Some(sent) => std::borrow::Cow::Owned(sent.as_ref().clone()),
+        None => std::borrow::Cow::Borrowed(schema),
+    }
+}
+
 fn info_for(
     schema: &Schema,
     ticket: Ticket,
     descriptor: FlightDescriptor,
 ) -> Result<FlightInfo, Status> {
     Ok(FlightInfo::new()
-        .try_with_schema(schema)
+        .try_with_schema(&wire_schema(schema))
         .map_err(|e| Status::internal(format!("cannot encode schema: {e}")))?
         .with_endpoint(FlightEndpoint::new().with_ticket(ticket))
         .with_descriptor(descriptor)
@@ -446,7 +482,7 @@ impl FlightSqlService for ExecutorService {
         };
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: self.signer.seal(&statement),
-            dataset_schema: schema_bytes(&description.dataset_schema)?,
+            dataset_schema: schema_bytes(&wire_schema(&description.dataset_schema))?,
             parameter_schema: schema_bytes(&description.parameter_schema)?,
         })
     }

@@ -82,6 +82,27 @@ def test_all_types_in_one_row(conn):
     assert pa.types.is_timestamp(table.schema.field("tstz").type)
 
 
+def test_enum_and_union_schemas_match_their_streams(conn):
+    """An ENUM arrives as its strings and a UNION as a union; the schema announced before the
+    stream (FlightInfo, prepared statement) is the one the stream carries, or ADBC refuses the
+    result ("endpoint 0 returned inconsistent schema")."""
+    sql = (
+        "SELECT 'y'::ENUM('x', 'y') AS e, ['x']::ENUM('x', 'y')[] AS le, "
+        "{'k': 'x'::ENUM('x', 'y')} AS se, union_value(num := 2) AS u"
+    )
+    with conn.cursor() as cur:
+        described = cur.adbc_execute_schema(sql)
+    table = query_table(conn, sql)
+    assert table.schema == described
+    assert table.schema.field("e").type == pa.string()
+    assert table.schema.field("le").type == pa.list_(pa.string())
+    assert pa.types.is_union(table.schema.field("u").type)
+    assert table.to_pylist() == [{"e": "y", "le": ["x"], "se": {"k": "x"}, "u": 2}]
+    with conn.cursor() as cur:
+        cur.execute("SELECT CAST(? AS ENUM('x', 'y')) AS e", ("x",))
+        assert cur.fetchall() == [("x",)]
+
+
 def test_types_through_prepared_statement(conn):
     """A parameterised query yields the same types as a plain one."""
     with conn.cursor() as cur:
