@@ -226,6 +226,19 @@ impl GatewaySession {
         Ok(())
     }
 
+    /// Ends the gateway session (Flight SQL `CloseSession`), so the gateway forgets its token
+    /// and state now rather than when it has been idle for hours.
+    pub(crate) async fn close_session(&self) -> Result<(), Status> {
+        let action = Action {
+            r#type: tavana_proto::session_options::CLOSE_SESSION.to_owned(),
+            body: Bytes::new(),
+        };
+        let mut client = self.client.clone();
+        let mut stream = client.do_action(self.request(action)).await?.into_inner();
+        while stream.message().await?.is_some() {}
+        Ok(())
+    }
+
     /// Sets (or, with `None`, unsets) the gateway session's schema for unqualified names.
     pub(crate) async fn set_schema(&self, schema: Option<&str>) -> Result<(), Status> {
         use tavana_proto::session_options::{

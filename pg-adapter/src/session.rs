@@ -500,6 +500,21 @@ pub(crate) struct Session {
     schema: Mutex<Option<String>>,
 }
 
+impl Drop for Session {
+    /// The PostgreSQL connection is gone: close its gateway session too.
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let gateway = self.gateway.clone();
+        runtime.spawn(async move {
+            if let Err(status) = gateway.close_session().await {
+                tracing::debug!(error = %status, "closing the gateway session failed");
+            }
+        });
+    }
+}
+
 impl Session {
     pub(crate) fn new(
         user: String,

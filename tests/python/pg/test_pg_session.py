@@ -53,3 +53,32 @@ def test_credential_statements_reach_the_gateway(pg):
         cur = conn.execute("CREATE SECRET session_key (TYPE s3, KEY_ID 'a', SECRET 'b')")
         assert cur.statusmessage == "CREATE SECRET"
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_closed_connection_closes_its_gateway_session(pg):
+    """Each PostgreSQL connection has a gateway session; when the client goes (cleanly or by
+    dropping the socket), the adapter closes it, so the gateway does not keep sessions for
+    hours (its idle limit) after a connection-per-request client."""
+    import socket
+
+    import psycopg
+
+    from tavana_harness import wait_for
+
+    gateway = pg.cluster.gateway
+    before = gateway.metric("tavana_gateway_sessions")
+    conns = [psycopg.connect(pg.dsn(), autocommit=True) for _ in range(20)]
+    for conn in conns:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert gateway.metric("tavana_gateway_sessions") >= before + 20
+    for conn in conns[:10]:
+        conn.close()
+    for conn in conns[10:]:
+        # No Terminate message: the socket just closes.
+        socket.socket(fileno=conn.pgconn.socket).close()
+        conn.pgconn.finish()
+    wait_for(
+        lambda: gateway.metric("tavana_gateway_sessions") <= before,
+        "the gateway sessions of closed connections to be closed",
+        timeout=10,
+    )
