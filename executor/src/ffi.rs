@@ -310,6 +310,9 @@ struct OwnedValue(ffi::duckdb_value);
 
 impl OwnedValue {
     fn new(value: &Value) -> Result<Self, String> {
+        if let Value::List(items) | Value::Array(items) = value {
+            return Self::list(items);
+        }
         // SAFETY: each call copies its input into a new value, which `Self` owns.
         let raw = unsafe {
             match value {
@@ -351,7 +354,6 @@ impl OwnedValue {
                 // `Value::data_type` panics on the nested kinds, so they are named here.
                 other => {
                     let kind = match other {
-                        Value::List(_) | Value::Array(_) => "LIST",
                         Value::Struct(_) => "STRUCT",
                         Value::Map(_) => "MAP",
                         Value::Union(_) => "UNION",
@@ -368,6 +370,45 @@ impl OwnedValue {
             return Err("a parameter value is not valid (text must be UTF-8)".into());
         }
         Ok(Self(raw))
+    }
+}
+
+impl OwnedValue {
+    /// A LIST value (`WHERE id = ANY(?)`): its element type is that of its first non-NULL
+    /// item, or DuckDB's NULL type (castable to any list) when it has none.
+    fn list(items: &[Value]) -> Result<Self, String> {
+        let items = items
+            .iter()
+            .map(OwnedValue::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        // SAFETY: the item values live until the list (which copies them) is made; the type
+        // of an item value is owned by that value; the NULL type made here is destroyed here.
+        unsafe {
+            let typed = items
+                .iter()
+                .find(|item| !ffi::duckdb_is_null_value(item.0))
+                .map(|item| ffi::duckdb_get_value_type(item.0));
+            let mut null_type = match typed {
+                Some(_) => None,
+                None => Some(ffi::duckdb_create_logical_type(
+                    ffi::DUCKDB_TYPE_DUCKDB_TYPE_SQLNULL,
+                )),
+            };
+            let element_type = typed.or(null_type).unwrap_or(std::ptr::null_mut());
+            let mut raw_items: Vec<ffi::duckdb_value> = items.iter().map(|item| item.0).collect();
+            let raw = ffi::duckdb_create_list_value(
+                element_type,
+                raw_items.as_mut_ptr(),
+                raw_items.len() as ffi::idx_t,
+            );
+            if let Some(null_type) = null_type.as_mut() {
+                ffi::duckdb_destroy_logical_type(null_type);
+            }
+            if raw.is_null() {
+                return Err("a list parameter's items do not share one type".into());
+            }
+            Ok(Self(raw))
+        }
     }
 }
 

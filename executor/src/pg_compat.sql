@@ -141,13 +141,16 @@ CREATE OR REPLACE MACRO pg_compat_array_oid(elem) AS CASE elem
     WHEN 25 THEN 1009 WHEN 700 THEN 1021 WHEN 701 THEN 1022 WHEN 1043 THEN 1015 WHEN 1082 THEN 1182
     WHEN 1083 THEN 1183 WHEN 1114 THEN 1115 WHEN 1184 THEN 1185 WHEN 1186 THEN 1187
     WHEN 1700 THEN 1231 WHEN 2950 THEN 2951 ELSE 114 END;
--- Lists of scalars are PostgreSQL arrays, anything nested is json (as in encode.rs).
+-- Lists of scalars are PostgreSQL arrays (of strings: text[]), anything nested is json (as in
+-- encode.rs).
 CREATE OR REPLACE MACRO pg_compat_type_oid(dt) AS (CASE
     WHEN NOT regexp_matches(dt, '\[\d*\]$') THEN pg_compat_scalar_type_oid(dt)
     WHEN regexp_matches(dt, '\[\d*\]\[\d*\]$') THEN 114
     -- Only top-level columns carry their UUID/JSON mark (executor/src/column_types.rs):
     -- inside a list they are plain strings.
-    WHEN regexp_replace(dt, '\[\d*\]$', '') IN ('UUID', 'JSON') THEN 1015
+    WHEN regexp_replace(dt, '\[\d*\]$', '') IN ('UUID', 'JSON', 'VARCHAR') THEN 1009
+    -- Lists of UINTEGER (catalog OIDs) are oid[], as in encode.rs.
+    WHEN regexp_replace(dt, '\[\d*\]$', '') = 'UINTEGER' THEN 1028
     ELSE pg_compat_array_oid(pg_compat_scalar_type_oid(regexp_replace(dt, '\[\d*\]$', ''))) END)::BIGINT;
 CREATE OR REPLACE MACRO pg_compat_type_mod(dt) AS CASE
     WHEN regexp_matches(dt, '^DECIMAL\(\d+,\d+\)$') THEN ((regexp_extract(dt, '^DECIMAL\((\d+),', 1)::INTEGER << 16) | regexp_extract(dt, ',(\d+)\)$', 1)::INTEGER) + 4
@@ -421,7 +424,7 @@ CREATE OR REPLACE MACRO pg_compat_relations() AS TABLE
         rtrim(regexp_replace(sql, '(?is)^\s*CREATE\s+(OR\s+REPLACE\s+)?(TEMP\w*\s+)?VIEW\s+.*?\s+AS\s+', ''), chr(59) || chr(10) || ' ')
     FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND NOT temporary;
 CREATE OR REPLACE MACRO pg_compat_columns() AS TABLE
-    SELECT schema_name, table_name, column_name, column_index, is_nullable, column_default, data_type, comment, pg_compat_type_oid(data_type) AS atttypid, pg_compat_type_mod(data_type) AS atttypmod
+    SELECT schema_name, table_name, column_name, column_index, is_nullable, column_default, data_type, comment, pg_compat_type_oid(data_type)::UINTEGER AS atttypid, pg_compat_type_mod(data_type) AS atttypmod
     FROM duckdb_columns() WHERE database_name = current_database() AND NOT internal;
 CREATE OR REPLACE MACRO pg_compat_pg_namespace() AS TABLE
     SELECT pg_compat_nsp_oid(nspname) AS oid, nspname, 10::BIGINT AS nspowner, NULL::VARCHAR[] AS nspacl

@@ -77,15 +77,28 @@ fn pg_type_of(dt: &DataType) -> (Type, i32) {
         | DataType::LargeList(f)
         | DataType::FixedSizeList(f, _)
         | DataType::ListView(f)
-        | DataType::LargeListView(f) => match array_type_of(&pg_type_of(f.data_type()).0) {
-            Some(t) if !is_nested(f.data_type()) => t,
-            _ => Type::JSON,
-        },
+        | DataType::LargeListView(f) => list_type_of(f.data_type()),
         DataType::Struct(_) | DataType::Map(_, _) | DataType::Union(_, _) => Type::JSON,
         DataType::Null => Type::TEXT,
         _ => Type::TEXT,
     };
     (t, -1)
+}
+
+/// The PostgreSQL type of a list of `item`: an array type, or `json` for lists of nested
+/// values. Strings and unsigned 32-bit integers (OIDs in the catalog emulation) take
+/// PostgreSQL's own text[] and oid[]: asyncpg decodes only those two arrays without looking a
+/// type up, and its type lookup query returns both; with any other type it would look that
+/// one up too, forever.
+pub(crate) fn list_type_of(item: &DataType) -> Type {
+    match item {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Type::TEXT_ARRAY,
+        DataType::UInt32 => Type::OID_ARRAY,
+        item => match array_type_of(&pg_type_of(item).0) {
+            Some(t) if !is_nested(item) => t,
+            _ => Type::JSON,
+        },
+    }
 }
 
 fn is_nested(dt: &DataType) -> bool {
@@ -100,6 +113,7 @@ fn is_nested(dt: &DataType) -> bool {
     )
 }
 
+/// The PostgreSQL array type whose elements are `elem`.
 fn array_type_of(elem: &Type) -> Option<Type> {
     Some(match *elem {
         Type::BOOL => Type::BOOL_ARRAY,
@@ -119,6 +133,7 @@ fn array_type_of(elem: &Type) -> Option<Type> {
         Type::INTERVAL => Type::INTERVAL_ARRAY,
         Type::UUID => Type::UUID_ARRAY,
         Type::JSON => Type::JSON_ARRAY,
+        Type::OID => Type::OID_ARRAY,
         _ => return None,
     })
 }
@@ -1075,6 +1090,7 @@ fn write_binary(buf: &mut BytesMut, array: &ArrayRef, row: usize, pg: &Type, zon
         Type::INT2 => buf.put_i16(int_value(array, row) as i16),
         Type::INT4 => buf.put_i32(int_value(array, row) as i32),
         Type::INT8 => buf.put_i64(int_value(array, row) as i64),
+        Type::OID => buf.put_u32(int_value(array, row) as u32),
         Type::FLOAT4 => buf.put_f32(match dt {
             DataType::Float16 => array.as_primitive::<Float16Type>().value(row).to_f32(),
             _ => array.as_primitive::<Float32Type>().value(row),
@@ -1168,6 +1184,7 @@ fn array_element(t: &Type) -> Option<Type> {
         Type::INTERVAL,
         Type::UUID,
         Type::JSON,
+        Type::OID,
     ]
     .into_iter()
     .find(|e| array_type_of(e).as_ref() == Some(t))

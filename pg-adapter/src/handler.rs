@@ -1428,6 +1428,11 @@ async fn plan(
                 .iter()
                 .map(|f| params::pg_param_type(f.data_type()))
                 .collect();
+            for idx in rewrite::oid_array_placeholders(&inner) {
+                if let Some(ty) = plan.param_types.get_mut(idx.wrapping_sub(1)) {
+                    *ty = Type::OID_ARRAY;
+                }
+            }
             if matches!(plan.kind, Statement::Query) && returns_rows(&plan.tag) {
                 plan.fields = encode::field_infos(&prepared.dataset_schema, |_| FieldFormat::Text);
                 plan.described_types = Some(

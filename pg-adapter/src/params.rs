@@ -100,6 +100,9 @@ fn decode(
             None => Arc::new(NullArray::new(1)),
         });
     };
+    if let postgres_types::Kind::Array(element) = ty.kind() {
+        return decode_array(index, v, element, binary, zone);
+    }
     let fixed = |n: usize| -> Result<&[u8], ParamError> {
         if v.len() == n {
             Ok(v)
@@ -224,6 +227,192 @@ fn decode(
     })
 }
 
+/// An array parameter (`WHERE id = ANY($1)`) as a one-row Arrow list, nested for each further
+/// dimension; each element is decoded as a parameter of the element type would be.
+fn decode_array(
+    index: usize,
+    value: &[u8],
+    element: &Type,
+    binary: bool,
+    zone: &Zone,
+) -> Result<ArrayRef, ParamError> {
+    let invalid_binary = || ParamError::InvalidBinary { index: index + 1 };
+    let tree = if binary {
+        use fallible_iterator::FallibleIterator;
+        let array =
+            postgres_protocol::types::array_from_sql(value).map_err(|_| invalid_binary())?;
+        let dimensions: Vec<usize> = array
+            .dimensions()
+            .map(|d| Ok(usize::try_from(d.len).unwrap_or(0)))
+            .collect()
+            .map_err(|_| invalid_binary())?;
+        let items: Vec<ArrayItem> = array
+            .values()
+            .map(|item| Ok(item.map_or(ArrayItem::Null, |bytes| ArrayItem::Value(bytes.to_vec()))))
+            .collect()
+            .map_err(|_| invalid_binary())?;
+        nest(items, &dimensions).ok_or_else(invalid_binary)?
+    } else {
+        let text = std::str::from_utf8(value).map_err(|_| invalid_binary())?;
+        parse_array_text(text).ok_or_else(|| ParamError::InvalidText {
+            ty: format!("{}[]", element.name()),
+            value: text.to_owned(),
+        })?
+    };
+    let list = array_from_items(index, &tree, element, binary, zone)?;
+    Ok(list)
+}
+
+/// An array parameter's contents: elements, and sub-arrays for further dimensions.
+#[derive(Debug, Clone, PartialEq)]
+enum ArrayItem {
+    Null,
+    Value(Vec<u8>),
+    List(Vec<ArrayItem>),
+}
+
+/// Groups row-major `items` into the nested lists `dimensions` describe.
+fn nest(items: Vec<ArrayItem>, dimensions: &[usize]) -> Option<ArrayItem> {
+    if dimensions.is_empty() || dimensions.contains(&0) {
+        return items.is_empty().then(|| ArrayItem::List(Vec::new()));
+    }
+    if items.len() != dimensions.iter().product::<usize>() {
+        return None;
+    }
+    // Innermost dimension first: each pass groups the level below into lists of its length;
+    // the outermost pass leaves one list.
+    let mut level = items;
+    for &len in dimensions.iter().rev() {
+        let mut rest = level.into_iter().peekable();
+        let mut grouped = Vec::new();
+        while rest.peek().is_some() {
+            grouped.push(ArrayItem::List(rest.by_ref().take(len).collect()));
+        }
+        level = grouped;
+    }
+    level.pop()
+}
+
+/// Parses PostgreSQL's array text (`{1,2,NULL}`, `{"a b","c\"d"}`, `{{1,2},{3,4}}`), with an
+/// optional dimension prefix (`[0:1]={1,2}`); `None` if it is not an array literal.
+/// (pgwire's own array text reader reads a quoted `"NULL"` or `""` as NULL.)
+fn parse_array_text(text: &str) -> Option<ArrayItem> {
+    let text = text.trim();
+    let text = if text.starts_with('[') {
+        text.split_once('=')?.1.trim_start()
+    } else {
+        text
+    };
+    let mut chars = text.chars().peekable();
+    let item = parse_array_level(&mut chars)?;
+    chars.all(char::is_whitespace).then_some(item)
+}
+
+fn parse_array_level(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<ArrayItem> {
+    if chars.next()? != '{' {
+        return None;
+    }
+    let mut items = Vec::new();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        match chars.peek()? {
+            '}' if items.is_empty() => {
+                chars.next();
+                return Some(ArrayItem::List(items));
+            }
+            '{' => items.push(parse_array_level(chars)?),
+            '"' => {
+                chars.next();
+                let mut element = String::new();
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => element.push(chars.next()?),
+                        c => element.push(c),
+                    }
+                }
+                items.push(ArrayItem::Value(element.into_bytes()));
+            }
+            _ => {
+                let mut element = String::new();
+                while let Some(c) = chars.next_if(|c| *c != ',' && *c != '}') {
+                    if c == '\\' {
+                        element.push(chars.next()?);
+                    } else {
+                        element.push(c);
+                    }
+                }
+                let element = element.trim_end();
+                if element.is_empty() {
+                    return None;
+                }
+                items.push(if element.eq_ignore_ascii_case("null") {
+                    ArrayItem::Null
+                } else {
+                    ArrayItem::Value(element.as_bytes().to_vec())
+                });
+            }
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        match chars.next()? {
+            ',' => continue,
+            '}' => return Some(ArrayItem::List(items)),
+            _ => return None,
+        }
+    }
+}
+
+/// A one-row Arrow list of `item` (an `ArrayItem::List`), elements decoded as `element`.
+fn array_from_items(
+    index: usize,
+    item: &ArrayItem,
+    element: &Type,
+    binary: bool,
+    zone: &Zone,
+) -> Result<ArrayRef, ParamError> {
+    let ArrayItem::List(items) = item else {
+        return Err(ParamError::InvalidBinary { index: index + 1 });
+    };
+    let mut values = items
+        .iter()
+        .map(|item| match item {
+            ArrayItem::Null => decode(index, None, element, binary, zone),
+            ArrayItem::Value(bytes) => decode(index, Some(bytes), element, binary, zone),
+            ArrayItem::List(_) => array_from_items(index, item, element, binary, zone),
+        })
+        .collect::<Result<Vec<ArrayRef>, _>>()?;
+    // Elements decode to one type, but for text that is sometimes read and sometimes left to
+    // DuckDB (a timestamptz with or without an offset): then all go as text.
+    let first_type = values.first().map(|v| v.data_type().clone());
+    if values
+        .iter()
+        .any(|v| Some(v.data_type()) != first_type.as_ref())
+    {
+        values = values
+            .iter()
+            .map(|v| match v.data_type() {
+                DataType::List(_) => Ok(Arc::clone(v)),
+                _ => arrow::compute::cast(v, &DataType::Utf8),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|_| ParamError::InvalidBinary { index: index + 1 })?;
+    }
+    let values: ArrayRef = if values.is_empty() {
+        arrow::array::new_empty_array(&arrow_type(element).unwrap_or(DataType::Utf8))
+    } else {
+        let refs: Vec<&dyn arrow::array::Array> = values.iter().map(|v| v.as_ref()).collect();
+        arrow::compute::concat(&refs).map_err(|_| ParamError::InvalidText {
+            ty: format!("{}[]", element.name()),
+            value: "(sub-arrays of different dimensions)".to_owned(),
+        })?
+    };
+    let field = Arc::new(Field::new("item", values.data_type().clone(), true));
+    let offsets = arrow::buffer::OffsetBuffer::from_lengths([values.len()]);
+    Ok(Arc::new(arrow::array::ListArray::new(
+        field, offsets, values, None,
+    )))
+}
+
 /// Microseconds since the Unix epoch (UTC) of a `timestamptz` text that names no offset, read
 /// as local time in `zone`; `None` when the text has an offset or is not a plain timestamp.
 fn local_timestamp_micros(text: &str, zone: &Zone) -> Option<i64> {
@@ -265,6 +454,10 @@ fn is_textual(ty: &Type) -> bool {
 
 /// The Arrow type a NULL of `ty` is sent as.
 fn arrow_type(ty: &Type) -> Option<DataType> {
+    if let postgres_types::Kind::Array(element) = ty.kind() {
+        let element = arrow_type(element).unwrap_or(DataType::Utf8);
+        return Some(DataType::List(Arc::new(Field::new("item", element, true))));
+    }
     Some(match *ty {
         Type::BOOL => DataType::Boolean,
         Type::INT2 => DataType::Int16,
@@ -300,6 +493,14 @@ pub(crate) fn pg_param_type(dt: &DataType) -> Type {
         DataType::Timestamp(_, Some(_)) => Type::TIMESTAMPTZ,
         DataType::Time32(_) | DataType::Time64(_) => Type::TIME,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Type::VARCHAR,
+        // `= ANY($1::BIGINT[])`: clients that encode by the described type (asyncpg) send an
+        // array, and psycopg's untyped string lists are read as one.
+        DataType::List(item) | DataType::LargeList(item) | DataType::FixedSizeList(item, _) => {
+            match crate::encode::list_type_of(item.data_type()) {
+                Type::JSON => Type::UNKNOWN,
+                array => array,
+            }
+        }
         _ => Type::UNKNOWN,
     }
 }
@@ -504,5 +705,120 @@ mod tests {
             t,
             vec![Type::INT8, Type::VARCHAR, Type::BOOL, Type::UNKNOWN]
         );
+    }
+
+    fn value(text: &str) -> ArrayItem {
+        ArrayItem::Value(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn parses_array_text_as_postgresql_writes_it() {
+        use ArrayItem::{List, Null};
+        let cases = [
+            ("{}", List(vec![])),
+            ("{1,2,3}", List(vec![value("1"), value("2"), value("3")])),
+            (" { 1 , NULL,null } ", List(vec![value("1"), Null, Null])),
+            (
+                r#"{"a b","NULL","",c\,d,"e\"f"}"#,
+                List(vec![
+                    value("a b"),
+                    value("NULL"),
+                    value(""),
+                    value("c,d"),
+                    value("e\"f"),
+                ]),
+            ),
+            (
+                "{{1,2},{3,4}}",
+                List(vec![
+                    List(vec![value("1"), value("2")]),
+                    List(vec![value("3"), value("4")]),
+                ]),
+            ),
+            ("[0:1]={7,8}", List(vec![value("7"), value("8")])),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_array_text(text), Some(want), "{text}");
+        }
+        for bad in ["", "1,2", "{1,2", "{1,,2}", "{1} x", "{\"a}", "{,}"] {
+            assert_eq!(parse_array_text(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn nests_binary_array_items_by_dimension() {
+        use ArrayItem::List;
+        let items: Vec<ArrayItem> = (1..=6).map(|i| value(&i.to_string())).collect();
+        assert_eq!(
+            nest(items.clone(), &[2, 3]),
+            Some(List(vec![
+                List(vec![value("1"), value("2"), value("3")]),
+                List(vec![value("4"), value("5"), value("6")]),
+            ]))
+        );
+        assert_eq!(nest(items.clone(), &[6]), Some(List(items.clone())));
+        assert_eq!(nest(items.clone(), &[4]), None);
+        assert_eq!(nest(Vec::new(), &[]), Some(List(vec![])));
+    }
+
+    #[test]
+    fn array_parameters_become_lists() {
+        let zone = Zone::UTC;
+        let batch = to_record_batch(
+            &[
+                Some(Bytes::from_static(b"{1,NULL,3}")),
+                Some(Bytes::from_static(b"{{a,b},{c,d}}")),
+                None,
+            ],
+            &Format::UnifiedText,
+            &[Type::INT4_ARRAY, Type::TEXT_ARRAY, Type::INT8_ARRAY],
+            &zone,
+        )
+        .unwrap();
+        let ints = batch.column(0).as_list::<i32>().value(0);
+        assert_eq!(
+            ints.as_primitive::<Int32Type>().iter().collect::<Vec<_>>(),
+            vec![Some(1), None, Some(3)]
+        );
+        let nested = batch.column(1).as_list::<i32>().value(0);
+        assert_eq!(nested.len(), 2);
+        assert_eq!(
+            nested.as_list::<i32>().value(1).as_string::<i32>().value(0),
+            "c"
+        );
+        assert!(batch.column(2).is_null(0));
+        assert!(
+            matches!(batch.column(2).data_type(), DataType::List(f) if f.data_type() == &DataType::Int64)
+        );
+
+        // Binary: one dimension of three int4, the middle one NULL.
+        let mut binary = Vec::new();
+        for word in [1i32, 1, 23, 3, 1] {
+            binary.extend_from_slice(&word.to_be_bytes());
+        }
+        binary.extend_from_slice(&4i32.to_be_bytes());
+        binary.extend_from_slice(&7i32.to_be_bytes());
+        binary.extend_from_slice(&(-1i32).to_be_bytes());
+        binary.extend_from_slice(&4i32.to_be_bytes());
+        binary.extend_from_slice(&9i32.to_be_bytes());
+        let batch = to_record_batch(
+            &[Some(Bytes::from(binary))],
+            &Format::UnifiedBinary,
+            &[Type::INT4_ARRAY],
+            &zone,
+        )
+        .unwrap();
+        let ints = batch.column(0).as_list::<i32>().value(0);
+        assert_eq!(
+            ints.as_primitive::<Int32Type>().iter().collect::<Vec<_>>(),
+            vec![Some(7), None, Some(9)]
+        );
+        assert!(to_record_batch(
+            &[Some(Bytes::from_static(b"{1,x}"))],
+            &Format::UnifiedText,
+            &[Type::INT4_ARRAY],
+            &zone,
+        )
+        .is_err());
     }
 }

@@ -964,6 +964,35 @@ fn placeholders(sql: &str) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     found.into_iter()
 }
 
+/// The placeholders the SQL casts to `oid[]` (`$1::oid[]`, `$1::pg_catalog.oid[]`), 1-based.
+/// DuckDB has no OID type, so their arrays describe as `int8[]`; clients that encode by the
+/// described type need `oid[]` (asyncpg's type introspection query takes `$1::oid[]`).
+pub(crate) fn oid_array_placeholders(sql: &str) -> Vec<usize> {
+    let tokens = tokenize(sql);
+    let is = |i: usize, text: &str| match tokens.get(i).map(|t| &t.kind) {
+        Some(TokenKind::Word(w)) | Some(TokenKind::Punct(w)) => w == text,
+        _ => false,
+    };
+    let mut found = Vec::new();
+    for (start, _, idx) in placeholders(sql) {
+        let Some(at) = tokens.iter().position(|t| t.start == start) else {
+            continue;
+        };
+        let mut next = at + 2;
+        if !is(next, "::") {
+            continue;
+        }
+        next += 1;
+        if is(next, "pg_catalog") && is(next + 1, ".") {
+            next += 2;
+        }
+        if is(next, "oid") && is(next + 1, "[") && is(next + 2, "]") {
+            found.push(idx);
+        }
+    }
+    found
+}
+
 /// Casts each `$n` to the DuckDB type of the client's declared parameter type (VARCHAR when
 /// the client left it unspecified).
 pub(crate) fn cast_placeholders(sql: &str, client_types: &[Option<pgwire::api::Type>]) -> String {
@@ -1012,6 +1041,17 @@ mod tests {
                 ],
             ),
         )
+    }
+
+    #[test]
+    fn finds_oid_array_placeholders() {
+        assert_eq!(
+            oid_array_placeholders(
+                "SELECT * FROM t WHERE ti.oid = any($1::oid[]) AND x = $2::oid AND y = ANY($3::pg_catalog.oid [ ])"
+            ),
+            vec![1, 3]
+        );
+        assert!(oid_array_placeholders("SELECT '$1::oid[]', $1::int[]").is_empty());
     }
 
     #[test]

@@ -338,6 +338,54 @@ def test_cancel(pg):
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_array_parameters_psycopg(pgconn, binary):
+    """`WHERE id = ANY(%s)` with a Python list, psycopg's recommended IN-list: the list goes as
+    a PostgreSQL array (text `{1,3}`), reaches DuckDB as a LIST, and elements keep their values,
+    NULLs, quotes and empty strings."""
+    cur = pgconn.cursor(binary=binary)
+    assert cur.execute("SELECT i FROM range(6) t(i) WHERE i = ANY(%s) ORDER BY i", ([1, 3, 5],)).fetchall() == [(1,), (3,), (5,)]
+    assert cur.execute("SELECT count(*) FROM range(6) t(i) WHERE i <> ALL(%s)", ([0, 1],)).fetchone() == (4,)
+    words = ["a", None, "", "NULL", 'q"x', "c,d"]
+    assert cur.execute("SELECT list_transform(%s::VARCHAR[], w -> coalesce(w, '<null>')) AS w", (words,)).fetchone() == (
+        ["a", "<null>", "", "NULL", 'q"x', "c,d"],
+    )
+    # (DuckDB's array_length of an empty list is 0; PostgreSQL's is NULL.)
+    assert cur.execute("SELECT array_length(%s::INTEGER[], 1), %s::DATE[]", ([], [dt.date(2024, 2, 29)])).fetchone() == (
+        0,
+        [dt.date(2024, 2, 29)],
+    )
+    assert cur.execute("SELECT %s::INTEGER[][]", ([[1, 2], [3, 4]],)).fetchone() == ([[1, 2], [3, 4]],)
+    # A malformed int4[] (OID 1007) is refused with PostgreSQL's SQLSTATE, and the connection
+    # goes on.
+    from psycopg.pq import DiagnosticField, ExecStatus
+
+    result = pgconn.pgconn.exec_params(b"SELECT $1::INTEGER[]", [b"{1,x}"], [1007])
+    assert result.status == ExecStatus.FATAL_ERROR
+    assert result.error_field(DiagnosticField.SQLSTATE) == b"22P02", result.error_message
+    assert pgconn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_array_parameters_asyncpg(pg):
+    """asyncpg sends every parameter in binary (arrays in PostgreSQL's binary array format),
+    encoded as the statement's ParameterDescription says."""
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password, database="tavana", ssl=False)
+        try:
+            rows = await conn.fetch("SELECT i FROM range(6) t(i) WHERE i = ANY($1::BIGINT[]) ORDER BY i", [2, 4])
+            assert [r["i"] for r in rows] == [2, 4]
+            assert await conn.fetchval("SELECT list_count($1::VARCHAR[])", ["x", None, "y"]) == 2
+            # Array results: asyncpg looks their element types up in the catalog emulation.
+            row = await conn.fetchrow("SELECT [1, 2] AS a, ['x', NULL] AS b, [DATE '2024-01-01'] AS c")
+            assert (row["a"], row["b"], row["c"]) == ([1, 2], ["x", None], [dt.date(2024, 1, 1)])
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
 def test_psycopg2(pg):
     import psycopg2
 
