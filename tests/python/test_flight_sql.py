@@ -208,14 +208,28 @@ def test_result_typed_by_the_bound_values(conn):
 
 
 def test_parameter_of_an_unsupported_type_is_invalid_argument(conn):
-    """A LIST value bound to a placeholder: a clear INVALID_ARGUMENT, and the connection
+    """A STRUCT value bound to a placeholder: a clear INVALID_ARGUMENT, and the connection
     keeps working."""
     with conn.cursor() as cur:
-        values = pa.record_batch([pa.array([[1, 2, 3]])], names=["p"])
-        with pytest.raises(adbc_driver_manager.ProgrammingError, match="LIST are not supported"):
-            cur.execute("SELECT len(?) AS n", values)
+        values = pa.record_batch([pa.array([{"a": 1}])], names=["p"])
+        with pytest.raises(adbc_driver_manager.ProgrammingError, match="parameters of Arrow type Struct.* are not supported"):
+            cur.execute("SELECT ? AS s", values)
         cur.execute("SELECT 1 AS one")
         assert cur.fetchall() == [(1,)]
+
+
+def test_list_parameters(conn):
+    """A LIST bound to a placeholder (`WHERE id = ANY(?)`), with NULL items, nested, empty."""
+    with conn.cursor() as cur:
+        ids = pa.record_batch([pa.array([[1, 3, None]])], names=["p"])
+        cur.execute("SELECT i FROM range(5) t(i) WHERE i = ANY(?) ORDER BY i", ids)
+        assert cur.fetchall() == [(1,), (3,)]
+        cases = pa.record_batch(
+            [pa.array([[["a"], ["b", None]]]), pa.array([[]], pa.list_(pa.int32())), pa.array([[None]], pa.list_(pa.int64()))],
+            names=["nested", "empty", "nulls"],
+        )
+        cur.execute("SELECT ? AS nested, len(?) AS empty, ?::BIGINT[] AS nulls", cases)
+        assert cur.fetchall() == [([["a"], ["b", None]], 0, [None])]
 
 
 def test_prepared_statement_null_parameter(conn):

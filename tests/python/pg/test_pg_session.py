@@ -70,7 +70,8 @@ def test_a_closed_connection_closes_its_gateway_session(pg):
     conns = [psycopg.connect(pg.dsn(), autocommit=True) for _ in range(20)]
     for conn in conns:
         assert conn.execute("SELECT 1").fetchone() == (1,)
-    assert gateway.metric("tavana_gateway_sessions") >= before + 20
+    # (Not `before + 20`: a session counted in `before` may be closing as this runs.)
+    assert gateway.metric("tavana_gateway_sessions") >= 20
     for conn in conns[:10]:
         conn.close()
     for conn in conns[10:]:
