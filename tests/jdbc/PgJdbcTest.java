@@ -138,6 +138,16 @@ public class PgJdbcTest {
                     check(rs.getDate(3).toString().equals("2024-02-29"), "date param: " + rs.getDate(3));
                 }
             }
+            // An array parameter (setArray) for an IN-list, and an array result (getArray).
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT list(i ORDER BY i) AS hits FROM range(10) t(i) WHERE i = ANY(?)")) {
+                ps.setArray(1, conn.createArrayOf("int8", new Long[] {2L, 5L, 7L}));
+                try (ResultSet rs = ps.executeQuery()) {
+                    check(rs.next(), "array row");
+                    Object[] hits = (Object[]) rs.getArray(1).getArray();
+                    check(Arrays.asList(hits).equals(List.of(2L, 5L, 7L)), "array param: " + Arrays.asList(hits));
+                }
+            }
             pageThrough(conn, 10001, 1000);
             pageThrough(conn, 2000, 1000);
             metadata(conn);
