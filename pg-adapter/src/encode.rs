@@ -181,6 +181,15 @@ pub(crate) fn pg_column_name(name: &str) -> String {
         return name.to_owned();
     };
     let function = &name[..open];
+    if function == "pg_compat_session_value" {
+        // `pg_compat_session_value('current_user', ...)`: named by its first argument.
+        if let Some(named) = name[open + 1..]
+            .strip_prefix('\'')
+            .and_then(|rest| rest.split_once('\''))
+        {
+            return named.0.to_owned();
+        }
+    }
     let is_identifier = |part: &str| {
         let mut chars = part.chars();
         chars
@@ -1332,6 +1341,15 @@ mod tests {
             ("list(x)[1]", "list(x)[1]"),
             ("n", "n"),
             ("my col", "my col"),
+            (
+                "pg_compat_session_value('current_user', 'alice')",
+                "current_user",
+            ),
+            (
+                "pg_compat_session_value('version', 'PostgreSQL 15.0 (x, y)')",
+                "version",
+            ),
+            ("upper(pg_compat_session_value('user', 'a'))", "upper"),
         ] {
             assert_eq!(pg_column_name(duckdb), pg, "{duckdb}");
         }

@@ -18,6 +18,16 @@ use crate::catalog::{self, quote_literal, CatalogSchema};
 use crate::classify::{tokenize, Token, TokenKind};
 use crate::session::{Settings, SERVER_VERSION};
 
+/// A session fact the adapter knows (`current_user`), as a call of the executor's identity
+/// macro that carries the name PostgreSQL gives its column (see `encode::pg_column_name`).
+fn session_value(name: &str, value: &str) -> String {
+    format!(
+        "pg_compat_session_value({}, {})",
+        quote_literal(name),
+        quote_literal(value)
+    )
+}
+
 /// The version string reported by `version()`.
 pub(crate) fn version_string() -> String {
     format!(
@@ -530,17 +540,17 @@ impl<'a> Rewriter<'a> {
                 Some(i + 1)
             }
             "version" if empty_call => {
-                let text = quote_literal(&version_string());
+                let text = session_value("version", &version_string());
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
             "current_database" | "current_catalog" if empty_call => {
-                let text = quote_literal(self.settings.database());
+                let text = session_value(&name, self.settings.database());
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
             "getpgusername" | "current_user" | "session_user" if empty_call => {
-                let text = quote_literal(self.settings.user());
+                let text = session_value(&name, self.settings.user());
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
@@ -691,9 +701,9 @@ impl<'a> Rewriter<'a> {
         }
         let text = match name.as_str() {
             "current_user" | "session_user" | "user" | "current_role" => {
-                quote_literal(self.settings.user())
+                session_value(name, self.settings.user())
             }
-            "current_catalog" => quote_literal(self.settings.database()),
+            "current_catalog" => session_value(name, self.settings.database()),
             _ => return None,
         };
         self.replace(i, i, &text);
@@ -1246,10 +1256,15 @@ mod tests {
         assert!(
             rw("select current_setting($1::VARCHAR)").starts_with("select pg_compat_setting(MAP {")
         );
-        assert!(rw("select version()").starts_with("select 'PostgreSQL 15.0"));
+        assert!(rw("select version()")
+            .starts_with("select pg_compat_session_value('version', 'PostgreSQL 15.0"));
         assert_eq!(
             rw("select current_database(), current_catalog, current_user, user, t.user, session_user"),
-            "select 'lake', 'lake', 'alice', 'alice', t.user, 'alice'"
+            "select pg_compat_session_value('current_database', 'lake'), \
+             pg_compat_session_value('current_catalog', 'lake'), \
+             pg_compat_session_value('current_user', 'alice'), \
+             pg_compat_session_value('user', 'alice'), t.user, \
+             pg_compat_session_value('session_user', 'alice')"
         );
         assert_eq!(
             cast_placeholders(

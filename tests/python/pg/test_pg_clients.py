@@ -94,6 +94,12 @@ def test_function_columns_are_named_as_postgresql_names_them(pgconn):
     )
     assert [d.name for d in cur.description][:4] == ["count", "sum", "top", "current_schema"]
     assert cur.fetchone()[:4] == (1, 0, 0, "main")
+    # Session facts the adapter fills in keep PostgreSQL's column names too.
+    cur = pgconn.execute("SELECT current_user, session_user, user, current_database(), current_catalog, version()")
+    assert [d.name for d in cur.description] == [
+        "current_user", "session_user", "user", "current_database", "current_catalog", "version"
+    ]
+    assert cur.fetchone()[:5] == ("alice", "alice", "alice", "tavana", "tavana")
 
 
 UUID_AND_JSON = (
