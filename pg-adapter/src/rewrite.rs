@@ -545,12 +545,12 @@ impl<'a> Rewriter<'a> {
                 Some(i + 3)
             }
             "current_database" | "current_catalog" if empty_call => {
-                let text = session_value(&name, self.settings.database());
+                let text = session_value(name, self.settings.database());
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
             "getpgusername" | "current_user" | "session_user" if empty_call => {
-                let text = session_value(&name, self.settings.user());
+                let text = session_value(name, self.settings.user());
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
