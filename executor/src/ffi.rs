@@ -1021,10 +1021,51 @@ mod tests {
             .unwrap();
         assert!(too_many.contains("only has 1 parameter"), "{too_many}");
         let unsupported = db
-            .prepare(None, "SELECT $1", &[Value::List(vec![Value::Int(1)])])
+            .prepare(
+                None,
+                "SELECT $1",
+                &[Value::Struct(vec![("a".to_owned(), Value::Int(1))].into())],
+            )
             .err()
             .unwrap();
         assert!(unsupported.contains("not supported"), "{unsupported}");
+    }
+
+    #[test]
+    fn list_parameters_bind_with_their_item_type() {
+        use arrow::array::AsArray;
+        let db = Database::open_in_memory(&[]).unwrap();
+        let run = |sql: &str, value: Value| -> Vec<RecordBatch> {
+            let prepared = db.prepare(None, sql, &[value]).unwrap();
+            let mut result = prepared.execute(BATCH_ROWS).unwrap();
+            let mut batches = Vec::new();
+            while let Some(batch) = result.next_batch().unwrap() {
+                batches.push(batch);
+            }
+            batches
+        };
+        let ints = Value::List(vec![Value::Int(1), Value::Null, Value::Int(3)]);
+        let batches = run(
+            "SELECT count(*) AS n FROM range(5) t(i) WHERE i = ANY($1)",
+            ints.clone(),
+        );
+        assert_eq!(
+            batches[0]
+                .column(0)
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .value(0),
+            2
+        );
+        let typed = run("SELECT typeof($1) AS t", ints);
+        assert_eq!(typed[0].column(0).as_string::<i32>().value(0), "INTEGER[]");
+        let empty = run("SELECT typeof($1) AS t, len($1) AS n", Value::List(vec![]));
+        assert_eq!(empty[0].column(0).as_string::<i32>().value(0), "\"NULL\"[]");
+        let nested = Value::List(vec![Value::List(vec![Value::Text("a".into())])]);
+        let typed = run("SELECT typeof($1) AS t", nested);
+        assert_eq!(
+            typed[0].column(0).as_string::<i32>().value(0),
+            "VARCHAR[][]"
+        );
     }
 
     #[test]
