@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 
 def psql(pg, *commands: str, extra: tuple[str, ...] = ()) -> str:
     """Runs psql with each command as its own -c; returns stdout (fails on any error)."""
@@ -77,6 +79,16 @@ def test_psql_describe_table(pg_lake):
     assert "l_shipdate" in lake and "| date" in lake
     plus = psql(pg_lake.pg, "\\d+ sales.orders")
     assert "Order total" in plus
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["\\df", "\\dT", "\\du", "\\dv", "\\di", "\\dx", "\\dp", "\\dd", "\\dD", "\\db", "\\dc", "\\dC", "\\l+", "\\dn+", "\\dt+ *.*"],
+)
+def test_psql_other_listings_run(pg_lake, command):
+    """The rest of psql's listing commands run their real catalog queries without an error
+    (most list nothing: a lake has no functions, indexes or constraints of its own)."""
+    psql(pg_lake.pg, command)  # fails on any error
 
 
 def test_psql_expanded_and_timing(pg_lake):
