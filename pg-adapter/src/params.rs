@@ -1,8 +1,8 @@
 //! PostgreSQL Bind parameters → one-row Arrow RecordBatch for the Flight SQL prepared statement.
 //!
 //! Typed parameters (an OID from Parse, or from the prepared statement's parameter schema) are
-//! decoded into the matching Arrow type; untyped text parameters travel as Utf8 and DuckDB casts
-//! them to the type it inferred for the placeholder.
+//! decoded into the matching Arrow type, arrays into Arrow lists; untyped text parameters travel
+//! as Utf8 and DuckDB casts them to the type it inferred for the placeholder.
 
 use std::sync::Arc;
 
@@ -259,8 +259,7 @@ fn decode_array(
             value: text.to_owned(),
         })?
     };
-    let list = array_from_items(index, &tree, element, binary, zone)?;
-    Ok(list)
+    array_from_items(index, &tree, element, binary, zone)
 }
 
 /// An array parameter's contents: elements, and sub-arrays for further dimensions.
