@@ -1,6 +1,6 @@
-// Two DuckDB calls the C API lacks: plan a query once (its parameters bound), for streaming,
-// without running it; and read a streaming result as Arrow batches of many chunks, as DuckDB's
-// own clients do.
+// DuckDB calls the C API lacks: plan a query once (its parameters bound), for streaming,
+// without running it; read a streaming result as Arrow batches of many chunks, as DuckDB's own
+// clients do; and track a connection's query progress once the configuration is locked.
 //
 // The C API runs queries through prepared statements, and DuckDB plans a prepared statement
 // that reads files (read_parquet, lake views, ...) again every time it runs it: such statements
@@ -67,6 +67,18 @@ duckdb_state tavana_plan_query(duckdb_connection connection, const char *query, 
 	}
 	*out_result = reinterpret_cast<duckdb_pending_result>(wrapper);
 	return wrapper->statement->HasError() ? DuckDBError : DuckDBSuccess;
+}
+
+// Has the connection's queries track their progress (read with duckdb_query_progress) without
+// printing it. Set on the client config directly: `SET enable_progress_bar` is refused once the
+// engine's configuration is locked, and the setting is per connection.
+void tavana_track_progress(duckdb_connection connection) {
+	if (!connection) {
+		return;
+	}
+	auto &config = reinterpret_cast<Connection *>(connection)->context->config;
+	config.enable_progress_bar = true;
+	config.print_progress_bar = false;
 }
 
 // Columns of a planned (error-free) pending result.

@@ -55,6 +55,11 @@ pub struct ExecutorArgs {
     #[arg(long, env = "TAVANA_MAX_CONCURRENT_QUERIES", default_value_t = 16)]
     pub max_concurrent_queries: usize,
 
+    /// Every this many seconds, log each query that has run at least that long (elapsed time,
+    /// rows sent, DuckDB's estimate of how much is done). 0: never.
+    #[arg(long, env = "TAVANA_PROGRESS_LOG_SECS", default_value_t = 10)]
+    pub progress_log_secs: u64,
+
     /// Shared secret the gateway must present. Required unless
     /// --insecure-no-internal-auth is given.
     #[arg(long, env = "TAVANA_INTERNAL_TOKEN", hide_env_values = true)]

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -66,9 +67,14 @@ pub struct EngineConfig {
     pub lake: lake::LakeConfig,
 }
 
-/// Stops a running query from another thread.
+/// Stops a running query from another thread, and tells how far it is.
 trait Interrupt: Send + Sync {
     fn interrupt(&self);
+
+    /// Percent done, as DuckDB estimates it; `None` when unknown.
+    fn progress(&self) -> Option<f64> {
+        None
+    }
 }
 
 impl Interrupt for InterruptHandle {
@@ -80,6 +86,28 @@ impl Interrupt for InterruptHandle {
 impl Interrupt for RawConnection {
     fn interrupt(&self) {
         RawConnection::interrupt(self);
+    }
+
+    fn progress(&self) -> Option<f64> {
+        RawConnection::progress(self)
+    }
+}
+
+/// A statement the engine is running: how to stop it, and what it has done so far.
+struct RunningQuery {
+    control: Arc<dyn Interrupt>,
+    started: Instant,
+    /// Rows sent to the caller so far.
+    rows_sent: Arc<AtomicU64>,
+}
+
+impl RunningQuery {
+    fn new(control: Arc<dyn Interrupt>) -> Arc<Self> {
+        Arc::new(Self {
+            control,
+            started: Instant::now(),
+            rows_sent: Arc::new(AtomicU64::new(0)),
+        })
     }
 }
 
@@ -143,7 +171,7 @@ pub struct Engine {
     config: EngineConfig,
     lake: lake::LakeState,
     metrics: ExecutorMetrics,
-    running: Mutex<HashMap<String, Arc<dyn Interrupt>>>,
+    running: Mutex<HashMap<String, Arc<RunningQuery>>>,
     admission: Arc<Semaphore>,
     loaded_extensions: Vec<String>,
     parked: ParkedStatements,
@@ -324,6 +352,30 @@ impl Engine {
     }
 
     /// Interrupts a running query. Returns whether it was running here.
+    /// Logs each statement that has been running for at least `after`: how long, how many
+    /// rows it has sent, and DuckDB's estimate of how much is done. Returns how many it logged.
+    pub fn log_progress(&self, after: Duration) -> usize {
+        let running: Vec<(String, Arc<RunningQuery>)> = self
+            .running
+            .lock()
+            .expect("running map")
+            .iter()
+            .filter(|(_, query)| query.started.elapsed() >= after)
+            .map(|(id, query)| (id.clone(), Arc::clone(query)))
+            .collect();
+        for (query_id, query) in &running {
+            let progress = query.control.progress();
+            info!(
+                query_id = %query_id,
+                elapsed_s = query.started.elapsed().as_secs(),
+                rows_sent = query.rows_sent.load(Ordering::Relaxed),
+                percent_done = progress.map(|p| format!("{p:.1}")),
+                "query running"
+            );
+        }
+        running.len()
+    }
+
     pub fn cancel(&self, query_id: &str) -> bool {
         let handle = self
             .running
@@ -333,7 +385,7 @@ impl Engine {
             .cloned();
         match handle {
             Some(handle) => {
-                handle.interrupt();
+                handle.control.interrupt();
                 info!(query_id, "query cancelled");
                 true
             }
@@ -386,10 +438,12 @@ impl Engine {
             QuerySource::Prepared(prepared) => prepared.connection(),
             QuerySource::Sql { connection, .. } => connection.interrupt_handle(),
         };
+        let running = RunningQuery::new(Arc::clone(&interrupt));
+        let rows_sent = Arc::clone(&running.rows_sent);
         self.running
             .lock()
             .expect("running map")
-            .insert(query_id.clone(), Arc::clone(&interrupt));
+            .insert(query_id.clone(), running);
         let (schema_tx, schema_rx) = oneshot::channel();
         let (batch_tx, receiver) = mpsc::channel(CHANNEL_BATCHES);
         let engine = Arc::clone(self);
@@ -401,7 +455,7 @@ impl Engine {
             let _permit = permit;
             let started = Instant::now();
             engine.metrics.running_queries.inc();
-            let output = BatchOutput::new(&batch_tx, &engine.metrics);
+            let output = BatchOutput::new(&batch_tx, &engine.metrics, rows_sent);
             let outcome = match source {
                 QuerySource::Prepared(prepared) => run_prepared(prepared, schema_tx, output),
                 QuerySource::Sql {
@@ -475,10 +529,10 @@ impl Engine {
         if let Some(preamble) = session_preamble(session) {
             connection.execute_batch(&preamble)?;
         }
-        self.running
-            .lock()
-            .expect("running map")
-            .insert(query_id.to_owned(), connection.interrupt_handle());
+        self.running.lock().expect("running map").insert(
+            query_id.to_owned(),
+            RunningQuery::new(connection.interrupt_handle()),
+        );
         let result = (|| {
             let mut statement = connection.prepare(sql)?;
             let mut affected = 0i64;
@@ -877,18 +931,22 @@ struct BatchOutput<'a> {
     sender: &'a mpsc::Sender<Result<RecordBatch, ExecutorError>>,
     metrics: &'a ExecutorMetrics,
     rows: u64,
+    /// The running query's count of rows sent, for progress reports.
+    rows_sent: Arc<AtomicU64>,
 }
 
 impl<'a> BatchOutput<'a> {
     fn new(
         sender: &'a mpsc::Sender<Result<RecordBatch, ExecutorError>>,
         metrics: &'a ExecutorMetrics,
+        rows_sent: Arc<AtomicU64>,
     ) -> Self {
         Self {
             coalescer: None,
             sender,
             metrics,
             rows: 0,
+            rows_sent,
         }
     }
 
@@ -925,6 +983,7 @@ impl<'a> BatchOutput<'a> {
         let coalescer = self.coalescer.as_mut().expect("output started");
         while let Some(ready) = coalescer.next_completed_batch() {
             self.rows += ready.num_rows() as u64;
+            self.rows_sent.store(self.rows, Ordering::Relaxed);
             self.metrics
                 .rows_streamed_total
                 .inc_by(ready.num_rows() as u64);

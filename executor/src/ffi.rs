@@ -19,6 +19,7 @@ use crate::column_types::{tag_schema, ColumnTag};
 
 // cpp/plan_once.cpp, compiled by build.rs.
 extern "C" {
+    fn tavana_track_progress(connection: ffi::duckdb_connection);
     fn tavana_plan_query(
         connection: ffi::duckdb_connection,
         query: *const c_char,
@@ -201,6 +202,7 @@ impl Database {
                 return Err("could not open a DuckDB connection".into());
             }
             let connection = Arc::new(RawConnection { raw });
+            tavana_track_progress(raw);
             if let Some(preamble) = &c_preamble {
                 let mut result: ffi::duckdb_result = std::mem::zeroed();
                 let state = ffi::duckdb_query(raw, preamble.as_ptr(), &mut result);
@@ -293,6 +295,15 @@ impl RawConnection {
     pub(crate) fn interrupt(&self) {
         // SAFETY: the handle is open for as long as `self` lives.
         unsafe { ffi::duckdb_interrupt(self.raw) }
+    }
+
+    /// DuckDB's estimate of how much of the running query is done, in percent; `None` until
+    /// it has one (connections made by `Database::prepare` track progress, without printing).
+    pub(crate) fn progress(&self) -> Option<f64> {
+        // SAFETY: the handle is open for as long as `self` lives; DuckDB keeps the figures in
+        // atomics so that other threads may read them while the query runs.
+        let progress = unsafe { ffi::duckdb_query_progress(self.raw) };
+        (progress.percentage >= 0.0).then_some(progress.percentage)
     }
 }
 

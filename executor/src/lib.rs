@@ -50,6 +50,23 @@ pub fn open_engine(
     Ok(Arc::new(Engine::open(config, metrics)?))
 }
 
+/// Logs the progress of long queries every `every_secs` seconds (0: never), in the background.
+fn log_progress(engine: &Arc<Engine>, every_secs: u64) {
+    if every_secs == 0 {
+        return;
+    }
+    let engine = Arc::clone(engine);
+    let every = std::time::Duration::from_secs(every_secs);
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticks.tick().await;
+            engine.log_progress(every);
+        }
+    });
+}
+
 /// Serves Flight SQL for `engine` on `listener` until `shutdown` resolves; in-flight streams
 /// are then allowed to finish (the caller bounds that with its grace period).
 pub async fn serve(
@@ -84,6 +101,7 @@ pub async fn serve(
         check_token,
     );
     lake::watch_catalog(&engine);
+    log_progress(&engine, args.progress_log_secs);
     let mut server = Server::builder()
         .trace_fn(tavana_proto::headers::call_span)
         .initial_stream_window_size(net::STREAM_WINDOW_BYTES)

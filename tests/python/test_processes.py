@@ -6,6 +6,7 @@ executors, and graceful shutdown on SIGTERM.
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 import urllib.error
@@ -15,6 +16,7 @@ import pyarrow.flight as flight
 import pytest
 
 from flight_proto import statement_query_command
+from tavana_harness import wait_for
 
 HUGE_STREAM = "SELECT * FROM range(1000000000) t(i)"
 
@@ -48,6 +50,26 @@ def test_executor_death_mid_stream_is_an_error_not_a_short_result(cluster_factor
                     pytest.fail(f"stream ended cleanly after {rows} rows: a short result")
     finally:
         client.close()
+
+
+def test_a_long_query_logs_its_progress(cluster_factory):
+    """A query running longer than --progress-log-secs gets an INFO line each period: its id,
+    how long it has run and how many rows it has sent (here, a stream the client reads slowly,
+    held by backpressure)."""
+    cluster = cluster_factory(extra_executor_args=("--progress-log-secs", "1"))
+    client, options = cluster.flight_client()
+    log = cluster.executor.log_path
+    try:
+        info = client.get_flight_info(_descriptor(HUGE_STREAM), options)
+        reader = client.do_get(info.endpoints[0].ticket, options)
+        reader.read_chunk()
+        wait_for(lambda: "query running" in log.read_text(), "a progress line in the executor log", timeout=15)
+    finally:
+        client.close()
+    line = [l for l in log.read_text().splitlines() if "query running" in l][-1]
+    assert re.search(r"query_id=\S+", line), line
+    assert re.search(r"elapsed_s=[1-9]", line), line
+    assert re.search(r"rows_sent=[1-9]", line), line
 
 
 def test_executor_gone_is_unavailable(cluster_factory):
