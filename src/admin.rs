@@ -1,6 +1,8 @@
-//! The admin HTTP endpoint every process serves: `/metrics`, `/healthz`, `/readyz`.
+//! The admin HTTP endpoint every process serves: `/metrics`, `/healthz`, `/readyz` (HTTPS when
+//! given a certificate).
 
 use std::convert::Infallible;
+use std::path::Path;
 use std::sync::Arc;
 
 use http_body_util::Full;
@@ -10,12 +12,18 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use prometheus::{Encoder, Registry, TextEncoder};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 /// Whether the process can serve right now.
 pub(crate) type Readiness = Arc<dyn Fn() -> bool + Send + Sync>;
 
-/// Serves the admin endpoint until the task is dropped.
-pub(crate) async fn serve(listener: TcpListener, registry: Registry, ready: Readiness) {
+/// Serves the admin endpoint until the task is dropped: HTTPS with `tls`, else plain HTTP.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    registry: Registry,
+    ready: Readiness,
+    tls: Option<TlsAcceptor>,
+) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -26,15 +34,40 @@ pub(crate) async fn serve(listener: TcpListener, registry: Registry, ready: Read
         };
         let registry = registry.clone();
         let ready = Arc::clone(&ready);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                 let response = respond(request.uri().path(), &registry, &ready);
                 async move { Ok::<_, Infallible>(response) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match tls {
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                }
+                Some(tls) => match tls.accept(stream).await {
+                    Ok(stream) => {
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                    Err(error) => tracing::debug!(%error, "admin TLS handshake failed"),
+                },
+            }
         });
+    }
+}
+
+/// The admin endpoint's TLS acceptor when both PEM files are given; neither: plain HTTP.
+pub(crate) fn tls_acceptor(
+    cert: Option<&Path>,
+    key: Option<&Path>,
+) -> anyhow::Result<Option<TlsAcceptor>> {
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            let config = tavana_proto::tls::server_config(cert, key)?;
+            Ok(Some(TlsAcceptor::from(Arc::new(config))))
+        }
+        _ => anyhow::bail!("--admin-tls-cert and --admin-tls-key go together"),
     }
 }
 

@@ -66,6 +66,13 @@ pub(crate) struct ProcessArgs {
     /// Port of the admin endpoint (/metrics, /healthz, /readyz); 0 picks a free port.
     #[arg(long, env = "METRICS_PORT", default_value_t = 8080)]
     admin_port: u16,
+    /// Serve the admin endpoint over HTTPS with this PEM certificate chain (with
+    /// --admin-tls-key); without both, plain HTTP.
+    #[arg(long, env = "ADMIN_TLS_CERT")]
+    admin_tls_cert: Option<PathBuf>,
+    /// PEM private key for the admin endpoint's HTTPS.
+    #[arg(long, env = "ADMIN_TLS_KEY")]
+    admin_tls_key: Option<PathBuf>,
     /// Write `{"listen": ..., "admin": ...}` here once listening (for supervisors and tests).
     #[arg(long, env = "TAVANA_ADDR_FILE")]
     addr_file: Option<PathBuf>,
@@ -156,6 +163,11 @@ async fn listen(
     registry: prometheus::Registry,
     ready: Option<admin::Readiness>,
 ) -> anyhow::Result<Listening> {
+    let admin_tls = admin::tls_acceptor(
+        process.admin_tls_cert.as_deref(),
+        process.admin_tls_key.as_deref(),
+    )
+    .context("admin endpoint TLS")?;
     let listener = TcpListener::bind(SocketAddr::new(process.host, port))
         .await
         .with_context(|| format!("binding {}:{port}", process.host))?;
@@ -172,7 +184,12 @@ async fn listen(
     };
     let listen_addr = listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
-    tokio::spawn(admin::serve(admin_listener, registry.clone(), readiness));
+    tokio::spawn(admin::serve(
+        admin_listener,
+        registry.clone(),
+        readiness,
+        admin_tls,
+    ));
     if let Some(path) = &process.addr_file {
         let contents = serde_json::json!({ "listen": listen_addr.to_string(), "admin": admin_addr.to_string() });
         let temporary = path.with_extension("tmp");

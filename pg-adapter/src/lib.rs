@@ -236,30 +236,12 @@ fn gateway_channel(args: &PgAdapterArgs) -> Result<tonic::transport::Channel, Pg
 }
 
 fn tls_acceptor(args: &PgAdapterArgs) -> Result<TlsAcceptor, PgAdapterError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
         return Err(PgAdapterError::TlsConfig(
             "--tls-enabled needs --tls-cert and --tls-key".into(),
         ));
     };
-    let certs = CertificateDer::pem_file_iter(cert)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| PgAdapterError::TlsConfig(format!("reading {}: {e}", cert.display())))?;
-    if certs.is_empty() {
-        return Err(PgAdapterError::TlsConfig(format!(
-            "no certificate in {}",
-            cert.display()
-        )));
-    }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| PgAdapterError::TlsConfig(format!("reading {}: {e}", key.display())))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| PgAdapterError::TlsConfig(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
+    let config = tavana_proto::tls::server_config(cert, key)
         .map_err(|e| PgAdapterError::TlsConfig(e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

@@ -1,7 +1,7 @@
 """TLS on every hop with rustls: an ADBC client to the gateway (grpc+tls, verifying a
 certificate made for the test), the gateway to its executor (https://, verified with
---executor-ca), and the pg-adapter to the gateway (--gateway-ca). Plaintext to a TLS listener
-fails."""
+--executor-ca), the pg-adapter to the gateway (--gateway-ca), and every process's admin
+endpoint (--admin-tls-cert). Plaintext to a TLS listener fails."""
 
 from __future__ import annotations
 
@@ -122,3 +122,41 @@ def test_pg_adapter_reaches_a_tls_gateway(tls_cluster, certificate, tmp_path):
     finally:
         adapter.process.stop()
         adapter.process.retired = True
+
+
+@pytest.mark.parametrize("role", ["executor", "gateway", "pg-adapter"])
+def test_admin_endpoint_serves_https_when_given_a_certificate(certificate, tmp_path, role):
+    """--admin-tls-cert/--admin-tls-key: /healthz and /metrics over HTTPS, verified against the
+    CA; a plaintext request to that port gets no answer."""
+    import json
+    import ssl
+    import urllib.request
+
+    from tavana_harness import extension_dir, tavana_bin, wait_for
+
+    ca, cert, key = certificate
+    addr_file = tmp_path / "addr.json"
+    role_args = {
+        "executor": ["--grpc-port", "0", "--insecure-no-internal-auth", "--extension-dir", str(extension_dir())],
+        "gateway": ["--flight-sql-port", "0", "--worker-addr", "http://127.0.0.1:9", "--users", "a:b",
+                    "--internal-token", "t"],
+        "pg-adapter": ["--pg-port", "0", "--gateway-addr", "http://127.0.0.1:9", "--users", "a:b"],
+    }[role]
+    proc = subprocess.Popen(
+        [str(tavana_bin()), role, "--host", "127.0.0.1", "--admin-port", "0", "--addr-file", str(addr_file),
+         "--admin-tls-cert", str(cert), "--admin-tls-key", str(key), *role_args],
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "log").open("w"),
+    )
+    try:
+        wait_for(addr_file.exists, "the address file", timeout=30)
+        admin = json.loads(addr_file.read_text())["admin"]
+        context = ssl.create_default_context(cafile=str(ca))
+        with urllib.request.urlopen(f"https://{admin}/healthz", context=context, timeout=5) as resp:
+            assert resp.status == 200
+        with urllib.request.urlopen(f"https://{admin}/metrics", context=context, timeout=5) as resp:
+            assert b"# TYPE tavana_" in resp.read()
+        with pytest.raises(Exception):
+            urllib.request.urlopen(f"http://{admin}/healthz", timeout=5).read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
