@@ -93,6 +93,12 @@ impl StatementPolicy {
                     refused("the service is read-only (start the executor with --allow-writes to change that)")
                 }
             }
+            duckdb_statement_type_DUCKDB_STATEMENT_TYPE_PREPARE
+            | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_EXECUTE => refused(
+                "a session's statements may run on different engine connections, so SQL-level \
+                 prepared statements would not be found again; use the client's prepared \
+                 statements (Flight SQL CreatePreparedStatement, PostgreSQL's extended protocol)",
+            ),
             _ => {
                 refused("it could change the engine or reach outside the configured data locations")
             }

@@ -95,6 +95,13 @@ def test_install_refused(conn):
     refused(conn, "INSTALL httpfs")
 
 
+def test_sql_level_prepare_refused_with_the_alternative(conn):
+    """A SQL PREPARE would live on one engine connection, and a session's statements move
+    between connections: refused, naming what to use instead."""
+    error = refused(conn, "PREPARE p AS SELECT 42")
+    assert "client's prepared statements" in str(error), str(error)
+
+
 def test_load_extension_file_refused(conn):
     refused(conn, "LOAD '/tmp/x.duckdb_extension'")
 
