@@ -215,7 +215,7 @@ fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
 /// functions and session facts. Casts go first because their operands may contain catalog
 /// relation names that the last pass rewrites.
 pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
-    let mut sql = normalize_casts(sql);
+    let mut sql = normalize_casts(&to_char_as_strftime(sql));
     // A cast whose operand holds another rewritten cast (`f(x::regclass)::regclass`) is left
     // for the next round; rounds stop when nothing changes.
     for _ in 0..8 {
@@ -226,6 +226,124 @@ pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
         sql = next;
     }
     Rewriter::new(&sql, settings).run(Rewriter::rest)
+}
+
+/// `to_char(ts, 'YYYY-MM-DD HH24:MI')` → `strftime(ts, '%Y-%m-%d %H:%M')`: PostgreSQL's
+/// date/time formatting, which DuckDB lacks, as DuckDB's. Only calls whose template is a string
+/// literal made of patterns `strftime` can render are rewritten; others (numeric templates,
+/// `Q`, `D`, upper-case month names, ...) are left for DuckDB to refuse.
+fn to_char_as_strftime(sql: &str) -> String {
+    if !sql.to_ascii_lowercase().contains("to_char") {
+        return sql.to_owned();
+    }
+    let tokens = tokenize(sql);
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for i in 0..tokens.len() {
+        if !is_word(tokens.get(i), "to_char") || !is_punct(tokens.get(i + 1), "(") {
+            continue;
+        }
+        let Some(close) = matching_paren(&tokens, i + 1) else {
+            continue;
+        };
+        // The template is the last argument: a literal right before the closing parenthesis.
+        let template_at = close - 1;
+        let TokenKind::Str(template) = &tokens[template_at].kind else {
+            continue;
+        };
+        if !is_punct(tokens.get(template_at - 1), ",") {
+            continue;
+        }
+        let Some(format) = strftime_format(template) else {
+            continue;
+        };
+        edits.push((tokens[i].start, tokens[i].end, "strftime".to_owned()));
+        edits.push((
+            tokens[template_at].start,
+            tokens[template_at].end,
+            quote_literal(&format),
+        ));
+    }
+    edits.sort_by_key(|edit| edit.0);
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for (start, end, text) in edits {
+        out.push_str(&sql[last..start]);
+        out.push_str(&text);
+        last = end;
+    }
+    out.push_str(&sql[last..]);
+    out
+}
+
+/// A PostgreSQL date/time template (`to_char`) as a DuckDB `strftime` format; `None` when it
+/// uses a pattern `strftime` has no equivalent for. `FM` (no padding) maps to `%-`.
+fn strftime_format(template: &str) -> Option<String> {
+    // Longest first, so `HH24` wins over `HH` and `DDD` over `DD`.
+    const PATTERNS: &[(&str, &str, bool)] = &[
+        // (pattern, strftime, has an unpadded `%-` form)
+        ("HH24", "H", true),
+        ("HH12", "I", true),
+        ("YYYY", "Y", false),
+        ("IYYY", "G", false),
+        ("Month", "B", false),
+        ("DDD", "j", true),
+        ("Mon", "b", false),
+        ("Day", "A", false),
+        ("HH", "I", true),
+        ("MI", "M", true),
+        ("SS", "S", true),
+        ("MS", "g", false),
+        ("US", "f", false),
+        ("AM", "p", false),
+        ("PM", "p", false),
+        ("YY", "y", true),
+        ("MM", "m", true),
+        ("DD", "d", true),
+        ("Dy", "a", false),
+        ("IW", "V", false),
+        ("TZ", "Z", false),
+    ];
+    let mut out = String::with_capacity(template.len() + 8);
+    let mut rest = template;
+    let mut fill_mode = false;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("FM") {
+            fill_mode = true;
+            rest = after;
+            continue;
+        }
+        if let Some((pattern, format, unpadded)) =
+            PATTERNS.iter().find(|(p, _, _)| rest.starts_with(p))
+        {
+            out.push('%');
+            if fill_mode && *unpadded {
+                out.push('-');
+            }
+            out.push_str(format);
+            rest = &rest[pattern.len()..];
+            fill_mode = false;
+            continue;
+        }
+        match c {
+            // Quoted text is copied as it is.
+            '"' => {
+                let end = rest[1..].find('"')? + 1;
+                out.push_str(&rest[1..end].replace('%', "%%"));
+                rest = &rest[end + 1..];
+            }
+            '%' => {
+                out.push_str("%%");
+                rest = &rest[1..];
+            }
+            // Any other letter or digit is a pattern strftime cannot render (Q, D, WW, 9, ...).
+            c if c.is_ascii_alphanumeric() => return None,
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Whether a cast to this type (tokens from `start`, after `::` or `AS`) needs a rewrite.
@@ -1051,6 +1169,33 @@ mod tests {
                 ],
             ),
         )
+    }
+
+    #[test]
+    fn to_char_becomes_strftime() {
+        for (template, format) in [
+            ("YYYY-MM-DD HH24:MI:SS", Some("%Y-%m-%d %H:%M:%S")),
+            ("FMMonth DD, YYYY", Some("%B %d, %Y")),
+            ("FMDD/FMMM/YY HH12:MI AM", Some("%-d/%-m/%y %I:%M %p")),
+            ("Dy, DDD \"days\" %", Some("%a, %j days %%")),
+            ("YYYY-MM-DD\"T\"HH24:MI:SS.US", Some("%Y-%m-%dT%H:%M:%S.%f")),
+            ("Q", None),
+            ("D", None),
+            ("999.99", None),
+            ("MONTH", None),
+        ] {
+            assert_eq!(strftime_format(template).as_deref(), format, "{template}");
+        }
+        assert_eq!(
+            to_char_as_strftime(
+                "SELECT to_char(t, 'YYYY-MM') AS m, TO_CHAR(to_char(x, 'HH24'), 'Q') FROM s"
+            ),
+            "SELECT strftime(t, '%Y-%m') AS m, TO_CHAR(strftime(x, '%H'), 'Q') FROM s"
+        );
+        assert_eq!(
+            to_char_as_strftime("SELECT to_char(1.5, '9.9'), 'to_char(x, ''YYYY'')'"),
+            "SELECT to_char(1.5, '9.9'), 'to_char(x, ''YYYY'')'"
+        );
     }
 
     #[test]

@@ -155,6 +155,23 @@ def test_infinite_dates_and_timestamps_are_postgresql_infinities(pgconn, expr):
     assert raw == expr.split("'")[1]
 
 
+def test_to_char_formats_dates_as_postgresql_does(pgconn):
+    """to_char with a date/time template runs as DuckDB's strftime (expected texts are
+    PostgreSQL 15's); a template strftime cannot render is DuckDB's error, not a wrong text."""
+    import psycopg
+
+    row = pgconn.execute(
+        "SELECT to_char(TIMESTAMP '2024-03-05 14:07:09.25', 'YYYY-MM-DD HH24:MI:SS'), "
+        "to_char(DATE '2024-03-05', 'FMMonth DD, YYYY'), "
+        "to_char(TIMESTAMP '2024-03-05 14:07:09.25', 'FMDD/FMMM/YY HH12:MI:SS.MS AM'), "
+        "to_char(DATE '2024-03-05', 'Dy \"the\" DDD\"th day\"')"
+    ).fetchone()
+    assert row == ("2024-03-05 14:07:09", "March 05, 2024", "5/3/24 02:07:09.250 PM", "Tue the 065th day")
+    with pytest.raises(psycopg.Error):
+        pgconn.execute("SELECT to_char(DATE '2024-03-05', 'Q')")
+    assert pgconn.execute("SELECT 1").fetchone() == (1,)
+
+
 def test_uuid_and_json_with_asyncpg(pg):
     import asyncpg
     import uuid
