@@ -264,7 +264,7 @@ fn decode_array(
 
 /// An array parameter's contents: elements, and sub-arrays for further dimensions.
 #[derive(Debug, Clone, PartialEq)]
-enum ArrayItem {
+pub(crate) enum ArrayItem {
     Null,
     Value(Vec<u8>),
     List(Vec<ArrayItem>),
@@ -295,7 +295,7 @@ fn nest(items: Vec<ArrayItem>, dimensions: &[usize]) -> Option<ArrayItem> {
 /// Parses PostgreSQL's array text (`{1,2,NULL}`, `{"a b","c\"d"}`, `{{1,2},{3,4}}`), with an
 /// optional dimension prefix (`[0:1]={1,2}`); `None` if it is not an array literal.
 /// (pgwire's own array text reader reads a quoted `"NULL"` or `""` as NULL.)
-fn parse_array_text(text: &str) -> Option<ArrayItem> {
+pub(crate) fn parse_array_text(text: &str) -> Option<ArrayItem> {
     let text = text.trim();
     let text = if text.starts_with('[') {
         text.split_once('=')?.1.trim_start()

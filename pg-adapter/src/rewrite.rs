@@ -1198,6 +1198,62 @@ mod tests {
         );
     }
 
+    /// Random token soup through every rewrite and the array parser: no input may panic (an
+    /// out-of-range slice or index would kill the connection's task).
+    #[test]
+    fn random_sql_never_panics() {
+        let pieces = [
+            "to_char",
+            "(",
+            ")",
+            ",",
+            "'",
+            "'YYYY'",
+            "'FM\"",
+            "$1",
+            "::",
+            "oid",
+            "[",
+            "]",
+            "current_user",
+            " ",
+            "format",
+            "'%I'",
+            "\"",
+            "x",
+            "1",
+            ".",
+            "cast",
+            "as",
+            "regclass",
+            "select",
+            "{",
+            "}",
+            "\\",
+            "version",
+            "pg_catalog",
+            "=",
+            "[0:1]",
+            "NULL",
+        ];
+        let settings = Settings::new("a", Vec::<(String, String)>::new());
+        let mut state: u64 = 0x5eed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..100_000 {
+            let sql: String = (0..next() % 14)
+                .map(|_| pieces[next() % pieces.len()])
+                .collect();
+            let _ = rewrite(&sql, &settings);
+            let _ = oid_array_placeholders(&sql);
+            let _ = crate::params::parse_array_text(&sql);
+        }
+    }
+
     #[test]
     fn finds_oid_array_placeholders() {
         assert_eq!(
