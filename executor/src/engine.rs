@@ -351,10 +351,9 @@ impl Engine {
         }
     }
 
-    /// Interrupts a running query. Returns whether it was running here.
     /// Logs each statement that has been running for at least `after`: how long, how many
-    /// rows it has sent, and DuckDB's estimate of how much is done. Returns how many it logged.
-    pub fn log_progress(&self, after: Duration) -> usize {
+    /// rows it has sent, and DuckDB's estimate of how much is done.
+    pub fn log_progress(&self, after: Duration) {
         let running: Vec<(String, Arc<RunningQuery>)> = self
             .running
             .lock()
@@ -373,9 +372,9 @@ impl Engine {
                 "query running"
             );
         }
-        running.len()
     }
 
+    /// Interrupts a running query. Returns whether it was running here.
     pub fn cancel(&self, query_id: &str) -> bool {
         let handle = self
             .running
@@ -930,8 +929,7 @@ struct BatchOutput<'a> {
     coalescer: Option<BatchCoalescer>,
     sender: &'a mpsc::Sender<Result<RecordBatch, ExecutorError>>,
     metrics: &'a ExecutorMetrics,
-    rows: u64,
-    /// The running query's count of rows sent, for progress reports.
+    /// Rows sent so far; shared with the running query's progress reports.
     rows_sent: Arc<AtomicU64>,
 }
 
@@ -945,7 +943,6 @@ impl<'a> BatchOutput<'a> {
             coalescer: None,
             sender,
             metrics,
-            rows: 0,
             rows_sent,
         }
     }
@@ -976,14 +973,14 @@ impl<'a> BatchOutput<'a> {
                 .map_err(|e| ExecutorError::Internal(e.to_string()))?;
             self.send_completed()?;
         }
-        Ok(self.rows)
+        Ok(self.rows_sent.load(Ordering::Relaxed))
     }
 
     fn send_completed(&mut self) -> Result<(), ExecutorError> {
         let coalescer = self.coalescer.as_mut().expect("output started");
         while let Some(ready) = coalescer.next_completed_batch() {
-            self.rows += ready.num_rows() as u64;
-            self.rows_sent.store(self.rows, Ordering::Relaxed);
+            self.rows_sent
+                .fetch_add(ready.num_rows() as u64, Ordering::Relaxed);
             self.metrics
                 .rows_streamed_total
                 .inc_by(ready.num_rows() as u64);

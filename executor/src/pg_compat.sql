@@ -105,10 +105,10 @@ CREATE OR REPLACE MACRO quote_ident(name) AS CASE WHEN regexp_full_match(name, '
 CREATE OR REPLACE MACRO quote_literal(val) AS '''' || replace(val::VARCHAR, '''', '''''') || '''';
 -- current_setting(<expression>): the adapter passes the session's settings as a map.
 CREATE OR REPLACE MACRO pg_compat_setting(settings, name) AS settings[lower(name)];
--- Every object is owned by OID 10, which is the session's own user.
 -- Session facts the pg-adapter fills in (current_user, current_database(), version()):
 -- the value, under the name PostgreSQL gives the column (encode.rs reads it from the call).
 CREATE OR REPLACE MACRO pg_compat_session_value(name, value) AS value;
+-- Every object is owned by OID 10, which is the session's own user.
 CREATE OR REPLACE MACRO pg_compat_get_userbyid(usr, id) AS CASE WHEN id = 10 THEN usr ELSE 'unknown (OID=' || id || ')' END;
 CREATE OR REPLACE MACRO pg_get_userbyid(id) AS pg_compat_get_userbyid(current_user, id);
 

@@ -410,6 +410,26 @@ impl GatewayService {
         ))
     }
 
+    /// The FlightInfo of a foreign-key request (`GetImportedKeys`, `GetExportedKeys`,
+    /// `GetCrossReference`), answered by the gateway: lake tables declare no keys.
+    fn foreign_keys_info(
+        &self,
+        command: Vec<u8>,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.session(request.metadata())?;
+        let schema = Arc::new(foreign_keys_schema());
+        self.static_info(schema, command, request.into_inner())
+    }
+
+    /// The rows of a foreign-key request: none.
+    fn no_foreign_keys(&self, metadata: &MetadataMap) -> Result<Response<DoGetStream>, Status> {
+        self.session(metadata)?;
+        Ok(Response::new(encode_one(
+            arrow::array::RecordBatch::new_empty(Arc::new(foreign_keys_schema())),
+        )))
+    }
+
     fn static_info(
         &self,
         schema: arrow::datatypes::SchemaRef,
@@ -826,9 +846,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetExportedKeys,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        self.session(request.metadata())?;
-        let schema = Arc::new(foreign_keys_schema());
-        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+        self.foreign_keys_info(query.as_any().encode_to_vec(), request)
     }
 
     async fn get_flight_info_imported_keys(
@@ -836,9 +854,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetImportedKeys,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        self.session(request.metadata())?;
-        let schema = Arc::new(foreign_keys_schema());
-        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+        self.foreign_keys_info(query.as_any().encode_to_vec(), request)
     }
 
     async fn get_flight_info_cross_reference(
@@ -846,9 +862,7 @@ impl FlightSqlService for GatewayService {
         query: CommandGetCrossReference,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        self.session(request.metadata())?;
-        let schema = Arc::new(foreign_keys_schema());
-        self.static_info(schema, query.as_any().encode_to_vec(), request.into_inner())
+        self.foreign_keys_info(query.as_any().encode_to_vec(), request)
     }
 
     async fn do_get_exported_keys(
@@ -856,8 +870,7 @@ impl FlightSqlService for GatewayService {
         _query: CommandGetExportedKeys,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.session(request.metadata())?;
-        Ok(Response::new(no_foreign_keys()))
+        self.no_foreign_keys(request.metadata())
     }
 
     async fn do_get_imported_keys(
@@ -865,8 +878,7 @@ impl FlightSqlService for GatewayService {
         _query: CommandGetImportedKeys,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.session(request.metadata())?;
-        Ok(Response::new(no_foreign_keys()))
+        self.no_foreign_keys(request.metadata())
     }
 
     async fn do_get_cross_reference(
@@ -874,8 +886,7 @@ impl FlightSqlService for GatewayService {
         _query: CommandGetCrossReference,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.session(request.metadata())?;
-        Ok(Response::new(no_foreign_keys()))
+        self.no_foreign_keys(request.metadata())
     }
 
     async fn do_put_statement_ingest(
@@ -1096,13 +1107,6 @@ fn foreign_keys_schema() -> Schema {
         Field::new("update_rule", DataType::UInt8, false),
         Field::new("delete_rule", DataType::UInt8, false),
     ])
-}
-
-/// The answer to every foreign-key request: lake tables declare no keys.
-fn no_foreign_keys() -> DoGetStream {
-    encode_one(arrow::array::RecordBatch::new_empty(Arc::new(
-        foreign_keys_schema(),
-    )))
 }
 
 fn encode_one(batch: arrow::array::RecordBatch) -> DoGetStream {

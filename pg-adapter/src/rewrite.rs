@@ -233,7 +233,7 @@ pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
 /// literal made of patterns `strftime` can render are rewritten; others (numeric templates,
 /// `Q`, `D`, upper-case month names, ...) are left for DuckDB to refuse.
 fn to_char_as_strftime(sql: &str) -> String {
-    if !sql.to_ascii_lowercase().contains("to_char") {
+    if !contains_ignoring_case(sql, "to_char") {
         return sql.to_owned();
     }
     let tokens = tokenize(sql);
@@ -1079,46 +1079,58 @@ pub(crate) fn has_placeholders(sql: &str) -> bool {
 /// (byte range, index) of every `$n` placeholder.
 fn placeholders(sql: &str) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     let tokens = tokenize(sql);
-    let found: Vec<(usize, usize, usize)> = tokens
-        .windows(2)
-        .filter_map(|w| match (&w[0].kind, &w[1].kind) {
-            (TokenKind::Punct(p), TokenKind::Number(n)) if p == "$" && w[0].end == w[1].start => n
-                .parse::<usize>()
-                .ok()
-                .map(|idx| (w[0].start, w[1].end, idx)),
-            _ => None,
-        })
+    let found: Vec<(usize, usize, usize)> = placeholder_tokens(&tokens)
+        .map(|(at, idx)| (tokens[at].start, tokens[at + 1].end, idx))
         .collect();
     found.into_iter()
+}
+
+/// (index of the `$` token, placeholder number) of every `$n` in `tokens`.
+fn placeholder_tokens(tokens: &[Token]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    tokens
+        .windows(2)
+        .enumerate()
+        .filter_map(|(at, w)| match (&w[0].kind, &w[1].kind) {
+            (TokenKind::Punct(p), TokenKind::Number(n)) if p == "$" && w[0].end == w[1].start => {
+                n.parse::<usize>().ok().map(|idx| (at, idx))
+            }
+            _ => None,
+        })
 }
 
 /// The placeholders the SQL casts to `oid[]` (`$1::oid[]`, `$1::pg_catalog.oid[]`), 1-based.
 /// DuckDB has no OID type, so their arrays describe as `int8[]`; clients that encode by the
 /// described type need `oid[]` (asyncpg's type introspection query takes `$1::oid[]`).
 pub(crate) fn oid_array_placeholders(sql: &str) -> Vec<usize> {
+    if !contains_ignoring_case(sql, "oid") {
+        return Vec::new();
+    }
     let tokens = tokenize(sql);
     let is = |i: usize, text: &str| match tokens.get(i).map(|t| &t.kind) {
         Some(TokenKind::Word(w)) | Some(TokenKind::Punct(w)) => w == text,
         _ => false,
     };
-    let mut found = Vec::new();
-    for (start, _, idx) in placeholders(sql) {
-        let Some(at) = tokens.iter().position(|t| t.start == start) else {
-            continue;
-        };
-        let mut next = at + 2;
-        if !is(next, "::") {
-            continue;
-        }
-        next += 1;
-        if is(next, "pg_catalog") && is(next + 1, ".") {
-            next += 2;
-        }
-        if is(next, "oid") && is(next + 1, "[") && is(next + 2, "]") {
-            found.push(idx);
-        }
-    }
-    found
+    placeholder_tokens(&tokens)
+        .filter(|&(at, _)| {
+            let mut next = at + 2;
+            if !is(next, "::") {
+                return false;
+            }
+            next += 1;
+            if is(next, "pg_catalog") && is(next + 1, ".") {
+                next += 2;
+            }
+            is(next, "oid") && is(next + 1, "[") && is(next + 2, "]")
+        })
+        .map(|(_, idx)| idx)
+        .collect()
+}
+
+/// Whether `needle` (ASCII) occurs in `text`, in any case: a cheap test before tokenizing.
+fn contains_ignoring_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Casts each `$n` to the DuckDB type of the client's declared parameter type (VARCHAR when

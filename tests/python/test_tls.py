@@ -128,8 +128,10 @@ def test_pg_adapter_reaches_a_tls_gateway(tls_cluster, certificate, tmp_path):
 def test_admin_endpoint_serves_https_when_given_a_certificate(certificate, tmp_path, role):
     """--admin-tls-cert/--admin-tls-key: /healthz and /metrics over HTTPS, verified against the
     CA; a plaintext request to that port gets no answer."""
+    import http.client
     import json
     import ssl
+    import urllib.error
     import urllib.request
 
     from tavana_harness import extension_dir, tavana_bin, wait_for
@@ -155,7 +157,7 @@ def test_admin_endpoint_serves_https_when_given_a_certificate(certificate, tmp_p
             assert resp.status == 200
         with urllib.request.urlopen(f"https://{admin}/metrics", context=context, timeout=5) as resp:
             assert b"# TYPE tavana_" in resp.read()
-        with pytest.raises(Exception):
+        with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
             urllib.request.urlopen(f"http://{admin}/healthz", timeout=5).read()
     finally:
         proc.terminate()

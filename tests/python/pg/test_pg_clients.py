@@ -150,8 +150,8 @@ def test_infinite_dates_and_timestamps_are_postgresql_infinities(pgconn, expr):
     cur.execute(f"SELECT {expr} AS v")
     assert cur.pgresult.get_value(0, 0) == BINARY_INFINITIES[expr]
     text = pgconn.cursor(binary=False)
-    text.execute(f"SELECT {expr}::VARCHAR = {expr}::VARCHAR AS same, {expr} AS v")
-    raw = text.pgresult.get_value(0, 1).decode()
+    text.execute(f"SELECT {expr} AS v")
+    raw = text.pgresult.get_value(0, 0).decode()
     assert raw == expr.split("'")[1]
 
 

@@ -59,6 +59,7 @@ def test_a_closed_connection_closes_its_gateway_session(pg):
     """Each PostgreSQL connection has a gateway session; when the client goes (cleanly or by
     dropping the socket), the adapter closes it, so the gateway does not keep sessions for
     hours (its idle limit) after a connection-per-request client."""
+    import os
     import socket
 
     import psycopg
@@ -75,8 +76,11 @@ def test_a_closed_connection_closes_its_gateway_session(pg):
     for conn in conns[:10]:
         conn.close()
     for conn in conns[10:]:
-        # No Terminate message: the socket just closes.
-        socket.socket(fileno=conn.pgconn.socket).close()
+        # No Terminate message: the connection is shut down under libpq (on a duplicate of its
+        # descriptor, so libpq still closes its own), as when a client process dies.
+        dropped = socket.socket(fileno=os.dup(conn.pgconn.socket))
+        dropped.shutdown(socket.SHUT_RDWR)
+        dropped.close()
         conn.pgconn.finish()
     wait_for(
         lambda: gateway.metric("tavana_gateway_sessions") <= before,
