@@ -53,8 +53,12 @@ def test_catalog_reloads_on_change_and_on_sighup(lake_cluster):
         lake_cluster.write_catalog(changed)
         wait_for(lambda: ("extra", "clicks") in tables(conn), "extra.clicks listed")
         assert ("gcs", "items") not in tables(conn)
-        # The gauge follows the file: one table more, the GCS schema's tables fewer.
-        assert executor.metric("tavana_executor_lake_tables") == defined + 1 - gcs_tables
+        # The gauge follows the file: one table more, the GCS schema's tables fewer. It is set
+        # once the whole catalog is applied, just after the new tables list.
+        wait_for(
+            lambda: executor.metric("tavana_executor_lake_tables") == defined + 1 - gcs_tables,
+            f"tavana_executor_lake_tables at {defined + 1 - gcs_tables}",
+        )
         assert ("local", "orders") in tables(conn)
         assert query_table(conn, "SELECT count(*) AS n FROM extra.clicks").to_pylist() == [{"n": 2}]
         assert query_table(conn, "SELECT count(*) AS n FROM sales.customers").to_pylist() == [{"n": 2}]
