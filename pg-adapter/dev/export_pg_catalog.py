@@ -8,8 +8,8 @@ and paste the output into the generated section of executor/src/pg_compat.sql. I
 - `pg_compat_pg_type()`: every base, pseudo, range and multirange type of pg_catalog, with the
   regproc columns as names (the emulation represents regproc values as names);
 - one typed, empty table macro per catalog relation the adapter answers but Tavana has nothing
-  to put in (indexes, constraints, triggers, policies, ...), with PostgreSQL's column names and
-  DuckDB types chosen so that client queries bind;
+  to put in (indexes, constraints, triggers, policies, ...), with PostgreSQL's column names (and
+  `tableoid` for tables) and DuckDB types chosen so that client queries bind;
 - `pg_compat_system_relations()`: names and OIDs of the pg_catalog relations, so that
   `'pg_class'::regclass` and psql's `\\dS` resolve.
 """
@@ -30,7 +30,8 @@ EMPTY_INFORMATION_SCHEMA = [
 # policies, publications, inheritance, sequences, functions or extensions to list.
 EMPTY = [
     "pg_aggregate", "pg_amop", "pg_amproc", "pg_auth_members", "pg_available_extensions",
-    "pg_cast", "pg_constraint", "pg_conversion", "pg_default_acl", "pg_depend", "pg_enum",
+    "pg_cast", "pg_constraint", "pg_conversion", "pg_db_role_setting", "pg_default_acl",
+    "pg_depend", "pg_enum",
     "pg_event_trigger", "pg_extension", "pg_file_settings", "pg_foreign_data_wrapper",
     "pg_foreign_server", "pg_foreign_table", "pg_index", "pg_indexes", "pg_inherits",
     "pg_init_privs", "pg_language", "pg_largeobject_metadata", "pg_locks", "pg_matviews",
@@ -107,6 +108,15 @@ def main(dsn: str) -> None:
             ).fetchall()
             assert cols, rel
             select = ", ".join(f"NULL::{duck_type(t)} AS \"{n}\"" for n, t in cols)
+            # Tables (not views) have the system column tableoid, which psql joins on
+            # (pg_description.classoid = x.tableoid in \\dd, \\dL, ...).
+            table = conn.execute(
+                "SELECT oid FROM pg_class WHERE relnamespace = 11 AND relname = %s "
+                "AND relkind = 'r'",
+                (rel,),
+            ).fetchone()
+            if table:
+                select += f", {table[0]}::BIGINT AS \"tableoid\""
             print(f"CREATE OR REPLACE MACRO pg_compat_{rel}() AS TABLE SELECT {select} LIMIT 0;")
         for view in EMPTY_INFORMATION_SCHEMA:
             cols = conn.execute(

@@ -16,13 +16,14 @@ use pgwire::api::auth::{
     LoginInfo, Password, ServerParameterProvider, StartupHandler,
 };
 use pgwire::api::cancel::CancelHandler;
-use pgwire::api::{ClientInfo, ConnectionManager, METADATA_USER};
+use pgwire::api::{ClientInfo, ConnectionHandle, ConnectionManager, METADATA_USER};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tavana_proto::UserStore;
 use tonic::transport::Channel;
 
+use crate::backends::{Backends, NewBackend};
 use crate::disconnect::Disconnects;
 use crate::gateway::GatewaySession;
 use crate::metrics::Metrics;
@@ -147,7 +148,15 @@ pub(crate) struct Startup {
     channel: Channel,
     require_tls: bool,
     metrics: Metrics,
-    disconnects: Arc<Disconnects>,
+    connections: Connections,
+}
+
+/// The registries a new connection joins: pgwire's (CancelRequest), the disconnect watchers
+/// and the list `pg_stat_activity` shows.
+pub(crate) struct Connections {
+    pub(crate) cancels: Arc<ConnectionManager>,
+    pub(crate) disconnects: Arc<Disconnects>,
+    pub(crate) backends: Arc<Backends>,
 }
 
 impl Startup {
@@ -156,9 +165,8 @@ impl Startup {
         channel: Channel,
         require_tls: bool,
         allow_cleartext: bool,
-        manager: Arc<ConnectionManager>,
         metrics: Metrics,
-        disconnects: Arc<Disconnects>,
+        connections: Connections,
     ) -> Self {
         let mut scram = ScramAuth::new(Arc::clone(&users) as Arc<dyn AuthSource>);
         scram.set_iterations(users.iterations);
@@ -167,14 +175,15 @@ impl Startup {
                 as Arc<dyn AuthMechanismFactory>
         });
         Self {
-            driver: AuthDriver::new(SessionParameters).with_connection_manager(manager),
+            driver: AuthDriver::new(SessionParameters)
+                .with_connection_manager(Arc::clone(&connections.cancels)),
             scram: Arc::new(scram),
             cleartext,
             users,
             channel,
             require_tls,
             metrics,
-            disconnects,
+            connections,
         }
     }
 }
@@ -297,13 +306,39 @@ impl Startup {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let settings = Settings::new(&user, startup);
-        let gone = self.disconnects.take(&client.socket_addr());
+        let signals = self.connections.disconnects.take(&client.socket_addr());
+        let (gone, terminate) = match signals {
+            Some(s) => (Some(s.gone), Some(s.terminate)),
+            None => (None, None),
+        };
+        let database = settings.database().to_owned();
+        let application_name = settings.get("application_name").unwrap_or_default();
+        // The session first: ParameterStatus at start-up reports its settings.
         client
             .session_extensions()
-            .insert(Session::new(user, gateway, settings, gone));
+            .insert(Session::new(user.clone(), gateway, settings, gone));
+        // Assigns the connection's pid and secret key (BackendKeyData) and its cancel handle.
         self.driver
             .complete_authentication(client, final_message)
-            .await
+            .await?;
+        let (pid, _) = client.pid_and_secret_key();
+        let backend = self.connections.backends.register(NewBackend {
+            pid,
+            user,
+            database,
+            application_name,
+            client: client.socket_addr(),
+            cancel: client
+                .session_extensions()
+                .get::<Arc<ConnectionHandle>>()
+                .map(|handle| Arc::clone(handle.as_ref())),
+            terminate,
+        });
+        if let Some(session) = client.session_extensions().get::<Session>() {
+            // Set once, here: the session was created just above.
+            let _ = session.backend.set(backend);
+        }
+        Ok(())
     }
 }
 

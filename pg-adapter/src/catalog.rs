@@ -32,6 +32,7 @@ const PG_CATALOG: &[&str] = &[
     "pg_constraint",
     "pg_conversion",
     "pg_database",
+    "pg_db_role_setting",
     "pg_default_acl",
     "pg_depend",
     "pg_description",

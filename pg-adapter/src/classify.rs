@@ -5,6 +5,8 @@
 //! DuckDB-incompatible session statements in a handful of fixed shapes, and everything else
 //! is passed through to DuckDB untouched so that DuckDB's own error messages reach the user.
 
+use crate::backends::Signal;
+
 /// A lexical token with its byte span in the statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token {
@@ -305,6 +307,12 @@ pub(crate) enum Statement {
         query: String,
         options: CopyOptions,
     },
+    /// `SELECT pg_cancel_backend(pid)` / `SELECT pg_terminate_backend(pid)`: signals one of
+    /// this adapter's connections (see `backends.rs`).
+    Signal {
+        signal: Signal,
+        target: SignalTarget,
+    },
     /// A statement the adapter refuses with 0A000.
     Unsupported {
         what: String,
@@ -393,10 +401,68 @@ pub(crate) fn classify(sql: &str) -> Statement {
                 },
             },
             "copy" => classify_copy(sql, &tokens),
+            "select" => classify_signal(&tokens[1..]).unwrap_or_else(|| {
+                let signals = tokens
+                    .iter()
+                    .any(|t| t.is_word("pg_cancel_backend") || t.is_word("pg_terminate_backend"));
+                if signals {
+                    Statement::Unsupported {
+                        what: "pg_cancel_backend and pg_terminate_backend inside a larger query \
+                               (send SELECT pg_cancel_backend(<pid>) on its own, the pid a \
+                               literal or a parameter)"
+                            .into(),
+                    }
+                } else {
+                    Statement::Query
+                }
+            }),
             _ => Statement::Query,
         },
         _ => Statement::Query,
     }
+}
+
+/// The connection a signal function names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignalTarget {
+    /// A literal pid.
+    Pid(i32),
+    /// Parameter `$n` (1-based).
+    Param(usize),
+}
+
+/// `pg_cancel_backend(<pid>)` or `pg_terminate_backend(<pid> [, timeout])` as a whole select
+/// list, the pid a literal or a parameter. Other uses reach DuckDB, which has no such functions.
+fn classify_signal(tokens: &[Token]) -> Option<Statement> {
+    let mut i = 0;
+    if tokens.first()?.is_word("pg_catalog") && tokens.get(1)?.is_punct(".") {
+        i = 2;
+    }
+    let signal = match &tokens.get(i)?.kind {
+        TokenKind::Word(w) if w == "pg_cancel_backend" => Signal::Cancel,
+        TokenKind::Word(w) if w == "pg_terminate_backend" => Signal::Terminate,
+        _ => return None,
+    };
+    if !tokens.get(i + 1)?.is_punct("(") {
+        return None;
+    }
+    let (target, next) = match (&tokens.get(i + 2)?.kind, tokens.get(i + 3).map(|t| &t.kind)) {
+        (TokenKind::Number(n), _) => (SignalTarget::Pid(n.parse().ok()?), i + 3),
+        (TokenKind::Punct(p), Some(TokenKind::Number(n))) if p == "$" => {
+            (SignalTarget::Param(n.parse().ok()?), i + 4)
+        }
+        _ => return None,
+    };
+    let close = match tokens.get(next)? {
+        t if t.is_punct(")") => next,
+        // pg_terminate_backend(pid, timeout): the timeout is not waited for.
+        t if t.is_punct(",") && signal == Signal::Terminate => {
+            let rest = &tokens[next + 1..];
+            next + 1 + rest.iter().position(|t| t.is_punct(")"))?
+        }
+        _ => return None,
+    };
+    (close + 1 == tokens.len()).then_some(Statement::Signal { signal, target })
 }
 
 fn classify_set(tokens: &[Token]) -> Statement {
@@ -822,6 +888,34 @@ fn classify_copy(sql: &str, tokens: &[Token]) -> Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signal_functions_as_the_whole_select_list() {
+        let signal = |sql: &str| match classify(sql) {
+            Statement::Signal { signal, target } => Some((signal, target)),
+            _ => None,
+        };
+        assert_eq!(
+            signal("SELECT pg_cancel_backend(123)"),
+            Some((Signal::Cancel, SignalTarget::Pid(123)))
+        );
+        assert_eq!(
+            signal("select pg_catalog.pg_terminate_backend($1, 5000)"),
+            Some((Signal::Terminate, SignalTarget::Param(1)))
+        );
+        for other in [
+            "select pg_cancel_backend(pid) from pg_stat_activity",
+            "select pg_cancel_backend(1), 2",
+            "select pg_cancel_backend(1, 2)",
+            "select pg_cancel_backend(99999999999)",
+        ] {
+            assert!(
+                matches!(classify(other), Statement::Unsupported { .. }),
+                "{other}"
+            );
+        }
+        assert_eq!(classify("select 'pg_cancel_backend(1)'"), Statement::Query);
+    }
 
     #[test]
     fn splits_statements_respecting_quotes_and_comments() {

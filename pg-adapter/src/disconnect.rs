@@ -10,7 +10,9 @@
 //! query at the gateway.
 //!
 //! The flag is handed from the accept loop to the session by peer address: the start-up
-//! handler only sees `ClientInfo`, whose socket address is the key.
+//! handler only sees `ClientInfo`, whose socket address is the key. The same hand-over carries
+//! the other direction: the sender of the connection's terminate signal
+//! (`pg_terminate_backend`, see `backends.rs`), which the accept loop waits on to close it.
 
 use std::collections::HashMap;
 use std::io;
@@ -25,7 +27,15 @@ use tokio::task::JoinHandle;
 /// Disconnect flags of connections that have not finished start-up yet, by peer address.
 #[derive(Default)]
 pub(crate) struct Disconnects {
-    pending: Mutex<HashMap<SocketAddr, watch::Receiver<bool>>>,
+    pending: Mutex<HashMap<SocketAddr, Signals>>,
+}
+
+/// A connection's two signals, taken by its session at start-up.
+pub(crate) struct Signals {
+    /// Set once the client has closed its connection.
+    pub(crate) gone: watch::Receiver<bool>,
+    /// Set to close the connection (the accept loop holds the receiver).
+    pub(crate) terminate: watch::Sender<bool>,
 }
 
 /// A connection's watcher; stops watching (and forgets the flag) when dropped.
@@ -43,24 +53,25 @@ impl Drop for Watch {
 }
 
 impl Disconnects {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, watch::Receiver<bool>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Signals>> {
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts watching `socket` (a connection from `peer`); returns the socket to serve and
-    /// the watch, which must live as long as the connection.
+    /// Starts watching `socket` (a connection from `peer`); returns the socket to serve, the
+    /// watch, which must live as long as the connection, and the connection's terminate flag.
     pub(crate) fn watch(
         self: &Arc<Self>,
         socket: TcpStream,
         peer: SocketAddr,
-    ) -> io::Result<(TcpStream, Watch)> {
+    ) -> io::Result<(TcpStream, Watch, watch::Receiver<bool>)> {
         let std = socket.into_std()?;
         let duplicate = TcpStream::from_std(std.try_clone()?)?;
         let socket = TcpStream::from_std(std)?;
-        let (gone_tx, gone_rx) = watch::channel(false);
-        self.lock().insert(peer, gone_rx);
+        let (gone_tx, gone) = watch::channel(false);
+        let (terminate, terminated) = watch::channel(false);
+        self.lock().insert(peer, Signals { gone, terminate });
         let task = tokio::spawn(async move {
             if wait_for_close(&duplicate).await {
                 tracing::debug!(%peer, "client closed its connection");
@@ -74,11 +85,12 @@ impl Disconnects {
                 peer,
                 registry: Arc::clone(self),
             },
+            terminated,
         ))
     }
 
-    /// The flag for the connection from `peer`, taken once by its session at start-up.
-    pub(crate) fn take(&self, peer: &SocketAddr) -> Option<watch::Receiver<bool>> {
+    /// The signals of the connection from `peer`, taken once by its session at start-up.
+    pub(crate) fn take(&self, peer: &SocketAddr) -> Option<Signals> {
         self.lock().remove(peer)
     }
 }
@@ -114,8 +126,8 @@ mod tests {
         let mut client = TcpStream::connect(addr).await.unwrap();
         let (server, peer) = listener.accept().await.unwrap();
         let registry = Arc::new(Disconnects::default());
-        let (_socket, _watch) = registry.watch(server, peer).unwrap();
-        let mut gone = registry.take(&peer).unwrap();
+        let (_socket, _watch, _terminated) = registry.watch(server, peer).unwrap();
+        let mut gone = registry.take(&peer).unwrap().gone;
         assert!(registry.take(&peer).is_none());
 
         client.write_all(b"pipelined query bytes").await.unwrap();

@@ -36,6 +36,12 @@ pub(crate) enum QueryError {
     /// A CancelRequest arrived for this connection.
     #[error("canceling statement due to user request")]
     Cancelled,
+    /// `pg_terminate_backend` ended this connection.
+    #[error("terminating connection due to administrator command")]
+    Terminated,
+    /// `pg_cancel_backend` / `pg_terminate_backend` of another user's connection.
+    #[error("{0}")]
+    NotPermitted(String),
     /// The client closed its connection while the statement ran.
     #[error("the client closed the connection")]
     ClientGone,
@@ -80,6 +86,8 @@ impl QueryError {
         match self {
             QueryError::Gateway(status) => status_sqlstate(status),
             QueryError::Cancelled | QueryError::TimedOut => "57014",
+            QueryError::Terminated => "57P01",
+            QueryError::NotPermitted(_) => "42501",
             QueryError::ClientGone => "08006",
             QueryError::Unsupported(_) => "0A000",
             QueryError::Syntax(_) => "42601",
@@ -108,7 +116,11 @@ impl QueryError {
             QueryError::Gateway(status) => gateway_message(status),
             other => other.to_string(),
         };
-        let mut info = ErrorInfo::new(SEVERITY_ERROR.to_owned(), code, message);
+        let severity = match self {
+            QueryError::Terminated => "FATAL",
+            _ => SEVERITY_ERROR,
+        };
+        let mut info = ErrorInfo::new(severity.to_owned(), code, message);
         if retryable {
             info.hint = Some("The service is busy or restarting; retry the statement.".to_owned());
         }

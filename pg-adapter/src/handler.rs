@@ -41,7 +41,8 @@ use pgwire::messages::PgWireBackendMessage;
 use tokio::sync::Mutex as AsyncMutex;
 use tonic::Status;
 
-use crate::classify::{self, CopyFormat, CopyOptions, FetchCount, Statement};
+use crate::backends::{SignalError, State};
+use crate::classify::{self, CopyFormat, CopyOptions, FetchCount, SignalTarget, Statement};
 use crate::encode::{self, RowEncoder};
 use crate::error::QueryError;
 use crate::gateway::{GatewaySession, Prepared, RunningQuery};
@@ -68,6 +69,11 @@ pub(crate) struct Plan {
     pub(crate) fields: Vec<FieldInfo>,
     pub(crate) described_types: Option<Vec<DataType>>,
     pub(crate) tag: String,
+    /// The statement as the client sent it.
+    pub(crate) source: String,
+    /// The rewritten SQL holds facts that change while the statement is kept (the connections
+    /// in `pg_stat_activity`): each execution plans it again.
+    pub(crate) live: bool,
 }
 
 /// A gateway prepared statement, closed when the last PostgreSQL statement using it goes.
@@ -157,6 +163,8 @@ pub(crate) struct Guard {
     cancel: Option<oneshot::Receiver<()>>,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     gone: Option<tokio::sync::watch::Receiver<bool>>,
+    /// `pg_terminate_backend` of this connection.
+    terminated: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Guard {
@@ -173,6 +181,7 @@ impl Guard {
             cancel,
             deadline,
             gone: session.gone.clone(),
+            terminated: session.backend.get().and_then(|b| b.terminated()),
         }
     }
 
@@ -180,6 +189,9 @@ impl Guard {
     fn fired(&mut self) -> Option<QueryError> {
         if self.gone.as_ref().is_some_and(|rx| *rx.borrow()) {
             return Some(QueryError::ClientGone);
+        }
+        if self.terminated.as_ref().is_some_and(|rx| *rx.borrow()) {
+            return Some(QueryError::Terminated);
         }
         if let Some(rx) = self.cancel.as_mut() {
             match rx.try_recv() {
@@ -228,6 +240,12 @@ impl Guard {
                     None => futures::future::pending().await,
                 }
             };
+            let terminated = async {
+                match self.terminated.as_mut() {
+                    Some(rx) => rx.wait_for(|t| *t).await.is_ok(),
+                    None => futures::future::pending().await,
+                }
+            };
             // The signals come first: a row stream whose next batch is always ready (a client
             // slower than the executor) would otherwise never let a cancel be seen.
             tokio::select! {
@@ -238,6 +256,12 @@ impl Guard {
                     }
                     // The watcher stopped without seeing a close: nothing more to wait for.
                     self.gone = None;
+                }
+                terminated = terminated => {
+                    if terminated {
+                        return Err(QueryError::Terminated);
+                    }
+                    self.terminated = None;
                 }
                 fired = cancel => {
                     if fired {
@@ -328,6 +352,23 @@ impl Handler {
             .inc();
         match &plan.kind {
             Statement::Query => {
+                let replanned;
+                let plan = if plan.live {
+                    // Kept since Parse: take a fresh look at what the query shows.
+                    let client_types = bound.map(|(_, _, types)| types).unwrap_or(&[]);
+                    let prepare = !plan.param_types.is_empty();
+                    replanned = Box::pin(self::plan(
+                        session,
+                        &plan.source,
+                        prepare,
+                        client_types,
+                        None,
+                    ))
+                    .await?;
+                    &replanned
+                } else {
+                    plan
+                };
                 let query = guard.run(start_query(session, plan, bound)).await??;
                 let query = guard.run(schema_from_first_batch(query)).await??;
                 let described = if plan.prepared.is_some()
@@ -386,6 +427,40 @@ impl Handler {
                 })
             }
             Statement::Show { name } => show(session, name, result_format),
+            Statement::Signal { signal, target } => {
+                let pid = match *target {
+                    SignalTarget::Pid(pid) => pid,
+                    SignalTarget::Param(n) => signal_param(bound, n)?,
+                };
+                let sent = match session.backend.get() {
+                    Some(backend) => backend.signal(pid, *signal).await,
+                    None => Err(SignalError::NoSuchBackend(pid)),
+                };
+                let sent = match sent {
+                    Ok(()) => true,
+                    // PostgreSQL answers false (with a warning) for a pid that is not a backend.
+                    Err(SignalError::NoSuchBackend(_)) => false,
+                    Err(e @ SignalError::NotOwner { .. }) => {
+                        return Err(QueryError::NotPermitted(e.to_string()))
+                    }
+                };
+                let mut buf = BytesMut::new();
+                match result_format.format_for(0) {
+                    FieldFormat::Text => {
+                        buf.put_i32(1);
+                        buf.put_u8(if sent { b't' } else { b'f' });
+                    }
+                    FieldFormat::Binary => {
+                        buf.put_i32(1);
+                        buf.put_u8(u8::from(sent));
+                    }
+                }
+                Ok(Outcome::Fetched {
+                    fields: Arc::new(with_formats(&plan.fields, result_format)),
+                    rows: vec![DataRow::new(buf, 1)],
+                    tag: "SELECT".into(),
+                })
+            }
             Statement::Begin => Ok(Outcome::Done {
                 tag: "BEGIN".into(),
                 statuses: vec![],
@@ -471,6 +546,8 @@ impl Handler {
                         fields: fields.as_ref().clone(),
                         described_types: None,
                         tag: "SELECT".into(),
+                        source: String::new(),
+                        live: false,
                     };
                     let stmt = Arc::new(StoredStatement::new(
                         name.clone(),
@@ -1040,6 +1117,56 @@ fn dml_tag(tag: &str, count: Option<i64>) -> String {
     }
 }
 
+/// What a connection in `status` is doing between statements (`pg_stat_activity.state`).
+fn backend_state(status: TransactionStatus) -> State {
+    match status {
+        TransactionStatus::Idle => State::Idle,
+        TransactionStatus::Transaction => State::IdleInTransaction,
+        TransactionStatus::Error => State::IdleInFailedTransaction,
+    }
+}
+
+/// The pid bound to parameter `$n` of a signal function, in text or binary (int4 or int8).
+fn signal_param(bound: Option<Bound<'_>>, n: usize) -> Result<i32, QueryError> {
+    let (values, format, _) = bound.ok_or(QueryError::Parameter(params::ParamError::Count {
+        got: 0,
+        expected: n,
+    }))?;
+    let Some(value) = values.get(n.wrapping_sub(1)) else {
+        return Err(QueryError::Parameter(params::ParamError::Count {
+            got: values.len(),
+            expected: n,
+        }));
+    };
+    let invalid = || {
+        QueryError::Parameter(params::ParamError::InvalidText {
+            ty: "integer".into(),
+            value: value
+                .as_deref()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_else(|| "NULL".into()),
+        })
+    };
+    let Some(value) = value else {
+        return Err(invalid());
+    };
+    match format.format_for(n - 1) {
+        FieldFormat::Text => std::str::from_utf8(value)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(invalid),
+        FieldFormat::Binary => match value.len() {
+            4 => Ok(i32::from_be_bytes(
+                value[..].try_into().map_err(|_| invalid())?,
+            )),
+            8 => i64::from_be_bytes(value[..].try_into().map_err(|_| invalid())?)
+                .try_into()
+                .map_err(|_| invalid()),
+            _ => Err(invalid()),
+        },
+    }
+}
+
 fn show(session: &Session, name: &str, format: &Format) -> Result<Outcome, QueryError> {
     let text_field = |n: &str, i: usize| {
         FieldInfo::new(n.to_owned(), None, None, Type::TEXT, format.format_for(i))
@@ -1364,7 +1491,21 @@ async fn plan(
         fields: vec![],
         described_types: None,
         tag: "SELECT".into(),
+        source: sql.to_owned(),
+        live: false,
     };
+    if let Statement::Signal { signal, target } = &plan.kind {
+        plan.fields = vec![FieldInfo::new(
+            signal.function().to_owned(),
+            None,
+            None,
+            Type::BOOL,
+            FieldFormat::Text,
+        )];
+        if let SignalTarget::Param(n) = target {
+            plan.param_types = vec![Type::INT4; *n];
+        }
+    }
     if let Statement::Show { name } = &plan.kind {
         let names: Vec<&str> = if name == "all" {
             vec!["name", "setting", "description"]
@@ -1382,8 +1523,9 @@ async fn plan(
     if let Some(inner) = inner {
         let rewritten = {
             let settings = session.settings();
-            rewrite::rewrite(&inner, &settings)
+            rewrite::rewrite(&inner, &settings, session.backend.get())
         };
+        plan.live = rewrite::has_live_relations(&inner);
         plan.tag = command_tag(&rewritten);
         if prepare {
             let placeholders = rewrite::has_placeholders(&rewritten);
@@ -1531,6 +1673,7 @@ impl SimpleQueryHandler for Handler {
         }
         for sql in statements {
             let started = Instant::now();
+            session.statement_started(sql);
             let mut guard = Guard::new(client, &session).await;
             let result = async {
                 let plan = plan(&session, sql, false, &[], None).await?;
@@ -1563,8 +1706,10 @@ impl SimpleQueryHandler for Handler {
                     .await?;
                 let s = client.transaction_status().to_error_state();
                 client.set_transaction_status(s);
+                session.statement_ended(backend_state(client.transaction_status()));
                 break;
             }
+            session.statement_ended(backend_state(client.transaction_status()));
         }
         client.set_state(PgWireConnectionState::ReadyForQuery);
         let status = client.transaction_status();
@@ -1624,10 +1769,12 @@ impl ExtendedQueryHandler for Handler {
         client.set_state(PgWireConnectionState::QueryInProgress);
         let session = session_of(client)?;
         let started = Instant::now();
+        session.statement_started(&portal.statement.statement.0.source);
         let mut guard = Guard::new(client, &session).await;
         let result = self
             .execute_portal(client, &session, &portal, max_rows, &mut guard)
             .await;
+        session.statement_ended(backend_state(client.transaction_status()));
         self.metrics
             .statement_duration_seconds
             .observe(started.elapsed().as_secs_f64());

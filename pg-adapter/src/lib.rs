@@ -10,6 +10,7 @@
 //! (Flight SQL client), `session` (settings), `error` (SQLSTATE mapping), `metrics`.
 
 mod auth;
+mod backends;
 mod catalog;
 mod classify;
 mod config;
@@ -68,6 +69,9 @@ impl PgWireServerHandlers for Handlers {
     }
 }
 
+/// How long a terminated connection may take to report 57P01 before it is closed.
+const TERMINATE_GRACE: Duration = Duration::from_millis(500);
+
 /// Serves PostgreSQL clients on `listener` until `shutdown` completes, then waits up to the
 /// configured grace period for open connections to finish.
 pub async fn serve(
@@ -105,15 +109,19 @@ pub async fn serve(
     ));
     let manager = Arc::new(ConnectionManager::new());
     let disconnects = Arc::new(disconnect::Disconnects::default());
+    let backends = Arc::new(backends::Backends::default());
     let handlers = Arc::new(Handlers {
         startup: Arc::new(auth::Startup::new(
             users,
             channel,
             args.require_tls,
             args.allow_cleartext_password,
-            Arc::clone(&manager),
             metrics.clone(),
-            Arc::clone(&disconnects),
+            auth::Connections {
+                cancels: Arc::clone(&manager),
+                disconnects: Arc::clone(&disconnects),
+                backends,
+            },
         )),
         queries: Arc::new(handler::Handler::new(metrics.clone())),
         cancels: Arc::new(auth::Cancels {
@@ -149,7 +157,7 @@ pub async fn serve(
                     connections.spawn(refuse(socket));
                     continue;
                 };
-                let (socket, watch) = match disconnects.watch(socket, peer) {
+                let (socket, watch, mut terminated) = match disconnects.watch(socket, peer) {
                     Ok(pair) => pair,
                     Err(e) => {
                         tracing::warn!(%peer, error = %e, "could not watch the connection");
@@ -164,8 +172,21 @@ pub async fn serve(
                     metrics.connections_active.inc();
                     // Each connection is its own task: a malformed or hostile client only ever
                     // ends its own task.
-                    if let Err(e) = process_socket(socket, tls, handlers).await {
-                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    let connection = process_socket(socket, tls, handlers);
+                    tokio::pin!(connection);
+                    tokio::select! {
+                        ended = &mut connection => {
+                            if let Err(e) = ended {
+                                tracing::debug!(%peer, error = %e, "connection ended with an error");
+                            }
+                        }
+                        // pg_terminate_backend. The running statement (if any) fails with 57P01
+                        // and reports it; then the connection is closed. An idle connection is
+                        // closed at once, as nothing reads it until the client's next message.
+                        Ok(()) = async { terminated.wait_for(|t| *t).await.map(drop) } => {
+                            let _ = tokio::time::timeout(TERMINATE_GRACE, &mut connection).await;
+                            tracing::info!(%peer, "connection terminated by pg_terminate_backend");
+                        }
                     }
                     metrics.connections_active.dec();
                     drop(permit);

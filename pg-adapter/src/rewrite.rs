@@ -14,6 +14,7 @@
 //!
 //! Rewrites are idempotent on SQL that does not use the rewritten forms.
 
+use crate::backends::Registration;
 use crate::catalog::{self, quote_literal, CatalogSchema};
 use crate::classify::{tokenize, Token, TokenKind};
 use crate::session::{Settings, SERVER_VERSION};
@@ -174,6 +175,41 @@ fn in_from_clause(tokens: &[Token], i: usize) -> bool {
     false
 }
 
+/// Whether token `i` is in a select list: the nearest clause keyword before it, at its own
+/// parenthesis depth or outside the parentheses it is in, is SELECT.
+fn in_select_list(tokens: &[Token], i: usize) -> bool {
+    let mut depth = 0i32;
+    for t in tokens[..i].iter().rev() {
+        match &t.kind {
+            TokenKind::Punct(p) if p == ")" => depth += 1,
+            // An unmatched `(`: `i` is inside a call or parenthesised expression; keep looking
+            // outward.
+            TokenKind::Punct(p) if p == "(" => depth = (depth - 1).max(0),
+            TokenKind::Word(w) if depth == 0 => match w.as_str() {
+                "select" => return true,
+                "from" | "join" | "on" | "using" | "where" | "group" | "having" | "order"
+                | "limit" | "offset" | "union" | "except" | "intersect" | "window" | "qualify"
+                | "returning" | "values" | "set" | "lateral" | "into" => return false,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    false
+}
+
+/// PostgreSQL's jsonb functions and their json counterparts here (DuckDB has one JSON type).
+const JSONB_ALIASES: &[(&str, &str)] = &[
+    ("jsonb_build_object", "json_build_object"),
+    ("jsonb_build_array", "json_build_array"),
+    ("jsonb_agg", "json_agg"),
+    ("jsonb_object_agg", "json_group_object"),
+    ("json_object_agg", "json_group_object"),
+    ("to_jsonb", "to_json"),
+    ("jsonb_array_length", "json_array_length"),
+    ("jsonb_pretty", "json_pretty"),
+];
+
 /// Index of the `(` matching the `)` at `close`.
 fn matching_open(tokens: &[Token], close: usize) -> Option<usize> {
     let mut depth = 0usize;
@@ -214,7 +250,10 @@ fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
 /// rewrite; then every `::` cast (reg* types, type names, array literals); then relations,
 /// functions and session facts. Casts go first because their operands may contain catalog
 /// relation names that the last pass rewrites.
-pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
+/// `backend` is the connection running the statement (for `pg_backend_pid()` and
+/// `pg_stat_activity`; `None` leaves both to the executor's stand-ins).
+pub(crate) fn rewrite(sql: &str, settings: &Settings, backend: Option<&Registration>) -> String {
+    let source = sql;
     let mut sql = normalize_casts(&to_char_as_strftime(sql));
     // A cast whose operand holds another rewritten cast (`f(x::regclass)::regclass`) is left
     // for the next round; rounds stop when nothing changes.
@@ -225,7 +264,18 @@ pub(crate) fn rewrite(sql: &str, settings: &Settings) -> String {
         }
         sql = next;
     }
-    Rewriter::new(&sql, settings).run(Rewriter::rest)
+    let mut rewriter = Rewriter::new(&sql, settings);
+    rewriter.backend = backend.map(|b| (b, source));
+    rewriter.run(Rewriter::rest)
+}
+
+/// Whether `sql` reads a relation whose rows the adapter computes when the statement is
+/// planned and that change while a prepared statement is kept (`pg_stat_activity`).
+pub(crate) fn has_live_relations(sql: &str) -> bool {
+    contains_ignoring_case(sql, "pg_stat_activity")
+        && tokenize(sql)
+            .iter()
+            .any(|t| matches!(&t.kind, TokenKind::Word(w) if w == "pg_stat_activity"))
 }
 
 /// `to_char(ts, 'YYYY-MM-DD HH24:MI')` → `strftime(ts, '%Y-%m-%d %H:%M')`: PostgreSQL's
@@ -409,9 +459,13 @@ struct Rewriter<'a> {
     sql: &'a str,
     tokens: Vec<Token>,
     settings: &'a Settings,
+    /// The connection running the statement, and the statement as the client sent it.
+    backend: Option<(&'a Registration, &'a str)>,
     out: String,
     /// Byte offset up to which `sql` has been copied or replaced.
     last: usize,
+    /// `)` tokens that close one more parenthesis than they did (a call wrapped in `unnest(`).
+    extra_closes: Vec<usize>,
 }
 
 impl<'a> Rewriter<'a> {
@@ -420,8 +474,10 @@ impl<'a> Rewriter<'a> {
             sql,
             tokens: tokenize(sql),
             settings,
+            backend: None,
             out: String::with_capacity(sql.len() + 64),
             last: 0,
+            extra_closes: Vec::new(),
         }
     }
 
@@ -430,6 +486,12 @@ impl<'a> Rewriter<'a> {
     fn run(mut self, rule: fn(&mut Self, usize) -> Option<usize>) -> String {
         let mut i = 0;
         while i < self.tokens.len() {
+            if let Some(at) = self.extra_closes.iter().position(|&close| close == i) {
+                self.extra_closes.swap_remove(at);
+                self.replace(i, i, "))");
+                i += 1;
+                continue;
+            }
             i = rule(&mut self, i).unwrap_or(i + 1);
         }
         self.out.push_str(&self.sql[self.last..]);
@@ -583,7 +645,7 @@ impl<'a> Rewriter<'a> {
             self.replace(i, i + 2, &format!("\"{name}\""));
             return Some(i + 3);
         }
-        let call = catalog::relation_call(schema, &name, self.settings);
+        let call = self.relation_call(schema, &name);
         let text = self.with_alias(call, &name, i + 3);
         self.replace(i, i + 2, &text);
         Some(i + 3)
@@ -603,10 +665,21 @@ impl<'a> Rewriter<'a> {
         if is_punct(self.tok(i + 1), ".") || is_punct(self.tok(i + 1), "(") {
             return None;
         }
-        let call = catalog::relation_call(CatalogSchema::PgCatalog, &name, self.settings);
+        let call = self.relation_call(CatalogSchema::PgCatalog, &name);
         let text = self.with_alias(call, &name, i + 1);
         self.replace(i, i, &text);
         Some(i + 1)
+    }
+
+    /// What a catalog relation becomes: the connections of this adapter for
+    /// `pg_stat_activity` (when the connection is known), the compatibility macro otherwise.
+    fn relation_call(&self, schema: CatalogSchema, name: &str) -> String {
+        match (schema, name, self.backend) {
+            (CatalogSchema::PgCatalog, "pg_stat_activity", Some((backend, source))) => {
+                backend.stat_activity_sql(source)
+            }
+            _ => catalog::relation_call(schema, name, self.settings),
+        }
     }
 
     /// `call` followed by ` AS "name"` unless the reference at `next` has an alias of its own.
@@ -672,6 +745,15 @@ impl<'a> Rewriter<'a> {
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
+            "pg_backend_pid" if empty_call => {
+                let (backend, _) = self.backend?;
+                let text = format!(
+                    "pg_compat_session_value('pg_backend_pid', {}::INTEGER)",
+                    backend.pid()
+                );
+                self.replace(i, i + 2, &text);
+                Some(i + 3)
+            }
             "pg_get_userbyid" => {
                 let text = format!(
                     "pg_compat_get_userbyid({}, ",
@@ -682,6 +764,19 @@ impl<'a> Rewriter<'a> {
                 Some(i + 2)
             }
             "current_setting" => self.current_setting(i),
+            // PostgreSQL's set-returning generate_series in a select list gives rows; DuckDB's
+            // scalar one gives a list.
+            "generate_series" if in_select_list(&self.tokens, i) => {
+                let close = matching_paren(&self.tokens, i + 1)?;
+                self.extra_closes.push(close);
+                self.replace(i, i, "unnest(generate_series");
+                Some(i + 1)
+            }
+            _ if JSONB_ALIASES.iter().any(|(jsonb, _)| jsonb == name) => {
+                let (_, json) = JSONB_ALIASES.iter().find(|(jsonb, _)| jsonb == name)?;
+                self.replace(i, i, json);
+                Some(i + 1)
+            }
             "format" => {
                 // PostgreSQL's format('%I.%I', ...), not DuckDB's format('{}', ...).
                 let TokenKind::Str(format) = &self.tok(i + 2)?.kind else {
@@ -690,7 +785,7 @@ impl<'a> Rewriter<'a> {
                 if !format.contains('%') || format.contains("{}") {
                     return None;
                 }
-                let text = format!("printf({}", quote_literal(&printf_format(format)));
+                let text = format!("format({}", quote_literal(&fmt_format(format)));
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
@@ -1047,25 +1142,53 @@ fn pg_array_literal(text: &str) -> Option<String> {
     Some(format!("[{}]", items.join(", ")))
 }
 
-/// PostgreSQL `format()` specifiers in DuckDB `printf` form: `%I` and `%s` print the argument,
-/// `%L` quotes it.
-fn printf_format(format: &str) -> String {
-    let mut out = String::with_capacity(format.len());
+/// PostgreSQL `format()` specifiers in DuckDB `format` (fmt) form, which prints any type:
+/// `%s` and `%I` print the argument, `%L` quotes it, `%2$s` picks the second; braces are escaped.
+fn fmt_format(format: &str) -> String {
+    let mut out = String::with_capacity(format.len() + 8);
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('I') | Some('s') => out.push_str("%s"),
-            Some('L') => out.push_str("'%s'"),
-            Some('%') => out.push_str("%%"),
-            Some(other) => {
-                out.push('%');
-                out.push(other);
+        match c {
+            '{' => out.push_str("{{"),
+            '}' => out.push_str("}}"),
+            '%' => {
+                if chars.peek() == Some(&'%') {
+                    chars.next();
+                    out.push('%');
+                    continue;
+                }
+                // An optional argument position, `%2$s`.
+                let mut ahead = chars.clone();
+                let mut position = String::new();
+                while let Some(d) = ahead.peek().copied().filter(char::is_ascii_digit) {
+                    position.push(d);
+                    ahead.next();
+                }
+                let argument = if !position.is_empty() && ahead.peek() == Some(&'$') {
+                    ahead.next();
+                    chars = ahead;
+                    match position.parse::<usize>() {
+                        Ok(n) if n > 0 => format!("{{{}}}", n - 1),
+                        _ => "{}".to_owned(),
+                    }
+                } else {
+                    "{}".to_owned()
+                };
+                match chars.next() {
+                    Some('I') | Some('s') => out.push_str(&argument),
+                    Some('L') => {
+                        out.push('\'');
+                        out.push_str(&argument);
+                        out.push('\'');
+                    }
+                    Some(other) => {
+                        out.push('%');
+                        out.push(other);
+                    }
+                    None => out.push('%'),
+                }
             }
-            None => out.push('%'),
+            other => out.push(other),
         }
     }
     out
@@ -1180,6 +1303,7 @@ mod tests {
                     ("database".to_owned(), "lake".to_owned()),
                 ],
             ),
+            None,
         )
     }
 
@@ -1260,7 +1384,7 @@ mod tests {
             let sql: String = (0..next() % 14)
                 .map(|_| pieces[next() % pieces.len()])
                 .collect();
-            let _ = rewrite(&sql, &settings);
+            let _ = rewrite(&sql, &settings, None);
             let _ = oid_array_placeholders(&sql);
             let _ = crate::params::parse_array_text(&sql);
         }
@@ -1295,7 +1419,34 @@ mod tests {
         );
         assert_eq!(
             rw("select format('%I.%I', a, b), format('{}', c)"),
-            "select printf('%s.%s', a, b), format('{}', c)"
+            "select format('{}.{}', a, b), format('{}', c)"
+        );
+    }
+
+    #[test]
+    fn rewrites_format_generate_series_and_jsonb() {
+        assert_eq!(
+            rw("select format('%s: %L {x} 100%%', n, v), format('%2$s %1$s', a, b)"),
+            "select format('{}: ''{}'' {{x}} 100%', n, v), format('{1} {0}', a, b)"
+        );
+        assert_eq!(
+            rw("select generate_series(1, 3), abs(generate_series(-1, 1)) as g from t"),
+            "select unnest(generate_series(1, 3)), abs(unnest(generate_series(-1, 1))) as g from t"
+        );
+        assert_eq!(
+            rw("select x from (select generate_series(1, 2) x) s where y in (select generate_series(1, f(2)))"),
+            "select x from (select unnest(generate_series(1, 2)) x) s where y in (select unnest(generate_series(1, f(2))))"
+        );
+        for unchanged in [
+            "select * from generate_series(1, 3)",
+            "select * from t, lateral generate_series(1, t.n) g",
+            "select * from t where x = any(generate_series(1, 3))",
+        ] {
+            assert_eq!(rw(unchanged), unchanged);
+        }
+        assert_eq!(
+            rw("select jsonb_build_object('a', 1), to_jsonb(t.x) from t"),
+            "select json_build_object('a', 1), to_json(t.x) from t"
         );
     }
 
@@ -1430,7 +1581,7 @@ mod tests {
                     sql.push(' ');
                 }
             }
-            let _ = rewrite(&sql, &settings);
+            let _ = rewrite(&sql, &settings, None);
         }
     }
 

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::backends::{Registration, State};
 use crate::error::QueryError;
 use crate::gateway::GatewaySession;
 use crate::timezone::Zone;
@@ -498,6 +499,9 @@ pub(crate) struct Session {
     pub(crate) gone: Option<tokio::sync::watch::Receiver<bool>>,
     /// The schema last given to the gateway session from `search_path` (`None`: the default).
     schema: Mutex<Option<String>>,
+    /// This connection in the adapter's list of connections (`pg_stat_activity`), set once
+    /// start-up has given it its pid.
+    pub(crate) backend: std::sync::OnceLock<Registration>,
 }
 
 impl Drop for Session {
@@ -524,6 +528,7 @@ impl Session {
     ) -> Self {
         Self {
             gone,
+            backend: std::sync::OnceLock::new(),
             schema: Mutex::new(None),
             user,
             gateway,
@@ -544,6 +549,22 @@ impl Session {
         self.schema
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Marks a statement as running, for `pg_stat_activity`.
+    pub(crate) fn statement_started(&self, sql: &str) {
+        if let Some(backend) = self.backend.get() {
+            let app = self.settings().get("application_name").unwrap_or_default();
+            backend.begin(sql, &app);
+        }
+    }
+
+    /// Marks the statement as ended, leaving the connection in `state`.
+    pub(crate) fn statement_ended(&self, state: State) {
+        if let Some(backend) = self.backend.get() {
+            let app = self.settings().get("application_name").unwrap_or_default();
+            backend.finish(state, &app);
+        }
     }
 
     pub(crate) fn cursor_names(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {

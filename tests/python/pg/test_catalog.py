@@ -83,7 +83,8 @@ def test_psql_describe_table(pg_lake):
 
 @pytest.mark.parametrize(
     "command",
-    ["\\df", "\\dT", "\\du", "\\dv", "\\di", "\\dx", "\\dp", "\\dd", "\\dD", "\\db", "\\dc", "\\dC", "\\l+", "\\dn+", "\\dt+ *.*"],
+    ["\\df", "\\dT", "\\du", "\\dv", "\\di", "\\dx", "\\dp", "\\dd", "\\dD", "\\db", "\\dc", "\\dC", "\\l+", "\\dn+", "\\dt+ *.*",
+     "\\dL", "\\drds"],
 )
 def test_psql_other_listings_run(pg_lake, command):
     """The rest of psql's listing commands run their real catalog queries without an error

@@ -505,3 +505,31 @@ def test_pipelined_statements_before_one_sync(pg):
                 conn.execute("SELECT * FROM no_such_table")
                 conn.execute("SELECT 3")
         assert conn.execute("SELECT 4").fetchone() == (4,)
+
+
+def test_postgres_functions_duckdb_lacks(pgconn):
+    """PostgreSQL functions clients use that DuckDB lacks or spells differently, with
+    PostgreSQL's results."""
+    cur = pgconn.cursor()
+    # A set-returning function in the select list gives rows, not a list.
+    assert cur.execute("SELECT generate_series(1, 3) AS g").fetchall() == [(1,), (2,), (3,)]
+    assert cur.description[0].name == "g"
+    assert cur.execute(
+        "SELECT count(*) FROM range(10) t(i) WHERE i IN (SELECT generate_series(2, 4))"
+    ).fetchone() == (3,)
+    assert cur.execute("SELECT count(*) FROM generate_series(1, 5)").fetchone() == (5,)
+    # format() prints any type with %s, and takes argument positions.
+    assert cur.execute("SELECT format('%s-%s: %L, 100%%', 1, 2.5, 'x')").fetchone() == ("1-2.5: 'x', 100%",)
+    assert cur.execute("SELECT format('%2$s %1$s', 'a', 'b')").fetchone() == ("b a",)
+    assert cur.execute(
+        "SELECT initcap('hello wORLD-émile o''neil'), width_bucket(5.35, 0.024, 10.06, 5), "
+        "width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), "
+        "overlay('Txxxxas' placing 'hom' from 2 for 4), overlay('abc' placing 'X' from 2)"
+    ).fetchone() == ("Hello World-Émile O'Neil", 3, 0, 6, "Thomas", "aXc")
+    assert cur.execute(
+        "SELECT clock_timestamp() = now(), statement_timestamp() = now(), timeofday() LIKE '% UTC'"
+    ).fetchone() == (True, True, True)
+    assert cur.execute(
+        "SELECT jsonb_build_object('a', 1, 'b', 'x'), jsonb_agg(i), jsonb_array_length('[1, 2]') "
+        "FROM range(3) t(i)"
+    ).fetchone() == ({"a": 1, "b": "x"}, [0, 1, 2], 2)
