@@ -114,7 +114,7 @@ fn is_nested(dt: &DataType) -> bool {
 }
 
 /// The PostgreSQL array type whose elements are `elem`.
-fn array_type_of(elem: &Type) -> Option<Type> {
+pub(crate) fn array_type_of(elem: &Type) -> Option<Type> {
     Some(match *elem {
         Type::BOOL => Type::BOOL_ARRAY,
         Type::INT2 => Type::INT2_ARRAY,

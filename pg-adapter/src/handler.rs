@@ -1467,6 +1467,57 @@ fn copy_escape(buf: &mut BytesMut, start: usize, format: CopyFormat, delimiter: 
     }
 }
 
+/// The client's parameter types, with an array type for each untyped placeholder that is the
+/// operand of `ANY(...)` / `ALL(...)` / `unnest(...)`. PostgreSQL takes `x = ANY($1)` to be an
+/// array of `x`'s type; DuckDB cannot type such a placeholder, but does type `x = $1`, so the
+/// element type comes from preparing that form.
+async fn array_operand_types(
+    session: &Session,
+    sql: &str,
+    client_types: &[Option<Type>],
+) -> Vec<Option<Type>> {
+    let mut types = client_types.to_vec();
+    let untyped: Vec<usize> = rewrite::array_operand_placeholders(sql)
+        .into_iter()
+        .filter(|&n| {
+            types
+                .get(n.wrapping_sub(1))
+                .cloned()
+                .flatten()
+                .is_none_or(|t| t == Type::UNKNOWN)
+        })
+        .collect();
+    if untyped.is_empty() {
+        return types;
+    }
+    let Ok(probe) = session
+        .gateway
+        .prepare(&rewrite::unwrap_array_operands(sql))
+        .await
+    else {
+        return types;
+    };
+    let probe = PreparedGuard {
+        prepared: probe,
+        gateway: session.gateway.clone(),
+    };
+    for n in untyped {
+        let element = probe
+            .prepared
+            .parameter_schema
+            .fields()
+            .get(n - 1)
+            .map(|f| params::pg_param_type(f.data_type()));
+        if let Some(array) = element.as_ref().and_then(encode::array_type_of) {
+            if types.len() < n {
+                types.resize(n, None);
+            }
+            types[n - 1] = Some(array);
+        }
+    }
+    types
+}
+
 /// Plans a statement: classify, rewrite for DuckDB, and (extended protocol) prepare it at
 /// the gateway to learn its parameter and result types.
 async fn plan(
@@ -1542,7 +1593,8 @@ async fn plan(
                         prepared: p,
                         gateway: session.gateway.clone(),
                     };
-                    let typed = rewrite::cast_placeholders(&rewritten, client_types);
+                    let types = array_operand_types(session, &rewritten, client_types).await;
+                    let typed = rewrite::cast_placeholders(&rewritten, &types);
                     match session.gateway.prepare(&typed).await {
                         Ok(t) if !t.dataset_schema.fields().is_empty() => t,
                         Ok(t) => {
@@ -1559,7 +1611,8 @@ async fn plan(
                 // DuckDB cannot type a placeholder used without context (`SELECT $1`): retry
                 // with each placeholder cast to the type the client declared (text if none).
                 Err(first) if placeholders => {
-                    let typed = rewrite::cast_placeholders(&rewritten, client_types);
+                    let types = array_operand_types(session, &rewritten, client_types).await;
+                    let typed = rewrite::cast_placeholders(&rewritten, &types);
                     session.gateway.prepare(&typed).await.map_err(|_| first)?
                 }
                 Err(e) => return Err(e.into()),
@@ -1573,6 +1626,15 @@ async fn plan(
             for idx in rewrite::oid_array_placeholders(&inner) {
                 if let Some(ty) = plan.param_types.get_mut(idx.wrapping_sub(1)) {
                     *ty = Type::OID_ARRAY;
+                }
+            }
+            for idx in rewrite::array_operand_placeholders(&inner) {
+                if let Some(ty) = plan.param_types.get_mut(idx.wrapping_sub(1)) {
+                    if let Some(array) = encode::array_type_of(ty) {
+                        *ty = array;
+                    } else if *ty == Type::UNKNOWN || *ty == Type::VARCHAR {
+                        *ty = Type::TEXT_ARRAY;
+                    }
                 }
             }
             if matches!(plan.kind, Statement::Query) && returns_rows(&plan.tag) {

@@ -1249,6 +1249,52 @@ pub(crate) fn oid_array_placeholders(sql: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Placeholders that are the whole operand of `ANY(...)`, `SOME(...)`, `ALL(...)` or
+/// `unnest(...)` (`x = ANY($1)`): PostgreSQL types them as arrays, whatever DuckDB reports (the
+/// element type, or nothing).
+pub(crate) fn array_operand_placeholders(sql: &str) -> Vec<usize> {
+    if !["any", "all", "some", "unnest"]
+        .iter()
+        .any(|w| contains_ignoring_case(sql, w))
+    {
+        return Vec::new();
+    }
+    let tokens = tokenize(sql);
+    placeholder_tokens(&tokens)
+        .filter(|&(at, _)| {
+            let quantifier = at
+                .checked_sub(2)
+                .and_then(|k| ident(tokens.get(k)))
+                .is_some_and(|w| matches!(w, "any" | "all" | "some" | "unnest"));
+            quantifier && is_punct(tokens.get(at - 1), "(") && is_punct(tokens.get(at + 2), ")")
+        })
+        .map(|(_, idx)| idx)
+        .collect()
+}
+
+/// `sql` with each placeholder operand of `ANY(...)`, `SOME(...)`, `ALL(...)` or `unnest(...)`
+/// standing alone (`x = ANY($1)` → `x = ($1)`), so that DuckDB types it as the element.
+pub(crate) fn unwrap_array_operands(sql: &str) -> String {
+    let tokens = tokenize(sql);
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for (at, _) in placeholder_tokens(&tokens) {
+        let Some(quantifier) = at.checked_sub(2).and_then(|k| tokens.get(k)) else {
+            continue;
+        };
+        let is_operand = ident(Some(quantifier))
+            .is_some_and(|w| matches!(w, "any" | "all" | "some" | "unnest"))
+            && is_punct(tokens.get(at - 1), "(")
+            && is_punct(tokens.get(at + 2), ")");
+        if is_operand && quantifier.start >= last {
+            out.push_str(&sql[last..quantifier.start]);
+            last = tokens[at - 1].start;
+        }
+    }
+    out.push_str(&sql[last..]);
+    out
+}
+
 /// Whether `needle` (ASCII) occurs in `text`, in any case: a cheap test before tokenizing.
 fn contains_ignoring_case(text: &str, needle: &str) -> bool {
     text.as_bytes()
@@ -1260,26 +1306,42 @@ fn contains_ignoring_case(text: &str, needle: &str) -> bool {
 /// the client left it unspecified).
 pub(crate) fn cast_placeholders(sql: &str, client_types: &[Option<pgwire::api::Type>]) -> String {
     use pgwire::api::Type;
+    fn scalar(ty: &Type) -> &'static str {
+        match *ty {
+            Type::BOOL => "BOOLEAN",
+            Type::INT2 => "SMALLINT",
+            Type::INT4 => "INTEGER",
+            Type::INT8 | Type::OID => "BIGINT",
+            Type::FLOAT4 => "FLOAT",
+            Type::FLOAT8 => "DOUBLE",
+            Type::NUMERIC => "DECIMAL(38,10)",
+            Type::DATE => "DATE",
+            Type::TIME => "TIME",
+            Type::TIMESTAMP => "TIMESTAMP",
+            Type::TIMESTAMPTZ => "TIMESTAMPTZ",
+            Type::BYTEA => "BLOB",
+            Type::UUID => "UUID",
+            Type::INTERVAL => "INTERVAL",
+            _ => "VARCHAR",
+        }
+    }
+    let arrays = array_operand_placeholders(sql);
     let mut out = String::with_capacity(sql.len() + 16);
     let mut last = 0;
     for (start, end, idx) in placeholders(sql) {
-        let ty = client_types.get(idx.wrapping_sub(1)).cloned().flatten();
+        let ty = client_types
+            .get(idx.wrapping_sub(1))
+            .cloned()
+            .flatten()
+            .filter(|t| *t != Type::UNKNOWN);
         let duck = match ty {
-            Some(Type::BOOL) => "BOOLEAN",
-            Some(Type::INT2) => "SMALLINT",
-            Some(Type::INT4) => "INTEGER",
-            Some(Type::INT8) | Some(Type::OID) => "BIGINT",
-            Some(Type::FLOAT4) => "FLOAT",
-            Some(Type::FLOAT8) => "DOUBLE",
-            Some(Type::NUMERIC) => "DECIMAL(38,10)",
-            Some(Type::DATE) => "DATE",
-            Some(Type::TIME) => "TIME",
-            Some(Type::TIMESTAMP) => "TIMESTAMP",
-            Some(Type::TIMESTAMPTZ) => "TIMESTAMPTZ",
-            Some(Type::BYTEA) => "BLOB",
-            Some(Type::UUID) => "UUID",
-            Some(Type::INTERVAL) => "INTERVAL",
-            _ => "VARCHAR",
+            Some(ty) => match ty.kind() {
+                postgres_types::Kind::Array(item) => format!("{}[]", scalar(item)),
+                _ => scalar(&ty).to_owned(),
+            },
+            // `x = ANY($1)`: an array (of text, the type PostgreSQL gives unknown literals).
+            None if arrays.contains(&idx) => "VARCHAR[]".to_owned(),
+            None => "VARCHAR".to_owned(),
         };
         out.push_str(&sql[last..start]);
         out.push_str(&format!("({}::{duck})", &sql[start..end]));
@@ -1388,6 +1450,22 @@ mod tests {
             let _ = oid_array_placeholders(&sql);
             let _ = crate::params::parse_array_text(&sql);
         }
+    }
+
+    #[test]
+    fn finds_array_operand_placeholders() {
+        assert_eq!(
+            array_operand_placeholders(
+                "select * from t where a = ANY($1) and b <> all ( $3 ) and c = any($2::int[]) and d = $4 \
+                 and e in (select unnest($5))"
+            ),
+            vec![1, 3, 5]
+        );
+        assert!(array_operand_placeholders("select $1").is_empty());
+        assert_eq!(
+            unwrap_array_operands("select * from t where a = ANY($1) and b <> all ( $2 ) and c in (select unnest($3))"),
+            "select * from t where a = ($1) and b <> ( $2 ) and c in (select ($3))"
+        );
     }
 
     #[test]
@@ -1636,6 +1714,17 @@ mod tests {
                 &[None, Some(pgwire::api::Type::INT4)]
             ),
             "select ($1::VARCHAR), ($2::INTEGER) + 1, '$3'"
+        );
+        assert_eq!(
+            cast_placeholders(
+                "select x = any($1), y = any($2), $3",
+                &[
+                    None,
+                    Some(pgwire::api::Type::INT8_ARRAY),
+                    Some(pgwire::api::Type::DATE_ARRAY)
+                ]
+            ),
+            "select x = any(($1::VARCHAR[])), y = any(($2::BIGINT[])), ($3::DATE[])"
         );
     }
 }

@@ -369,6 +369,10 @@ def test_array_parameters_psycopg(pgconn, binary):
     cur = pgconn.cursor(binary=binary)
     assert cur.execute("SELECT i FROM range(6) t(i) WHERE i = ANY(%s) ORDER BY i", ([1, 3, 5],)).fetchall() == [(1,), (3,), (5,)]
     assert cur.execute("SELECT count(*) FROM range(6) t(i) WHERE i <> ALL(%s)", ([0, 1],)).fetchone() == (4,)
+    # A list of strings (psycopg leaves their type to the server) against a text column.
+    words = "SELECT x FROM (VALUES ('a'), ('b'), ('c')) t(x) WHERE x = ANY(%s) ORDER BY x"
+    assert cur.execute(words, (["a", "c"],)).fetchall() == [("a",), ("c",)]
+    assert cur.execute("SELECT count(*) FROM (VALUES ('a'), ('b')) t(x) WHERE x IN (SELECT unnest(%s))", (["b", "z"],)).fetchone() == (1,)
     words = ["a", None, "", "NULL", 'q"x', "c,d"]
     assert cur.execute("SELECT list_transform(%s::VARCHAR[], w -> coalesce(w, '<null>')) AS w", (words,)).fetchone() == (
         ["a", "<null>", "", "NULL", 'q"x', "c,d"],
@@ -400,6 +404,11 @@ def test_array_parameters_asyncpg(pg):
             rows = await conn.fetch("SELECT i FROM range(6) t(i) WHERE i = ANY($1::BIGINT[]) ORDER BY i", [2, 4])
             assert [r["i"] for r in rows] == [2, 4]
             assert await conn.fetchval("SELECT list_count($1::VARCHAR[])", ["x", None, "y"]) == 2
+            # Without a cast: `= ANY($n)` takes an array of the column's type, as in PostgreSQL
+            # (DuckDB describes the element type), so asyncpg is told to send one.
+            words = "SELECT x FROM (VALUES ('a'), ('b'), ('c')) t(x) WHERE x = ANY($1) ORDER BY x"
+            assert [r["x"] for r in await conn.fetch(words, ["a", "c"])] == ["a", "c"]
+            assert await conn.fetchval("SELECT count(*) FROM range(6) t(i) WHERE i = ANY($1)", [1, 2]) == 2
             # Array results: asyncpg looks their element types up in the catalog emulation.
             row = await conn.fetchrow("SELECT [1, 2] AS a, ['x', NULL] AS b, [DATE '2024-01-01'] AS c")
             assert (row["a"], row["b"], row["c"]) == ([1, 2], ["x", None], [dt.date(2024, 1, 1)])
