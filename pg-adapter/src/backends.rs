@@ -114,7 +114,7 @@ impl Backend {
         let mut activity = self.activity();
         activity.state = State::Active;
         activity.query.clear();
-        activity.query.push_str(query);
+        activity.query.push_str(shown_query(query));
         activity.query_start = Some(now);
         activity.xact_start.get_or_insert(now);
         activity.state_change = now;
@@ -288,7 +288,7 @@ impl Backends {
                 // The viewer is running this very query (at Parse, before Execute marks it).
                 let now = SystemTime::now();
                 activity.state = State::Active;
-                activity.query = query.to_owned();
+                activity.query = shown_query(query).to_owned();
                 activity.query_start = Some(now);
                 activity.xact_start.get_or_insert(now);
             }
@@ -302,6 +302,22 @@ impl Backends {
         );
         sql
     }
+}
+
+/// How much of a statement `pg_stat_activity.query` shows: PostgreSQL's default
+/// `track_activity_query_size`.
+const QUERY_TEXT_BYTES: usize = 1024;
+
+/// The start of `query` that `pg_stat_activity` shows (whole characters).
+fn shown_query(query: &str) -> &str {
+    if query.len() <= QUERY_TEXT_BYTES {
+        return query;
+    }
+    let mut end = QUERY_TEXT_BYTES;
+    while !query.is_char_boundary(end) {
+        end -= 1;
+    }
+    &query[..end]
 }
 
 /// One `pg_stat_activity` row; `own` rows show what only their user may see.
@@ -394,6 +410,15 @@ mod tests {
         );
         drop(alice);
         assert_eq!(backends.len(), 0);
+    }
+
+    #[test]
+    fn shows_the_first_kilobyte_of_a_query() {
+        let long = format!("SELECT '{}'", "é".repeat(1000));
+        let shown = shown_query(&long);
+        assert!(shown.len() <= QUERY_TEXT_BYTES && shown.len() > QUERY_TEXT_BYTES - 2);
+        assert!(long.starts_with(shown));
+        assert_eq!(shown_query("SELECT 1"), "SELECT 1");
     }
 
     #[test]

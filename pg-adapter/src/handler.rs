@@ -445,16 +445,12 @@ impl Handler {
                     }
                 };
                 let mut buf = BytesMut::new();
-                match result_format.format_for(0) {
-                    FieldFormat::Text => {
-                        buf.put_i32(1);
-                        buf.put_u8(if sent { b't' } else { b'f' });
-                    }
-                    FieldFormat::Binary => {
-                        buf.put_i32(1);
-                        buf.put_u8(u8::from(sent));
-                    }
-                }
+                buf.put_i32(1);
+                buf.put_u8(match (result_format.format_for(0), sent) {
+                    (FieldFormat::Text, true) => b't',
+                    (FieldFormat::Text, false) => b'f',
+                    (FieldFormat::Binary, sent) => u8::from(sent),
+                });
                 Ok(Outcome::Fetched {
                     fields: Arc::new(with_formats(&plan.fields, result_format)),
                     rows: vec![DataRow::new(buf, 1)],
