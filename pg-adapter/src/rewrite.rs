@@ -464,8 +464,9 @@ struct Rewriter<'a> {
     out: String,
     /// Byte offset up to which `sql` has been copied or replaced.
     last: usize,
-    /// `)` tokens that close one more parenthesis than they did (a call wrapped in `unnest(`).
-    extra_closes: Vec<usize>,
+    /// Text to insert at a byte offset of `sql` not copied yet (around a call's arguments, after
+    /// a closing parenthesis), flushed as the rules reach it.
+    inserts: Vec<(usize, String)>,
 }
 
 impl<'a> Rewriter<'a> {
@@ -477,7 +478,7 @@ impl<'a> Rewriter<'a> {
             backend: None,
             out: String::with_capacity(sql.len() + 64),
             last: 0,
-            extra_closes: Vec::new(),
+            inserts: Vec::new(),
         }
     }
 
@@ -486,16 +487,34 @@ impl<'a> Rewriter<'a> {
     fn run(mut self, rule: fn(&mut Self, usize) -> Option<usize>) -> String {
         let mut i = 0;
         while i < self.tokens.len() {
-            if let Some(at) = self.extra_closes.iter().position(|&close| close == i) {
-                self.extra_closes.swap_remove(at);
-                self.replace(i, i, "))");
-                i += 1;
-                continue;
-            }
+            self.flush_inserts(self.tokens[i].start);
             i = rule(&mut self, i).unwrap_or(i + 1);
         }
+        self.flush_inserts(self.sql.len());
         self.out.push_str(&self.sql[self.last..]);
         self.out
+    }
+
+    /// Emits the pending insertions at offsets up to `upto`, in order.
+    fn flush_inserts(&mut self, upto: usize) {
+        if self.inserts.is_empty() {
+            return;
+        }
+        self.inserts.sort_by_key(|(at, _)| *at);
+        while let Some((at, _)) = self.inserts.first() {
+            if *at > upto {
+                break;
+            }
+            let (at, text) = self.inserts.remove(0);
+            if at < self.last {
+                // A rule replaced text past this point (no rule should): drop the insertion.
+                debug_assert!(false, "insertion inside replaced text");
+                continue;
+            }
+            self.out.push_str(&self.sql[self.last..at]);
+            self.out.push_str(&text);
+            self.last = at;
+        }
     }
 
     fn casts(&mut self, i: usize) -> Option<usize> {
@@ -768,7 +787,7 @@ impl<'a> Rewriter<'a> {
             // scalar one gives a list.
             "generate_series" if in_select_list(&self.tokens, i) => {
                 let close = matching_paren(&self.tokens, i + 1)?;
-                self.extra_closes.push(close);
+                self.inserts.push((self.tokens[close].end, ")".to_owned()));
                 self.replace(i, i, "unnest(generate_series");
                 Some(i + 1)
             }
@@ -785,7 +804,24 @@ impl<'a> Rewriter<'a> {
                 if !format.contains('%') || format.contains("{}") {
                     return None;
                 }
-                let text = format!("format({}", quote_literal(&fmt_format(format)));
+                let (fmt, specs) = fmt_format(format);
+                // `%I` arguments are quoted as identifiers, `%L` ones as literals (NULL as
+                // NULL), as PostgreSQL does.
+                let close = matching_paren(&self.tokens, i + 1)?;
+                for (arg, (first, last)) in call_arguments(&self.tokens, i + 3, close)
+                    .into_iter()
+                    .enumerate()
+                {
+                    let (before, after) = match specs.get(arg).copied().flatten() {
+                        Some('I') => ("quote_ident((", ")::VARCHAR)"),
+                        Some('L') => ("coalesce(quote_literal((", ")::VARCHAR), 'NULL')"),
+                        _ => continue,
+                    };
+                    self.inserts
+                        .push((self.tokens[first].start, before.to_owned()));
+                    self.inserts.push((self.tokens[last].end, after.to_owned()));
+                }
+                let text = format!("format({}", quote_literal(&fmt));
                 self.replace(i, i + 2, &text);
                 Some(i + 3)
             }
@@ -1143,9 +1179,13 @@ fn pg_array_literal(text: &str) -> Option<String> {
 }
 
 /// PostgreSQL `format()` specifiers in DuckDB `format` (fmt) form, which prints any type:
-/// `%s` and `%I` print the argument, `%L` quotes it, `%2$s` picks the second; braces are escaped.
-fn fmt_format(format: &str) -> String {
+/// `%s`, `%I` and `%L` print an argument, `%2$s` picks the second; braces are escaped. Also
+/// returns the specifier each argument is first used with (`s`, `I` or `L`), by position, so
+/// that `%I` and `%L` arguments can be quoted.
+fn fmt_format(format: &str) -> (String, Vec<Option<char>>) {
     let mut out = String::with_capacity(format.len() + 8);
+    let mut specs: Vec<Option<char>> = Vec::new();
+    let mut next_arg = 0usize;
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -1164,22 +1204,24 @@ fn fmt_format(format: &str) -> String {
                     position.push(d);
                     ahead.next();
                 }
-                let argument = if !position.is_empty() && ahead.peek() == Some(&'$') {
+                let (argument, index) = if !position.is_empty() && ahead.peek() == Some(&'$') {
                     ahead.next();
                     chars = ahead;
                     match position.parse::<usize>() {
-                        Ok(n) if n > 0 => format!("{{{}}}", n - 1),
-                        _ => "{}".to_owned(),
+                        Ok(n) if n > 0 => (format!("{{{}}}", n - 1), n - 1),
+                        _ => ("{}".to_owned(), next_arg),
                     }
                 } else {
-                    "{}".to_owned()
+                    ("{}".to_owned(), next_arg)
                 };
                 match chars.next() {
-                    Some('I') | Some('s') => out.push_str(&argument),
-                    Some('L') => {
-                        out.push('\'');
+                    Some(spec @ ('I' | 's' | 'L')) => {
                         out.push_str(&argument);
-                        out.push('\'');
+                        next_arg = index + 1;
+                        if specs.len() <= index {
+                            specs.resize(index + 1, None);
+                        }
+                        specs[index].get_or_insert(spec);
                     }
                     Some(other) => {
                         out.push('%');
@@ -1191,7 +1233,35 @@ fn fmt_format(format: &str) -> String {
             other => out.push(other),
         }
     }
-    out
+    (out, specs)
+}
+
+/// The arguments of a call between tokens `from` (the first after the preceding comma) and
+/// `close` (its `)`): each as (first token, last token), split at top-level commas.
+fn call_arguments(tokens: &[Token], from: usize, close: usize) -> Vec<(usize, usize)> {
+    let mut args = Vec::new();
+    let mut depth = 0i32;
+    let mut start: Option<usize> = None;
+    for (k, token) in tokens.iter().enumerate().take(close).skip(from) {
+        match &token.kind {
+            TokenKind::Punct(p) if p == "(" || p == "[" => depth += 1,
+            TokenKind::Punct(p) if p == ")" || p == "]" => depth -= 1,
+            TokenKind::Punct(p) if p == "," && depth == 0 => {
+                if let Some(first) = start.take() {
+                    args.push((first, k - 1));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        start.get_or_insert(k);
+    }
+    if let Some(first) = start {
+        if close > first {
+            args.push((first, close - 1));
+        }
+    }
+    args
 }
 
 /// Whether `sql` has `$n` placeholders.
@@ -1497,15 +1567,16 @@ mod tests {
         );
         assert_eq!(
             rw("select format('%I.%I', a, b), format('{}', c)"),
-            "select format('{}.{}', a, b), format('{}', c)"
+            "select format('{}.{}', quote_ident((a)::VARCHAR), quote_ident((b)::VARCHAR)), format('{}', c)"
         );
     }
 
     #[test]
     fn rewrites_format_generate_series_and_jsonb() {
         assert_eq!(
-            rw("select format('%s: %L {x} 100%%', n, v), format('%2$s %1$s', a, b)"),
-            "select format('{}: ''{}'' {{x}} 100%', n, v), format('{1} {0}', a, b)"
+            rw("select format('%s: %L {x} 100%%', n, f(v, 1)), format('%2$s %1$I', a, b)"),
+            "select format('{}: {} {{x}} 100%', n, coalesce(quote_literal((f(v, 1))::VARCHAR), 'NULL')), \
+             format('{1} {0}', quote_ident((a)::VARCHAR), b)"
         );
         assert_eq!(
             rw("select generate_series(1, 3), abs(generate_series(-1, 1)) as g from t"),

@@ -530,6 +530,10 @@ def test_postgres_functions_duckdb_lacks(pgconn):
     # format() prints any type with %s, and takes argument positions.
     assert cur.execute("SELECT format('%s-%s: %L, 100%%', 1, 2.5, 'x')").fetchone() == ("1-2.5: 'x', 100%",)
     assert cur.execute("SELECT format('%2$s %1$s', 'a', 'b')").fetchone() == ("b a",)
+    # %I quotes an identifier where needed and %L a literal (NULL unquoted), so the text is SQL.
+    assert cur.execute(
+        "SELECT format('SELECT %I, %I FROM t WHERE x = %L AND y = %L', 'plain', 'My Col', 'it''s', NULL)"
+    ).fetchone() == ("""SELECT plain, "My Col" FROM t WHERE x = 'it''s' AND y = NULL""",)
     assert cur.execute(
         "SELECT initcap('hello wORLD-émile o''neil'), width_bucket(5.35, 0.024, 10.06, 5), "
         "width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), "
