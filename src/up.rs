@@ -56,6 +56,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&state_dir)?;
     let sample = sample_dir.clone();
     tokio::task::spawn_blocking(move || write_sample_data(&sample)).await??;
+    let catalog_file = write_catalog(&data_dir, &sample_dir)?;
 
     let password = args.password.clone().unwrap_or_else(random_secret);
     let users = format!("{}:{}", args.user, password);
@@ -79,6 +80,8 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         .arg(format!("{}/", data_dir.display()))
         .arg("--temp-dir")
         .arg(state_dir.join("spill"))
+        .arg("--catalog-file")
+        .arg(&catalog_file)
         .args(["--log-level", &args.log_level])
         .args(["--worker-threads", LOCAL_WORKER_THREADS])
         .env("TAVANA_INTERNAL_TOKEN", &internal_token);
@@ -128,14 +131,15 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!(
         "\nTavana is up.\n\
          \n  Flight SQL (ADBC, JDBC):  grpc://127.0.0.1:{flight}\n  PostgreSQL (psql, BI):    postgresql://{user}@127.0.0.1:{pg}/tavana\n  user: {user}   password: {password}\n\
-         \nTry:\n  PGPASSWORD='{password}' psql -h 127.0.0.1 -p {pg} -U {user} -c \"SELECT count(*) FROM read_parquet('{glob}')\"\n\
+         \nTry:\n  PGPASSWORD='{password}' psql -h 127.0.0.1 -p {pg} -U {user} -c \"SELECT city, count(*) FROM sample.trips GROUP BY city ORDER BY city\"\n\
          \n  python - <<'PY'\n  import adbc_driver_flightsql.dbapi as flight_sql\n  conn = flight_sql.connect('grpc://127.0.0.1:{flight}', db_kwargs={{'username': '{user}', 'password': '{password}'}})\n  cur = conn.cursor(); cur.execute(\"SELECT * FROM read_parquet('{glob}') LIMIT 5\"); print(cur.fetch_arrow_table())\n  PY\n\
-         \nSample data: {sample}  (trips_*.parquet, trips.csv, trips.json)\nMetrics: http://127.0.0.1:{admin}/metrics   Ctrl-C stops everything.\n",
+         \nSample data: {sample}  (trips_*.parquet, trips.csv, trips.json)\nTables: sample.trips, sample.trips_csv, sample.trips_json  (catalog: {catalog})\nMetrics: http://127.0.0.1:{admin}/metrics   Ctrl-C stops everything.\n",
         flight = flight_port,
         pg = pg_port,
         user = args.user,
         glob = glob.display(),
         sample = sample_dir.display(),
+        catalog = catalog_file.display(),
         admin = port_of(&gateway_admin),
     );
 
@@ -157,6 +161,45 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     stop_all(&mut children).await;
     Ok(())
+}
+
+/// The lake catalog that serves the sample data as tables (`sample.trips`, ...), written once:
+/// it is the user's to edit afterwards, and the executor re-reads it when it changes.
+fn write_catalog(data_dir: &Path, sample_dir: &Path) -> anyhow::Result<PathBuf> {
+    let file = data_dir.join("catalog.toml");
+    if file.exists() {
+        return Ok(file);
+    }
+    let location = |name: &str| toml_string(&sample_dir.join(name).display().to_string());
+    let text = format!(
+        "# Tables over `tavana up`'s sample data (the format: docs/lakes.md, \"The table catalog\").\n\
+         # Edit and save: the executor re-reads this file. Delete it to get this one back.\n\
+         [sample]\n\
+         trips = {{ format = \"parquet\", location = {parquet}, comment = \"Sample trips\" }}\n\
+         trips_csv = {{ format = \"csv\", location = {csv}, comment = \"Sample trips\" }}\n\
+         trips_json = {{ format = \"json\", location = {json}, comment = \"Sample trips\" }}\n",
+        parquet = location("trips_*.parquet"),
+        csv = location("trips.csv"),
+        json = location("trips.json"),
+    );
+    std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+    Ok(file)
+}
+
+/// `value` as a TOML basic string.
+fn toml_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn port_of(address: &str) -> &str {
@@ -301,4 +344,31 @@ fn write_sample_data(dir: &Path) -> anyhow::Result<()> {
         json = quoted("trips.json"),
     ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_escape_quotes_backslashes_and_controls() {
+        assert_eq!(toml_string("/data/a b"), "\"/data/a b\"");
+        assert_eq!(toml_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\u000Ad\"");
+    }
+
+    #[test]
+    fn the_catalog_is_written_once() {
+        let dir = std::env::temp_dir().join(format!("tavana-up-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = write_catalog(&dir, &dir.join("sample")).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("[sample]") && text.contains("trips_*.parquet"),
+            "{text}"
+        );
+        std::fs::write(&file, "# mine\n").unwrap();
+        write_catalog(&dir, &dir.join("sample")).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "# mine\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

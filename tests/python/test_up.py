@@ -118,8 +118,25 @@ def test_up_serves_sample_data(up):
                 # Typed columns, not everything-as-text.
                 assert any(not pa.types.is_string(f.type) for f in table.schema), (
                     sql, table.schema)
+            # The sample data is also served as tables of a lake catalog `tavana up` writes.
+            for table, scan in (
+                ("sample.trips", f"read_parquet('{parquet_dir}/*.parquet')"),
+                ("sample.trips_csv", f"read_csv('{csv}')"),
+                ("sample.trips_json", f"read_json('{json_file}')"),
+            ):
+                cur.execute(f"SELECT (SELECT count(*) FROM {table}), (SELECT count(*) FROM {scan})")
+                in_table, in_file = cur.fetchone()
+                assert in_table == in_file > 0, table
     finally:
         conn.close()
+    listed = subprocess.run(
+        ["psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", user, "-d", "tavana",
+         "-c", "\\dt sample.*"],
+        capture_output=True, text=True, timeout=60, env={"PGPASSWORD": password, "PATH": "/usr/bin:/bin"},
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split("|")[1] for line in listed.stdout.split()] == ["trips", "trips_csv", "trips_json"], listed.stdout
+    assert (data_dir / "catalog.toml").exists()
 
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0, "".join(lines)
