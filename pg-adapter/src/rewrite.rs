@@ -198,6 +198,35 @@ fn in_select_list(tokens: &[Token], i: usize) -> bool {
     false
 }
 
+/// Words that end a LIKE pattern expression.
+const LIKE_PATTERN_ENDS: &[&str] = &[
+    "escape",
+    "and",
+    "or",
+    "then",
+    "when",
+    "else",
+    "end",
+    "from",
+    "where",
+    "group",
+    "having",
+    "order",
+    "limit",
+    "offset",
+    "union",
+    "except",
+    "intersect",
+    "is",
+    "as",
+    "on",
+    "using",
+    "window",
+    "qualify",
+    "returning",
+    "collate",
+];
+
 /// PostgreSQL's jsonb functions and their json counterparts here (DuckDB has one JSON type).
 const JSONB_ALIASES: &[(&str, &str)] = &[
     ("jsonb_build_object", "json_build_object"),
@@ -533,6 +562,7 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.session_keyword(i))
             .or_else(|| self.array_comparison(i))
             .or_else(|| self.regex_pattern(i))
+            .or_else(|| self.like_escape(i))
     }
 
     fn tok(&self, i: usize) -> Option<&Token> {
@@ -1016,6 +1046,56 @@ impl<'a> Rewriter<'a> {
         }
         self.replace(i, to, &text);
         Some(to + 1)
+    }
+
+    /// `x LIKE 'a\_b%'`: PostgreSQL's LIKE takes `\` as its escape character unless told
+    /// otherwise, DuckDB's has none, so `\_` (psql's tab completion, JDBC metadata patterns)
+    /// matched a backslash. A pattern without an ESCAPE clause gets `ESCAPE '\'` after it,
+    /// unless it is made of string literals without a backslash (where it changes nothing).
+    /// Applied at `LIKE` / `ILIKE`.
+    fn like_escape(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Word(op) = &self.tok(i)?.kind else {
+            return None;
+        };
+        if op != "like" && op != "ilike" {
+            return None;
+        }
+        if matches!(ident(self.tok(i + 1)), Some("any" | "all" | "some")) {
+            return None;
+        }
+        // The pattern runs to the first clause word, comma or unmatched `)` at its depth.
+        let mut depth = 0i32;
+        let mut last = None;
+        for (k, token) in self.tokens.iter().enumerate().skip(i + 1) {
+            match &token.kind {
+                TokenKind::Punct(p) if p == "(" || p == "[" => depth += 1,
+                TokenKind::Punct(p) if p == ")" || p == "]" => {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                }
+                TokenKind::Punct(p) if depth == 0 && (p == "," || p == ";") => break,
+                TokenKind::Word(w) if depth == 0 && LIKE_PATTERN_ENDS.contains(&w.as_str()) => {
+                    if w == "escape" {
+                        return None;
+                    }
+                    break;
+                }
+                _ => {}
+            }
+            last = Some(k);
+        }
+        let last = last?;
+        let plain = self.tokens[i + 1..=last]
+            .iter()
+            .all(|t| matches!(&t.kind, TokenKind::Str(s) if !s.contains('\\')));
+        if plain {
+            return None;
+        }
+        self.inserts
+            .push((self.tokens[last].end, " ESCAPE '\\'".to_owned()));
+        None
     }
 
     /// `pol.polroles = '{0}'`: PostgreSQL array literals compared with array catalog columns.
@@ -1596,6 +1676,26 @@ mod tests {
         assert_eq!(
             rw("select jsonb_build_object('a', 1), to_jsonb(t.x) from t"),
             "select json_build_object('a', 1), to_json(t.x) from t"
+        );
+    }
+
+    #[test]
+    fn like_patterns_escape_with_backslash_as_in_postgresql() {
+        assert_eq!(
+            rw(
+                r"select relname from pg_class c where c.relname LIKE 'trips\_c%' and x ilike $1 and y like 'a%'"
+            ),
+            r"select relname from pg_compat_pg_class() c where c.relname LIKE 'trips\_c%' ESCAPE '\' and x ilike $1 ESCAPE '\' and y like 'a%'"
+        );
+        let own = r"select 1 where x like 'a\_%' escape '!' and y not like $2 escape '#'";
+        assert_eq!(rw(own), own);
+        assert_eq!(
+            rw("select 1 where n not like $1::varchar || '%' escape '/' and m like $2::varchar || '%' order by 1"),
+            r"select 1 where n not like $1::varchar || '%' escape '/' and m like $2::varchar || '%' ESCAPE '\' order by 1"
+        );
+        assert_eq!(
+            rw("select (x like f(y, ',')), z like any (array['a'])"),
+            r"select (x like f(y, ',') ESCAPE '\'), z like any (array['a'])"
         );
     }
 

@@ -546,3 +546,14 @@ def test_postgres_functions_duckdb_lacks(pgconn):
         "SELECT jsonb_build_object('a', 1, 'b', 'x'), jsonb_agg(i), jsonb_array_length('[1, 2]') "
         "FROM range(3) t(i)"
     ).fetchone() == ({"a": 1, "b": "x"}, [0, 1, 2], 2)
+
+
+def test_like_escapes_with_backslash_as_in_postgresql(pgconn):
+    """PostgreSQL's LIKE escapes with `\\` by default (psql's tab completion sends `trips\\_c%`,
+    JDBC's getTables escapes `_` so); DuckDB's LIKE has no default escape character."""
+    cur = pgconn.cursor()
+    assert cur.execute(
+        r"SELECT 'a_b' LIKE 'a\_b', 'axb' LIKE 'a\_b', 'A_B' ILIKE 'a\_b', 'a%' LIKE 'a\%', "
+        r"'a!_b' LIKE 'a!_b' ESCAPE '#'"
+    ).fetchone() == (True, False, True, True, True)
+    assert cur.execute("SELECT 'axb' LIKE %s, 'a_b' LIKE %s", [r"a\_b", r"a\_b"]).fetchone() == (False, True)
