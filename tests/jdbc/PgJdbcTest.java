@@ -92,6 +92,13 @@ public class PgJdbcTest {
         List<List<String>> lake = rows(md.getColumns(null, "sales", "lineitem", "l_ship%"), "COLUMN_NAME", "TYPE_NAME");
         check(lake.equals(List.of(List.of("l_shipdate", "date"), List.of("l_shipinstruct", "varchar"),
             List.of("l_shipmode", "varchar"))), "lineitem columns: " + lake);
+        // Patterns escape `_` with the search string escape (`\`), as DBeaver and others do for
+        // names with underscores; `_` unescaped is a one-character wildcard.
+        String esc = md.getSearchStringEscape();
+        List<List<String>> escaped = rows(md.getColumns(null, "sales", "lineitem", "l" + esc + "_shipdat_"), "COLUMN_NAME");
+        check(escaped.equals(List.of(List.of("l_shipdate"))), "escaped column pattern: " + escaped);
+        check(rows(md.getColumns(null, "sales", "line" + esc + "_item", "%"), "COLUMN_NAME").isEmpty(),
+            "an escaped underscore is not a wildcard");
         check(rows(md.getPrimaryKeys(null, "sales", "orders"), "COLUMN_NAME").isEmpty(), "no primary keys");
         check(rows(md.getImportedKeys(null, "sales", "orders"), "FK_NAME").isEmpty(), "no foreign keys");
         check(rows(md.getIndexInfo(null, "sales", "orders", false, true), "INDEX_NAME").isEmpty(), "no indexes");
