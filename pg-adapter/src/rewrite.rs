@@ -198,6 +198,43 @@ fn in_select_list(tokens: &[Token], i: usize) -> bool {
     false
 }
 
+/// A PostgreSQL `SIMILAR TO` pattern as a regular expression for DuckDB's `SIMILAR TO`
+/// (which matches the whole string, as PostgreSQL's does).
+fn similar_to_regex(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped) if ".^$|?*+()[]{}\\".contains(escaped) => {
+                    out.push('\\');
+                    out.push(escaped);
+                }
+                Some(escaped) => out.push(escaped),
+                None => out.push_str("\\\\"),
+            },
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            '%' if !in_class => out.push_str(".*"),
+            '_' if !in_class => out.push('.'),
+            '.' if !in_class => out.push_str("\\."),
+            '^' | '$' if !in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Words that end a LIKE pattern expression.
 const LIKE_PATTERN_ENDS: &[&str] = &[
     "escape",
@@ -563,6 +600,8 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.array_comparison(i))
             .or_else(|| self.regex_pattern(i))
             .or_else(|| self.like_escape(i))
+            .or_else(|| self.descending_nulls_first(i))
+            .or_else(|| self.similar_to(i))
     }
 
     fn tok(&self, i: usize) -> Option<&Token> {
@@ -1096,6 +1135,35 @@ impl<'a> Rewriter<'a> {
         self.inserts
             .push((self.tokens[last].end, " ESCAPE '\\'".to_owned()));
         None
+    }
+
+    /// `ORDER BY x DESC`: PostgreSQL puts NULLs first when sorting descending, DuckDB last (both
+    /// put them last ascending). A `DESC` without a NULLS clause gets `NULLS FIRST`.
+    fn descending_nulls_first(&mut self, i: usize) -> Option<usize> {
+        if i == 0 || !is_word(self.tok(i), "desc") || is_word(self.tok(i + 1), "nulls") {
+            return None;
+        }
+        self.inserts
+            .push((self.tokens[i].end, " NULLS FIRST".to_owned()));
+        None
+    }
+
+    /// `x SIMILAR TO 'a%'`: PostgreSQL's SQL regular expression (`%` any string, `_` any
+    /// character, `.` a dot, `\` escapes) as the POSIX-style one DuckDB's SIMILAR TO takes.
+    /// Only literal patterns without an ESCAPE clause are translated.
+    fn similar_to(&mut self, i: usize) -> Option<usize> {
+        if !is_word(self.tok(i), "similar") || !is_word(self.tok(i + 1), "to") {
+            return None;
+        }
+        let TokenKind::Str(pattern) = &self.tok(i + 2)?.kind else {
+            return None;
+        };
+        if is_word(self.tok(i + 3), "escape") {
+            return None;
+        }
+        let regex = similar_to_regex(pattern);
+        self.replace(i + 2, i + 2, &quote_literal(&regex));
+        Some(i + 3)
     }
 
     /// `pol.polroles = '{0}'`: PostgreSQL array literals compared with array catalog columns.
@@ -1677,6 +1745,23 @@ mod tests {
             rw("select jsonb_build_object('a', 1), to_jsonb(t.x) from t"),
             "select json_build_object('a', 1), to_json(t.x) from t"
         );
+    }
+
+    #[test]
+    fn descending_sorts_put_nulls_first_and_similar_to_patterns_translate() {
+        assert_eq!(
+            rw("select x from t order by x desc, y, z desc nulls last"),
+            "select x from t order by x desc NULLS FIRST, y, z desc nulls last"
+        );
+        assert_eq!(
+            rw("select string_agg(a, ',' order by a DESC) over (order by b desc) from t"),
+            "select string_agg(a, ',' order by a DESC NULLS FIRST) over (order by b desc NULLS FIRST) from t"
+        );
+        assert_eq!(
+            rw(r"select a similar to 'ab%c_.d|(e|f)*\%', b similar to 'x' escape '#' from t"),
+            r"select a similar to 'ab.*c.\.d|(e|f)*%', b similar to 'x' escape '#' from t"
+        );
+        assert_eq!(similar_to_regex("[a_%.]x"), "[a_%.]x");
     }
 
     #[test]

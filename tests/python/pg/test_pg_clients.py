@@ -557,3 +557,20 @@ def test_like_escapes_with_backslash_as_in_postgresql(pgconn):
         r"'a!_b' LIKE 'a!_b' ESCAPE '#'"
     ).fetchone() == (True, False, True, True, True)
     assert cur.execute("SELECT 'axb' LIKE %s, 'a_b' LIKE %s", [r"a\_b", r"a\_b"]).fetchone() == (False, True)
+
+
+def test_descending_sorts_and_similar_to_as_in_postgresql(pgconn):
+    """PostgreSQL sorts NULLs first when descending (DuckDB: last), and its SIMILAR TO takes
+    `%` and `_` as wildcards and `.` literally (DuckDB's takes a regular expression)."""
+    cur = pgconn.cursor()
+    values = "(VALUES (1), (NULL), (2)) t(x)"
+    assert cur.execute(f"SELECT x FROM {values} ORDER BY x DESC").fetchall() == [(None,), (2,), (1,)]
+    assert cur.execute(f"SELECT x FROM {values} ORDER BY x").fetchall() == [(1,), (2,), (None,)]
+    assert cur.execute(f"SELECT x FROM {values} ORDER BY x DESC NULLS LAST").fetchall() == [(2,), (1,), (None,)]
+    assert cur.execute(
+        f"SELECT string_agg(coalesce(x::text, 'null'), ',' ORDER BY x DESC) FROM {values}"
+    ).fetchone() == ("null,2,1",)
+    assert cur.execute(
+        "SELECT 'abc' SIMILAR TO 'a%', 'abc' SIMILAR TO 'a_c', 'a.c' SIMILAR TO 'a.c', "
+        "'abc' SIMILAR TO 'a.c', 'abc' SIMILAR TO '(abc|xyz)', 'ab' SIMILAR TO 'a'"
+    ).fetchone() == (True, True, True, False, True, False)
