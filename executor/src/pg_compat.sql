@@ -111,6 +111,9 @@ CREATE OR REPLACE MACRO statement_timestamp() AS now();
 CREATE OR REPLACE MACRO timeofday() AS strftime(now(), '%a %b %d %H:%M:%S.%f %Y UTC');
 CREATE OR REPLACE MACRO initcap(str) AS array_to_string(list_transform(regexp_extract_all(str, '[\pL\pN]+|[^\pL\pN]+'), pg_compat_word -> upper(pg_compat_word[1]) || lower(pg_compat_word[2:])), '');
 CREATE OR REPLACE MACRO width_bucket(operand, low, high, count) AS (CASE WHEN operand < low THEN 0 WHEN operand >= high THEN count + 1 ELSE floor((operand - low) * count / (high - low)) + 1 END)::INTEGER;
+CREATE OR REPLACE MACRO btrim(str) AS trim(str), (str, chars) AS trim(str, chars);
+CREATE OR REPLACE MACRO every(condition) AS bool_and(condition);
+CREATE OR REPLACE MACRO quote_nullable(val) AS CASE WHEN val IS NULL THEN 'NULL' ELSE quote_literal(val) END;
 -- overlay(str PLACING repl FROM start [FOR len]), which DuckDB's parser turns into these calls.
 CREATE OR REPLACE MACRO overlay(str, repl, start) AS substring(str, 1, start - 1) || repl || substring(str, start + length(repl)), (str, repl, start, len) AS substring(str, 1, start - 1) || repl || substring(str, start + len);
 -- The pg-adapter answers these as whole statements (SELECT pg_cancel_backend(<pid>)).

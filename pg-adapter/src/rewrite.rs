@@ -530,9 +530,10 @@ struct Rewriter<'a> {
     out: String,
     /// Byte offset up to which `sql` has been copied or replaced.
     last: usize,
-    /// Text to insert at a byte offset of `sql` not copied yet (around a call's arguments, after
-    /// a closing parenthesis), flushed as the rules reach it.
-    inserts: Vec<(usize, String)>,
+    /// Deferred edits of `sql` not copied yet: the byte range `start..end` becomes the text
+    /// (`start == end` inserts: around a call's arguments, after a closing parenthesis).
+    /// Applied as the rules reach them; tokens inside a replaced range are skipped.
+    inserts: Vec<(usize, usize, String)>,
 }
 
 impl<'a> Rewriter<'a> {
@@ -554,6 +555,10 @@ impl<'a> Rewriter<'a> {
         let mut i = 0;
         while i < self.tokens.len() {
             self.flush_inserts(self.tokens[i].start);
+            if self.tokens[i].start < self.last {
+                i += 1;
+                continue;
+            }
             i = rule(&mut self, i).unwrap_or(i + 1);
         }
         self.flush_inserts(self.sql.len());
@@ -561,25 +566,32 @@ impl<'a> Rewriter<'a> {
         self.out
     }
 
-    /// Emits the pending insertions at offsets up to `upto`, in order.
+    /// Inserts `text` at byte offset `at` when the rules reach it.
+    fn insert(&mut self, at: usize, text: impl Into<String>) {
+        self.inserts.push((at, at, text.into()));
+    }
+
+    /// Applies the deferred edits that start at or before `upto`, in order.
     fn flush_inserts(&mut self, upto: usize) {
         if self.inserts.is_empty() {
             return;
         }
-        self.inserts.sort_by_key(|(at, _)| *at);
-        while let Some((at, _)) = self.inserts.first() {
-            if *at > upto {
+        // Stable: insertions at one offset keep the order they were made in, and come before a
+        // replacement starting there.
+        self.inserts.sort_by_key(|(start, end, _)| (*start, *end));
+        while let Some((start, _, _)) = self.inserts.first() {
+            if *start > upto {
                 break;
             }
-            let (at, text) = self.inserts.remove(0);
-            if at < self.last {
-                // A rule replaced text past this point (no rule should): drop the insertion.
-                debug_assert!(false, "insertion inside replaced text");
+            let (start, end, text) = self.inserts.remove(0);
+            if start < self.last {
+                // A rule replaced text past this point (no rule should): drop the edit.
+                debug_assert!(false, "edit inside replaced text");
                 continue;
             }
-            self.out.push_str(&self.sql[self.last..at]);
+            self.out.push_str(&self.sql[self.last..start]);
             self.out.push_str(&text);
-            self.last = at;
+            self.last = end;
         }
     }
 
@@ -602,6 +614,7 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.like_escape(i))
             .or_else(|| self.descending_nulls_first(i))
             .or_else(|| self.similar_to(i))
+            .or_else(|| self.bytea_hex_literal(i))
     }
 
     fn tok(&self, i: usize) -> Option<&Token> {
@@ -856,8 +869,23 @@ impl<'a> Rewriter<'a> {
             // scalar one gives a list.
             "generate_series" if in_select_list(&self.tokens, i) => {
                 let close = matching_paren(&self.tokens, i + 1)?;
-                self.inserts.push((self.tokens[close].end, ")".to_owned()));
+                self.insert(self.tokens[close].end, ")");
                 self.replace(i, i, "unnest(generate_series");
+                Some(i + 1)
+            }
+            // DuckDB's to_hex writes upper case, PostgreSQL's lower.
+            "to_hex" => {
+                let close = matching_paren(&self.tokens, i + 1)?;
+                self.insert(self.tokens[close].end, ")");
+                self.replace(i, i, "lower(to_hex");
+                Some(i + 1)
+            }
+            "encode" | "decode" => self.encode_decode(i),
+            // PostgreSQL's sha256 returns the digest's bytes, DuckDB's their hex text.
+            "sha256" => {
+                let close = matching_paren(&self.tokens, i + 1)?;
+                self.insert(self.tokens[close].end, ")");
+                self.replace(i, i, "unhex(sha256");
                 Some(i + 1)
             }
             _ if JSONB_ALIASES.iter().any(|(jsonb, _)| jsonb == name) => {
@@ -886,9 +914,8 @@ impl<'a> Rewriter<'a> {
                         Some('L') => ("coalesce(quote_literal((", ")::VARCHAR), 'NULL')"),
                         _ => continue,
                     };
-                    self.inserts
-                        .push((self.tokens[first].start, before.to_owned()));
-                    self.inserts.push((self.tokens[last].end, after.to_owned()));
+                    self.insert(self.tokens[first].start, before);
+                    self.insert(self.tokens[last].end, after);
                 }
                 let text = format!("format({}", quote_literal(&fmt));
                 self.replace(i, i + 2, &text);
@@ -896,6 +923,57 @@ impl<'a> Rewriter<'a> {
             }
             _ => None,
         }
+    }
+
+    /// `encode(bytes, 'hex' | 'base64')` and `decode(text, 'hex' | 'base64')`: PostgreSQL's
+    /// binary-to-text conversions as DuckDB's `hex`/`to_base64` and `unhex`/`from_base64`
+    /// (DuckDB's own one-argument `encode`/`decode` are UTF-8 conversions, left alone).
+    fn encode_decode(&mut self, i: usize) -> Option<usize> {
+        let close = matching_paren(&self.tokens, i + 1)?;
+        let args = call_arguments(&self.tokens, i + 2, close);
+        let [_, (format_at, format_end)] = args.as_slice() else {
+            return None;
+        };
+        let TokenKind::Str(format) = &self.tokens[*format_at].kind else {
+            return None;
+        };
+        if format_at != format_end {
+            return None;
+        }
+        let encode = is_word(self.tok(i), "encode");
+        let (open, end) = match (encode, format.to_ascii_lowercase().as_str()) {
+            (true, "hex") => ("lower(hex(", "))"),
+            (true, "base64") => ("to_base64(", ")"),
+            (false, "hex") => ("unhex(", ")"),
+            (false, "base64") => ("from_base64(", ")"),
+            _ => return None,
+        };
+        // `, 'hex')` → `)`: from the comma before the format to the call's `)`.
+        let comma = self.tokens[*format_at - 1].start;
+        self.inserts
+            .push((comma, self.tokens[close].end, end.to_owned()));
+        self.replace(i, i + 1, open);
+        Some(i + 2)
+    }
+
+    /// `'\x0102'::bytea`: PostgreSQL's hex input for bytea; DuckDB would read the text after
+    /// `\x01` as characters. Becomes `unhex('0102')::bytea`.
+    fn bytea_hex_literal(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Str(value) = &self.tok(i)?.kind else {
+            return None;
+        };
+        let hex = value.strip_prefix("\\x")?;
+        if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        if !is_punct(self.tok(i + 1), "::")
+            || !matches!(ident(self.tok(i + 2)), Some("bytea" | "blob"))
+        {
+            return None;
+        }
+        let text = format!("unhex({})", quote_literal(hex));
+        self.replace(i, i, &text);
+        Some(i + 1)
     }
 
     /// The alias of a function call in FROM whose `(` is at `open`: (index of the alias token,
@@ -1132,8 +1210,7 @@ impl<'a> Rewriter<'a> {
         if plain {
             return None;
         }
-        self.inserts
-            .push((self.tokens[last].end, " ESCAPE '\\'".to_owned()));
+        self.insert(self.tokens[last].end, " ESCAPE '\\'");
         None
     }
 
@@ -1143,8 +1220,7 @@ impl<'a> Rewriter<'a> {
         if i == 0 || !is_word(self.tok(i), "desc") || is_word(self.tok(i + 1), "nulls") {
             return None;
         }
-        self.inserts
-            .push((self.tokens[i].end, " NULLS FIRST".to_owned()));
+        self.insert(self.tokens[i].end, " NULLS FIRST");
         None
     }
 
@@ -1762,6 +1838,20 @@ mod tests {
             r"select a similar to 'ab.*c.\.d|(e|f)*%', b similar to 'x' escape '#' from t"
         );
         assert_eq!(similar_to_regex("[a_%.]x"), "[a_%.]x");
+    }
+
+    #[test]
+    fn binary_conversions_as_in_postgresql() {
+        assert_eq!(
+            rw(
+                r"select encode(sha256(x), 'hex'), decode('YWJj', 'base64'), encode(b, 'escape'), to_hex(255), encode('x')"
+            ),
+            r"select lower(hex(unhex(sha256(x)))), from_base64('YWJj'), encode(b, 'escape'), lower(to_hex(255)), encode('x')"
+        );
+        assert_eq!(
+            rw(r"select '\x0102'::bytea, '\xzz'::bytea, '\x01'::text"),
+            r"select unhex('0102')::bytea, '\xzz'::bytea, '\x01'::text"
+        );
     }
 
     #[test]

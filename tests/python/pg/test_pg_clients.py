@@ -542,6 +542,18 @@ def test_postgres_functions_duckdb_lacks(pgconn):
     assert cur.execute(
         "SELECT clock_timestamp() = now(), statement_timestamp() = now(), timeofday() LIKE '% UTC'"
     ).fetchone() == (True, True, True)
+    # Binary conversions and digests, with PostgreSQL's values.
+    assert cur.execute(
+        "SELECT encode(sha256('abc'::bytea), 'hex'), encode('abc'::bytea, 'base64'), "
+        "decode('YWJj', 'base64'), decode('0102', 'hex'), '\\x0102'::bytea, to_hex(255), md5('abc')"
+    ).fetchone() == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "YWJj", b"abc",
+        b"\x01\x02", b"\x01\x02", "ff", "900150983cd24fb0d6963f7d28e17f72",
+    )
+    assert cur.execute(
+        "SELECT btrim('xyx', 'x'), btrim('  a '), quote_nullable(NULL), quote_nullable('it''s'), "
+        "every(i > 0) FROM range(1, 3) t(i)"
+    ).fetchone() == ("y", "a", "NULL", "'it''s'", True)
     assert cur.execute(
         "SELECT jsonb_build_object('a', 1, 'b', 'x'), jsonb_agg(i), jsonb_array_length('[1, 2]') "
         "FROM range(3) t(i)"
