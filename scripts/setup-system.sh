@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs beyond the machine image: the pgJDBC driver jar for the
-# JDBC tests and openssl for the TLS tests (Java 17 and psql are already on the image). Idempotent: apt runs only when a
-# package is missing.
+# JDBC tests, openssl for the TLS tests, and the PostgreSQL 15 server the differential tests
+# compare the pg-adapter's answers with (Java 17 and psql are already on the image). Idempotent:
+# apt runs only when a package is missing.
 #
 # Usage: scripts/setup-system.sh
 set -euo pipefail
 
-packages=(libpostgresql-jdbc-java openssl)
+packages=(libpostgresql-jdbc-java openssl postgresql-15)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,0 +1,167 @@
+"""The pg-adapter against a real PostgreSQL 15: the same SQL through psycopg to both, the same
+Python values back. Each expression here is one a PostgreSQL client could send expecting
+PostgreSQL's answer; those where Tavana answers in DuckDB's dialect on purpose (`5/2` is 2.5,
+numeric division is floating point, see the README's "PostgreSQL behaviour worth knowing") are
+not in the list.
+
+The PostgreSQL server is started by this module (Debian's postgresql-15, installed by
+scripts/setup-system.sh), in a private data directory on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+pytestmark = pytest.mark.skipif(
+    not (PG_BIN / "postgres").exists() or shutil.which("runuser") is None,
+    reason="PostgreSQL 15 server (postgresql-15) or runuser missing",
+)
+
+VALUES = "(VALUES (1, 'b', 2.5), (NULL, 'a', NULL), (3, NULL, -1.25), (2, 'B', 0)) t(i, s, d)"
+
+EXPRESSIONS = [
+    # Sorting and aggregates
+    f"SELECT i FROM {VALUES} ORDER BY s",
+    f"SELECT i FROM {VALUES} ORDER BY s DESC",
+    f"SELECT i FROM {VALUES} ORDER BY i DESC, s",
+    f"SELECT i, d FROM {VALUES} ORDER BY d DESC NULLS LAST",
+    f"SELECT max(s), min(s), count(s), count(*), sum(i) FROM {VALUES}",
+    f"SELECT string_agg(s, '|' ORDER BY s DESC), array_agg(i ORDER BY i DESC) FROM {VALUES}",
+    f"SELECT i, row_number() OVER (ORDER BY i DESC) FROM {VALUES} ORDER BY 2",
+    f"SELECT i, lag(i) OVER (ORDER BY i), first_value(i) OVER (ORDER BY i DESC) FROM {VALUES} ORDER BY i",
+    f"SELECT count(DISTINCT s), bool_and(i > 0), bool_or(i > 2), every(i > 0) FROM {VALUES}",
+    f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY i), mode() WITHIN GROUP (ORDER BY s) FROM {VALUES}",
+    # Numbers
+    "SELECT 7 % 3, -7 % 3, round(2.5), round(-2.5), round(3.14159, 2), trunc(-2.7), ceil(-2.5), floor(-2.5)",
+    "SELECT 2 ^ 10, sqrt(16), abs(-3), 1e3::int, '3'::int + 1, 2.5::int, (-2.5)::int",
+    "SELECT 5 BETWEEN 1 AND 10, 'b' BETWEEN 'a' AND 'c', 5 NOT BETWEEN 6 AND 1",
+    # Strings
+    "SELECT 'abc' || NULL, concat('a', NULL, 'b'), concat_ws(',', 'a', NULL, 'b')",
+    "SELECT length('héllo'), upper('héllo'), initcap('hello wORLD-o''neil'), reverse('abc')",
+    "SELECT substr('hello', 2, 3), substring('hello' from 2 for 3), left('hello', -2), right('hello', 2)",
+    "SELECT position('l' in 'hello'), strpos('hello', 'l'), split_part('a,b,c', ',', 2)",
+    "SELECT trim('  x  '), ltrim('xxay', 'x'), rtrim('ayxx', 'x'), btrim('xyx', 'x')",
+    "SELECT replace('aaa', 'a', 'b'), translate('abc', 'ab', 'xy'), repeat('ab', 3), lpad('7', 3, '0')",
+    "SELECT overlay('Txxxxas' placing 'hom' from 2 for 4), to_hex(255), chr(65), ascii('A')",
+    "SELECT 'a' < 'B', 'a' < 'b', 'Z' < 'a', '10'::text < '9'::text",
+    "SELECT format('%s-%s: %L %I %I', 1, 2.5, 'it''s', 'plain', 'Mixed Case'), quote_nullable(NULL)",
+    "SELECT quote_literal('it''s'), quote_ident('Foo'), quote_ident('foo')",
+    # Pattern matching
+    r"SELECT 'a_b' LIKE 'a\_b', 'axb' LIKE 'a\_b', 'A_B' ILIKE 'a\_b', 'a%' LIKE 'a\%'",
+    "SELECT 'abc' ~ '^a', 'abc' ~* 'B', 'abc' !~ 'z', 'abc' LIKE 'A%', 'abc' ILIKE 'A%'",
+    "SELECT 'abc' SIMILAR TO 'a%', 'abc' SIMILAR TO 'a_c', 'abc' SIMILAR TO 'a.c', 'abc' SIMILAR TO '(abc|x)'",
+    "SELECT regexp_replace('aXbXc', 'X', '-'), regexp_replace('aXbXc', 'x', '-', 'gi')",
+    # NULL logic
+    "SELECT coalesce(NULL, 1), nullif(1, 1), greatest(1, NULL, 3), least(1, NULL, 3), CASE WHEN NULL THEN 1 ELSE 2 END",
+    "SELECT NULL = NULL, NULL IS NULL, 1 IS DISTINCT FROM NULL, true AND NULL, false AND NULL, true OR NULL",
+    "SELECT 'x' IN ('x', NULL), 'y' IN ('x', NULL), 'y' NOT IN ('x', NULL)",
+    # Dates and times
+    "SELECT '2024-02-29'::date + 1, '2024-03-31'::date - interval '1 month', date '2024-01-31' + interval '1 month'",
+    "SELECT extract(dow from date '2024-01-07'), extract(isodow from date '2024-01-07'), extract(doy from date '2024-12-31')",
+    "SELECT extract(week from date '2024-01-01'), extract(quarter from date '2024-05-01'), extract(year from date '2024-01-01')",
+    "SELECT date_trunc('week', timestamp '2024-01-10 10:00'), date_trunc('quarter', timestamp '2024-05-10')",
+    "SELECT age(timestamp '2024-03-01', timestamp '2024-01-31'), timestamp '2024-03-01' - timestamp '2024-01-31'",
+    "SELECT date '2024-03-01' - date '2024-01-31', to_char(date '2024-01-05', 'YYYY-MM-DD')",
+    "SELECT interval '1 day 2 hours' * 2, interval '90 minutes', make_date(2024, 2, 29)",
+    # Arrays, series, JSON
+    "SELECT array_length(ARRAY[1,2,3], 1), 3 = ANY(ARRAY[1,2,3]), (ARRAY[10,20,30])[2], array_position(ARRAY['a','b'], 'b')",
+    "SELECT string_to_array('a,b,,c', ','), array_to_string(ARRAY['a', 'c'], ',')",
+    "SELECT generate_series(1, 3)",
+    "SELECT * FROM generate_series(1, 10, 4)",
+    "SELECT json_build_object('a', 1)->>'a', '{\"a\": {\"b\": 2}}'::json->'a'->>'b', '[1,2,3]'::json->>1",
+    "SELECT jsonb_build_object('a', 1, 'b', 'x'), jsonb_build_array(1, 'x')",
+    # Bytes and digests
+    "SELECT md5('abc'), encode(sha256('abc'::bytea), 'hex'), encode('abc'::bytea, 'base64'), decode('YWJj', 'base64')",
+    "SELECT '\\x0102'::bytea, decode('0102', 'hex'), 'abc'::bytea",
+    # Set operations and subqueries
+    "SELECT 1 UNION SELECT 1 UNION ALL SELECT 1",
+    "SELECT EXISTS (SELECT 1 WHERE false), (SELECT 1 WHERE false) IS NULL",
+    "SELECT 0.1::float8 + 0.2::float8 = 0.3::float8, 'NaN'::float8 > 1, 'Infinity'::float8 > 1e308",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A private PostgreSQL 15 server, run as the `postgres` OS user when started as root (in
+    /var/tmp: pytest's own temporary folders are private to root)."""
+    import psycopg
+
+    root = Path(tempfile.mkdtemp(prefix="tavana-pg-differential-", dir="/var/tmp"))
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(root, "postgres")
+    data = root / "data"
+    password = secrets.token_hex(8)
+    pwfile = root / "pw"
+    pwfile.write_text(password)
+    if as_user:
+        shutil.chown(pwfile, "postgres")
+    subprocess.run(
+        [*as_user, str(PG_BIN / "initdb"), "-D", str(data), "-U", "tester", f"--pwfile={pwfile}",
+         "-A", "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+        check=True, capture_output=True, cwd="/",
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [*as_user, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
+         "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off",
+         "-c", "TimeZone=UTC"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
+    )
+    dsn = f"host=127.0.0.1 port={port} user=tester password={password} dbname=postgres sslmode=disable"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            psycopg.connect(dsn).close()
+            break
+        except psycopg.OperationalError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.2)
+    try:
+        yield dsn
+    finally:
+        subprocess.run(
+            [*as_user, str(PG_BIN / "pg_ctl"), "-D", str(data), "stop", "-m", "fast", "-w"],
+            capture_output=True, cwd="/",
+        )
+        server.wait(timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def both(pg, postgres):
+    import psycopg
+
+    real = psycopg.connect(postgres, autocommit=True)
+    tavana = psycopg.connect(pg.dsn(), autocommit=True)
+    try:
+        yield real, tavana
+    finally:
+        real.close()
+        tavana.close()
+
+
+@pytest.mark.parametrize("sql", EXPRESSIONS, ids=range(len(EXPRESSIONS)))
+def test_same_answer_as_postgresql(both, sql):
+    real, tavana = both
+    expected = real.execute(sql).fetchall()
+    got = tavana.execute(sql).fetchall()
+    assert got == expected, sql
