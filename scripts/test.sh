@@ -4,7 +4,7 @@
 # Stages, each timed, stopping at the first failure:
 #   extensions  scripts/provision-extensions.sh (DuckDB extension binaries, offline)
 #   python      scripts/setup-python.sh (pinned venv for the real-client tests)
-#   system      scripts/setup-system.sh (Debian packages: the pgJDBC jar)
+#   system      scripts/setup-system.sh (Debian packages: the pgJDBC jar, PostgreSQL 15)
 #   emulators   scripts/setup-emulators.sh (Azurite; moto and the GCS emulator come with the venv)
 #   fmt         cargo fmt --all --check
 #   clippy      cargo clippy --release --workspace --all-targets -- -D warnings
