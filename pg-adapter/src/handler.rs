@@ -436,6 +436,15 @@ impl Handler {
                     Some(backend) => backend.signal(pid, *signal).await,
                     None => Err(SignalError::NoSuchBackend(pid)),
                 };
+                let outcome = match &sent {
+                    Ok(()) => "sent",
+                    Err(SignalError::NoSuchBackend(_)) => "no_such_backend",
+                    Err(SignalError::NotOwner { .. }) => "refused",
+                };
+                self.metrics
+                    .backend_signals_total
+                    .with_label_values(&[signal.function(), outcome])
+                    .inc();
                 let sent = match sent {
                     Ok(()) => true,
                     // PostgreSQL answers false (with a warning) for a pid that is not a backend.

@@ -14,6 +14,7 @@ pub(crate) struct Metrics {
     pub(crate) statement_duration_seconds: Histogram,
     pub(crate) rows_sent_total: IntCounter,
     pub(crate) cancel_requests_total: IntCounter,
+    pub(crate) backend_signals_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -61,6 +62,13 @@ impl Metrics {
                 "tavana_pg_adapter_cancel_requests_total",
                 "CancelRequest messages received",
             )?,
+            backend_signals_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_pg_adapter_backend_signals_total",
+                    "pg_cancel_backend / pg_terminate_backend calls, by outcome (sent, no_such_backend, refused)",
+                ),
+                &["signal", "outcome"],
+            )?,
         };
         registry.register(Box::new(m.connections_total.clone()))?;
         registry.register(Box::new(m.connections_active.clone()))?;
@@ -71,6 +79,7 @@ impl Metrics {
         registry.register(Box::new(m.statement_duration_seconds.clone()))?;
         registry.register(Box::new(m.rows_sent_total.clone()))?;
         registry.register(Box::new(m.cancel_requests_total.clone()))?;
+        registry.register(Box::new(m.backend_signals_total.clone()))?;
         Ok(m)
     }
 

@@ -113,6 +113,10 @@ def test_pg_cancel_backend_stops_another_connections_query(pg):
         # The cancelled connection keeps working; a pid that is no connection gives false.
         assert a.execute("SELECT 42").fetchone() == (42,)
         assert b.execute("SELECT pg_cancel_backend(1)").fetchone() == (False,)
+    metrics = pg.process.metrics()
+    for outcome in ("sent", "no_such_backend"):
+        line = f'tavana_pg_adapter_backend_signals_total{{outcome="{outcome}",signal="pg_cancel_backend"}}'
+        assert any(m.startswith(line) and float(m.split()[-1]) >= 1 for m in metrics.splitlines()), metrics
 
 
 def test_pg_terminate_backend_ends_another_connection(pg):
