@@ -1192,7 +1192,13 @@ impl<'a> Rewriter<'a> {
                     }
                     depth -= 1;
                 }
-                TokenKind::Punct(p) if depth == 0 && (p == "," || p == ";") => break,
+                // Commas end it, and so do comparisons, which bind less tightly than LIKE
+                // (`x LIKE $1 = true` is `(x LIKE $1) = true`).
+                TokenKind::Punct(p)
+                    if depth == 0 && matches!(p.as_str(), "," | ";" | "=" | "<" | ">" | "!") =>
+                {
+                    break
+                }
                 TokenKind::Word(w) if depth == 0 && LIKE_PATTERN_ENDS.contains(&w.as_str()) => {
                     if w == "escape" {
                         return None;
@@ -1867,6 +1873,10 @@ mod tests {
         assert_eq!(
             rw("select 1 where n not like $1::varchar || '%' escape '/' and m like $2::varchar || '%' order by 1"),
             r"select 1 where n not like $1::varchar || '%' escape '/' and m like $2::varchar || '%' ESCAPE '\' order by 1"
+        );
+        assert_eq!(
+            rw("select x like $1 = true, y like $2 <> false"),
+            r"select x like $1 ESCAPE '\' = true, y like $2 ESCAPE '\' <> false"
         );
         assert_eq!(
             rw("select (x like f(y, ',')), z like any (array['a'])"),

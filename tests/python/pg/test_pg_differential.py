@@ -58,6 +58,7 @@ EXPRESSIONS = [
     "SELECT quote_literal('it''s'), quote_ident('Foo'), quote_ident('foo')",
     # Pattern matching
     r"SELECT 'a_b' LIKE 'a\_b', 'axb' LIKE 'a\_b', 'A_B' ILIKE 'a\_b', 'a%' LIKE 'a\%'",
+    r"SELECT 'a_b' LIKE 'a\_b' = true, 'a_b' NOT LIKE 'a\_b' <> true, CASE WHEN 'a_b' LIKE 'a\_%' THEN 1 END",
     "SELECT 'abc' ~ '^a', 'abc' ~* 'B', 'abc' !~ 'z', 'abc' LIKE 'A%', 'abc' ILIKE 'A%'",
     "SELECT 'abc' SIMILAR TO 'a%', 'abc' SIMILAR TO 'a_c', 'abc' SIMILAR TO 'a.c', 'abc' SIMILAR TO '(abc|x)'",
     "SELECT regexp_replace('aXbXc', 'X', '-'), regexp_replace('aXbXc', 'x', '-', 'gi')",
