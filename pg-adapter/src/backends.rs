@@ -109,7 +109,7 @@ impl Backend {
     }
 
     /// A statement starts.
-    pub(crate) fn begin(&self, query: &str, application_name: &str) {
+    pub(crate) fn begin(&self, query: &str) {
         let now = SystemTime::now();
         let mut activity = self.activity();
         activity.state = State::Active;
@@ -118,12 +118,10 @@ impl Backend {
         activity.query_start = Some(now);
         activity.xact_start.get_or_insert(now);
         activity.state_change = now;
-        if activity.application_name != application_name {
-            activity.application_name = application_name.to_owned();
-        }
     }
 
-    /// The statement ended; `state` is what the connection is left in.
+    /// The statement ended; `state` is what the connection is left in, `application_name`
+    /// its setting now (only a statement, `SET`, changes it).
     pub(crate) fn finish(&self, state: State, application_name: &str) {
         let mut activity = self.activity();
         activity.state = state;
@@ -425,8 +423,11 @@ mod tests {
     fn lists_every_connection_and_hides_other_users_queries() {
         let backends = Arc::new(Backends::default());
         let alice = backends.register(new(7, "alice"));
-        let bob = backends.register(new(8, "bob"));
-        bob.begin("SELECT 'secret'", "etl");
+        let bob = backends.register(NewBackend {
+            application_name: "etl".into(),
+            ..new(8, "bob")
+        });
+        bob.begin("SELECT 'secret'");
         let sql = backends.stat_activity_sql(&alice, "SELECT * FROM pg_stat_activity");
         assert!(sql.contains("7::INTEGER"), "{sql}");
         assert!(sql.contains("8::INTEGER"), "{sql}");

@@ -430,7 +430,9 @@ impl Handler {
             Statement::Signal { signal, target } => {
                 let pid = match *target {
                     SignalTarget::Pid(pid) => pid,
-                    SignalTarget::Param(n) => signal_param(bound, n)?,
+                    SignalTarget::Param(n) => {
+                        signal_param(bound, &plan.param_types, n, &session.settings().zone())?
+                    }
                 };
                 let sent = match session.backend.get() {
                     Some(backend) => backend.signal(pid, *signal).await,
@@ -1131,45 +1133,37 @@ fn backend_state(status: TransactionStatus) -> State {
     }
 }
 
-/// The pid bound to parameter `$n` of a signal function, in text or binary (int4 or int8).
-fn signal_param(bound: Option<Bound<'_>>, n: usize) -> Result<i32, QueryError> {
-    let (values, format, _) = bound.ok_or(QueryError::Parameter(params::ParamError::Count {
-        got: 0,
-        expected: n,
-    }))?;
-    let Some(value) = values.get(n.wrapping_sub(1)) else {
-        return Err(QueryError::Parameter(params::ParamError::Count {
-            got: values.len(),
-            expected: n,
-        }));
-    };
-    let invalid = || {
+/// The pid bound to parameter `$n` of a signal function, decoded as any parameter is (text or
+/// binary, of the type the client declared, int4 otherwise).
+fn signal_param(
+    bound: Option<Bound<'_>>,
+    param_types: &[Type],
+    n: usize,
+    zone: &Zone,
+) -> Result<i32, QueryError> {
+    let (values, format, client_types) = bound.unwrap_or((&[], &Format::UnifiedText, &[]));
+    let types = params::effective_types(client_types, param_types, values.len());
+    let batch = params::to_record_batch(values, format, &types, zone)?;
+    let pid = batch
+        .columns()
+        .get(n.wrapping_sub(1))
+        .and_then(|column| arrow::compute::cast(column, &DataType::Int64).ok())
+        .and_then(|column| {
+            use arrow::array::AsArray;
+            let pids = column.as_primitive::<arrow::datatypes::Int64Type>();
+            pids.is_valid(0).then(|| pids.value(0))
+        });
+    pid.and_then(|pid| i32::try_from(pid).ok()).ok_or_else(|| {
         QueryError::Parameter(params::ParamError::InvalidText {
             ty: "integer".into(),
-            value: value
-                .as_deref()
-                .map(|v| String::from_utf8_lossy(v).into_owned())
+            value: values
+                .get(n.wrapping_sub(1))
+                .cloned()
+                .flatten()
+                .map(|v| String::from_utf8_lossy(&v).into_owned())
                 .unwrap_or_else(|| "NULL".into()),
         })
-    };
-    let Some(value) = value else {
-        return Err(invalid());
-    };
-    match format.format_for(n - 1) {
-        FieldFormat::Text => std::str::from_utf8(value)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .ok_or_else(invalid),
-        FieldFormat::Binary => match value.len() {
-            4 => Ok(i32::from_be_bytes(
-                value[..].try_into().map_err(|_| invalid())?,
-            )),
-            8 => i64::from_be_bytes(value[..].try_into().map_err(|_| invalid())?)
-                .try_into()
-                .map_err(|_| invalid()),
-            _ => Err(invalid()),
-        },
-    }
+    })
 }
 
 fn show(session: &Session, name: &str, format: &Format) -> Result<Outcome, QueryError> {

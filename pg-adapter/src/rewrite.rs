@@ -148,54 +148,68 @@ fn ident(t: Option<&Token>) -> Option<&str> {
     }
 }
 
-/// Whether token `i` is in a FROM clause: the nearest clause keyword before it at the same
-/// parenthesis depth is FROM or JOIN (so `a, b` after FROM lists tables, after SELECT columns).
-fn in_from_clause(tokens: &[Token], i: usize) -> bool {
+/// Words that open a clause, for [`clause_before`].
+const CLAUSE_WORDS: &[&str] = &[
+    "select",
+    "from",
+    "join",
+    "on",
+    "using",
+    "lateral",
+    "where",
+    "group",
+    "having",
+    "order",
+    "limit",
+    "offset",
+    "union",
+    "except",
+    "intersect",
+    "window",
+    "qualify",
+    "returning",
+    "values",
+    "set",
+    "into",
+];
+
+/// The nearest clause keyword before token `i` at its parenthesis depth. At an unmatched `(`
+/// (`i` is inside a call or a parenthesised expression) the search ends with `None`, or, with
+/// `outward`, goes on outside the parentheses.
+fn clause_before(tokens: &[Token], i: usize, outward: bool) -> Option<&str> {
     let mut depth = 0i32;
     for t in tokens[..i].iter().rev() {
         match &t.kind {
             TokenKind::Punct(p) if p == ")" => depth += 1,
             TokenKind::Punct(p) if p == "(" => {
-                if depth == 0 {
-                    return false;
+                if depth == 0 && !outward {
+                    return None;
                 }
-                depth -= 1;
+                depth = (depth - 1).max(0);
             }
-            TokenKind::Word(w) if depth == 0 => match w.as_str() {
-                // ON and USING only occur inside a FROM clause.
-                "from" | "join" | "on" | "using" => return true,
-                "select" | "where" | "group" | "having" | "order" | "limit" | "union"
-                | "except" | "intersect" | "window" | "qualify" | "returning" | "values"
-                | "set" => return false,
-                _ => {}
-            },
+            TokenKind::Word(w) if depth == 0 && CLAUSE_WORDS.contains(&w.as_str()) => {
+                return Some(w.as_str());
+            }
             _ => {}
         }
     }
-    false
+    None
+}
+
+/// Whether token `i` is in a FROM clause: the nearest clause keyword before it at the same
+/// parenthesis depth is FROM or JOIN (so `a, b` after FROM lists tables, after SELECT columns).
+/// ON, USING and LATERAL only occur inside a FROM clause.
+fn in_from_clause(tokens: &[Token], i: usize) -> bool {
+    matches!(
+        clause_before(tokens, i, false),
+        Some("from" | "join" | "on" | "using" | "lateral")
+    )
 }
 
 /// Whether token `i` is in a select list: the nearest clause keyword before it, at its own
 /// parenthesis depth or outside the parentheses it is in, is SELECT.
 fn in_select_list(tokens: &[Token], i: usize) -> bool {
-    let mut depth = 0i32;
-    for t in tokens[..i].iter().rev() {
-        match &t.kind {
-            TokenKind::Punct(p) if p == ")" => depth += 1,
-            // An unmatched `(`: `i` is inside a call or parenthesised expression; keep looking
-            // outward.
-            TokenKind::Punct(p) if p == "(" => depth = (depth - 1).max(0),
-            TokenKind::Word(w) if depth == 0 => match w.as_str() {
-                "select" => return true,
-                "from" | "join" | "on" | "using" | "where" | "group" | "having" | "order"
-                | "limit" | "offset" | "union" | "except" | "intersect" | "window" | "qualify"
-                | "returning" | "values" | "set" | "lateral" | "into" => return false,
-                _ => {}
-            },
-            _ => {}
-        }
-    }
-    false
+    clause_before(tokens, i, true) == Some("select")
 }
 
 /// A PostgreSQL `SIMILAR TO` pattern as a regular expression for DuckDB's `SIMILAR TO`
@@ -867,27 +881,12 @@ impl<'a> Rewriter<'a> {
             "current_setting" => self.current_setting(i),
             // PostgreSQL's set-returning generate_series in a select list gives rows; DuckDB's
             // scalar one gives a list.
-            "generate_series" if in_select_list(&self.tokens, i) => {
-                let close = matching_paren(&self.tokens, i + 1)?;
-                self.insert(self.tokens[close].end, ")");
-                self.replace(i, i, "unnest(generate_series");
-                Some(i + 1)
-            }
+            "generate_series" if in_select_list(&self.tokens, i) => self.wrap_call(i, "unnest"),
             // DuckDB's to_hex writes upper case, PostgreSQL's lower.
-            "to_hex" => {
-                let close = matching_paren(&self.tokens, i + 1)?;
-                self.insert(self.tokens[close].end, ")");
-                self.replace(i, i, "lower(to_hex");
-                Some(i + 1)
-            }
+            "to_hex" => self.wrap_call(i, "lower"),
             "encode" | "decode" => self.encode_decode(i),
             // PostgreSQL's sha256 returns the digest's bytes, DuckDB's their hex text.
-            "sha256" => {
-                let close = matching_paren(&self.tokens, i + 1)?;
-                self.insert(self.tokens[close].end, ")");
-                self.replace(i, i, "unhex(sha256");
-                Some(i + 1)
-            }
+            "sha256" => self.wrap_call(i, "unhex"),
             _ if JSONB_ALIASES.iter().any(|(jsonb, _)| jsonb == name) => {
                 let (_, json) = JSONB_ALIASES.iter().find(|(jsonb, _)| jsonb == name)?;
                 self.replace(i, i, json);
@@ -923,6 +922,16 @@ impl<'a> Rewriter<'a> {
             }
             _ => None,
         }
+    }
+
+    /// The call whose name is token `i` as the argument of `outer`: `f(x)` → `outer(f(x))`.
+    fn wrap_call(&mut self, i: usize, outer: &str) -> Option<usize> {
+        let close = matching_paren(&self.tokens, i + 1)?;
+        self.insert(self.tokens[close].end, ")");
+        let name = &self.sql[self.tokens[i].start..self.tokens[i].end];
+        let text = format!("{outer}({name}");
+        self.replace(i, i, &text);
+        Some(i + 1)
     }
 
     /// `encode(bytes, 'hex' | 'base64')` and `decode(text, 'hex' | 'base64')`: PostgreSQL's
@@ -1561,15 +1570,19 @@ pub(crate) fn array_operand_placeholders(sql: &str) -> Vec<usize> {
     }
     let tokens = tokenize(sql);
     placeholder_tokens(&tokens)
-        .filter(|&(at, _)| {
-            let quantifier = at
-                .checked_sub(2)
-                .and_then(|k| ident(tokens.get(k)))
-                .is_some_and(|w| matches!(w, "any" | "all" | "some" | "unnest"));
-            quantifier && is_punct(tokens.get(at - 1), "(") && is_punct(tokens.get(at + 2), ")")
-        })
+        .filter(|&(at, _)| is_array_operand(&tokens, at))
         .map(|(_, idx)| idx)
         .collect()
+}
+
+/// Whether the placeholder starting at token `at` is the whole operand of `ANY(...)`,
+/// `SOME(...)`, `ALL(...)` or `unnest(...)`.
+fn is_array_operand(tokens: &[Token], at: usize) -> bool {
+    at.checked_sub(2)
+        .and_then(|k| ident(tokens.get(k)))
+        .is_some_and(|w| matches!(w, "any" | "all" | "some" | "unnest"))
+        && is_punct(tokens.get(at - 1), "(")
+        && is_punct(tokens.get(at + 2), ")")
 }
 
 /// `sql` with each placeholder operand of `ANY(...)`, `SOME(...)`, `ALL(...)` or `unnest(...)`
@@ -1579,14 +1592,8 @@ pub(crate) fn unwrap_array_operands(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut last = 0;
     for (at, _) in placeholder_tokens(&tokens) {
-        let Some(quantifier) = at.checked_sub(2).and_then(|k| tokens.get(k)) else {
-            continue;
-        };
-        let is_operand = ident(Some(quantifier))
-            .is_some_and(|w| matches!(w, "any" | "all" | "some" | "unnest"))
-            && is_punct(tokens.get(at - 1), "(")
-            && is_punct(tokens.get(at + 2), ")");
-        if is_operand && quantifier.start >= last {
+        let quantifier = &tokens[at.saturating_sub(2)];
+        if is_array_operand(&tokens, at) && quantifier.start >= last {
             out.push_str(&sql[last..quantifier.start]);
             last = tokens[at - 1].start;
         }

@@ -554,8 +554,7 @@ impl Session {
     /// Marks a statement as running, for `pg_stat_activity`.
     pub(crate) fn statement_started(&self, sql: &str) {
         if let Some(backend) = self.backend.get() {
-            let app = self.settings().get("application_name").unwrap_or_default();
-            backend.begin(sql, &app);
+            backend.begin(sql);
         }
     }
 
