@@ -249,33 +249,9 @@ fn similar_to_regex(pattern: &str) -> String {
     out
 }
 
-/// Words that end a LIKE pattern expression.
+/// Words that end a LIKE pattern expression, besides the [`CLAUSE_WORDS`].
 const LIKE_PATTERN_ENDS: &[&str] = &[
-    "escape",
-    "and",
-    "or",
-    "then",
-    "when",
-    "else",
-    "end",
-    "from",
-    "where",
-    "group",
-    "having",
-    "order",
-    "limit",
-    "offset",
-    "union",
-    "except",
-    "intersect",
-    "is",
-    "as",
-    "on",
-    "using",
-    "window",
-    "qualify",
-    "returning",
-    "collate",
+    "escape", "and", "or", "then", "when", "else", "end", "is", "as", "collate",
 ];
 
 /// PostgreSQL's jsonb functions and their json counterparts here (DuckDB has one JSON type).
@@ -1208,7 +1184,11 @@ impl<'a> Rewriter<'a> {
                 {
                     break
                 }
-                TokenKind::Word(w) if depth == 0 && LIKE_PATTERN_ENDS.contains(&w.as_str()) => {
+                TokenKind::Word(w)
+                    if depth == 0
+                        && (LIKE_PATTERN_ENDS.contains(&w.as_str())
+                            || CLAUSE_WORDS.contains(&w.as_str())) =>
+                {
                     if w == "escape" {
                         return None;
                     }
