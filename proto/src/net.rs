@@ -29,8 +29,13 @@ pub fn no_delay(listener: TcpListener) -> impl Stream<Item = std::io::Result<Tcp
 /// MiB lets a batch arrive without waiting for a window update.
 pub const STREAM_WINDOW_BYTES: u32 = 4 * 1024 * 1024;
 
-/// HTTP/2 flow-control window per connection (all streams on it together).
-pub const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+/// HTTP/2 flow-control window per connection (all streams on it together): the protocol's
+/// largest, so it never binds before the streams' own windows do. Every query between two
+/// Tavana processes shares one connection, and a result whose client stops reading keeps up
+/// to [`STREAM_WINDOW_BYTES`] unread in it; with a connection window of a few stream windows,
+/// three paused clients stalled every other query, health check and cancel on that connection.
+/// Memory stays bounded per stream (the admission limits bound the streams).
+pub const CONNECTION_WINDOW_BYTES: u32 = (1 << 31) - 1;
 
 /// Largest HTTP/2 frame a Tavana peer accepts. The 16 KiB default cuts every batch into
 /// hundreds of frames, each parsed and woken for on its own.

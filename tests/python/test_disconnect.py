@@ -140,3 +140,52 @@ def test_adbc_cancel_interrupts_query(cluster_factory):
                 handle.close()
             except adbc_driver_manager.Error:
                 pass
+
+
+def _answers_within(cluster, sql: str, timeout: float) -> bool:
+    """Runs `sql` on a new connection in a thread; whether it answered before `timeout` (a hang
+    is a failure to report, not a test that never ends)."""
+    import threading
+
+    answered = threading.Event()
+
+    def run() -> None:
+        conn = cluster.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                cur.fetchall()
+            answered.set()
+        finally:
+            conn.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return answered.wait(timeout)
+
+
+def test_clients_that_stop_reading_do_not_stall_other_queries(cluster_factory):
+    """Every query between the gateway and an executor shares one HTTP/2 connection. A client
+    that stops reading a large result leaves its stream's window full of unread data; those
+    windows must never add up to the connection's, or every other query, health check and
+    cancel on it waits (it did, from the third paused client on)."""
+    tavana = cluster_factory()
+    paused = []
+    try:
+        for n in range(6):
+            conn = tavana.connect()
+            cur = conn.cursor()
+            cur.execute(HUGE_STREAM)
+            reader = cur.fetch_record_batch()
+            assert reader.read_next_batch().num_rows > 0
+            paused.append((conn, cur, reader))
+            assert _answers_within(tavana, "SELECT 1", 30), (
+                f"SELECT 1 hung while {n + 1} clients held results unread"
+            )
+        wait_running(tavana.executor, lambda v: v == 6, "6 paused streams still running")
+        assert tavana.gateway.metric("tavana_gateway_worker_up") == 1, "health checks get through"
+    finally:
+        for conn, cur, reader in paused:
+            reader.close()
+            cur.close()
+            conn.close()
+    wait_running(tavana.executor, lambda v: v == 0, "0 after the paused clients closed")
