@@ -16,6 +16,7 @@ use arrow_select::coalesce::BatchCoalescer;
 use duckdb::types::Value;
 use duckdb::InterruptHandle;
 use futures::Stream;
+use tavana_proto::messages::ExecutorStatus;
 use tavana_proto::SessionContext;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
@@ -175,6 +176,8 @@ pub struct Engine {
     admission: Arc<Semaphore>,
     loaded_extensions: Vec<String>,
     parked: ParkedStatements,
+    /// Queries that failed because DuckDB ran out of memory (the scaler's memory signal).
+    out_of_memory_failures: AtomicU64,
 }
 
 impl Engine {
@@ -194,6 +197,7 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             admission,
             loaded_extensions,
+            out_of_memory_failures: AtomicU64::new(0),
         };
         engine.reload_catalog(true)?;
         Ok(engine)
@@ -374,6 +378,15 @@ impl Engine {
         }
     }
 
+    /// This executor's load, for the gateway's scaler.
+    pub fn status(&self) -> ExecutorStatus {
+        ExecutorStatus {
+            running_queries: self.running.lock().expect("running map").len() as u64,
+            max_concurrent_queries: self.config.max_concurrent_queries as u64,
+            out_of_memory_failures: self.out_of_memory_failures.load(Ordering::Relaxed),
+        }
+    }
+
     /// Interrupts a running query. Returns whether it was running here.
     pub fn cancel(&self, query_id: &str) -> bool {
         let handle = self
@@ -469,11 +482,25 @@ impl Engine {
                 .lock()
                 .expect("running map")
                 .remove(&thread_query_id);
+            let out_of_memory = match &outcome {
+                Ok(QueryEnd::FailedBeforeSchema { out_of_memory, .. }) => *out_of_memory,
+                Err(error) => error.is_out_of_memory(),
+                Ok(QueryEnd::Finished(_)) => false,
+            };
+            if out_of_memory {
+                engine
+                    .out_of_memory_failures
+                    .fetch_add(1, Ordering::Relaxed);
+            }
             let label = match &outcome {
-                Ok(rows) => {
+                Ok(QueryEnd::Finished(rows)) => {
                     debug!(query_id = %thread_query_id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "query finished");
                     "ok"
                 }
+                Ok(QueryEnd::FailedBeforeSchema {
+                    cancelled: true, ..
+                }) => "cancelled",
+                Ok(QueryEnd::FailedBeforeSchema { .. }) => "error",
                 Err(ExecutorError::QueryCancelled) => "cancelled",
                 Err(_) => "error",
             };
@@ -837,12 +864,14 @@ fn run_prepared(
     prepared: PreparedQuery,
     schema_tx: oneshot::Sender<Result<SchemaRef, ExecutorError>>,
     mut output: BatchOutput<'_>,
-) -> Result<u64, ExecutorError> {
+) -> Result<QueryEnd, ExecutorError> {
     let mut result = match prepared.execute(TARGET_BATCH_ROWS) {
         Ok(result) => result,
         Err(message) => {
-            let _ = schema_tx.send(Err(ExecutorError::from_duckdb_message(message)));
-            return Ok(0);
+            return Ok(fail_before_schema(
+                schema_tx,
+                ExecutorError::from_duckdb_message(message),
+            ))
         }
     };
     let schema = result.schema();
@@ -856,7 +885,7 @@ fn run_prepared(
     {
         output.push(batch)?;
     }
-    output.finish()
+    output.finish().map(QueryEnd::Finished)
 }
 
 /// The blocking half of a query from SQL: prepares, executes once per parameter row, hands
@@ -867,13 +896,10 @@ fn run_query(
     parameter_rows: Vec<Vec<Value>>,
     schema_tx: oneshot::Sender<Result<SchemaRef, ExecutorError>>,
     mut output: BatchOutput<'_>,
-) -> Result<u64, ExecutorError> {
+) -> Result<QueryEnd, ExecutorError> {
     let mut statement = match connection.prepare(sql) {
         Ok(statement) => statement,
-        Err(error) => {
-            let _ = schema_tx.send(Err(error.into()));
-            return Ok(0);
-        }
+        Err(error) => return Ok(fail_before_schema(schema_tx, error.into())),
     };
     let executions: Vec<Vec<Value>> = if parameter_rows.is_empty() {
         vec![Vec::new()]
@@ -887,10 +913,7 @@ fn run_query(
         let schema = match statement.stream_arrow(duckdb::params_from_iter(parameters)) {
             Ok(arrow) => arrow.get_schema(),
             Err(error) => match schema_tx.take() {
-                Some(tx) => {
-                    let _ = tx.send(Err(error.into()));
-                    return Ok(0);
-                }
+                Some(tx) => return Ok(fail_before_schema(tx, error.into())),
                 None => return Err(error.into()),
             },
         };
@@ -920,7 +943,32 @@ fn run_query(
             output.push(batch)?;
         }
     }
-    output.finish()
+    output.finish().map(QueryEnd::Finished)
+}
+
+/// How a query that did not fail mid-stream ended.
+enum QueryEnd {
+    /// All rows sent.
+    Finished(u64),
+    /// It failed before its schema was known; the error went to the caller waiting for the
+    /// schema (so the client sees it as the call's error), and the query counts as failed.
+    FailedBeforeSchema {
+        out_of_memory: bool,
+        cancelled: bool,
+    },
+}
+
+/// Hands an error that came before the schema to the caller waiting for it.
+fn fail_before_schema(
+    schema_tx: oneshot::Sender<Result<SchemaRef, ExecutorError>>,
+    error: ExecutorError,
+) -> QueryEnd {
+    let end = QueryEnd::FailedBeforeSchema {
+        out_of_memory: error.is_out_of_memory(),
+        cancelled: matches!(error, ExecutorError::QueryCancelled),
+    };
+    let _ = schema_tx.send(Err(error));
+    end
 }
 
 /// Where a query's batches go: coalesced to [`TARGET_BATCH_ROWS`], counted, and sent to the

@@ -51,6 +51,17 @@ pub enum SqlErrorKind {
 }
 
 impl ExecutorError {
+    /// Whether DuckDB ran out of memory (the gateway's scaler counts these).
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(
+            self,
+            ExecutorError::Sql {
+                kind: SqlErrorKind::OutOfResources,
+                ..
+            }
+        )
+    }
+
     /// Classifies one of DuckDB's messages (`"<Class> Error: ..."`).
     pub fn from_duckdb_message(message: impl Into<String>) -> Self {
         let message = plain_message(message.into());

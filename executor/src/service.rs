@@ -669,6 +669,12 @@ impl FlightSqlService for ExecutorService {
             .await;
         }
         let action = request.into_inner();
+        if action.r#type == tavana_proto::messages::EXECUTOR_STATUS_ACTION {
+            let status = serde_json::to_vec(&self.engine.status())
+                .map_err(|e| Status::internal(format!("encoding the executor status: {e}")))?;
+            let result = arrow_flight::Result::new(status);
+            return Ok(Response::new(Box::pin(futures::stream::iter([Ok(result)]))));
+        }
         if action.r#type != "CancelFlightInfo" {
             return Err(Status::unimplemented(format!(
                 "action {} is not supported",

@@ -293,3 +293,19 @@ mod tests {
         }
     }
 }
+
+/// `DoAction` type the gateway sends an executor for its load (no body). The one result's body
+/// is an [`ExecutorStatus`] as JSON. The gateway's scaler sums these over all executors: the
+/// executors see every gateway's queries, a gateway only its own.
+pub const EXECUTOR_STATUS_ACTION: &str = "tavana.ExecutorStatus";
+
+/// An executor's load, answered to [`EXECUTOR_STATUS_ACTION`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutorStatus {
+    /// Queries running now (from every gateway).
+    pub running_queries: u64,
+    /// Queries it runs at once before refusing more (`TAVANA_MAX_CONCURRENT_QUERIES`).
+    pub max_concurrent_queries: u64,
+    /// Queries that failed because DuckDB ran out of memory, since the process started.
+    pub out_of_memory_failures: u64,
+}
