@@ -55,6 +55,10 @@ pub struct GatewayArgs {
     /// PEM CA bundle to verify executors served over `https://`.
     #[arg(long, env = "TAVANA_EXECUTOR_CA")]
     pub executor_ca: Option<PathBuf>,
+
+    /// The executor scaler (off unless `TAVANA_SCALER=kubernetes`).
+    #[command(flatten)]
+    pub scaler: tavana_scaler::ScalerArgs,
 }
 
 impl GatewayArgs {

@@ -7,6 +7,7 @@ pub mod call_metrics;
 pub mod config;
 pub mod metrics;
 pub mod relay;
+pub mod scaling;
 pub mod service;
 pub mod sessions;
 pub mod sql_info;
@@ -58,6 +59,9 @@ pub enum GatewayError {
     /// Metrics could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// The scaler is misconfigured or cannot reach the Kubernetes API.
+    #[error(transparent)]
+    Scaler(#[from] tavana_scaler::ScalerError),
     /// The gRPC server failed.
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -67,6 +71,7 @@ pub enum GatewayError {
 pub struct Gateway {
     state: Arc<GatewayState>,
     args: GatewayArgs,
+    scaler: Option<(tavana_scaler::ScalerConfig, tavana_scaler::ScalerMetrics)>,
 }
 
 impl Gateway {
@@ -80,6 +85,11 @@ impl Gateway {
             return Err(GatewayError::MissingTlsFiles);
         }
         let metrics = GatewayMetrics::register(registry)?;
+        let executor_count = args.worker_addr.iter().filter(|a| !a.is_empty()).count();
+        let scaler = match args.scaler.config(executor_count)? {
+            Some(config) => Some((config, tavana_scaler::ScalerMetrics::register(registry)?)),
+            None => None,
+        };
         let discovery = StaticWorkers(
             args.worker_addr
                 .iter()
@@ -103,7 +113,11 @@ impl Gateway {
                 .unwrap_or(EXECUTOR_DEFAULT_MAX_QUERIES * discovery.addresses().len()),
             args.queue_timeout(),
         ));
-        Ok(Self { state, args })
+        Ok(Self {
+            state,
+            args,
+            scaler,
+        })
     }
 
     /// Ready when at least one executor answers.
@@ -123,6 +137,24 @@ impl Gateway {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), GatewayError> {
+        // The scaler connects before the gateway serves: a scaler that cannot be set up is a
+        // configuration error to see at start, not a silent absence.
+        let (stop_scaler, scaler_stopped) = tokio::sync::watch::channel(false);
+        let scaler = match self.scaler {
+            Some((config, metrics)) => {
+                let load = Arc::new(scaling::GatewayLoad(Arc::clone(&self.state)));
+                let scaler = tavana_scaler::Scaler::connect(config, load, metrics).await?;
+                let mut stopped = scaler_stopped;
+                Some(tokio::spawn(scaler.run(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })))
+            }
+            None => None,
+        };
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_scaler.send(true);
+        };
         let health_state = Arc::clone(&self.state);
         let health = tokio::spawn(async move {
             loop {
@@ -165,6 +197,11 @@ impl Gateway {
             .serve_with_incoming_shutdown(net::no_delay(listener), shutdown)
             .await;
         health.abort();
+        if let Some(scaler) = scaler {
+            // The server has dropped the shutdown future and with it the sender: the scaler
+            // gives the Lease up, so another gateway takes over at once.
+            let _ = tokio::time::timeout(Duration::from_secs(5), scaler).await;
+        }
         Ok(result?)
     }
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_flight::flight_service_client::FlightServiceClient;
-use arrow_flight::Empty;
+use arrow_flight::{Action, Empty};
+use tavana_proto::messages::{ExecutorStatus, EXECUTOR_STATUS_ACTION};
 use tavana_proto::net;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::Status;
@@ -193,6 +194,34 @@ impl WorkerPool {
         self.workers
             .iter()
             .any(|w| w.healthy.load(Ordering::Relaxed))
+    }
+
+    /// Asks every healthy executor for its load (`tavana.ExecutorStatus`); executors that do
+    /// not answer within three seconds are left out.
+    pub async fn statuses(
+        &self,
+        authorize: impl Fn(&mut tonic::Request<Action>),
+    ) -> Vec<(String, ExecutorStatus)> {
+        let asks = self
+            .workers
+            .iter()
+            .filter(|w| w.healthy.load(Ordering::Relaxed))
+            .map(|worker| {
+                let mut request = tonic::Request::new(Action::new(EXECUTOR_STATUS_ACTION, ""));
+                request.set_timeout(Duration::from_secs(3));
+                authorize(&mut request);
+                async move {
+                    let mut results = worker.client().do_action(request).await.ok()?.into_inner();
+                    let result = results.message().await.ok()??;
+                    let status = serde_json::from_slice(&result.body).ok()?;
+                    Some((worker.address.clone(), status))
+                }
+            });
+        futures::future::join_all(asks)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// Checks every executor now (a `ListActions` call through the interceptor).

@@ -386,6 +386,8 @@ def start_cluster(
     extra_executor_args: tuple[str, ...] = (),
     extra_gateway_args: tuple[str, ...] = (),
     executor_scheme: str = "http",
+    max_memory_gb: str = "2",
+    gateway_env: Optional[dict[str, str]] = None,
 ) -> Cluster:
     binary = tavana_bin()
     if not binary.exists():
@@ -441,7 +443,7 @@ def start_cluster(
                     "--admin-port", "0",
                     "--extension-dir", str(extension_dir()),
                     "--allowed-path", str(data_dir),
-                    "--max-memory-gb", "2",
+                    "--max-memory-gb", max_memory_gb,
                     "--threads", "2",
                     "--temp-dir", str(ex_dir / "spill"),
                     f"--internal-token={token}",
@@ -471,7 +473,7 @@ def start_cluster(
                 *extra_gateway_args,
             ],
             workdir=gw_dir,
-            env=env,
+            env={**env, **(gateway_env or {})},
         )
         procs.append(gateway)
         gateway.start()

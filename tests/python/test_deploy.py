@@ -86,7 +86,23 @@ MINIMAL = {
     "auth": {"existingSecret": "my-tavana-secret"},
     "service": {"type": "ClusterIP", "sessionAffinity": ""},
 }
-VALUE_SETS = {"defaults": {}, "full": FULL, "minimal": MINIMAL}
+# The gateway's own scaler owning the executor count and memory (so the HPA is off).
+SCALER = {
+    "executor": {
+        "allowedPaths": ["s3://lake/"],
+        "autoscaling": {"enabled": False},
+        "memoryFraction": 0.5,
+        "resources": {"requests": {"cpu": "2", "memory": "6Gi"}, "limits": {"cpu": "4", "memory": "12Gi"}},
+    },
+    "scaler": {
+        "enabled": True,
+        "intervalSeconds": 10,
+        "leaseSeconds": 20,
+        "replicas": {"minReplicas": 2, "maxReplicas": 6, "queriesPerExecutor": 4, "scaleDownDelaySeconds": 300},
+        "memory": {"enabled": True, "max": "48Gi", "step": 2, "cooldownSeconds": 600},
+    },
+}
+VALUE_SETS = {"defaults": {}, "full": FULL, "minimal": MINIMAL, "scaler": SCALER}
 
 
 # --------------------------------------------------------------------------
@@ -177,6 +193,11 @@ def defaults() -> list[dict]:
 @pytest.fixture(scope="module")
 def full() -> list[dict]:
     return render(FULL)
+
+
+@pytest.fixture(scope="module")
+def scaler() -> list[dict]:
+    return render(SCALER)
 
 
 # --------------------------------------------------------------------------
@@ -317,7 +338,8 @@ def test_every_process_listens_on_all_interfaces(rendered):
 
 def _rust_env_names() -> set[str]:
     names: set[str] = set()
-    sources = ["src", "executor/src", "flight-server/src", "pg-adapter/src"]
+    # The binary's own crate and every workspace member it is built from.
+    sources = ["src"] + [f"{member}/src" for member in _workspace_members()]
     for folder in sources:
         for path in (ROOT / folder).rglob("*.rs"):
             names.update(re.findall(r'env\s*=\s*"([A-Z][A-Z0-9_]*)"', path.read_text()))
@@ -416,15 +438,19 @@ def test_executor_image_matches_dockerfile(defaults):
 # Executors: addresses, scaling, isolation
 
 
-def test_gateway_knows_every_executor_the_hpa_can_start(rendered):
+def test_gateway_knows_every_executor_that_can_start(rendered):
     name, docs = rendered
     sts = component(docs, "StatefulSet", "executor")
     headless = one(docs, "Service", sts["spec"]["serviceName"])
     assert headless["spec"]["clusterIP"] == "None"
     assert labels_match(headless["spec"]["selector"], sts["spec"]["template"]["metadata"]["labels"])
     hpas = find(docs, "HorizontalPodAutoscaler")
-    most = hpas[0]["spec"]["maxReplicas"] if hpas else sts["spec"]["replicas"]
     gateway = containers(component(docs, "Deployment", "gateway"))["gateway"]
+    # The most executors that can exist: the scaler's maximum, the HPA's, or the fixed count.
+    if "TAVANA_SCALER_MAX_REPLICAS" in env_of(gateway):
+        most = int(env_value(gateway, "TAVANA_SCALER_MAX_REPLICAS"))
+    else:
+        most = hpas[0]["spec"]["maxReplicas"] if hpas else sts["spec"]["replicas"]
     addresses = env_value(gateway, "WORKER_ADDR").split(",")
     grpc = port_number(containers(sts)["executor"], "flight")
     svc = headless["metadata"]["name"]
@@ -572,6 +598,104 @@ def test_scaler_rights_are_optional():
 
 
 # --------------------------------------------------------------------------
+# The gateway's scaler
+
+
+def _scaler_env(container: dict) -> dict[str, dict]:
+    return {n: e for n, e in env_of(container).items() if n.startswith("TAVANA_SCALER")}
+
+
+def test_scaler_environment_names_what_the_role_grants(scaler):
+    role = one(scaler, "Role")
+    sts = component(scaler, "StatefulSet", "executor")
+    pod = component(scaler, "Deployment", "gateway")["spec"]["template"]["spec"]
+    gateway = containers(component(scaler, "Deployment", "gateway"))["gateway"]
+    env = _scaler_env(gateway)
+    literal = {n: e["value"] for n, e in env.items() if "value" in e}
+    assert literal == {
+        "TAVANA_SCALER": "kubernetes",
+        "TAVANA_SCALER_STATEFULSET": sts["metadata"]["name"],
+        "TAVANA_SCALER_CONTAINER": "executor",
+        "TAVANA_SCALER_LEASE": f"{RELEASE}-tavana-scaler",
+        "TAVANA_SCALER_INTERVAL_SECS": "10",
+        "TAVANA_SCALER_LEASE_SECS": "20",
+        "TAVANA_SCALER_REPLICAS": "true",
+        "TAVANA_SCALER_MIN_REPLICAS": "2",
+        "TAVANA_SCALER_MAX_REPLICAS": "6",
+        "TAVANA_SCALER_QUERIES_PER_EXECUTOR": "4",
+        "TAVANA_SCALER_SCALE_DOWN_DELAY_SECS": "300",
+        "TAVANA_SCALER_MEMORY_MAX": "48Gi",
+        "TAVANA_SCALER_MEMORY_STEP": "2",
+        "TAVANA_SCALER_MEMORY_COOLDOWN_SECS": "600",
+        "TAVANA_SCALER_MEMORY_FRACTION": "0.5",
+    }
+    # The pod's own namespace and name, from the downward API (the Lease holder's identity).
+    assert {n: e["valueFrom"] for n, e in env.items() if "value" not in e} == {
+        "TAVANA_SCALER_NAMESPACE": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+        "TAVANA_SCALER_IDENTITY": {"fieldRef": {"fieldPath": "metadata.name"}},
+    }
+    # The names it acts on are the ones the Role grants, and the container is the executor's.
+    named = {
+        (r["apiGroups"][0], r["resources"][0]): r["resourceNames"]
+        for r in role["rules"]
+        if "resourceNames" in r
+    }
+    assert named[("apps", "statefulsets")] == [literal["TAVANA_SCALER_STATEFULSET"]]
+    assert named[("apps", "statefulsets/scale")] == [literal["TAVANA_SCALER_STATEFULSET"]]
+    assert named[("coordination.k8s.io", "leases")] == [literal["TAVANA_SCALER_LEASE"]]
+    executor = containers(sts)[literal["TAVANA_SCALER_CONTAINER"]]
+    # The scaler's MAX_MEMORY_GB rule is the chart's: fraction × limit (12Gi here).
+    assert float(env_value(executor, "MAX_MEMORY_GB")) == 0.5 * 12
+    assert executor["resources"]["limits"]["memory"] == "12Gi"
+    # The Kubernetes API token reaches the gateway, and only the gateway container reads it.
+    assert pod["automountServiceAccountToken"] is True
+    assert _scaler_env(containers(component(scaler, "Deployment", "gateway"))["pg-adapter"]) == {}
+
+
+def test_scaler_owns_the_executor_count(scaler):
+    assert find(scaler, "HorizontalPodAutoscaler") == []
+    sts = component(scaler, "StatefulSet", "executor")
+    # No replicas field: a helm upgrade must not reset what the scaler chose.
+    assert "replicas" not in sts["spec"]
+    gateway = containers(component(scaler, "Deployment", "gateway"))["gateway"]
+    addresses = env_value(gateway, "WORKER_ADDR").split(",")
+    assert len(addresses) == SCALER["scaler"]["replicas"]["maxReplicas"] == 6
+    assert addresses[-1].startswith(f"http://{sts['metadata']['name']}-5.")
+
+
+def test_scaler_off_sets_no_scaler_environment(rendered):
+    name, docs = rendered
+    for workload in find(docs, "Deployment") + find(docs, "StatefulSet"):
+        for c in containers(workload).values():
+            if name == "scaler" and c["name"] == "gateway":
+                continue
+            assert _scaler_env(c) == {}, f"[{name}] {c['name']}"
+
+
+def test_scaler_parts_are_optional():
+    # Memory only: the HPA keeps the count, the scaler is told not to touch it.
+    docs = render({"scaler": {"enabled": True, "replicas": {"enabled": False}, "memory": {"enabled": True}}})
+    gateway = containers(component(docs, "Deployment", "gateway"))["gateway"]
+    env = _scaler_env(gateway)
+    assert env_value(gateway, "TAVANA_SCALER_REPLICAS") == "false"
+    assert not {n for n in env if n.endswith(("_REPLICAS", "_PER_EXECUTOR", "_DELAY_SECS"))} - {
+        "TAVANA_SCALER_REPLICAS"
+    }
+    assert env_value(gateway, "TAVANA_SCALER_MEMORY_MAX") == "32Gi"
+    assert env_value(gateway, "TAVANA_SCALER_MEMORY_FRACTION") == "0.75"
+    hpa = one(docs, "HorizontalPodAutoscaler")
+    assert len(env_value(gateway, "WORKER_ADDR").split(",")) == hpa["spec"]["maxReplicas"]
+    # Replicas only (the defaults): no memory settings.
+    docs = render({"scaler": {"enabled": True}, "executor": {"autoscaling": {"enabled": False}}})
+    gateway = containers(component(docs, "Deployment", "gateway"))["gateway"]
+    env = _scaler_env(gateway)
+    assert env_value(gateway, "TAVANA_SCALER_REPLICAS") == "true"
+    assert not [n for n in env if "MEMORY" in n]
+    assert "replicas" not in component(docs, "StatefulSet", "executor")["spec"]
+    assert len(env_value(gateway, "WORKER_ADDR").split(",")) == 8
+
+
+# --------------------------------------------------------------------------
 # Secrets and configuration files
 
 
@@ -628,6 +752,24 @@ def test_existing_secret_is_used_not_created():
         assert env_of(c)["TAVANA_INTERNAL_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "my-tavana-secret"
 
 
+def _scaler(extra: dict) -> dict:
+    """The scaler with replicas and memory on (HPA off), merged with `extra`."""
+    values: dict = {
+        "executor": {"autoscaling": {"enabled": False}},
+        "scaler": {"enabled": True, "memory": {"enabled": True}},
+    }
+
+    def merge(into: dict, other: dict) -> None:
+        for key, value in other.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+
+    merge(values, extra)
+    return values
+
+
 @pytest.mark.parametrize(
     "values, message",
     [
@@ -636,6 +778,29 @@ def test_existing_secret_is_used_not_created():
         ({"tls": {"enabled": True}}, "tls.secretName"),
         ({"pgAdapter": {"adminPort": 8080}}, "adminPort"),
         ({"executor": {"autoscaling": {"minReplicas": 9, "maxReplicas": 2}}}, "minReplicas"),
+        # The scaler (HPA on by default): one owner of the executor count.
+        ({"scaler": {"enabled": True}}, r"both set the executor count: give it one owner"),
+        (_scaler({"rbac": {"create": False}}), r"scaler.enabled needs rbac.create=true and rbac.scaler=true"),
+        (_scaler({"rbac": {"scaler": False}}), r"scaler.enabled needs rbac.create=true and rbac.scaler=true"),
+        (_scaler({"scaler": {"intervalSeconds": 0}}), r"scaler.intervalSeconds must be at least 1"),
+        (_scaler({"scaler": {"replicas": {"minReplicas": 9}}}), r"scaler.replicas.minReplicas is above maxReplicas"),
+        (_scaler({"scaler": {"replicas": {"minReplicas": 0, "maxReplicas": 0}}}), r"scaler.replicas.maxReplicas must be at least 1"),
+        (_scaler({"scaler": {"replicas": {"queriesPerExecutor": 0}}}), r"scaler.replicas.queriesPerExecutor must be above 0"),
+        (_scaler({"executor": {"maxMemoryGB": 6}}), r"leave executor.maxMemoryGB empty"),
+        (
+            _scaler({"executor": {"maxMemoryGB": 6, "resources": {"limits": None}}}),
+            r"leave executor.maxMemoryGB empty",
+        ),
+        (
+            _scaler({"executor": {"resources": {"requests": {"memory": "1Gi"}, "limits": None}}}),
+            r"scaler.memory.enabled needs executor.resources.limits.memory",
+        ),
+        (
+            _scaler({"scaler": {"replicas": {"enabled": False}, "memory": {"enabled": False}}}),
+            r"nothing to scale",
+        ),
+        (_scaler({"scaler": {"leaseSeconds": 1}}), r"scaler.leaseSeconds at least 2"),
+        (_scaler({"scaler": {"memory": {"step": 1}}}), r"scaler.memory.step must be above 1"),
     ],
 )
 def test_invalid_values_fail_with_a_reason(values, message):

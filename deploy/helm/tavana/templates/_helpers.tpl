@@ -75,9 +75,16 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Executors ------------------------------------------------------------------------- */}}
 
-{{/* The most executors that can exist: the HPA's maximum, or the fixed replica count. */}}
+{{/* "true" when the gateway's scaler owns the executor count (else empty). */}}
+{{- define "tavana.scaler.ownsReplicas" -}}
+{{- if and .Values.scaler.enabled .Values.scaler.replicas.enabled }}true{{ end }}
+{{- end }}
+
+{{/* The most executors that can exist: the scaler's or the HPA's maximum, or the fixed count. */}}
 {{- define "tavana.executor.maxReplicas" -}}
-{{- if .Values.executor.autoscaling.enabled }}
+{{- if include "tavana.scaler.ownsReplicas" . }}
+{{- .Values.scaler.replicas.maxReplicas | int }}
+{{- else if .Values.executor.autoscaling.enabled }}
 {{- .Values.executor.autoscaling.maxReplicas | int }}
 {{- else }}
 {{- .Values.executor.replicas | int }}
@@ -87,7 +94,7 @@ app.kubernetes.io/component: {{ .component }}
 {{/*
 WORKER_ADDR: one stable address per StatefulSet ordinal, up to the most executors that can
 exist. The gateway health-checks each and routes only to those that answer, so ordinals not
-running yet are skipped until the HPA starts them; tickets and prepared-statement handles name
+running yet are skipped until the HPA or the scaler starts them; tickets and prepared-statement handles name
 the executor by this address, so it must be stable (a Service address would not be).
 */}}
 {{- define "tavana.workerAddr" -}}
@@ -176,5 +183,106 @@ livenessProbe:
   value: /etc/tavana/tls/tls.crt
 - name: TLS_KEY
   value: /etc/tavana/tls/tls.key
+{{- end }}
+{{- end }}
+
+
+{{/* Scaler ---------------------------------------------------------------------------- */}}
+
+{{/* The name of the Lease the gateways elect the one active scaler with (granted in rbac.yaml). */}}
+{{- define "tavana.scaler.leaseName" -}}
+{{- printf "%s-scaler" (include "tavana.fullname" .) }}
+{{- end }}
+
+{{/* The chart's rules for the scaler values; included by every template they concern. */}}
+{{- define "tavana.scaler.validate" -}}
+{{- $s := .Values.scaler }}
+{{- if $s.enabled }}
+{{- if not (and .Values.rbac.create .Values.rbac.scaler) }}
+{{- fail "scaler.enabled needs rbac.create=true and rbac.scaler=true: the gateway patches the executor StatefulSet and holds a Lease" }}
+{{- end }}
+{{- if or (le (int $s.intervalSeconds) 0) (lt (int $s.leaseSeconds) 2) }}
+{{- fail "scaler.intervalSeconds must be at least 1 and scaler.leaseSeconds at least 2" }}
+{{- end }}
+{{- if not (or $s.replicas.enabled $s.memory.enabled) }}
+{{- fail "scaler.enabled with neither scaler.replicas.enabled nor scaler.memory.enabled: nothing to scale" }}
+{{- end }}
+{{- if $s.replicas.enabled }}
+{{- if .Values.executor.autoscaling.enabled }}
+{{- fail "scaler.replicas.enabled and executor.autoscaling.enabled both set the executor count: give it one owner (executor.autoscaling.enabled=false, or scaler.replicas.enabled=false)" }}
+{{- end }}
+{{- if lt (int $s.replicas.maxReplicas) 1 }}
+{{- fail "scaler.replicas.maxReplicas must be at least 1" }}
+{{- end }}
+{{- if gt (int $s.replicas.minReplicas) (int $s.replicas.maxReplicas) }}
+{{- fail "scaler.replicas.minReplicas is above maxReplicas" }}
+{{- end }}
+{{- if le (float64 $s.replicas.queriesPerExecutor) 0.0 }}
+{{- fail "scaler.replicas.queriesPerExecutor must be above 0" }}
+{{- end }}
+{{- end }}
+{{- if $s.memory.enabled }}
+{{- $explicit := toString .Values.executor.maxMemoryGB }}
+{{- if and $explicit (ne $explicit "<nil>") }}
+{{- fail "scaler.memory.enabled sets MAX_MEMORY_GB from the memory limit it raises: leave executor.maxMemoryGB empty" }}
+{{- end }}
+{{- $limit := dig "limits" "memory" "" .Values.executor.resources }}
+{{- if not $limit }}
+{{- fail "scaler.memory.enabled needs executor.resources.limits.memory: the scaler raises that limit" }}
+{{- end }}
+{{- if le (float64 $s.memory.step) 1.0 }}
+{{- fail "scaler.memory.step must be above 1 (the limit is multiplied by it)" }}
+{{- end }}
+{{- if lt (int $s.memory.cooldownSeconds) 0 }}
+{{- fail "scaler.memory.cooldownSeconds must not be negative" }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The gateway's scaler environment (TAVANA_SCALER_*), when scaler.enabled. */}}
+{{- define "tavana.scalerEnv" -}}
+{{- $s := .Values.scaler }}
+{{- if $s.enabled }}
+- name: TAVANA_SCALER
+  value: "kubernetes"
+- name: TAVANA_SCALER_NAMESPACE
+  valueFrom:
+    fieldRef: {fieldPath: metadata.namespace}
+- name: TAVANA_SCALER_IDENTITY
+  valueFrom:
+    fieldRef: {fieldPath: metadata.name}
+- name: TAVANA_SCALER_STATEFULSET
+  value: {{ include "tavana.executor.fullname" . | quote }}
+- name: TAVANA_SCALER_CONTAINER
+  value: "executor"
+- name: TAVANA_SCALER_LEASE
+  value: {{ include "tavana.scaler.leaseName" . | quote }}
+- name: TAVANA_SCALER_INTERVAL_SECS
+  value: {{ $s.intervalSeconds | quote }}
+- name: TAVANA_SCALER_LEASE_SECS
+  value: {{ $s.leaseSeconds | quote }}
+- name: TAVANA_SCALER_REPLICAS
+  value: {{ if $s.replicas.enabled }}"true"{{ else }}"false"{{ end }}
+{{- if $s.replicas.enabled }}
+- name: TAVANA_SCALER_MIN_REPLICAS
+  value: {{ $s.replicas.minReplicas | quote }}
+- name: TAVANA_SCALER_MAX_REPLICAS
+  value: {{ $s.replicas.maxReplicas | quote }}
+- name: TAVANA_SCALER_QUERIES_PER_EXECUTOR
+  value: {{ $s.replicas.queriesPerExecutor | quote }}
+- name: TAVANA_SCALER_SCALE_DOWN_DELAY_SECS
+  value: {{ $s.replicas.scaleDownDelaySeconds | quote }}
+{{- end }}
+{{- if $s.memory.enabled }}
+- name: TAVANA_SCALER_MEMORY_MAX
+  value: {{ $s.memory.max | quote }}
+- name: TAVANA_SCALER_MEMORY_STEP
+  value: {{ $s.memory.step | quote }}
+- name: TAVANA_SCALER_MEMORY_COOLDOWN_SECS
+  value: {{ $s.memory.cooldownSeconds | quote }}
+- name: TAVANA_SCALER_MEMORY_FRACTION
+  value: {{ .Values.executor.memoryFraction | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
