@@ -323,6 +323,11 @@ pub trait LoadSource: Send + Sync {
     async fn sample(&self) -> LoadSample;
 }
 
+/// A Kubernetes API call that took longer than the Lease allows.
+#[derive(Debug, thiserror::Error)]
+#[error("no answer within {}ms", .0.as_millis())]
+struct TimedOut(Duration);
+
 /// What the leader remembers between evaluations; forgotten when it stops leading.
 #[derive(Default)]
 struct LeaderState {
@@ -392,7 +397,12 @@ impl Scaler {
         let mut failing = false;
         tokio::pin!(shutdown);
         loop {
-            match self.elector.try_acquire_or_renew().await {
+            // A hung API call must not outlive the Lease: every call gets a third of it.
+            let limit = self.config.lease_duration / 3;
+            let renewed = tokio::time::timeout(limit, self.elector.try_acquire_or_renew())
+                .await
+                .unwrap_or_else(|_| Err(kube::Error::Service(Box::new(TimedOut(limit)))));
+            match renewed {
                 Ok(_) => failing = false,
                 Err(error) => {
                     self.metrics
@@ -423,7 +433,19 @@ impl Scaler {
                     .is_none_or(|at| at.elapsed() >= self.config.interval)
                 {
                     state.last_evaluation = Some(Instant::now());
-                    self.evaluate(state).await;
+                    if tokio::time::timeout(limit, self.evaluate(state))
+                        .await
+                        .is_err()
+                    {
+                        self.metrics
+                            .api_errors_total
+                            .with_label_values(&["timeout"])
+                            .inc();
+                        tracing::warn!(
+                            timeout_ms = limit.as_millis() as u64,
+                            "executor scaler evaluation timed out; retrying next interval"
+                        );
+                    }
                 }
             }
             tokio::select! {

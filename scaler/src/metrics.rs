@@ -14,7 +14,8 @@ pub struct ScalerMetrics {
     /// Changes written to the StatefulSet, by resource (`replicas`, `memory`) and outcome
     /// (`applied`, `failed`).
     pub changes_total: IntCounterVec,
-    /// Kubernetes API calls that failed, by operation (`lease`, `read`, `scale`, `memory`).
+    /// Kubernetes API calls that failed, by operation (`lease`, `read`, `scale`, `memory`,
+    /// `timeout`: an evaluation that took longer than a third of the Lease).
     pub api_errors_total: IntCounterVec,
 }
 
