@@ -42,6 +42,7 @@ import secrets
 import socket
 import sys
 import threading
+import time
 import traceback
 import uuid
 from datetime import datetime, timezone
@@ -943,6 +944,7 @@ class FakeKubeApi:
         self._statefulsets: dict[tuple[str, str], dict] = {}
         self._leases: dict[tuple[str, str], dict] = {}
         self._failures: list[dict] = []
+        self._stalls: list[dict] = []
         self._requests: list[dict] = []
         self._connections: set[socket.socket] = set()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -1082,6 +1084,23 @@ class FakeKubeApi:
     def clear_failures(self) -> None:
         with self._lock:
             self._failures.clear()
+            self._stalls.clear()
+
+    def stall(self, method: Optional[str], path_regex: str, seconds: float) -> None:
+        """Hold every request whose method is ``method`` (None or "*": any) and whose path
+        matches ``path_regex`` for ``seconds`` before answering it (an overloaded or
+        unreachable API server), until ``clear_failures``."""
+        with self._lock:
+            self._stalls.append({"method": (method or "*").upper(), "re": re.compile(path_regex),
+                                 "seconds": seconds})
+
+    def _stall(self, method: str, path: str) -> None:
+        with self._lock:
+            delay = max((rule["seconds"] for rule in self._stalls
+                         if rule["method"] in ("*", method) and rule["re"].search(path)),
+                        default=0.0)
+        if delay:
+            time.sleep(delay)
 
     @property
     def requests(self) -> list[dict]:
@@ -1145,6 +1164,7 @@ class FakeKubeApi:
         try:
             if error:
                 raise error
+            self._stall(h.command, path)
             with self._lock:
                 code, response = self._process(h.command, path, query, record["content_type"],
                                                raw, h.headers, warnings)

@@ -323,3 +323,33 @@ def test_a_scaler_that_cannot_work_stops_the_gateway_at_start(tmp_path, kube):
     )
     assert bad_memory.returncode != 0
     assert '"lots" is not a memory quantity' in bad_memory.stderr + bad_memory.stdout
+
+
+def test_a_leader_whose_api_server_hangs_stops_acting(cluster_factory, kube):
+    """Every call is bounded by a third of the Lease: a leader that cannot renew steps down
+    before another gateway may take over, instead of acting on a Lease it no longer holds."""
+    cluster = cluster_factory(
+        extra_gateway_args=tuple(scaler_flags("gw-a", "--scaler-max-replicas", "1")),
+        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
+    )
+    gateway = cluster.gateway
+    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
+    kube.stall("*", r"/leases/", 30)
+    wait_for(
+        lambda: gateway.metric("tavana_gateway_scaler_leader") == 0,
+        "the leader steps down while its renewals hang",
+        15,
+    )
+    text = gateway.metrics()
+    assert 'tavana_gateway_scaler_api_errors_total{operation="lease"}' in text
+    assert "cannot read or renew the scaler lease" in gateway.log_path.read_text()
+    # The gateway keeps serving meanwhile.
+    conn = cluster.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 6 * 7 AS answer")
+            assert cur.fetchall() == [(42,)]
+    finally:
+        conn.close()
+    kube.clear_failures()
+    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "it leads again", 20)
