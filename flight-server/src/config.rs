@@ -36,6 +36,11 @@ pub struct GatewayArgs {
     #[arg(long, env = "TAVANA_MAX_RUNNING_QUERIES")]
     pub max_running_queries: Option<usize>,
 
+    /// Queries one user may stream at once through this gateway; more wait in the queue (and
+    /// hold no gateway slot meanwhile). Default: no per-user limit.
+    #[arg(long, env = "TAVANA_MAX_RUNNING_QUERIES_PER_USER")]
+    pub max_running_queries_per_user: Option<usize>,
+
     /// How long a query may wait in the queue before it is refused as overloaded, in seconds.
     #[arg(long, env = "TAVANA_QUEUE_TIMEOUT_SECS", default_value_t = 30)]
     pub queue_timeout_secs: u64,

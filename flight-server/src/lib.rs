@@ -3,6 +3,7 @@
 //! in a queue with a timeout), routes each to the least-loaded executor, and relays results
 //! without decoding them.
 
+pub mod admission;
 pub mod call_metrics;
 pub mod config;
 pub mod metrics;
@@ -108,10 +109,14 @@ impl Gateway {
             sessions,
             pool,
             args.internal_token.clone().filter(|t| !t.is_empty()),
-            metrics,
-            args.max_running_queries
-                .unwrap_or(EXECUTOR_DEFAULT_MAX_QUERIES * discovery.addresses().len()),
-            args.queue_timeout(),
+            metrics.clone(),
+            admission::Admission::new(
+                args.max_running_queries
+                    .unwrap_or(EXECUTOR_DEFAULT_MAX_QUERIES * discovery.addresses().len()),
+                args.max_running_queries_per_user,
+                args.queue_timeout(),
+                metrics,
+            ),
         ));
         Ok(Self {
             state,

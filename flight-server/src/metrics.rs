@@ -11,8 +11,14 @@ pub struct GatewayMetrics {
     pub queries_total: IntCounterVec,
     /// Result streams being relayed now.
     pub active_streams: IntGauge,
-    /// Queries waiting for admission.
+    /// Queries waiting for a gateway slot (`TAVANA_MAX_RUNNING_QUERIES`): demand the executors
+    /// cannot take now (the scaler counts them).
     pub queued_queries: IntGauge,
+    /// Queries waiting because their user already runs `TAVANA_MAX_RUNNING_QUERIES_PER_USER`.
+    pub user_queued_queries: IntGauge,
+    /// Queries refused after waiting the whole queue timeout, by the limit they waited for
+    /// (`gateway`, `user`).
+    pub queue_timeouts_total: IntCounterVec,
     /// Bytes of result streams relayed to clients (gRPC messages holding Arrow IPC).
     pub relayed_bytes_total: IntCounter,
     /// Failed authentications.
@@ -44,7 +50,18 @@ impl GatewayMetrics {
             )?,
             queued_queries: IntGauge::new(
                 "tavana_gateway_queued_queries",
-                "Queries waiting for admission",
+                "Queries waiting for a gateway slot (TAVANA_MAX_RUNNING_QUERIES)",
+            )?,
+            user_queued_queries: IntGauge::new(
+                "tavana_gateway_user_queued_queries",
+                "Queries waiting because their user runs TAVANA_MAX_RUNNING_QUERIES_PER_USER already",
+            )?,
+            queue_timeouts_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_gateway_queue_timeouts_total",
+                    "Queries refused after waiting the queue timeout, by limit (gateway, user)",
+                ),
+                &["limit"],
             )?,
             relayed_bytes_total: IntCounter::new(
                 "tavana_gateway_relayed_bytes_total",
@@ -82,6 +99,8 @@ impl GatewayMetrics {
         registry.register(Box::new(metrics.queries_total.clone()))?;
         registry.register(Box::new(metrics.active_streams.clone()))?;
         registry.register(Box::new(metrics.queued_queries.clone()))?;
+        registry.register(Box::new(metrics.user_queued_queries.clone()))?;
+        registry.register(Box::new(metrics.queue_timeouts_total.clone()))?;
         registry.register(Box::new(metrics.relayed_bytes_total.clone()))?;
         registry.register(Box::new(metrics.auth_failures_total.clone()))?;
         registry.register(Box::new(metrics.sessions.clone()))?;

@@ -24,7 +24,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, Limited};
 use prost::Message;
-use tokio::sync::OwnedSemaphorePermit;
 use tonic::body::Body;
 use tonic::codegen::{http, Service};
 use tonic::metadata::MetadataMap;
@@ -209,7 +208,7 @@ pub(crate) fn do_get_request(request: tonic::Request<Ticket>) -> http::Request<B
 }
 
 /// The executor's response body on its way to the client: counts the bytes, notes how the
-/// stream ended, and holds the admission permit and the executor's running count until the
+/// stream ended, and holds the admission and the executor's running count until the
 /// client has read it all or gone away.
 pub(crate) struct RelayBody {
     inner: Body,
@@ -218,7 +217,7 @@ pub(crate) struct RelayBody {
     outcome: Option<&'static str>,
     /// The call's span (trace id, query id): the body ends in hyper's task, outside it.
     span: tracing::Span,
-    _permit: OwnedSemaphorePermit,
+    _admitted: crate::admission::Admitted,
     _running: RunningGuard,
 }
 
@@ -229,7 +228,7 @@ impl RelayBody {
         response: http::Response<Body>,
         metrics: GatewayMetrics,
         query_id: String,
-        permit: OwnedSemaphorePermit,
+        admitted: crate::admission::Admitted,
         running: RunningGuard,
     ) -> http::Response<Body> {
         let (parts, inner) = response.into_parts();
@@ -241,7 +240,7 @@ impl RelayBody {
             metrics,
             query_id,
             span: tracing::Span::current(),
-            _permit: permit,
+            _admitted: admitted,
             _running: running,
         };
         http::Response::from_parts(parts, Body::new(body))

@@ -4,7 +4,6 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow_flight::flight_service_client::FlightServiceClient;
@@ -34,7 +33,6 @@ use tavana_proto::session_options::{
     SetSessionOptionsRequest, SetSessionOptionsResult,
 };
 use tavana_proto::{headers, ExecutorStatement, GatewayHandle, GatewayTicket, SessionContext};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::body::Body;
 use tonic::codegen::{http, Service};
 use tonic::metadata::{MetadataMap, MetadataValue};
@@ -42,6 +40,7 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, instrument, Span};
 
+use crate::admission::Admission;
 use crate::metrics::GatewayMetrics;
 use crate::relay;
 use crate::sessions::{Session, Sessions};
@@ -66,10 +65,8 @@ pub struct GatewayState {
     pub internal_token: Option<String>,
     /// Metrics.
     pub metrics: GatewayMetrics,
-    /// Admission: one permit per streaming query.
-    pub admission: Arc<Semaphore>,
-    /// Longest wait for admission.
-    pub queue_timeout: Duration,
+    /// Admission: the gateway's and each user's limit on streaming queries, and the queue.
+    pub admission: Admission,
     sql_info: SqlInfoData,
     xdbc_info: XdbcTypeInfoData,
 }
@@ -81,16 +78,14 @@ impl GatewayState {
         pool: WorkerPool,
         internal_token: Option<String>,
         metrics: GatewayMetrics,
-        max_running_queries: usize,
-        queue_timeout: Duration,
+        admission: Admission,
     ) -> Self {
         Self {
             sessions,
             pool,
             internal_token,
             metrics,
-            admission: Arc::new(Semaphore::new(max_running_queries.max(1))),
-            queue_timeout,
+            admission,
             sql_info: sql_info::sql_info(),
             xdbc_info: sql_info::xdbc_type_info(),
         }
@@ -237,27 +232,6 @@ impl GatewayService {
             .map_err(|e| Status::internal(format!("executor sent a malformed action result: {e}")))
     }
 
-    async fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
-        let state = &self.state;
-        if let Ok(permit) = Arc::clone(&state.admission).try_acquire_owned() {
-            return Ok(permit);
-        }
-        state.metrics.queued_queries.inc();
-        let waited = tokio::time::timeout(
-            state.queue_timeout,
-            Arc::clone(&state.admission).acquire_owned(),
-        )
-        .await;
-        state.metrics.queued_queries.dec();
-        match waited {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(Status::resource_exhausted(format!(
-                "the service is at capacity and the query waited {}s in the queue; retry later",
-                state.queue_timeout.as_secs()
-            ))),
-        }
-    }
-
     /// Forwards a DoPut whose first message names `command`, rewritten for the executor.
     async fn forward_put(
         &self,
@@ -301,7 +275,7 @@ impl GatewayService {
         Span::current().record("query_id", envelope.query_id.as_str());
         let worker = self.state.pool.by_address(&envelope.executor)?;
         self.relay_from(
-            worker,
+            Route::Named(worker),
             envelope.query_id,
             Ticket::new(envelope.inner),
             &session,
@@ -372,24 +346,29 @@ impl GatewayService {
         metadata: &MetadataMap,
         ticket: impl FnOnce(&str) -> Ticket,
     ) -> Result<http::Response<Body>, Status> {
-        let worker = self.state.pool.pick()?;
         let query_id = uuid::Uuid::new_v4().to_string();
         Span::current().record("query_id", query_id.as_str());
         let ticket = ticket(&query_id);
-        self.relay_from(worker, query_id, ticket, session, metadata)
+        self.relay_from(Route::LeastLoaded, query_id, ticket, session, metadata)
             .await
     }
 
-    /// Admits the query, opens `worker`'s stream for the executor ticket `ticket` and relays it.
+    /// Admits the query, opens the executor's stream for the executor ticket `ticket` and
+    /// relays it. A query free to go anywhere picks its executor once admitted, so one that
+    /// waited in the queue goes to the executor least loaded when it leaves it.
     async fn relay_from(
         &self,
-        worker: Arc<Worker>,
+        route: Route,
         query_id: String,
         ticket: Ticket,
         session: &Session,
         metadata: &MetadataMap,
     ) -> Result<http::Response<Body>, Status> {
-        let permit = self.admit().await?;
+        let admitted = self.state.admission.admit(&session.user).await?;
+        let worker = match route {
+            Route::Named(worker) => worker,
+            Route::LeastLoaded => self.state.pool.pick()?,
+        };
         let running = worker.track();
         let outgoing = self.outgoing(ticket, session, &query_id, metadata);
         let mut channel = worker.channel();
@@ -405,7 +384,7 @@ impl GatewayService {
             response,
             self.state.metrics.clone(),
             query_id,
-            permit,
+            admitted,
             running,
         ))
     }
@@ -1118,3 +1097,11 @@ fn encode_one(batch: arrow::array::RecordBatch) -> DoGetStream {
 
 /// A client for an executor, for tests and tools.
 pub type ExecutorClient = FlightServiceClient<Channel>;
+
+/// Where a query's stream comes from.
+enum Route {
+    /// The executor its ticket names (it planned the query).
+    Named(Arc<Worker>),
+    /// The least-loaded executor, chosen once the query is admitted.
+    LeastLoaded,
+}

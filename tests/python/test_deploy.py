@@ -72,6 +72,7 @@ FULL = {
         "credentials": '[[secret]]\ntype = "s3"\nkey_id = "k"\nsecret = "s"\n',
     },
     "pgAdapter": {"requireTls": True, "allowCleartextPassword": True},
+    "gateway": {"maxRunningQueriesPerUser": 4},
     "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}},
     "networkPolicy": {"metricsFrom": [{"namespaceSelector": {"matchLabels": {"name": "mon"}}}]},
     "service": {"loadBalancerSourceRanges": ["10.0.0.0/8"], "externalTrafficPolicy": "Local"},
@@ -382,6 +383,14 @@ def test_containers_are_non_root_and_read_only(rendered):
     pod = component(docs, "StatefulSet", "executor")["spec"]["template"]["spec"]
     spill_volume = {v["name"]: v for v in pod["volumes"]}[mounts[spill]]
     assert spill_volume["emptyDir"]["sizeLimit"]
+
+
+def test_gateway_admission_limits(defaults, full):
+    default_env = env_of(containers(component(defaults, "Deployment", "gateway"))["gateway"])
+    assert default_env["TAVANA_MAX_RUNNING_QUERIES"]["value"] == "64"
+    assert "TAVANA_MAX_RUNNING_QUERIES_PER_USER" not in default_env
+    gateway = containers(component(full, "Deployment", "gateway"))["gateway"]
+    assert env_value(gateway, "TAVANA_MAX_RUNNING_QUERIES_PER_USER") == "4"
 
 
 def test_executor_engine_settings(defaults, full):
