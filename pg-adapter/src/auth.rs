@@ -149,6 +149,8 @@ pub(crate) struct Startup {
     require_tls: bool,
     metrics: Metrics,
     connections: Connections,
+    /// Settings every session starts from (`PgAdapterArgs::server_defaults`).
+    server_defaults: Vec<(String, String)>,
 }
 
 /// The registries a new connection joins: pgwire's (CancelRequest), the disconnect watchers
@@ -167,6 +169,7 @@ impl Startup {
         allow_cleartext: bool,
         metrics: Metrics,
         connections: Connections,
+        server_defaults: Vec<(String, String)>,
     ) -> Self {
         let mut scram = ScramAuth::new(Arc::clone(&users) as Arc<dyn AuthSource>);
         scram.set_iterations(users.iterations);
@@ -184,6 +187,7 @@ impl Startup {
             require_tls,
             metrics,
             connections,
+            server_defaults,
         }
     }
 }
@@ -300,10 +304,17 @@ impl Startup {
                     ),
                 }
             })?;
-        let startup: Vec<(String, String)> = client
-            .metadata()
+        // The server's defaults first: what the client sends at start-up overrides them.
+        let startup: Vec<(String, String)> = self
+            .server_defaults
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .cloned()
+            .chain(
+                client
+                    .metadata()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            )
             .collect();
         let settings = Settings::new(&user, startup);
         let signals = self.connections.disconnects.take(&client.socket_addr());
@@ -314,9 +325,13 @@ impl Startup {
         let database = settings.database().to_owned();
         let application_name = settings.get("application_name").unwrap_or_default();
         // The session first: ParameterStatus at start-up reports its settings.
-        client
-            .session_extensions()
-            .insert(Session::new(user.clone(), gateway, settings, gone));
+        client.session_extensions().insert(Session::new(
+            user.clone(),
+            gateway,
+            settings,
+            gone,
+            self.metrics.idle_timeouts_total.clone(),
+        ));
         // Assigns the connection's pid and secret key (BackendKeyData) and its cancel handle.
         self.driver
             .complete_authentication(client, final_message)
@@ -333,6 +348,7 @@ impl Startup {
                 .get::<Arc<ConnectionHandle>>()
                 .map(|handle| Arc::clone(handle.as_ref())),
             terminate,
+            tls: client.is_secure(),
         });
         if let Some(session) = client.session_extensions().get::<Session>() {
             // Set once, here: the session was created just above.

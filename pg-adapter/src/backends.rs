@@ -20,6 +20,7 @@ use pgwire::api::ConnectionHandle;
 use tokio::sync::watch;
 
 use crate::catalog::quote_literal;
+use crate::disconnect::Farewell;
 
 /// How a signal sent with `pg_cancel_backend` / `pg_terminate_backend` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +96,9 @@ pub(crate) struct Backend {
     started: SystemTime,
     activity: Mutex<Activity>,
     cancel: Option<Arc<ConnectionHandle>>,
-    terminate: Option<watch::Sender<bool>>,
+    terminate: Option<watch::Sender<Option<Farewell>>>,
+    /// Whether the connection negotiated TLS.
+    tls: bool,
 }
 
 impl Backend {
@@ -165,8 +168,16 @@ impl Registration {
         self.registry.stat_activity_sql(&self.backend, query)
     }
 
-    /// Whether this connection has been terminated (`pg_terminate_backend`).
-    pub(crate) fn terminated(&self) -> Option<watch::Receiver<bool>> {
+    /// What closes this connection later (the idle timeouts).
+    pub(crate) fn closer(&self) -> Option<Closer> {
+        Some(Closer {
+            terminate: self.backend.terminate.clone()?,
+            tls: self.backend.tls,
+        })
+    }
+
+    /// Whether this connection has been terminated (`pg_terminate_backend`, an idle timeout).
+    pub(crate) fn terminated(&self) -> Option<watch::Receiver<Option<Farewell>>> {
         self.backend
             .terminate
             .as_ref()
@@ -186,6 +197,23 @@ impl Drop for Registration {
     }
 }
 
+/// Closes one connection, with PostgreSQL's FATAL for the reason.
+pub(crate) struct Closer {
+    terminate: watch::Sender<Option<Farewell>>,
+    tls: bool,
+}
+
+impl Closer {
+    /// Closes the connection: `code` and `message` are what PostgreSQL says.
+    pub(crate) fn close(&self, code: &'static str, message: &'static str) {
+        self.terminate.send_replace(Some(Farewell {
+            code,
+            message,
+            tls: self.tls,
+        }));
+    }
+}
+
 /// What a new connection brings to its registration.
 pub(crate) struct NewBackend {
     pub(crate) pid: i32,
@@ -196,7 +224,9 @@ pub(crate) struct NewBackend {
     /// Fires the connection's CancelRequest path.
     pub(crate) cancel: Option<Arc<ConnectionHandle>>,
     /// Closes the connection (see `lib.rs`'s accept loop).
-    pub(crate) terminate: Option<watch::Sender<bool>>,
+    pub(crate) terminate: Option<watch::Sender<Option<Farewell>>>,
+    /// Whether the connection negotiated TLS.
+    pub(crate) tls: bool,
 }
 
 impl Backends {
@@ -223,6 +253,7 @@ impl Backends {
             }),
             cancel: new.cancel,
             terminate: new.terminate,
+            tls: new.tls,
         });
         self.lock().insert(backend.pid, Arc::clone(&backend));
         Registration {
@@ -262,7 +293,11 @@ impl Backends {
             }
             Signal::Terminate => {
                 if let Some(terminate) = &backend.terminate {
-                    terminate.send_replace(true);
+                    terminate.send_replace(Some(Farewell {
+                        code: "57P01",
+                        message: "terminating connection due to administrator command",
+                        tls: backend.tls,
+                    }));
                 }
             }
         }
@@ -372,7 +407,8 @@ mod tests {
             application_name: "psql".into(),
             client: "127.0.0.1:5000".parse().unwrap(),
             cancel: Some(Arc::new(ConnectionHandle::new())),
-            terminate: Some(watch::channel(false).0),
+            terminate: Some(watch::channel(None).0),
+            tls: false,
         }
     }
 
@@ -380,7 +416,7 @@ mod tests {
     async fn signals_only_own_live_connections() {
         let backends = Arc::new(Backends::default());
         let alice = backends.register(new(7, "alice"));
-        let (terminate, mut terminated) = watch::channel(false);
+        let (terminate, mut terminated) = watch::channel(None);
         let bob = backends.register(NewBackend {
             terminate: Some(terminate),
             ..new(8, "bob")
@@ -397,9 +433,12 @@ mod tests {
             backends.signal(9, Signal::Cancel, "alice").await,
             Err(SignalError::NoSuchBackend(9))
         );
-        assert!(!*terminated.borrow_and_update());
+        assert!(terminated.borrow_and_update().is_none());
         backends.signal(8, Signal::Terminate, "bob").await.unwrap();
-        assert!(*terminated.borrow_and_update());
+        assert_eq!(
+            terminated.borrow_and_update().as_ref().map(|f| f.code),
+            Some("57P01")
+        );
         drop(bob);
         assert_eq!(backends.len(), 1);
         assert_eq!(

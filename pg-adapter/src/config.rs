@@ -71,6 +71,28 @@ pub struct PgAdapterArgs {
     )]
     pub shutdown_grace_secs: u64,
 
+    /// Server default of `idle_in_transaction_session_timeout` (PostgreSQL units: `30s`,
+    /// `10min`; `0`: off): a connection idle inside a transaction block for longer is closed,
+    /// which ends its transaction and frees what its open cursors hold on the executors.
+    /// Sessions may `SET` their own.
+    #[arg(
+        long = "idle-in-transaction-session-timeout",
+        env = "PG_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
+        default_value = "0",
+        value_parser = parse_timeout_ms
+    )]
+    pub idle_in_transaction_session_timeout_ms: u64,
+
+    /// Server default of `idle_session_timeout` (PostgreSQL units; `0`: off): a connection
+    /// idle outside a transaction for longer is closed.
+    #[arg(
+        long = "idle-session-timeout",
+        env = "PG_IDLE_SESSION_TIMEOUT",
+        default_value = "0",
+        value_parser = parse_timeout_ms
+    )]
+    pub idle_session_timeout_ms: u64,
+
     /// SCRAM-SHA-256 iteration count.
     #[arg(
         long = "scram-iterations",
@@ -85,4 +107,25 @@ impl PgAdapterArgs {
     pub fn pg_port(&self) -> u16 {
         self.pg_port
     }
+
+    /// Settings every session starts from (its start-up parameters override them).
+    pub(crate) fn server_defaults(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "idle_in_transaction_session_timeout".to_owned(),
+                self.idle_in_transaction_session_timeout_ms.to_string(),
+            ),
+            (
+                "idle_session_timeout".to_owned(),
+                self.idle_session_timeout_ms.to_string(),
+            ),
+        ]
+    }
+}
+
+/// A PostgreSQL duration setting (`5000`, `30s`, `10min`) in milliseconds.
+fn parse_timeout_ms(value: &str) -> Result<u64, String> {
+    crate::session::parse_duration_ms(value).ok_or_else(|| {
+        format!("{value:?} is not a duration: a number of milliseconds, or with a unit (ms, s, min, h, d)")
+    })
 }

@@ -12,13 +12,16 @@
 //! The flag is handed from the accept loop to the session by peer address: the start-up
 //! handler only sees `ClientInfo`, whose socket address is the key. The same hand-over carries
 //! the other direction: the sender of the connection's terminate signal
-//! (`pg_terminate_backend`, see `backends.rs`), which the accept loop waits on to close it.
+//! (`pg_terminate_backend`, the idle timeouts; see `backends.rs`), which the accept loop waits
+//! on to close it, telling an idle client why first (a [`Farewell`]).
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use pgwire::error::ErrorInfo;
+use pgwire::messages::PgWireBackendMessage;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -35,7 +38,30 @@ pub(crate) struct Signals {
     /// Set once the client has closed its connection.
     pub(crate) gone: watch::Receiver<bool>,
     /// Set to close the connection (the accept loop holds the receiver).
-    pub(crate) terminate: watch::Sender<bool>,
+    pub(crate) terminate: watch::Sender<Option<Farewell>>,
+}
+
+/// Why the server closes a connection: PostgreSQL's FATAL error, sent to a client that is idle
+/// (a running statement reports its own error instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Farewell {
+    /// SQLSTATE (`57P01`, `25P03`, `57P05`).
+    pub(crate) code: &'static str,
+    /// PostgreSQL's message for it.
+    pub(crate) message: &'static str,
+    /// Whether the connection negotiated TLS: then nothing can be written from outside its
+    /// TLS session, and the connection is only closed.
+    pub(crate) tls: bool,
+}
+
+/// A FATAL ErrorResponse, encoded by pgwire, for writing to a socket outside a session.
+pub(crate) fn fatal_message(code: &str, message: &str) -> bytes::BytesMut {
+    let info = ErrorInfo::new("FATAL".to_owned(), code.to_owned(), message.to_owned());
+    let mut buffer = bytes::BytesMut::new();
+    PgWireBackendMessage::ErrorResponse(info.into())
+        .encode(&mut buffer)
+        .expect("an ErrorResponse always encodes");
+    buffer
 }
 
 /// A connection's watcher; stops watching (and forgets the flag) when dropped.
@@ -60,17 +86,19 @@ impl Disconnects {
     }
 
     /// Starts watching `socket` (a connection from `peer`); returns the socket to serve, the
-    /// watch, which must live as long as the connection, and the connection's terminate flag.
+    /// watch, which must live as long as the connection, and the connection's terminate signal
+    /// (with a handle on the socket to say farewell on).
     pub(crate) fn watch(
         self: &Arc<Self>,
         socket: TcpStream,
         peer: SocketAddr,
-    ) -> io::Result<(TcpStream, Watch, watch::Receiver<bool>)> {
+    ) -> io::Result<(TcpStream, Watch, Termination)> {
         let std = socket.into_std()?;
         let duplicate = TcpStream::from_std(std.try_clone()?)?;
+        let farewell_socket = TcpStream::from_std(std.try_clone()?)?;
         let socket = TcpStream::from_std(std)?;
         let (gone_tx, gone) = watch::channel(false);
-        let (terminate, terminated) = watch::channel(false);
+        let (terminate, terminated) = watch::channel(None);
         self.lock().insert(peer, Signals { gone, terminate });
         let task = tokio::spawn(async move {
             if wait_for_close(&duplicate).await {
@@ -85,13 +113,50 @@ impl Disconnects {
                 peer,
                 registry: Arc::clone(self),
             },
-            terminated,
+            Termination {
+                signal: terminated,
+                socket: farewell_socket,
+            },
         ))
     }
 
     /// The signals of the connection from `peer`, taken once by its session at start-up.
     pub(crate) fn take(&self, peer: &SocketAddr) -> Option<Signals> {
         self.lock().remove(peer)
+    }
+}
+
+/// The accept loop's end of a connection's terminate signal.
+pub(crate) struct Termination {
+    signal: watch::Receiver<Option<Farewell>>,
+    /// A duplicate of the connection's socket: pgwire owns the connection's stream.
+    socket: TcpStream,
+}
+
+impl Termination {
+    /// Resolves when the connection is to be closed, with the reason.
+    pub(crate) async fn requested(&mut self) -> Farewell {
+        let requested = self
+            .signal
+            .wait_for(Option::is_some)
+            .await
+            .map(|farewell| farewell.clone());
+        match requested {
+            Ok(Some(farewell)) => farewell,
+            // Every sender is gone (the session ended): nothing will ask any more.
+            _ => futures::future::pending().await,
+        }
+    }
+
+    /// Tells an idle client why the connection closes (a plaintext one: a TLS session's state
+    /// went with pgwire's stream), then shuts the socket down.
+    pub(crate) async fn farewell(mut self, farewell: &Farewell) {
+        use tokio::io::AsyncWriteExt;
+        if !farewell.tls {
+            let message = fatal_message(farewell.code, farewell.message);
+            let _ = self.socket.write_all(&message).await;
+        }
+        let _ = self.socket.shutdown().await;
     }
 }
 
@@ -126,7 +191,7 @@ mod tests {
         let mut client = TcpStream::connect(addr).await.unwrap();
         let (server, peer) = listener.accept().await.unwrap();
         let registry = Arc::new(Disconnects::default());
-        let (_socket, _watch, _terminated) = registry.watch(server, peer).unwrap();
+        let (_socket, _watch, _termination) = registry.watch(server, peer).unwrap();
         let mut gone = registry.take(&peer).unwrap().gone;
         assert!(registry.take(&peer).is_none());
 

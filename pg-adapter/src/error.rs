@@ -36,9 +36,13 @@ pub(crate) enum QueryError {
     /// A CancelRequest arrived for this connection.
     #[error("canceling statement due to user request")]
     Cancelled,
-    /// `pg_terminate_backend` ended this connection.
-    #[error("terminating connection due to administrator command")]
-    Terminated,
+    /// The server ends this connection (`pg_terminate_backend`, an idle timeout): SQLSTATE and
+    /// message of the reason.
+    #[error("{message}")]
+    Terminated {
+        code: &'static str,
+        message: &'static str,
+    },
     /// `pg_cancel_backend` / `pg_terminate_backend` of another user's connection.
     #[error("{0}")]
     NotPermitted(String),
@@ -86,7 +90,7 @@ impl QueryError {
         match self {
             QueryError::Gateway(status) => status_sqlstate(status),
             QueryError::Cancelled | QueryError::TimedOut => "57014",
-            QueryError::Terminated => "57P01",
+            QueryError::Terminated { code, .. } => code,
             QueryError::NotPermitted(_) => "42501",
             QueryError::ClientGone => "08006",
             QueryError::Unsupported(_) => "0A000",
@@ -117,7 +121,7 @@ impl QueryError {
             other => other.to_string(),
         };
         let severity = match self {
-            QueryError::Terminated => "FATAL",
+            QueryError::Terminated { .. } => "FATAL",
             _ => SEVERITY_ERROR,
         };
         let mut info = ErrorInfo::new(severity.to_owned(), code, message);

@@ -157,6 +157,14 @@ fn cursors_of<C: ClientInfo + ?Sized>(client: &C) -> Arc<Cursors> {
         .get_or_insert_with(Cursors::default)
 }
 
+/// The error a statement fails with when the server ends its connection.
+fn termination_error(farewell: &crate::disconnect::Farewell) -> QueryError {
+    QueryError::Terminated {
+        code: farewell.code,
+        message: farewell.message,
+    }
+}
+
 /// Races a statement's work against the connection's CancelRequest, `statement_timeout` and
 /// the client going away (see `disconnect.rs`).
 pub(crate) struct Guard {
@@ -164,7 +172,7 @@ pub(crate) struct Guard {
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     gone: Option<tokio::sync::watch::Receiver<bool>>,
     /// `pg_terminate_backend` of this connection.
-    terminated: Option<tokio::sync::watch::Receiver<bool>>,
+    terminated: Option<tokio::sync::watch::Receiver<Option<crate::disconnect::Farewell>>>,
 }
 
 impl Guard {
@@ -190,8 +198,8 @@ impl Guard {
         if self.gone.as_ref().is_some_and(|rx| *rx.borrow()) {
             return Some(QueryError::ClientGone);
         }
-        if self.terminated.as_ref().is_some_and(|rx| *rx.borrow()) {
-            return Some(QueryError::Terminated);
+        if let Some(farewell) = self.terminated.as_ref().and_then(|rx| rx.borrow().clone()) {
+            return Some(termination_error(&farewell));
         }
         if let Some(rx) = self.cancel.as_mut() {
             match rx.try_recv() {
@@ -242,7 +250,11 @@ impl Guard {
             };
             let terminated = async {
                 match self.terminated.as_mut() {
-                    Some(rx) => rx.wait_for(|t| *t).await.is_ok(),
+                    Some(rx) => rx
+                        .wait_for(Option::is_some)
+                        .await
+                        .ok()
+                        .and_then(|farewell| farewell.clone()),
                     None => futures::future::pending().await,
                 }
             };
@@ -257,9 +269,9 @@ impl Guard {
                     // The watcher stopped without seeing a close: nothing more to wait for.
                     self.gone = None;
                 }
-                terminated = terminated => {
-                    if terminated {
-                        return Err(QueryError::Terminated);
+                farewell = terminated => {
+                    if let Some(farewell) = farewell {
+                        return Err(termination_error(&farewell));
                     }
                     self.terminated = None;
                 }

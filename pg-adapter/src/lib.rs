@@ -122,6 +122,7 @@ pub async fn serve(
                 disconnects: Arc::clone(&disconnects),
                 backends,
             },
+            args.server_defaults(),
         )),
         queries: Arc::new(handler::Handler::new(metrics.clone())),
         cancels: Arc::new(auth::Cancels {
@@ -157,7 +158,7 @@ pub async fn serve(
                     connections.spawn(refuse(socket));
                     continue;
                 };
-                let (socket, watch, mut terminated) = match disconnects.watch(socket, peer) {
+                let (socket, watch, mut termination) = match disconnects.watch(socket, peer) {
                     Ok(pair) => pair,
                     Err(e) => {
                         tracing::warn!(%peer, error = %e, "could not watch the connection");
@@ -180,12 +181,19 @@ pub async fn serve(
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
                             }
                         }
-                        // pg_terminate_backend. The running statement (if any) fails with 57P01
+                        // pg_terminate_backend or an idle timeout. The running statement (if any) fails with 57P01
                         // and reports it; then the connection is closed. An idle connection is
                         // closed at once, as nothing reads it until the client's next message.
-                        Ok(()) = async { terminated.wait_for(|t| *t).await.map(drop) } => {
-                            let _ = tokio::time::timeout(TERMINATE_GRACE, &mut connection).await;
-                            tracing::info!(%peer, "connection terminated by pg_terminate_backend");
+                        farewell = termination.requested() => {
+                            let finished =
+                                tokio::time::timeout(TERMINATE_GRACE, &mut connection).await.is_ok();
+                            if !finished {
+                                // Idle: pgwire is waiting for the client's next message (and is
+                                // no longer polled). Say why, as PostgreSQL's FATAL does, and
+                                // shut the socket down; the session ends with this task.
+                                termination.farewell(&farewell).await;
+                            }
+                            tracing::info!(%peer, code = farewell.code, reason = farewell.message, "connection closed by the server");
                         }
                     }
                     metrics.connections_active.dec();
@@ -213,22 +221,8 @@ pub async fn serve(
 
 /// Answers a connection over the limit with PostgreSQL's "too many clients" error.
 async fn refuse(mut socket: tokio::net::TcpStream) {
-    let mut body = Vec::new();
-    for (code, value) in [
-        (b'S', "FATAL"),
-        (b'V', "FATAL"),
-        (b'C', "53300"),
-        (b'M', "sorry, too many clients already"),
-    ] {
-        body.push(code);
-        body.extend_from_slice(value.as_bytes());
-        body.push(0);
-    }
-    body.push(0);
-    let mut msg = vec![b'E'];
-    msg.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
-    msg.extend_from_slice(&body);
-    let _ = socket.write_all(&msg).await;
+    let message = disconnect::fatal_message("53300", "sorry, too many clients already");
+    let _ = socket.write_all(&message).await;
     let _ = socket.shutdown().await;
 }
 

@@ -15,6 +15,7 @@ pub(crate) struct Metrics {
     pub(crate) rows_sent_total: IntCounter,
     pub(crate) cancel_requests_total: IntCounter,
     pub(crate) backend_signals_total: IntCounterVec,
+    pub(crate) idle_timeouts_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -69,6 +70,13 @@ impl Metrics {
                 ),
                 &["signal", "outcome"],
             )?,
+            idle_timeouts_total: IntCounterVec::new(
+                Opts::new(
+                    "tavana_pg_adapter_idle_timeouts_total",
+                    "Connections closed for idling too long, by setting (idle_in_transaction_session_timeout, idle_session_timeout)",
+                ),
+                &["setting"],
+            )?,
         };
         registry.register(Box::new(m.connections_total.clone()))?;
         registry.register(Box::new(m.connections_active.clone()))?;
@@ -80,6 +88,7 @@ impl Metrics {
         registry.register(Box::new(m.rows_sent_total.clone()))?;
         registry.register(Box::new(m.cancel_requests_total.clone()))?;
         registry.register(Box::new(m.backend_signals_total.clone()))?;
+        registry.register(Box::new(m.idle_timeouts_total.clone()))?;
         Ok(m)
     }
 

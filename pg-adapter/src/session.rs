@@ -161,6 +161,13 @@ const KNOWN: &[Known] = &[
         description: "Sets the maximum allowed idle time between queries, when in a transaction.",
     },
     Known {
+        name: "idle_session_timeout",
+        default: "0",
+        report: false,
+        description:
+            "Sets the maximum allowed idle time between queries, when not in a transaction.",
+    },
+    Known {
         name: "max_identifier_length",
         default: "63",
         report: false,
@@ -364,7 +371,10 @@ impl Settings {
                 }
                 "UTF8".to_owned()
             }
-            "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+            "statement_timeout"
+            | "lock_timeout"
+            | "idle_in_transaction_session_timeout"
+            | "idle_session_timeout" => {
                 let parsed =
                     parse_duration_ms(&value).ok_or_else(|| QueryError::InvalidSettingValue {
                         name: lower.clone(),
@@ -463,7 +473,12 @@ impl Settings {
 
     /// `statement_timeout` as a duration (`None` when disabled).
     pub(crate) fn statement_timeout(&self) -> Option<Duration> {
-        let ms: u64 = self.get("statement_timeout")?.parse().ok()?;
+        self.timeout("statement_timeout")
+    }
+
+    /// A timeout setting (milliseconds, or with a unit) as a duration; `None` when 0 (off).
+    pub(crate) fn timeout(&self, name: &str) -> Option<Duration> {
+        let ms = parse_duration_ms(&self.get(name)?)?;
         (ms > 0).then(|| Duration::from_millis(ms))
     }
 }
@@ -502,11 +517,17 @@ pub(crate) struct Session {
     /// This connection in the adapter's list of connections (`pg_stat_activity`), set once
     /// start-up has given it its pid.
     pub(crate) backend: std::sync::OnceLock<Registration>,
+    /// Closes the connection when it idles longer than `idle_in_transaction_session_timeout`
+    /// or `idle_session_timeout` (armed when a statement ends, disarmed when the next starts).
+    idle_timer: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Connections closed by those timeouts.
+    idle_timeouts: prometheus::IntCounterVec,
 }
 
 impl Drop for Session {
     /// The PostgreSQL connection is gone: close its gateway session too.
     fn drop(&mut self) {
+        self.disarm_idle_timer();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -525,8 +546,11 @@ impl Session {
         gateway: GatewaySession,
         settings: Settings,
         gone: Option<tokio::sync::watch::Receiver<bool>>,
+        idle_timeouts: prometheus::IntCounterVec,
     ) -> Self {
         Self {
+            idle_timer: Mutex::new(None),
+            idle_timeouts,
             gone,
             backend: std::sync::OnceLock::new(),
             schema: Mutex::new(None),
@@ -553,16 +577,74 @@ impl Session {
 
     /// Marks a statement as running, for `pg_stat_activity`.
     pub(crate) fn statement_started(&self, sql: &str) {
+        self.disarm_idle_timer();
         if let Some(backend) = self.backend.get() {
             backend.begin(sql);
         }
     }
 
-    /// Marks the statement as ended, leaving the connection in `state`.
+    /// Marks the statement as ended, leaving the connection in `state`, and arms the idle
+    /// timeout that state has, if any.
     pub(crate) fn statement_ended(&self, state: State) {
         if let Some(backend) = self.backend.get() {
             let app = self.settings().get("application_name").unwrap_or_default();
             backend.finish(state, &app);
+        }
+        self.arm_idle_timer(state);
+    }
+
+    fn arm_idle_timer(&self, state: State) {
+        let setting = match state {
+            State::Active => return,
+            State::Idle => "idle_session_timeout",
+            State::IdleInTransaction | State::IdleInFailedTransaction => {
+                "idle_in_transaction_session_timeout"
+            }
+        };
+        let Some(timeout) = self.settings().timeout(setting) else {
+            return;
+        };
+        let Some(closer) = self.backend.get().and_then(|b| b.closer()) else {
+            return;
+        };
+        let (code, message) = if setting == "idle_session_timeout" {
+            (
+                "57P05",
+                "terminating connection due to idle-session timeout",
+            )
+        } else {
+            (
+                "25P03",
+                "terminating connection due to idle-in-transaction timeout",
+            )
+        };
+        let user = self.user.clone();
+        let counter = self.idle_timeouts.with_label_values(&[setting]);
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            // The connection is closed, ending its transaction and its cursors' streams.
+            tracing::info!(%user, setting, timeout_ms = timeout.as_millis() as u64, "closing an idle connection");
+            counter.inc();
+            closer.close(code, message);
+        });
+        if let Some(previous) = self
+            .idle_timer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .replace(timer.abort_handle())
+        {
+            previous.abort();
+        }
+    }
+
+    fn disarm_idle_timer(&self) {
+        if let Some(timer) = self
+            .idle_timer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            timer.abort();
         }
     }
 

@@ -71,7 +71,11 @@ FULL = {
         "catalog": '[sales]\norders = "delta, s3://lake/orders"\n',
         "credentials": '[[secret]]\ntype = "s3"\nkey_id = "k"\nsecret = "s"\n',
     },
-    "pgAdapter": {"requireTls": True, "allowCleartextPassword": True},
+    "pgAdapter": {
+        "requireTls": True,
+        "allowCleartextPassword": True,
+        "idleInTransactionSessionTimeout": "10min",
+    },
     "gateway": {"maxRunningQueriesPerUser": 4},
     "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}},
     "networkPolicy": {"metricsFrom": [{"namespaceSelector": {"matchLabels": {"name": "mon"}}}]},
@@ -391,6 +395,14 @@ def test_gateway_admission_limits(defaults, full):
     assert "TAVANA_MAX_RUNNING_QUERIES_PER_USER" not in default_env
     gateway = containers(component(full, "Deployment", "gateway"))["gateway"]
     assert env_value(gateway, "TAVANA_MAX_RUNNING_QUERIES_PER_USER") == "4"
+
+
+def test_pg_adapter_idle_timeouts(defaults, full):
+    adapter = containers(component(defaults, "Deployment", "gateway"))["pg-adapter"]
+    assert env_value(adapter, "PG_IDLE_IN_TRANSACTION_SESSION_TIMEOUT") == "0"
+    assert env_value(adapter, "PG_IDLE_SESSION_TIMEOUT") == "0"
+    adapter = containers(component(full, "Deployment", "gateway"))["pg-adapter"]
+    assert env_value(adapter, "PG_IDLE_IN_TRANSACTION_SESSION_TIMEOUT") == "10min"
 
 
 def test_executor_engine_settings(defaults, full):

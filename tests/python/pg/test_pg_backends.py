@@ -129,11 +129,14 @@ def test_pg_terminate_backend_ends_another_connection(pg):
         thread.join(30)
         assert len(errors) == 1 and isinstance(errors[0], psycopg.errors.AdminShutdown), errors
         assert errors[0].sqlstate == "57P01"
-        # An idle connection is closed too.
+        # An idle connection is closed too, and told why as PostgreSQL tells it.
         assert b.execute(f"SELECT pg_terminate_backend({idle.info.backend_pid})").fetchone() == (True,)
-        for conn in (a, idle):
-            with pytest.raises(psycopg.OperationalError):
-                conn.execute("SELECT 1")
+        time.sleep(1)  # past the close's grace: the FATAL is written to the idle socket
+        with pytest.raises(psycopg.errors.AdminShutdown) as closed:
+            idle.execute("SELECT 1")
+        assert "terminating connection due to administrator command" in str(closed.value)
+        with pytest.raises(psycopg.OperationalError):
+            a.execute("SELECT 1")
         deadline = time.monotonic() + 10
         while b.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE pid IN (%s, %s)",
