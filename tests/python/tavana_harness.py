@@ -548,3 +548,34 @@ def assert_executor_idle(executor: "Process", window: float = 2.0, max_cpu: floa
     time.sleep(window)
     used = cpu_seconds(pid) - before
     assert used < max_cpu, f"executor used {used:.2f}s CPU in {window}s after the query should have stopped"
+
+
+# A query that streams for a very long time (with backpressure: no CPU while unread).
+HUGE_STREAM = "SELECT * FROM range(1000000000) t(i)"
+
+
+@dataclass
+class PausedStream:
+    """A query whose client read one batch and then stopped reading: it keeps running on its
+    executor (holding its slots) until closed."""
+
+    connection: object
+    cursor: object
+    reader: object
+
+    def close(self) -> None:
+        self.reader.close()
+        self.cursor.close()
+        self.connection.close()
+
+
+def open_paused_stream(cluster: "Cluster", user: Optional[str] = None,
+                       password: Optional[str] = None) -> PausedStream:
+    """Starts HUGE_STREAM over ADBC as `user` and reads one batch."""
+    conn = cluster.connect(user=user, password=password)
+    cur = conn.cursor()
+    cur.execute(HUGE_STREAM)
+    reader = cur.fetch_record_batch()
+    assert reader.read_next_batch().num_rows > 0
+    return PausedStream(conn, cur, reader)
+

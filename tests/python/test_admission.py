@@ -13,27 +13,7 @@ import psycopg
 import pytest
 
 from pg.conftest import start_pg_adapter
-from tavana_harness import wait_for, wait_running_queries
-
-HUGE_STREAM = "SELECT * FROM range(1000000000) t(i)"
-
-
-def _open_stream(cluster, user=None, password=None):
-    """A query left streaming: one batch read, then nothing (it runs until closed)."""
-    conn = cluster.connect(user=user, password=password)
-    cur = conn.cursor()
-    cur.execute(HUGE_STREAM)
-    reader = cur.fetch_record_batch()
-    assert reader.read_next_batch().num_rows > 0
-    return conn, cur, reader
-
-
-def _close(opened) -> None:
-    conn, cur, reader = opened
-    reader.close()
-    cur.close()
-    conn.close()
-
+from tavana_harness import HUGE_STREAM, open_paused_stream, wait_for, wait_running_queries
 
 def _scalar(cluster, sql, user=None, password=None):
     conn = cluster.connect(user=user, password=password)
@@ -55,7 +35,7 @@ def test_a_user_at_their_limit_queues_while_others_run(cluster_factory):
     )
     bob, bob_password = next(iter(cluster.other_users.items()))
     gateway = cluster.gateway
-    mine = [_open_stream(cluster), _open_stream(cluster)]
+    mine = [open_paused_stream(cluster), open_paused_stream(cluster)]
     try:
         wait_running_queries(cluster.executor, lambda v: v == 2, "alice's two streams")
         # Alice's third query waits for one of her own slots, not for the gateway's third.
@@ -83,18 +63,18 @@ def test_a_user_at_their_limit_queues_while_others_run(cluster_factory):
         text = gateway.metrics()
         assert 'tavana_gateway_queue_timeouts_total{limit="user"} 1' in text, text
         # Once one of hers ends, her next query runs.
-        _close(mine.pop())
+        mine.pop().close()
         assert _scalar(cluster, "SELECT 4") == 4
     finally:
         for opened in mine:
-            _close(opened)
+            opened.close()
 
 
 def test_a_queued_query_runs_as_soon_as_its_user_has_room(cluster_factory):
     cluster = cluster_factory(
         extra_gateway_args=("--max-running-queries-per-user", "1", "--queue-timeout-secs", "30")
     )
-    first = _open_stream(cluster)
+    first = open_paused_stream(cluster)
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("value", _scalar(cluster, "SELECT 7")), daemon=True)
     try:
@@ -102,7 +82,7 @@ def test_a_queued_query_runs_as_soon_as_its_user_has_room(cluster_factory):
         wait_for(lambda: cluster.gateway.metric("tavana_gateway_user_queued_queries") == 1, "queued", 10)
         assert "value" not in result
     finally:
-        _close(first)
+        first.close()
     thread.join(30)
     assert result.get("value") == 7
     assert cluster.gateway.metric("tavana_gateway_user_queued_queries") == 0

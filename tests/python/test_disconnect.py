@@ -14,6 +14,7 @@ import pytest
 from tavana_harness import (
     assert_executor_idle as assert_idle,
     counted,
+    open_paused_stream,
     query_table,
     wait_running_queries as wait_running,
 )
@@ -172,20 +173,13 @@ def test_clients_that_stop_reading_do_not_stall_other_queries(cluster_factory):
     paused = []
     try:
         for n in range(6):
-            conn = tavana.connect()
-            cur = conn.cursor()
-            cur.execute(HUGE_STREAM)
-            reader = cur.fetch_record_batch()
-            assert reader.read_next_batch().num_rows > 0
-            paused.append((conn, cur, reader))
+            paused.append(open_paused_stream(tavana))
             assert _answers_within(tavana, "SELECT 1", 30), (
                 f"SELECT 1 hung while {n + 1} clients held results unread"
             )
         wait_running(tavana.executor, lambda v: v == 6, "6 paused streams still running")
         assert tavana.gateway.metric("tavana_gateway_worker_up") == 1, "health checks get through"
     finally:
-        for conn, cur, reader in paused:
-            reader.close()
-            cur.close()
-            conn.close()
+        for stream in paused:
+            stream.close()
     wait_running(tavana.executor, lambda v: v == 0, "0 after the paused clients closed")

@@ -19,13 +19,18 @@ import adbc_driver_manager
 import pytest
 
 from kube_fake import FakeKubeApi
-from tavana_harness import Process, counted, tavana_bin, wait_for, wait_running_queries
+from tavana_harness import (
+    Process,
+    counted,
+    open_paused_stream,
+    tavana_bin,
+    wait_for,
+    wait_running_queries,
+)
 
 NAMESPACE = "data"
 STATEFULSET = "tv-executor"
 LEASE = "tv-scaler"
-# Streams with backpressure: running on the executor while the client does not read, no CPU.
-HUGE_STREAM = "SELECT * FROM range(1000000000) t(i)"
 # Builds one list of 30M BIGINTs: more than a 0.1 GB DuckDB may hold (and lists do not spill).
 OUT_OF_MEMORY = "SELECT length(list(i)) AS n FROM range(30000000) t(i)"
 
@@ -93,23 +98,6 @@ def start_gateway_like(cluster, identity: str, workdir: Path) -> Process:
     return gateway
 
 
-def stream_open(cluster) -> tuple:
-    """Starts HUGE_STREAM and reads one batch: the query then runs until the reader closes."""
-    conn = cluster.connect()
-    cur = conn.cursor()
-    cur.execute(HUGE_STREAM)
-    reader = cur.fetch_record_batch()
-    assert reader.read_next_batch().num_rows > 0
-    return conn, cur, reader
-
-
-def stream_close(opened) -> None:
-    conn, cur, reader = opened
-    reader.close()
-    cur.close()
-    conn.close()
-
-
 def test_one_gateway_leads_and_another_takes_over(cluster_factory, kube, tmp_path):
     cluster = cluster_factory(
         extra_gateway_args=tuple(scaler_flags("gw-a", "--scaler-max-replicas", "1")),
@@ -166,7 +154,7 @@ def test_executors_scale_out_with_load_and_back_in_after_the_delay(cluster_facto
     assert replicas(kube) == 1
     assert kube.requests_matching(method="PATCH", path_contains="/scale") == []
 
-    opened = [stream_open(cluster), stream_open(cluster)]
+    opened = [open_paused_stream(cluster), open_paused_stream(cluster)]
     try:
         wait_running_queries(cluster.executor, lambda v: v == 2, "2 while streaming")
         wait_for(lambda: replicas(kube) == 2, "two running queries ask for two executors", 15)
@@ -177,12 +165,12 @@ def test_executors_scale_out_with_load_and_back_in_after_the_delay(cluster_facto
         assert patch["body"] == {"spec": {"replicas": 2}}
         assert patch["path"] == f"/apis/apps/v1/namespaces/{NAMESPACE}/statefulsets/{STATEFULSET}/scale"
         # Never above the maximum, whatever the load.
-        opened.append(stream_open(cluster))
-        opened.append(stream_open(cluster))
+        opened.append(open_paused_stream(cluster))
+        opened.append(open_paused_stream(cluster))
         wait_for(lambda: replicas(kube) == 3, "four queries, capped at three executors", 15)
     finally:
         for stream in opened:
-            stream_close(stream)
+            stream.close()
     # A fall is applied only once it has lasted the whole delay (4 s; three was wanted until
     # the streams closed just now).
     time.sleep(1.5)
@@ -265,7 +253,7 @@ def test_kubernetes_refusal_is_counted_and_queries_still_run(cluster_factory, ku
     )
     gateway = cluster.gateway
     wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
-    opened = [stream_open(cluster), stream_open(cluster)]
+    opened = [open_paused_stream(cluster), open_paused_stream(cluster)]
     try:
         wait_for(
             lambda: changes(gateway, "replicas", "failed") >= 2,
@@ -287,15 +275,15 @@ def test_kubernetes_refusal_is_counted_and_queries_still_run(cluster_factory, ku
             conn.close()
     finally:
         for stream in opened:
-            stream_close(stream)
+            stream.close()
     # Once the API accepts, the pending change goes through.
     kube.clear_failures()
-    opened = [stream_open(cluster), stream_open(cluster)]
+    opened = [open_paused_stream(cluster), open_paused_stream(cluster)]
     try:
         wait_for(lambda: replicas(kube) == 2, "the change applies once allowed", 15)
     finally:
         for stream in opened:
-            stream_close(stream)
+            stream.close()
 
 
 def _run_gateway(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
