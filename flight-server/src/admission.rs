@@ -91,9 +91,12 @@ impl Admission {
             Limit::Gateway => &self.metrics.queued_queries,
             Limit::User => &self.metrics.user_queued_queries,
         };
-        gauge.inc();
+        // Counted while waiting, including when the caller goes away mid-wait (the client
+        // cancels and this future is dropped): the guard, not the code after the await,
+        // takes the count back.
+        let waiting = Waiting::new(gauge);
         let waited = tokio::time::timeout_at(deadline, semaphore.acquire_owned()).await;
-        gauge.dec();
+        drop(waiting);
         match waited {
             Ok(Ok(permit)) => Ok(permit),
             _ => {
@@ -121,5 +124,21 @@ impl Admission {
                 Err(Status::resource_exhausted(message))
             }
         }
+    }
+}
+
+/// One query counted in a queue gauge for as long as it lives.
+struct Waiting<'a>(&'a prometheus::IntGauge);
+
+impl<'a> Waiting<'a> {
+    fn new(gauge: &'a prometheus::IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

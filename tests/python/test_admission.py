@@ -112,3 +112,27 @@ def test_postgres_clients_get_53300_at_their_user_limit(cluster_factory, tmp_pat
         held.close()
         adapter.process.kill()
         adapter.process.retired = True
+
+
+def test_a_client_that_gives_up_in_the_queue_leaves_it(cluster_factory):
+    """The queue gauge is the scaler's demand signal: a query whose client cancels while it
+    waits must leave it (it stayed counted for good before)."""
+    import pyarrow.flight as flight
+
+    from flight_proto import statement_query_command
+
+    cluster = cluster_factory(extra_gateway_args=("--max-running-queries", "1", "--queue-timeout-secs", "60"))
+    gateway = cluster.gateway
+    held = open_paused_stream(cluster)
+    try:
+        client, impatient = cluster.flight_client(timeout=1.0)
+        info = client.get_flight_info(
+            flight.FlightDescriptor.for_command(statement_query_command("SELECT 5")), impatient
+        )
+        with pytest.raises(flight.FlightError):
+            client.do_get(info.endpoints[0].ticket, impatient).read_all()
+        client.close()
+        wait_for(lambda: gateway.metric("tavana_gateway_queued_queries") == 0, "the queue is empty again", 10)
+    finally:
+        held.close()
+    assert _scalar(cluster, "SELECT 6") == 6
