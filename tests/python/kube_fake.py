@@ -34,12 +34,14 @@ Run it by hand: ``python kube_fake.py --statefulset default/tavana-executor --ku
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
 import re
 import secrets
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -935,7 +937,7 @@ class FakeKubeApi:
     """
 
     def __init__(self, token: str = "t0ken", *, user: str = "system:serviceaccount:default:tavana",
-                 auto_ready: bool = True):
+                 auto_ready: bool = True, tls: Optional[tuple[Path, Path, Path]] = None):
         self.token = token
         self.user = user
         self.auto_ready = auto_ready
@@ -950,7 +952,16 @@ class FakeKubeApi:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self  # type: ignore[attr-defined]
         self.port: int = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        # tls = (ca, cert, key): serve HTTPS with cert, as a real API server does; clients verify
+        # it with ca (written into the kubeconfig as certificate-authority-data).
+        self._ca: Optional[bytes] = None
+        if tls is not None:
+            ca, cert, key = tls
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(cert), str(key))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self._ca = Path(ca).read_bytes()
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._stopped = False
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                          name="kube-fake", daemon=True)
@@ -1120,12 +1131,17 @@ class FakeKubeApi:
         with self._lock:
             self._requests.clear()
 
-    def write_kubeconfig(self, path: Any, namespace: str = "default") -> Path:
-        """Write a kubeconfig (JSON, which is YAML) pointing at this fake; returns the path."""
+    def write_kubeconfig(self, path: Any, namespace: str = "default", with_ca: bool = True) -> Path:
+        """Write a kubeconfig (JSON, which is YAML) pointing at this fake; returns the path.
+        Over TLS it carries the CA unless ``with_ca`` is False (a client that cannot verify)."""
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "kube-fake", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "kube-fake", "cluster": {
+                "server": self.url,
+                **({"certificate-authority-data": base64.b64encode(self._ca).decode()}
+                   if self._ca and with_ca else {}),
+            }}],
             "users": [{"name": "kube-fake", "user": {"token": self.token}}],
             "contexts": [{"name": "kube-fake", "context": {"cluster": "kube-fake", "user": "kube-fake",
                                                            "namespace": namespace}}],

@@ -579,3 +579,24 @@ def open_paused_stream(cluster: "Cluster", user: Optional[str] = None,
     assert reader.read_next_batch().num_rows > 0
     return PausedStream(conn, cur, reader)
 
+
+def make_test_certificate(directory: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate it signed for localhost/127.0.0.1 (openssl CLI), as a
+    deployment has them (rustls, like browsers, refuses a CA certificate used as a server's
+    own). Returns (ca, cert, key)."""
+    ca, ca_key = directory / "ca.pem", directory / "ca.key"
+    cert, key, csr = directory / "cert.pem", directory / "key.pem", directory / "server.csr"
+    ext = directory / "server.ext"
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(ca_key),
+            "-out", str(ca), "-subj", "/CN=Tavana test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+            "-subj", "/CN=localhost")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "2", "-out", str(cert), "-extfile", str(ext))
+    return ca, cert, key
+

@@ -22,6 +22,7 @@ from kube_fake import FakeKubeApi
 from tavana_harness import (
     Process,
     counted,
+    make_test_certificate,
     open_paused_stream,
     tavana_bin,
     wait_for,
@@ -341,3 +342,39 @@ def test_a_leader_whose_api_server_hangs_stops_acting(cluster_factory, kube):
         conn.close()
     kube.clear_failures()
     wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "it leads again", 20)
+
+
+def test_the_scaler_speaks_https_and_verifies_the_api_server(cluster_factory, tmp_path):
+    """As in a cluster: the API server is HTTPS and the kubeconfig (the pod's service-account
+    CA, in-cluster) says which CA vouches for it. Without that CA the scaler refuses to talk."""
+    tls = make_test_certificate(tmp_path)
+    with FakeKubeApi(token="scaler-test-token", tls=tls) as api:
+        api.add_statefulset(NAMESPACE, STATEFULSET, replicas=1)
+        trusted = api.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
+        untrusted = api.write_kubeconfig(tmp_path / "kubeconfig-no-ca", namespace=NAMESPACE, with_ca=False)
+        cluster = cluster_factory(
+            extra_gateway_args=tuple(scaler_flags("gw-a", "--scaler-max-replicas", "1")),
+            gateway_env={"KUBECONFIG": str(trusted)},
+        )
+        wait_for(lambda: holder(api) == "gw-a", "gw-a holds the lease over HTTPS", 20)
+        assert cluster.gateway.metric("tavana_gateway_scaler_leader") == 1
+
+        doubter = Process(
+            role="gateway",
+            args=[a if a != "gw-a" else "gw-b" for a in cluster.gateway.args],
+            workdir=tmp_path / "gw-b",
+            env={**cluster.gateway.env, "KUBECONFIG": str(untrusted)},
+        )
+        doubter.workdir.mkdir()
+        doubter.start()
+        doubter.wait_ready()
+        wait_for(
+            lambda: "tavana_gateway_scaler_api_errors_total{operation=\"lease\"}" in doubter.metrics(),
+            "the unverified API server is refused",
+            20,
+        )
+        assert doubter.metric("tavana_gateway_scaler_leader") == 0
+        assert "cannot read or renew the scaler lease" in doubter.log_path.read_text()
+        doubter.stop()
+        cluster.gateway.stop()
+        doubter.retired = cluster.gateway.retired = True

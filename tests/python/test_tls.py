@@ -11,31 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tavana_harness import start_cluster
+from tavana_harness import make_test_certificate, start_cluster
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI missing")
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[Path, Path, Path]:
-    """A test CA and a server certificate it signed for localhost/127.0.0.1, as a deployment
-    has them (rustls, like browsers, refuses a CA certificate used as a server's own)."""
-    d = tmp_path_factory.mktemp("tls")
-    ca, ca_key = d / "ca.pem", d / "ca.key"
-    cert, key, csr = d / "cert.pem", d / "key.pem", d / "server.csr"
-    ext = d / "server.ext"
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(ca_key),
-            "-out", str(ca), "-subj", "/CN=Tavana test CA")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
-            "-subj", "/CN=localhost")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-            "-CAcreateserial", "-days", "2", "-out", str(cert), "-extfile", str(ext))
-    return ca, cert, key
+    """A test CA and a server certificate it signed for localhost/127.0.0.1."""
+    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
