@@ -41,6 +41,12 @@ pub struct GatewayArgs {
     #[arg(long, env = "TAVANA_MAX_RUNNING_QUERIES_PER_USER")]
     pub max_running_queries_per_user: Option<usize>,
 
+    /// Seconds a result stream may go without its client reading anything before the query is
+    /// stopped and its slots freed (0: never). A client that stops reading a large result
+    /// otherwise holds an executor slot and a gateway slot until it closes the stream.
+    #[arg(long, env = "TAVANA_STREAM_IDLE_TIMEOUT_SECS", default_value_t = 0)]
+    pub stream_idle_timeout_secs: u64,
+
     /// How long a query may wait in the queue before it is refused as overloaded, in seconds.
     #[arg(long, env = "TAVANA_QUEUE_TIMEOUT_SECS", default_value_t = 30)]
     pub queue_timeout_secs: u64,

@@ -117,6 +117,8 @@ impl Gateway {
                 args.queue_timeout(),
                 metrics,
             ),
+            (args.stream_idle_timeout_secs > 0)
+                .then(|| Duration::from_secs(args.stream_idle_timeout_secs)),
         ));
         Ok(Self {
             state,

@@ -12,7 +12,10 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use arrow_flight::sql::{
@@ -209,41 +212,121 @@ pub(crate) fn do_get_request(request: tonic::Request<Ticket>) -> http::Request<B
 
 /// The executor's response body on its way to the client: counts the bytes, notes how the
 /// stream ended, and holds the admission and the executor's running count until the
-/// client has read it all or gone away.
+/// client has read it all or gone away, or (with `TAVANA_STREAM_IDLE_TIMEOUT_SECS`) has read
+/// nothing for that long.
 pub(crate) struct RelayBody {
-    inner: Body,
+    /// The executor's stream and what it holds; taken (dropped) by the idle watchdog.
+    relayed: Arc<Mutex<Option<Relayed>>>,
+    /// When the client last left a frame unasked for (see [`IdleClock`]).
+    idle: Arc<IdleClock>,
+    /// Whether the client was told the idle watchdog ended its stream.
+    told_idle: bool,
     metrics: GatewayMetrics,
     query_id: String,
     outcome: Option<&'static str>,
     /// The call's span (trace id, query id): the body ends in hyper's task, outside it.
     span: tracing::Span,
+}
+
+/// What a relayed stream holds while it lives.
+struct Relayed {
+    inner: Body,
     _admitted: crate::admission::Admitted,
     _running: RunningGuard,
 }
 
+/// Whether a stream waits for its client: hyper asks the body for the next frame only when
+/// the client has room for it, so a frame handed over and not followed by another request
+/// means the client is not reading. Milliseconds since [`epoch`] (0: not waiting for the
+/// client, but inside a poll or waiting for the executor, as during a long aggregate).
+#[derive(Default)]
+struct IdleClock(AtomicU64);
+
+/// The instant gateway clocks count from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    epoch().elapsed().as_millis() as u64 + 1
+}
+
 impl RelayBody {
     /// Relays `response`'s body; a response that is already an error (gRPC's trailers-only
-    /// form) is counted as such.
+    /// form) is counted as such. With `idle_timeout`, a watchdog ends the stream once its
+    /// client has read nothing for that long.
     pub(crate) fn relay(
         response: http::Response<Body>,
         metrics: GatewayMetrics,
         query_id: String,
         admitted: crate::admission::Admitted,
         running: RunningGuard,
+        idle_timeout: Option<Duration>,
     ) -> http::Response<Body> {
         let (parts, inner) = response.into_parts();
         metrics.active_streams.inc();
         debug!(%query_id, "streaming");
+        let relayed = Arc::new(Mutex::new(Some(Relayed {
+            inner,
+            _admitted: admitted,
+            _running: running,
+        })));
+        let idle = Arc::new(IdleClock::default());
+        if let Some(timeout) = idle_timeout {
+            tokio::spawn(watch_idle(
+                Arc::downgrade(&relayed),
+                Arc::clone(&idle),
+                timeout,
+                metrics.clone(),
+                query_id.clone(),
+            ));
+        }
         let body = RelayBody {
             outcome: outcome_of(&parts.headers),
-            inner,
+            relayed,
+            idle,
+            told_idle: false,
             metrics,
             query_id,
             span: tracing::Span::current(),
-            _admitted: admitted,
-            _running: running,
         };
         http::Response::from_parts(parts, Body::new(body))
+    }
+
+    fn relayed(&self) -> std::sync::MutexGuard<'_, Option<Relayed>> {
+        self.relayed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Ends a stream whose client has read nothing for `timeout`: drops the executor's stream
+/// (which stops the query there) and frees the admission slot. Returns when the stream ends.
+async fn watch_idle(
+    relayed: Weak<Mutex<Option<Relayed>>>,
+    idle: Arc<IdleClock>,
+    timeout: Duration,
+    metrics: GatewayMetrics,
+    query_id: String,
+) {
+    let check = (timeout / 4).max(Duration::from_millis(100));
+    let limit = timeout.as_millis() as u64;
+    loop {
+        tokio::time::sleep(check).await;
+        let Some(relayed) = relayed.upgrade() else {
+            return;
+        };
+        let since = idle.0.load(Ordering::Relaxed);
+        if since != 0 && now_ms().saturating_sub(since) >= limit {
+            let ended = relayed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if ended.is_some() {
+                metrics.idle_streams_ended_total.inc();
+                info!(%query_id, idle_s = timeout.as_secs(), "client read nothing for the stream idle timeout: query stopped");
+            }
+            return;
+        }
     }
 }
 
@@ -265,7 +348,14 @@ impl HttpBody for RelayBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        self.idle.0.store(0, Ordering::Relaxed);
+        let polled = self
+            .relayed()
+            .as_mut()
+            .map(|relayed| Pin::new(&mut relayed.inner).poll_frame(cx));
+        let Some(polled) = polled else {
+            return self.ended_idle();
+        };
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
@@ -286,15 +376,43 @@ impl HttpBody for RelayBody {
             }
             Poll::Pending => {}
         }
+        if matches!(&polled, Poll::Ready(Some(Ok(frame))) if frame.is_data()) {
+            // Handed over: until hyper asks again, the client has not made room for more.
+            self.idle.0.store(now_ms(), Ordering::Relaxed);
+        }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.relayed()
+            .as_ref()
+            .is_some_and(|relayed| relayed.inner.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.relayed()
+            .as_ref()
+            .map_or_else(SizeHint::default, |relayed| relayed.inner.size_hint())
+    }
+}
+
+impl RelayBody {
+    /// The stream the idle watchdog ended: once, the client gets gRPC trailers saying why.
+    fn ended_idle(&mut self) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        if self.told_idle {
+            return Poll::Ready(None);
+        }
+        self.told_idle = true;
+        self.outcome = Some("cancelled");
+        let status = Status::cancelled(
+            "the client read nothing from this result for the stream idle timeout \
+             (TAVANA_STREAM_IDLE_TIMEOUT_SECS): the query was stopped; run it again",
+        );
+        let mut trailers = http::HeaderMap::new();
+        if status.add_header(&mut trailers).is_err() {
+            return Poll::Ready(None);
+        }
+        Poll::Ready(Some(Ok(Frame::trailers(trailers))))
     }
 }
 

@@ -67,6 +67,8 @@ pub struct GatewayState {
     pub metrics: GatewayMetrics,
     /// Admission: the gateway's and each user's limit on streaming queries, and the queue.
     pub admission: Admission,
+    /// How long a result stream may go unread before it is ended (`None`: never).
+    pub stream_idle_timeout: Option<std::time::Duration>,
     sql_info: SqlInfoData,
     xdbc_info: XdbcTypeInfoData,
 }
@@ -79,6 +81,7 @@ impl GatewayState {
         internal_token: Option<String>,
         metrics: GatewayMetrics,
         admission: Admission,
+        stream_idle_timeout: Option<std::time::Duration>,
     ) -> Self {
         Self {
             sessions,
@@ -86,6 +89,7 @@ impl GatewayState {
             internal_token,
             metrics,
             admission,
+            stream_idle_timeout,
             sql_info: sql_info::sql_info(),
             xdbc_info: sql_info::xdbc_type_info(),
         }
@@ -386,6 +390,7 @@ impl GatewayService {
             query_id,
             admitted,
             running,
+            self.state.stream_idle_timeout,
         ))
     }
 

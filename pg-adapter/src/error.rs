@@ -36,6 +36,9 @@ pub(crate) enum QueryError {
     /// A CancelRequest arrived for this connection.
     #[error("canceling statement due to user request")]
     Cancelled,
+    /// An error already in PostgreSQL's terms (a row stream's, reported again by `FETCH`).
+    #[error("{}", .0.message)]
+    Reported(Box<ErrorInfo>),
     /// The server ends this connection (`pg_terminate_backend`, an idle timeout): SQLSTATE and
     /// message of the reason.
     #[error("{message}")]
@@ -86,8 +89,9 @@ pub(crate) enum QueryError {
 
 impl QueryError {
     /// The SQLSTATE sent to the client.
-    pub(crate) fn sqlstate(&self) -> &'static str {
+    pub(crate) fn sqlstate(&self) -> &str {
         match self {
+            QueryError::Reported(info) => &info.code,
             QueryError::Gateway(status) => status_sqlstate(status),
             QueryError::Cancelled | QueryError::TimedOut => "57014",
             QueryError::Terminated { code, .. } => code,
@@ -114,6 +118,9 @@ impl QueryError {
     }
 
     pub(crate) fn into_error_info(self) -> ErrorInfo {
+        if let QueryError::Reported(info) = self {
+            return *info;
+        }
         let code = self.sqlstate().to_owned();
         let retryable = self.is_retryable();
         let message = match &self {

@@ -881,9 +881,11 @@ fn to_pgwire(e: QueryError) -> PgWireError {
     e.into()
 }
 
+/// A row stream's error, as `FETCH` reports it: with the SQLSTATE it already has (a cancel
+/// stays 57014, an executor gone 57P03), not as an internal error.
 fn pgwire_to_query_error(e: PgWireError) -> QueryError {
     match e {
-        PgWireError::UserError(info) => QueryError::Gateway(Status::internal(info.message)),
+        PgWireError::UserError(info) => QueryError::Reported(info),
         other => QueryError::Encoding(other.to_string()),
     }
 }

@@ -392,6 +392,7 @@ def test_containers_are_non_root_and_read_only(rendered):
 def test_gateway_admission_limits(defaults, full):
     default_env = env_of(containers(component(defaults, "Deployment", "gateway"))["gateway"])
     assert default_env["TAVANA_MAX_RUNNING_QUERIES"]["value"] == "64"
+    assert default_env["TAVANA_STREAM_IDLE_TIMEOUT_SECS"]["value"] == "0"
     assert "TAVANA_MAX_RUNNING_QUERIES_PER_USER" not in default_env
     gateway = containers(component(full, "Deployment", "gateway"))["gateway"]
     assert env_value(gateway, "TAVANA_MAX_RUNNING_QUERIES_PER_USER") == "4"

@@ -183,3 +183,51 @@ def test_clients_that_stop_reading_do_not_stall_other_queries(cluster_factory):
         for stream in paused:
             stream.close()
     wait_running(tavana.executor, lambda v: v == 0, "0 after the paused clients closed")
+
+
+def test_a_stream_nobody_reads_ends_after_the_idle_timeout(cluster_factory):
+    """With --stream-idle-timeout-secs, a client that stops reading loses its query (and its
+    slots) after that long, and is told why when it reads again."""
+    import adbc_driver_manager
+
+    tavana = cluster_factory(
+        extra_gateway_args=("--stream-idle-timeout-secs", "2", "--max-running-queries", "1")
+    )
+    gateway = tavana.gateway
+    paused = open_paused_stream(tavana)
+    try:
+        wait_running(tavana.executor, lambda v: v == 1, "1 while the client pauses")
+        wait_running(tavana.executor, lambda v: v == 0, "0 once the idle timeout stopped it")
+        assert gateway.metric("tavana_gateway_idle_streams_ended_total") == 1
+        # Its gateway slot is free again (the gateway runs one query at a time here).
+        conn = tavana.connect()
+        try:
+            assert query_table(conn, "SELECT 7 AS x").to_pylist() == [{"x": 7}]
+        finally:
+            conn.close()
+        # The paused client reads what was already on its way, then learns why it ended.
+        # (pyarrow's record batch reader raises the Flight status as an OSError.)
+        with pytest.raises((adbc_driver_manager.Error, OSError)) as ended:
+            for _ in range(100_000):
+                paused.reader.read_next_batch()
+        assert "TAVANA_STREAM_IDLE_TIMEOUT_SECS" in str(ended.value), str(ended.value)
+    finally:
+        try:
+            paused.close()
+        except Exception:  # noqa: BLE001 - the stream already failed
+            pass
+
+
+def test_a_long_computation_is_not_an_idle_stream(cluster_factory):
+    """The timeout counts only time the client leaves data unread, not time the executor
+    computes before its first row."""
+    tavana = cluster_factory(extra_gateway_args=("--stream-idle-timeout-secs", "1"))
+    conn = tavana.connect()
+    try:
+        started = time.monotonic()
+        rows = query_table(conn, "SELECT count(*) AS n FROM range(600000000) t(i) WHERE i % 7 = 3")
+        assert rows.to_pylist() == [{"n": 85714286}]
+        assert time.monotonic() - started > 1.5, "too quick to show anything"
+    finally:
+        conn.close()
+    assert tavana.gateway.metric("tavana_gateway_idle_streams_ended_total") == 0

@@ -101,3 +101,24 @@ def test_server_default_idle_session_timeout_and_a_session_that_turns_it_off(tav
 def test_a_bad_server_timeout_is_refused_at_start(tavana, tmp_path):
     with pytest.raises(RuntimeError, match="is not a duration"):
         start_pg_adapter(tavana, tmp_path / "pg", "--idle-session-timeout", "soon")
+
+
+def test_the_gateway_stream_idle_timeout_ends_an_unfetched_cursor(cluster_factory, tmp_path):
+    """TAVANA_STREAM_IDLE_TIMEOUT_SECS is the gateway's: a PostgreSQL cursor whose client
+    fetches nothing for that long loses its query, and its next FETCH says why."""
+    cluster = cluster_factory(extra_gateway_args=("--stream-idle-timeout-secs", "1"))
+    adapter = start_pg_adapter(cluster, tmp_path / "pg")
+    try:
+        with psycopg.connect(adapter.dsn()) as conn:
+            cur = conn.cursor(name="unfetched")
+            cur.execute(HUGE)
+            assert len(cur.fetchmany(10)) == 10
+            wait_running_queries(cluster.executor, lambda v: v == 0, "0 once the gateway ended it")
+            with pytest.raises(psycopg.Error) as ended:
+                while cur.fetchmany(10_000):
+                    pass
+            assert "TAVANA_STREAM_IDLE_TIMEOUT_SECS" in str(ended.value), str(ended.value)
+            assert ended.value.sqlstate == "57014", ended.value.sqlstate
+    finally:
+        adapter.process.kill()
+        adapter.process.retired = True
