@@ -113,11 +113,11 @@ impl PgAdapterArgs {
         vec![
             (
                 "idle_in_transaction_session_timeout".to_owned(),
-                self.idle_in_transaction_session_timeout_ms.to_string(),
+                crate::session::format_duration_ms(self.idle_in_transaction_session_timeout_ms),
             ),
             (
                 "idle_session_timeout".to_owned(),
-                self.idle_session_timeout_ms.to_string(),
+                crate::session::format_duration_ms(self.idle_session_timeout_ms),
             ),
         ]
     }

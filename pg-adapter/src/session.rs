@@ -380,7 +380,7 @@ impl Settings {
                         name: lower.clone(),
                         value: value.clone(),
                     })?;
-                parsed.to_string()
+                format_duration_ms(parsed)
             }
             "datestyle" => {
                 let upper = value.to_uppercase();
@@ -481,6 +481,25 @@ impl Settings {
         let ms = parse_duration_ms(&self.get(name)?)?;
         (ms > 0).then(|| Duration::from_millis(ms))
     }
+}
+
+/// A millisecond time setting as PostgreSQL shows it: in the largest unit that divides it
+/// (`1500ms`, `2s`, `1min`, `1h`, `1d`; `0` for off).
+pub(crate) fn format_duration_ms(ms: u64) -> String {
+    if ms == 0 {
+        return "0".to_owned();
+    }
+    for (unit, factor) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("min", 60_000),
+        ("s", 1_000),
+    ] {
+        if ms.is_multiple_of(factor) {
+            return format!("{}{unit}", ms / factor);
+        }
+    }
+    format!("{ms}ms")
 }
 
 /// Parses PostgreSQL time settings: plain numbers are milliseconds; units ms, s, min, h, d.
@@ -674,6 +693,23 @@ mod tests {
         );
         assert_eq!(s.set("extra_float_digits", Some("3".into())).unwrap(), None);
         assert_eq!(s.get("EXTRA_FLOAT_DIGITS").as_deref(), Some("3"));
+        for (given, shown) in [
+            ("1500", "1500ms"),
+            ("2000", "2s"),
+            ("'60s'", "1min"),
+            ("90s", "90s"),
+            ("3600000", "1h"),
+            ("1d", "1d"),
+            ("0", "0"),
+            ("500ms", "500ms"),
+        ] {
+            s.set("statement_timeout", Some(given.into())).unwrap();
+            assert_eq!(
+                s.get("statement_timeout").as_deref(),
+                Some(shown),
+                "{given}"
+            );
+        }
         s.set("statement_timeout", Some("1.5s".into())).unwrap();
         assert_eq!(s.statement_timeout(), Some(Duration::from_millis(1500)));
         s.set("statement_timeout", Some("0".into())).unwrap();

@@ -166,3 +166,29 @@ def test_same_answer_as_postgresql(both, sql):
     expected = real.execute(sql).fetchall()
     got = tavana.execute(sql).fetchall()
     assert got == expected, sql
+
+
+# Time settings as psql's SHOW prints them: PostgreSQL picks the largest unit that divides the
+# value.
+TIME_SETTINGS = [
+    ("statement_timeout", "1500"),
+    ("statement_timeout", "2000"),
+    ("statement_timeout", "'60s'"),
+    ("statement_timeout", "'90s'"),
+    ("statement_timeout", "3600000"),
+    ("statement_timeout", "'1.5s'"),
+    ("statement_timeout", "0"),
+    ("idle_in_transaction_session_timeout", "'10min'"),
+    ("idle_session_timeout", "'1d'"),
+    ("lock_timeout", "250"),
+]
+
+
+@pytest.mark.parametrize("name, value", TIME_SETTINGS, ids=[f"{n}={v}" for n, v in TIME_SETTINGS])
+def test_time_settings_show_as_postgresql_shows_them(both, name, value):
+    shown = []
+    for conn in both:
+        conn.execute(f"SET {name} = {value}")
+        shown.append(conn.execute(f"SHOW {name}").fetchone()[0])
+        conn.execute(f"RESET {name}")
+    assert shown[1] == shown[0], (name, value, shown)

@@ -73,7 +73,7 @@ def test_server_default_idle_session_timeout_and_a_session_that_turns_it_off(tav
     adapter = start_pg_adapter(tavana, tmp_path / "pg", "--idle-session-timeout", "1s")
     try:
         idle = psycopg.connect(adapter.dsn(), autocommit=True)
-        assert idle.execute("SHOW idle_session_timeout").fetchone() == ("1000",)
+        assert idle.execute("SHOW idle_session_timeout").fetchone() == ("1s",)  # as PostgreSQL shows it
         keeps = psycopg.connect(adapter.dsn(), autocommit=True)
         keeps.execute("SET idle_session_timeout = 0")
         wait_for(lambda: _timeouts(adapter, "idle_session_timeout") == 1, "the idle session is closed", 15)
