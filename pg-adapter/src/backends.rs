@@ -111,6 +111,14 @@ impl Backend {
         self.activity.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// What closes this connection (`pg_terminate_backend`, the idle timeouts).
+    pub(crate) fn closer(&self) -> Option<Closer> {
+        Some(Closer {
+            terminate: self.terminate.clone()?,
+            tls: self.tls,
+        })
+    }
+
     /// A statement starts.
     pub(crate) fn begin(&self, query: &str) {
         let now = SystemTime::now();
@@ -166,14 +174,6 @@ impl Registration {
     /// `pg_stat_activity` as this connection sees it while it runs `query`.
     pub(crate) fn stat_activity_sql(&self, query: &str) -> String {
         self.registry.stat_activity_sql(&self.backend, query)
-    }
-
-    /// What closes this connection later (the idle timeouts).
-    pub(crate) fn closer(&self) -> Option<Closer> {
-        Some(Closer {
-            terminate: self.backend.terminate.clone()?,
-            tls: self.backend.tls,
-        })
     }
 
     /// Whether this connection has been terminated (`pg_terminate_backend`, an idle timeout).
@@ -292,12 +292,11 @@ impl Backends {
                 }
             }
             Signal::Terminate => {
-                if let Some(terminate) = &backend.terminate {
-                    terminate.send_replace(Some(Farewell {
-                        code: "57P01",
-                        message: "terminating connection due to administrator command",
-                        tls: backend.tls,
-                    }));
+                if let Some(closer) = backend.closer() {
+                    closer.close(
+                        "57P01",
+                        "terminating connection due to administrator command",
+                    );
                 }
             }
         }

@@ -12,12 +12,28 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, PostParams};
 
-/// A Lease record as last seen, and when this candidate saw it change.
+/// What of a Lease tells whether its holder is alive: any change is a renewal.
 #[derive(Debug, Clone, PartialEq)]
-struct Observed {
+struct Record {
     holder: Option<String>,
     renew_time: Option<MicroTime>,
     transitions: Option<i32>,
+}
+
+impl Record {
+    fn of(spec: &LeaseSpec) -> Self {
+        Self {
+            holder: spec.holder_identity.clone().filter(|h| !h.is_empty()),
+            renew_time: spec.renew_time.clone(),
+            transitions: spec.lease_transitions,
+        }
+    }
+}
+
+/// A Lease record as last seen, and when this candidate saw it change.
+#[derive(Debug, Clone)]
+struct Observed {
+    record: Record,
     seen_at: Instant,
 }
 
@@ -64,27 +80,20 @@ impl LeaderElector {
             return self.create(now).await;
         };
         let spec = current.spec.clone().unwrap_or_default();
-        let seen = Observed {
-            holder: spec.holder_identity.clone().filter(|h| !h.is_empty()),
-            renew_time: spec.renew_time.clone(),
-            transitions: spec.lease_transitions,
-            seen_at: now,
+        let record = Record::of(&spec);
+        let since = match &self.observed {
+            Some(observed) if observed.record == record => observed.seen_at,
+            _ => now,
         };
-        let unchanged = self.observed.as_ref().is_some_and(|o| {
-            o.holder == seen.holder
-                && o.renew_time == seen.renew_time
-                && o.transitions == seen.transitions
+        self.observed = Some(Observed {
+            record: record.clone(),
+            seen_at: since,
         });
-        if !unchanged {
-            self.observed = Some(seen.clone());
-        }
-        let holder = seen.holder.as_deref();
-        let held_by_me = holder == Some(self.identity.as_str());
-        if let Some(other) = holder.filter(|_| !held_by_me) {
+        let held_by_me = record.holder.as_deref() == Some(self.identity.as_str());
+        if let Some(other) = record.holder.as_deref().filter(|_| !held_by_me) {
             let held_for = spec
                 .lease_duration_seconds
                 .map_or(self.duration, |s| Duration::from_secs(s.max(1) as u64));
-            let since = self.observed.as_ref().map_or(now, |o| o.seen_at);
             if now.saturating_duration_since(since) < held_for {
                 tracing::trace!(lease = %self.name, holder = other, "lease held by another gateway");
                 self.last_renewed = None;
@@ -92,20 +101,8 @@ impl LeaderElector {
             }
             tracing::info!(lease = %self.name, previous = other, "lease expired; taking it over");
         }
-        let stamp = MicroTime(Timestamp::now());
         let mut next = current;
-        next.spec = Some(LeaseSpec {
-            holder_identity: Some(self.identity.clone()),
-            lease_duration_seconds: Some(self.duration.as_secs().max(1) as i32),
-            acquire_time: if held_by_me {
-                spec.acquire_time
-            } else {
-                Some(stamp.clone())
-            },
-            renew_time: Some(stamp),
-            lease_transitions: Some(spec.lease_transitions.unwrap_or(0) + i32::from(!held_by_me)),
-            ..spec
-        });
+        next.spec = Some(self.claim(spec));
         match self
             .api
             .replace(&self.name, &PostParams::default(), &next)
@@ -125,20 +122,12 @@ impl LeaderElector {
     }
 
     async fn create(&mut self, now: Instant) -> Result<bool, kube::Error> {
-        let stamp = MicroTime(Timestamp::now());
         let lease = Lease {
             metadata: ObjectMeta {
                 name: Some(self.name.clone()),
                 ..ObjectMeta::default()
             },
-            spec: Some(LeaseSpec {
-                holder_identity: Some(self.identity.clone()),
-                lease_duration_seconds: Some(self.duration.as_secs().max(1) as i32),
-                acquire_time: Some(stamp.clone()),
-                renew_time: Some(stamp),
-                lease_transitions: Some(0),
-                ..LeaseSpec::default()
-            }),
+            spec: Some(self.claim(LeaseSpec::default())),
         };
         match self.api.create(&PostParams::default(), &lease).await {
             Ok(written) => {
@@ -151,12 +140,32 @@ impl LeaderElector {
         }
     }
 
+    /// `previous` (an empty spec for a new Lease) as held by this candidate from now: renewed,
+    /// and acquired (one more transition) unless it already held it.
+    fn claim(&self, previous: LeaseSpec) -> LeaseSpec {
+        let held_by_me = previous.holder_identity.as_deref() == Some(self.identity.as_str());
+        let stamp = MicroTime(Timestamp::now());
+        LeaseSpec {
+            holder_identity: Some(self.identity.clone()),
+            lease_duration_seconds: Some(self.duration.as_secs().max(1) as i32),
+            acquire_time: if held_by_me {
+                previous.acquire_time
+            } else {
+                Some(stamp.clone())
+            },
+            renew_time: Some(stamp),
+            lease_transitions: Some(
+                previous
+                    .lease_transitions
+                    .map_or(0, |n| n + i32::from(!held_by_me)),
+            ),
+            ..previous
+        }
+    }
+
     fn remember(&mut self, written: &Lease, now: Instant) {
-        let spec = written.spec.clone().unwrap_or_default();
         self.observed = Some(Observed {
-            holder: spec.holder_identity,
-            renew_time: spec.renew_time,
-            transitions: spec.lease_transitions,
+            record: Record::of(&written.spec.clone().unwrap_or_default()),
             seen_at: now,
         });
         self.last_renewed = Some(now);

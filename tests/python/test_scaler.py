@@ -183,6 +183,50 @@ def test_executors_scale_out_with_load_and_back_in_after_the_delay(cluster_facto
     assert "scaled executors" in gateway.log_path.read_text()
 
 
+def test_queries_waiting_in_the_queue_count_as_demand(cluster_factory, kube):
+    """The gateway admits one query at a time here: a second waits in its queue, which the
+    executors do not see, and still asks for a second executor."""
+    import threading
+
+    cluster = cluster_factory(
+        extra_gateway_args=tuple(
+            scaler_flags(
+                "gw-a",
+                "--scaler-max-replicas", "3",
+                "--scaler-queries-per-executor", "1",
+                "--max-running-queries", "1",
+                "--queue-timeout-secs", "60",
+            )
+        ),
+        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
+    )
+    gateway = cluster.gateway
+    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
+    held = open_paused_stream(cluster)
+    answered = {}
+
+    def queued() -> None:
+        conn = cluster.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 8 AS x")
+                answered["rows"] = cur.fetchall()
+        finally:
+            conn.close()
+
+    waiter = threading.Thread(target=queued, daemon=True)
+    try:
+        waiter.start()
+        wait_for(lambda: gateway.metric("tavana_gateway_queued_queries") == 1, "one query queued", 10)
+        assert cluster.executor.metric("tavana_executor_running_queries") == 1
+        wait_for(lambda: replicas(kube) == 2, "one running plus one queued ask for two executors", 15)
+        assert gateway.metric("tavana_gateway_scaler_demand_queries") == 2
+    finally:
+        held.close()
+    waiter.join(30)
+    assert answered.get("rows") == [(8,)]
+
+
 def test_out_of_memory_failures_raise_executor_memory(cluster_factory, kube):
     cluster = cluster_factory(
         max_memory_gb="0.1",
@@ -242,6 +286,35 @@ def test_out_of_memory_failures_raise_executor_memory(cluster_factory, kube):
         assert counted(cluster.executor, "tavana_executor_queries_total", "error") == 2
     finally:
         conn.close()
+
+
+def test_memory_at_its_maximum_is_said_and_left_alone(cluster_factory, kube):
+    cluster = cluster_factory(
+        max_memory_gb="0.1",
+        extra_gateway_args=tuple(
+            scaler_flags("gw-a", "--scaler-replicas", "false", "--scaler-memory-max", "1Gi")
+        ),
+        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
+    )
+    gateway = cluster.gateway
+    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
+    time.sleep(1.5)  # one evaluation: the baseline
+    conn = cluster.connect()
+    try:
+        with pytest.raises(adbc_driver_manager.Error, match="Out of Memory"):
+            with conn.cursor() as cur:
+                cur.execute(OUT_OF_MEMORY)
+                cur.fetchall()
+    finally:
+        conn.close()
+    wait_for(
+        lambda: "executor memory is at its maximum" in gateway.log_path.read_text(),
+        "the scaler says it cannot raise memory further",
+        15,
+    )
+    assert executor_container(kube)["resources"]["limits"]["memory"] == "1Gi"
+    assert kube.requests_matching(method="PATCH") == []
+    assert changes(gateway, "memory", "applied") == 0
 
 
 def test_kubernetes_refusal_is_counted_and_queries_still_run(cluster_factory, kube):
