@@ -44,28 +44,20 @@ fn main() {
 /// Where the `libduckdb-sys` package this build uses lives (its `duckdb.tar.gz` is DuckDB's
 /// source, the one it compiles).
 fn libduckdb_sys_dir() -> PathBuf {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target = env::var("TARGET").expect("cargo sets TARGET");
-    // Only this target's packages: those of other platforms may never have been downloaded.
-    let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--offline",
-            "--filter-platform",
-        ])
-        .arg(target)
-        .current_dir(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run cargo metadata");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    // `cargo metadata` reads the manifest of every package in the lock file, dev-dependencies
+    // included, and a `cargo build` of one binary downloads only what that binary needs: on a
+    // fresh machine the offline call fails on a test-only crate. Then the call is made again
+    // with network access, which downloads those manifests as `cargo fetch` would (`--locked`:
+    // exactly the lock file's versions).
+    let metadata = cargo_metadata(&["--offline"]).or_else(|offline| {
+        cargo_metadata(&["--locked"]).map_err(|online| {
+            format!(
+                "{offline}\n(with network access:) {online}\n\
+                 Run `cargo fetch --locked` in the workspace, then build again."
+            )
+        })
+    });
+    let metadata = metadata.unwrap_or_else(|error| panic!("cargo metadata failed: {error}"));
     let packages = metadata["packages"].as_array().expect("packages");
     let manifest = packages
         .iter()
@@ -76,4 +68,22 @@ fn libduckdb_sys_dir() -> PathBuf {
         .parent()
         .expect("a manifest lives in its package")
         .to_path_buf()
+}
+
+/// `cargo metadata` of this workspace for this build's target, with `extra` arguments.
+fn cargo_metadata(extra: &[&str]) -> Result<serde_json::Value, String> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target = env::var("TARGET").expect("cargo sets TARGET");
+    // Only this target's packages: those of other platforms may never have been downloaded.
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--filter-platform"])
+        .arg(target)
+        .args(extra)
+        .current_dir(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .output()
+        .map_err(|error| format!("could not run cargo: {error}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|error| format!("not JSON: {error}"))
 }

@@ -20,6 +20,9 @@ extension_dir="${TAVANA_EXTENSION_DIR:-$HOME/.cache/tavana/extensions}"
 "$root/scripts/provision-extensions.sh" "$extension_dir"
 
 echo "up: building tavana (release; the first build compiles DuckDB and takes ~20 minutes)"
+# Every crate of the lock file, test-only ones included: the executor's build script reads the
+# whole workspace's metadata (see executor/build.rs).
+cargo fetch --locked
 cargo build --release --bin tavana
 
 exec "$CARGO_TARGET_DIR/release/tavana" up --extension-dir "$extension_dir" "$@"

@@ -252,11 +252,20 @@ impl StartupHandler for Startup {
                     Err(e) => {
                         self.metrics.auth_failures_total.inc();
                         Err(match e {
-                            PgWireError::InvalidPassword(user)
-                            | PgWireError::InvalidScramMessage(user) => fatal(
-                                "28P01",
-                                format!("password authentication failed for user \"{user}\""),
-                            ),
+                            // The start-up packet's user: pgwire's SCRAM mechanism does not
+                            // know it and names "".
+                            PgWireError::InvalidPassword(_)
+                            | PgWireError::InvalidScramMessage(_) => {
+                                let user = client
+                                    .metadata()
+                                    .get(METADATA_USER)
+                                    .cloned()
+                                    .unwrap_or_default();
+                                fatal(
+                                    "28P01",
+                                    format!("password authentication failed for user \"{user}\""),
+                                )
+                            }
                             other => other,
                         })
                     }

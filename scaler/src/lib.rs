@@ -435,8 +435,10 @@ impl Scaler {
                     state.last_evaluation = Some(Instant::now());
                     if tokio::time::timeout(limit, self.evaluate(state))
                         .await
-                        .is_err()
+                        .is_ok()
                     {
+                        self.metrics.evaluations_total.inc();
+                    } else {
                         self.metrics
                             .api_errors_total
                             .with_label_values(&["timeout"])

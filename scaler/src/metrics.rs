@@ -1,6 +1,6 @@
 //! The scaler's Prometheus metrics (registered on the gateway's registry).
 
-use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// Metrics of one gateway's scaler.
 #[derive(Clone)]
@@ -11,6 +11,8 @@ pub struct ScalerMetrics {
     pub demand_queries: IntGauge,
     /// Executors the scaler wants, at the last evaluation.
     pub desired_executors: IntGauge,
+    /// Evaluations of the executors' load this gateway finished while leading.
+    pub evaluations_total: IntCounter,
     /// Changes written to the StatefulSet, by resource (`replicas`, `memory`) and outcome
     /// (`applied`, `failed`).
     pub changes_total: IntCounterVec,
@@ -35,6 +37,10 @@ impl ScalerMetrics {
                 "tavana_gateway_scaler_desired_executors",
                 "Executors the scaler wants, last evaluation",
             )?,
+            evaluations_total: IntCounter::new(
+                "tavana_gateway_scaler_evaluations_total",
+                "Evaluations of the executors' load finished by this gateway as the scaler",
+            )?,
             changes_total: IntCounterVec::new(
                 Opts::new(
                     "tavana_gateway_scaler_changes_total",
@@ -53,6 +59,7 @@ impl ScalerMetrics {
         registry.register(Box::new(metrics.leader.clone()))?;
         registry.register(Box::new(metrics.demand_queries.clone()))?;
         registry.register(Box::new(metrics.desired_executors.clone()))?;
+        registry.register(Box::new(metrics.evaluations_total.clone()))?;
         registry.register(Box::new(metrics.changes_total.clone()))?;
         registry.register(Box::new(metrics.api_errors_total.clone()))?;
         Ok(metrics)

@@ -345,11 +345,19 @@ class Cluster:
     def processes(self) -> list[Process]:
         return [*self.executors, self.gateway]
 
-    def connect(self, user: Optional[str] = None, password: Optional[str] = None, **kwargs):
-        """An ADBC Flight SQL DB-API connection to the gateway, authenticated."""
+    def connect(
+        self,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        db_options: Optional[dict[str, str]] = None,
+        **kwargs,
+    ):
+        """An ADBC Flight SQL DB-API connection to the gateway, authenticated; `db_options`
+        are more of the driver's database options."""
         db_kwargs = {
             "username": self.user if user is None else user,
             "password": self.password if password is None else password,
+            **(db_options or {}),
         }
         kwargs.setdefault("autocommit", True)
         return flightsql.connect(self.flight_uri, db_kwargs=db_kwargs, **kwargs)

@@ -56,6 +56,26 @@ def test_multi_batch_result_is_complete(conn):
     assert pc.sum(col).as_py() == sum(range(1_000_000))
 
 
+def test_wide_rows_come_in_small_batches_and_a_huge_value_whole(tavana, conn):
+    """Rows of 10 KB strings: a DuckDB chunk is 20 MB, above ADBC's default 16 MiB receive
+    limit, so the executor slices it; a single value above that limit cannot be sliced and
+    arrives whole once the client raises its limit (the option clients/README.md names)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT i, repeat('x', 10000) AS doc FROM range(5000) t(i)")
+        table = cur.fetch_arrow_table()
+    assert table.num_rows == 5000
+    assert pc.sum(table.column("i")).as_py() == sum(range(5000))
+    assert {len(s) for s in table.column("doc").to_pylist()} == {10000}
+    assert max(batch.nbytes for batch in table.to_batches()) < 4 * 1024 * 1024
+
+    huge = 20 * 1024 * 1024
+    option = {"adbc.flight.sql.client_option.with_max_msg_size": str(64 * 1024 * 1024)}
+    with tavana.connect(db_options=option) as big, big.cursor() as cur:
+        cur.execute(f"SELECT repeat('y', {huge}) AS blob, 7 AS after")
+        value, after = cur.fetchone()
+    assert len(value) == huge and after == 7
+
+
 def test_default_dbapi_connection_works(tavana):
     """The README snippet's shape: dbapi defaults (autocommit off)."""
     import adbc_driver_flightsql.dbapi as flightsql

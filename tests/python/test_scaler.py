@@ -88,6 +88,15 @@ def changes(gateway: Process, resource: str, outcome: str) -> float:
     return total
 
 
+def wait_evaluated(gateway: Process) -> None:
+    """Waits until the leading gateway has finished one evaluation of the executors' load."""
+    wait_for(
+        lambda: (gateway.metric("tavana_gateway_scaler_evaluations_total") or 0) >= 1,
+        "the scaler evaluated the executors' load once",
+        20,
+    )
+
+
 def start_gateway_like(cluster, identity: str, workdir: Path) -> Process:
     """A second gateway over the same executors, differing only in its Lease identity."""
     args = list(cluster.gateway.args)
@@ -242,7 +251,7 @@ def test_out_of_memory_failures_raise_executor_memory(cluster_factory, kube):
     )
     gateway = cluster.gateway
     wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
-    time.sleep(1.5)  # one evaluation: the executors' counters are the baseline
+    wait_evaluated(gateway)  # the executors' counters are now the baseline
     before = kube.statefulset(NAMESPACE, STATEFULSET)
 
     conn = cluster.connect()
@@ -298,7 +307,7 @@ def test_memory_at_its_maximum_is_said_and_left_alone(cluster_factory, kube):
     )
     gateway = cluster.gateway
     wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
-    time.sleep(1.5)  # one evaluation: the baseline
+    wait_evaluated(gateway)  # the baseline
     conn = cluster.connect()
     try:
         with pytest.raises(adbc_driver_manager.Error, match="Out of Memory"):

@@ -77,6 +77,17 @@ def test_psycopg_binary_types(pgconn):
     assert row[13] == b"\x01\xff"
 
 
+def test_a_value_larger_than_a_flight_message_reaches_psycopg_whole(pgconn):
+    """A 20 MB value is one Arrow message between gateway and adapter (the Flight clients'
+    default receive limit is 16 MiB); the adapter takes any size, in both formats."""
+    huge = 20 * 1024 * 1024
+    for binary in (False, True):
+        cur = pgconn.cursor(binary=binary)
+        cur.execute(f"SELECT repeat('z', {huge}) AS blob, 8 AS after")
+        value, after = cur.fetchone()
+        assert len(value) == huge and set(value) == {"z"} and after == 8
+
+
 def test_psycopg_text_types(pgconn):
     row = pgconn.execute(
         "SELECT 123.45::DECIMAL(10,2), DATE '2024-02-29', [1,2]::INTEGER[], {'a': 1} AS s, INTERVAL '1 day 2 hours'"
@@ -469,7 +480,14 @@ def test_wrong_password_is_28p01(pg):
 
     with pytest.raises(psycopg.OperationalError) as err:
         psycopg.connect(pg.dsn(password="wrong"))
-    assert "password authentication failed" in str(err.value)
+    # PostgreSQL's words, naming the user who tried.
+    assert f'FATAL:  password authentication failed for user "{pg.user}"' in str(err.value), str(err.value)
+    psql = subprocess.run(
+        ["psql", "-X", "-c", "SELECT 1"], env={**pg.env(), "PGPASSWORD": "wrong"},
+        capture_output=True, text=True, timeout=30,
+    )
+    assert psql.returncode == 2
+    assert f'password authentication failed for user "{pg.user}"' in psql.stderr, psql.stderr
 
 
 def test_psql_meta_commands(pg):
