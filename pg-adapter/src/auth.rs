@@ -298,21 +298,26 @@ impl Startup {
             .password(&user)
             .unwrap_or_default()
             .to_owned();
-        let gateway = GatewaySession::connect(self.channel.clone(), &user, &password)
-            .await
-            .map_err(|status| {
-                tracing::warn!(%user, error = %status, "gateway handshake failed");
-                match status.code() {
-                    tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => fatal(
-                        "28P01",
-                        format!("the gateway refused user \"{user}\": {}", status.message()),
-                    ),
-                    _ => fatal(
-                        "08006",
-                        format!("could not reach the query gateway: {}", status.message()),
-                    ),
-                }
-            })?;
+        let gateway = GatewaySession::connect(
+            self.channel.clone(),
+            &user,
+            &password,
+            self.metrics.gateway_sessions_renewed_total.clone(),
+        )
+        .await
+        .map_err(|status| {
+            tracing::warn!(%user, error = %status, "gateway handshake failed");
+            match status.code() {
+                tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => fatal(
+                    "28P01",
+                    format!("the gateway refused user \"{user}\": {}", status.message()),
+                ),
+                _ => fatal(
+                    "08006",
+                    format!("could not reach the query gateway: {}", status.message()),
+                ),
+            }
+        })?;
         // The server's defaults first: what the client sends at start-up overrides them.
         let startup: Vec<(String, String)> = self
             .server_defaults

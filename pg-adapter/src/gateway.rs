@@ -5,8 +5,16 @@
 //! SQLSTATE mapping needs (see `error.rs`). One `GatewaySession` exists per PostgreSQL
 //! connection; it shares the adapter-wide tonic `Channel` and carries the connection's bearer
 //! token.
+//!
+//! A gateway forgets a session when it restarts or when the session idles past
+//! `TAVANA_SESSION_IDLE_SECS`, while the PostgreSQL connection lives on (a pooled connection
+//! idle overnight, a gateway container restarted beside its adapter). Every call refused as
+//! `UNAUTHENTICATED` is a call the gateway did not run, so the session signs in again with the
+//! connection's credentials, gives the new gateway session what the old one held (the schema
+//! from `search_path`, the object-store credential statements), and makes the call once more.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
@@ -27,9 +35,9 @@ use base64::Engine as _;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use prost::Message;
-use tonic::metadata::MetadataValue;
+use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
-use tonic::{Request, Status};
+use tonic::{Code, Request, Status};
 
 const CREATE_PREPARED_STATEMENT: &str = "CreatePreparedStatement";
 const CLOSE_PREPARED_STATEMENT: &str = "ClosePreparedStatement";
@@ -39,8 +47,34 @@ const CANCEL_FLIGHT_INFO: &str = "CancelFlightInfo";
 #[derive(Clone)]
 pub(crate) struct GatewaySession {
     client: FlightServiceClient<Channel>,
-    authorization: Option<MetadataValue<tonic::metadata::Ascii>>,
+    login: Arc<Login>,
 }
+
+/// What it takes to open the connection's gateway session again (see the module's docs).
+struct Login {
+    user: String,
+    password: String,
+    current: Mutex<SessionState>,
+    /// Held while signing in again, so that concurrent calls of one connection (a cancel beside
+    /// its statement) sign in once.
+    renewing: tokio::sync::Mutex<()>,
+    /// Gateway sessions opened again (`tavana_pg_adapter_gateway_sessions_renewed_total`).
+    renewed: prometheus::IntCounter,
+}
+
+/// The gateway session as the adapter knows it.
+#[derive(Default)]
+struct SessionState {
+    authorization: Option<Authorization>,
+    /// Bumped by every new sign-in: a refused call renews only the session it was refused in.
+    generation: u64,
+    /// The schema last set with `SetSessionOptions`.
+    schema: Option<String>,
+    /// Credential statements the gateway accepted, in order (they are secrets: never logged).
+    credentials: Vec<String>,
+}
+
+type Authorization = MetadataValue<Ascii>;
 
 /// A statement prepared at the gateway: its handle and both schemas.
 #[derive(Debug, Clone)]
@@ -59,54 +93,136 @@ pub(crate) struct RunningQuery {
 }
 
 impl GatewaySession {
-    /// Authenticates `user` at the gateway with Basic auth and keeps the bearer token it returns.
+    /// Authenticates `user` at the gateway with Basic auth and keeps the bearer token it returns
+    /// (and the credentials, to sign in again; `renewed` counts those sign-ins).
     pub(crate) async fn connect(
         channel: Channel,
         user: &str,
         password: &str,
+        renewed: prometheus::IntCounter,
     ) -> Result<Self, Status> {
-        let mut client = FlightServiceClient::new(channel)
+        let client = FlightServiceClient::new(channel)
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
-        let mut req = Request::new(futures::stream::iter(vec![HandshakeRequest {
-            protocol_version: 0,
-            payload: Bytes::new(),
-        }]));
-        let basic = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-        );
-        req.metadata_mut().insert(
-            "authorization",
-            basic
-                .parse()
-                .map_err(|_| Status::invalid_argument("user name is not a valid header"))?,
-        );
-        let resp = client.handshake(req).await?;
-        let authorization = resp.metadata().get("authorization").cloned();
-        // Drain the handshake responses so the stream ends cleanly.
-        let _ = resp.into_inner().try_collect::<Vec<_>>().await?;
+        let authorization = handshake(client.clone(), user, password).await?;
         Ok(Self {
             client,
-            authorization,
+            login: Arc::new(Login {
+                user: user.to_owned(),
+                password: password.to_owned(),
+                current: Mutex::new(SessionState {
+                    authorization,
+                    ..SessionState::default()
+                }),
+                renewing: tokio::sync::Mutex::new(()),
+                renewed,
+            }),
         })
     }
 
-    fn request<T>(&self, message: T) -> Request<T> {
-        let mut req = Request::new(message);
-        if let Some(auth) = &self.authorization {
-            req.metadata_mut().insert("authorization", auth.clone());
+    fn state(&self) -> std::sync::MutexGuard<'_, SessionState> {
+        self.login.current.lock().expect("gateway session state")
+    }
+
+    /// Makes a gateway call with the session's token; when the gateway no longer knows the
+    /// session, signs in again and makes it once more.
+    async fn call<T, F, Fut>(&self, mut attempt: F) -> Result<T, Status>
+    where
+        F: FnMut(FlightServiceClient<Channel>, Option<Authorization>) -> Fut,
+        Fut: Future<Output = Result<T, Status>>,
+    {
+        let (authorization, generation) = {
+            let state = self.state();
+            (state.authorization.clone(), state.generation)
+        };
+        let had_token = authorization.is_some();
+        match attempt(self.client.clone(), authorization).await {
+            Err(status) if status.code() == Code::Unauthenticated && had_token => {
+                self.renew(generation, &status).await?;
+                let authorization = self.state().authorization.clone();
+                attempt(self.client.clone(), authorization).await
+            }
+            result => result,
         }
-        req
+    }
+
+    /// Signs in again after the gateway refused the token of session `generation`, and gives
+    /// the new session the schema and credentials the old one had.
+    async fn renew(&self, generation: u64, refusal: &Status) -> Result<(), Status> {
+        let _renewing = self.login.renewing.lock().await;
+        if self.state().generation != generation {
+            return Ok(()); // a concurrent call of this connection did it
+        }
+        let authorization =
+            handshake(self.client.clone(), &self.login.user, &self.login.password).await?;
+        let (schema, credentials) = {
+            let state = self.state();
+            (state.schema.clone(), state.credentials.clone())
+        };
+        if schema.is_some() {
+            set_schema(
+                self.client.clone(),
+                authorization.clone(),
+                schema.as_deref(),
+            )
+            .await?;
+        }
+        for sql in &credentials {
+            let cmd = CommandStatementQuery {
+                query: sql.clone(),
+                transaction_id: None,
+            };
+            let descriptor = FlightDescriptor::new_cmd(cmd.as_any().encode_to_vec());
+            let mut client = self.client.clone();
+            client
+                .get_flight_info(authorized(descriptor, authorization.clone()))
+                .await?;
+        }
+        {
+            let mut state = self.state();
+            state.authorization = authorization;
+            state.generation += 1;
+        }
+        self.login.renewed.inc();
+        tracing::info!(
+            user = %self.login.user,
+            refusal = refusal.message(),
+            replayed_credentials = credentials.len(),
+            "the gateway no longer knew this connection's session (it restarted, or the session \
+             idled out); signed in again"
+        );
+        Ok(())
+    }
+
+    /// Remembers a credential statement the gateway accepted, to give it to a new gateway
+    /// session should this one be lost.
+    pub(crate) fn remember_credential_statement(&self, sql: &str) {
+        self.state().credentials.push(sql.to_owned());
     }
 
     async fn flight_info(&self, cmd: Any) -> Result<FlightInfo, Status> {
         let descriptor = FlightDescriptor::new_cmd(cmd.encode_to_vec());
-        let mut client = self.client.clone();
-        Ok(client
-            .get_flight_info(self.request(descriptor))
-            .await?
-            .into_inner())
+        self.call(|mut client, authorization| {
+            let request = authorized(descriptor.clone(), authorization);
+            async move { Ok(client.get_flight_info(request).await?.into_inner()) }
+        })
+        .await
+    }
+
+    /// Makes a `DoAction` call and returns its results.
+    async fn action(&self, action: Action) -> Result<Vec<arrow_flight::Result>, Status> {
+        self.call(|mut client, authorization| {
+            let request = authorized(action.clone(), authorization);
+            async move {
+                client
+                    .do_action(request)
+                    .await?
+                    .into_inner()
+                    .try_collect()
+                    .await
+            }
+        })
+        .await
     }
 
     /// Starts `sql` (no parameters) and opens its result stream.
@@ -142,11 +258,11 @@ impl GatewaySession {
             r#type: CREATE_PREPARED_STATEMENT.to_owned(),
             body: cmd.as_any().encode_to_vec().into(),
         };
-        let mut client = self.client.clone();
-        let mut stream = client.do_action(self.request(action)).await?.into_inner();
-        let result = stream
-            .message()
+        let result = self
+            .action(action)
             .await?
+            .into_iter()
+            .next()
             .ok_or_else(|| Status::internal("gateway sent no prepared statement"))?;
         let any = Any::decode(result.body).map_err(|e| Status::internal(e.to_string()))?;
         let prepared: ActionCreatePreparedStatementResult = any
@@ -173,13 +289,21 @@ impl GatewaySession {
             .try_collect()
             .await
             .map_err(flight_to_status)?;
-        let mut client = self.client.clone();
-        let mut results = client
-            .do_put(self.request(futures::stream::iter(data)))
-            .await?
-            .into_inner();
+        let results: Vec<arrow_flight::PutResult> = self
+            .call(|mut client, authorization| {
+                let request = authorized(futures::stream::iter(data.clone()), authorization);
+                async move {
+                    client
+                        .do_put(request)
+                        .await?
+                        .into_inner()
+                        .try_collect()
+                        .await
+                }
+            })
+            .await?;
         let mut handle = handle.clone();
-        if let Some(result) = results.message().await? {
+        if let Some(result) = results.into_iter().next() {
             if !result.app_metadata.is_empty() {
                 if let Ok(put) = DoPutPreparedStatementResult::decode(result.app_metadata) {
                     if let Some(new_handle) = put.prepared_statement_handle {
@@ -220,10 +344,7 @@ impl GatewaySession {
             r#type: CLOSE_PREPARED_STATEMENT.to_owned(),
             body: cmd.as_any().encode_to_vec().into(),
         };
-        let mut client = self.client.clone();
-        let mut stream = client.do_action(self.request(action)).await?.into_inner();
-        while stream.message().await?.is_some() {}
-        Ok(())
+        self.action(action).await.map(drop)
     }
 
     /// Ends the gateway session (Flight SQL `CloseSession`), so the gateway forgets its token
@@ -233,40 +354,22 @@ impl GatewaySession {
             r#type: tavana_proto::session_options::CLOSE_SESSION.to_owned(),
             body: Bytes::new(),
         };
+        // A session the gateway has lost needs no closing: no renewal here.
+        let authorization = self.state().authorization.clone();
         let mut client = self.client.clone();
-        let mut stream = client.do_action(self.request(action)).await?.into_inner();
+        let mut stream = client
+            .do_action(authorized(action, authorization))
+            .await?
+            .into_inner();
         while stream.message().await?.is_some() {}
         Ok(())
     }
 
     /// Sets (or, with `None`, unsets) the gateway session's schema for unqualified names.
     pub(crate) async fn set_schema(&self, schema: Option<&str>) -> Result<(), Status> {
-        use tavana_proto::session_options::{
-            OptionValue, SessionOptionValue, SetSessionOptionsRequest, SetSessionOptionsResult,
-            SET_SESSION_OPTIONS,
-        };
-        let value = SessionOptionValue {
-            option_value: schema.map(|s| OptionValue::StringValue(s.to_owned())),
-        };
-        let request = SetSessionOptionsRequest {
-            session_options: [("schema".to_owned(), value)].into_iter().collect(),
-        };
-        let action = Action {
-            r#type: SET_SESSION_OPTIONS.to_owned(),
-            body: request.encode_to_vec().into(),
-        };
-        let mut client = self.client.clone();
-        let mut stream = client.do_action(self.request(action)).await?.into_inner();
-        while let Some(result) = stream.message().await? {
-            let result = SetSessionOptionsResult::decode(result.body)
-                .map_err(|e| Status::internal(format!("bad SetSessionOptions result: {e}")))?;
-            if let Some((name, error)) = result.errors.into_iter().next() {
-                return Err(Status::invalid_argument(format!(
-                    "the gateway did not set session option {name} ({:?})",
-                    error.value
-                )));
-            }
-        }
+        self.call(|client, authorization| set_schema(client, authorization, schema))
+            .await?;
+        self.state().schema = schema.map(str::to_owned);
         Ok(())
     }
 
@@ -277,10 +380,7 @@ impl GatewaySession {
             r#type: CANCEL_FLIGHT_INFO.to_owned(),
             body: request.encode_to_vec().into(),
         };
-        let mut client = self.client.clone();
-        let mut stream = client.do_action(self.request(action)).await?.into_inner();
-        while stream.message().await?.is_some() {}
-        Ok(())
+        self.action(action).await.map(drop)
     }
 
     /// Opens the stream of every endpoint of `info`, one after the other.
@@ -356,12 +456,92 @@ impl GatewaySession {
 
     /// Opens the DoGet stream of `ticket`, decoded into record batches.
     async fn decode(&self, ticket: Ticket) -> Result<FlightRecordBatchStream, Status> {
-        let mut client = self.client.clone();
-        let stream = client.do_get(self.request(ticket)).await?.into_inner();
+        let stream = self
+            .call(|mut client, authorization| {
+                let request = authorized(ticket.clone(), authorization);
+                async move { Ok(client.do_get(request).await?.into_inner()) }
+            })
+            .await?;
         Ok(FlightRecordBatchStream::new_from_flight_data(
             stream.map_err(FlightError::from),
         ))
     }
+}
+
+/// `message` as a request carrying the session's bearer token.
+fn authorized<T>(message: T, authorization: Option<Authorization>) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Some(authorization) = authorization {
+        request
+            .metadata_mut()
+            .insert("authorization", authorization);
+    }
+    request
+}
+
+/// Signs `user` in with Basic auth; returns the bearer token the gateway gives (none when it
+/// runs without authentication).
+async fn handshake(
+    mut client: FlightServiceClient<Channel>,
+    user: &str,
+    password: &str,
+) -> Result<Option<Authorization>, Status> {
+    let mut request = Request::new(futures::stream::iter(vec![HandshakeRequest {
+        protocol_version: 0,
+        payload: Bytes::new(),
+    }]));
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    );
+    request.metadata_mut().insert(
+        "authorization",
+        basic
+            .parse()
+            .map_err(|_| Status::invalid_argument("user name is not a valid header"))?,
+    );
+    let response = client.handshake(request).await?;
+    let authorization = response.metadata().get("authorization").cloned();
+    // Drain the handshake responses so the stream ends cleanly.
+    let _ = response.into_inner().try_collect::<Vec<_>>().await?;
+    Ok(authorization)
+}
+
+/// `SetSessionOptions` of the session's schema (`None`: unset).
+async fn set_schema(
+    mut client: FlightServiceClient<Channel>,
+    authorization: Option<Authorization>,
+    schema: Option<&str>,
+) -> Result<(), Status> {
+    use tavana_proto::session_options::{
+        OptionValue, SessionOptionValue, SetSessionOptionsRequest, SetSessionOptionsResult,
+        SET_SESSION_OPTIONS,
+    };
+    let value = SessionOptionValue {
+        option_value: schema.map(|s| OptionValue::StringValue(s.to_owned())),
+    };
+    let request = SetSessionOptionsRequest {
+        session_options: [("schema".to_owned(), value)].into_iter().collect(),
+    };
+    let action = Action {
+        r#type: SET_SESSION_OPTIONS.to_owned(),
+        body: request.encode_to_vec().into(),
+    };
+    let mut stream = client
+        .do_action(authorized(action, authorization))
+        .await?
+        .into_inner();
+    while let Some(result) = stream.message().await? {
+        let result = SetSessionOptionsResult::decode(result.body)
+            .map_err(|e| Status::internal(format!("bad SetSessionOptions result: {e}")))?;
+        if let Some((name, error)) = result.errors.into_iter().next() {
+            return Err(Status::invalid_argument(format!(
+                "the gateway did not set session option {name} ({:?})",
+                error.value
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn decode_schema(bytes: Bytes) -> Result<Schema, Status> {

@@ -814,6 +814,20 @@ async fn start_query(
     plan: &Plan,
     bound: Option<Bound<'_>>,
 ) -> Result<RunningQuery, QueryError> {
+    let running = open_query(session, plan, bound).await?;
+    // The gateway applied it to the session at `GetFlightInfo`: a new gateway session (see
+    // `gateway.rs`) gets it too.
+    if tavana_proto::messages::is_credential_statement(&plan.sql) {
+        session.gateway.remember_credential_statement(&plan.sql);
+    }
+    Ok(running)
+}
+
+async fn open_query(
+    session: &Session,
+    plan: &Plan,
+    bound: Option<Bound<'_>>,
+) -> Result<RunningQuery, QueryError> {
     let gateway = &session.gateway;
     let has_parameters = !plan.param_types.is_empty()
         || bound

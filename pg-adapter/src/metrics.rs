@@ -16,6 +16,7 @@ pub(crate) struct Metrics {
     pub(crate) cancel_requests_total: IntCounter,
     pub(crate) backend_signals_total: IntCounterVec,
     pub(crate) idle_timeouts_total: IntCounterVec,
+    pub(crate) gateway_sessions_renewed_total: IntCounter,
 }
 
 impl Metrics {
@@ -77,6 +78,10 @@ impl Metrics {
                 ),
                 &["setting"],
             )?,
+            gateway_sessions_renewed_total: IntCounter::new(
+                "tavana_pg_adapter_gateway_sessions_renewed_total",
+                "Connections whose gateway session was lost (gateway restart, session idle) and opened again",
+            )?,
         };
         registry.register(Box::new(m.connections_total.clone()))?;
         registry.register(Box::new(m.connections_active.clone()))?;
@@ -89,6 +94,7 @@ impl Metrics {
         registry.register(Box::new(m.cancel_requests_total.clone()))?;
         registry.register(Box::new(m.backend_signals_total.clone()))?;
         registry.register(Box::new(m.idle_timeouts_total.clone()))?;
+        registry.register(Box::new(m.gateway_sessions_renewed_total.clone()))?;
         Ok(m)
     }
 

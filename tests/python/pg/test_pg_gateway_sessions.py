@@ -1,0 +1,89 @@
+"""A PostgreSQL connection outlives its gateway session: when the gateway restarts (a crashed
+gateway container beside its adapter) or drops the session after TAVANA_SESSION_IDLE_SECS (a
+pooled connection idle overnight), the adapter signs in again with the connection's
+credentials and gives the new session what the old one held, and the client sees nothing.
+Before, every later statement failed with 28000 "unknown or expired session token"."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import psycopg
+
+from pg.conftest import start_pg_adapter
+from tavana_harness import Process
+
+
+def _renewed(adapter) -> float:
+    return adapter.process.metric("tavana_pg_adapter_gateway_sessions_renewed_total") or 0
+
+
+def _restart_gateway(cluster) -> None:
+    """Kills the gateway and starts a new one on the same address, as Kubernetes restarts a
+    container: every session the old one held is gone."""
+    old = cluster.gateway
+    port = old.listen.rsplit(":", 1)[1]
+    old.stop(signal.SIGKILL)
+    old.retired = True
+    args = list(old.args)
+    args[args.index("--flight-sql-port") + 1] = port
+    new = Process(role="gateway", args=args, workdir=old.workdir, env=old.env)
+    new.start()
+    new.wait_ready()
+    cluster.gateway = new
+
+
+def test_connections_survive_a_gateway_restart(cluster_factory, tmp_path):
+    cluster = cluster_factory(extra_executor_args=("--allow-writes",))
+    adapter = start_pg_adapter(cluster, tmp_path / "pg")
+    try:
+        conn = psycopg.connect(adapter.dsn(), autocommit=True)
+        conn.execute("CREATE SCHEMA restart_s")
+        conn.execute("CREATE VIEW restart_s.v AS SELECT 42 AS id")
+        conn.execute("SET search_path TO restart_s")
+        assert conn.execute("SELECT id FROM v").fetchone() == (42,)
+        assert conn.execute("SELECT %s::int + 1", (1,), prepare=True).fetchone() == (2,)
+        # Credentials put a session on an engine of its own (see docs/lakes.md): another one.
+        with_secret = psycopg.connect(adapter.dsn(), autocommit=True)
+        with_secret.execute("CREATE SECRET restart_key (TYPE s3, KEY_ID 'a', SECRET 'b')")
+        secrets = "SELECT name FROM duckdb_secrets()"
+        assert ("session_restart_key",) in with_secret.execute(secrets).fetchall()
+        in_transaction = psycopg.connect(adapter.dsn())
+        assert in_transaction.execute("SELECT 5").fetchone() == (5,)
+
+        _restart_gateway(cluster)
+
+        # The session's schema and credentials came along; so did the prepared statement.
+        assert conn.execute("SELECT id FROM v").fetchone() == (42,)
+        assert conn.execute("SELECT %s::int + 1", (2,), prepare=True).fetchone() == (3,)
+        assert ("session_restart_key",) in with_secret.execute(secrets).fetchall()
+        # A transaction open across the restart goes on.
+        assert in_transaction.execute("SELECT 6").fetchone() == (6,)
+        in_transaction.commit()
+        assert _renewed(adapter) == 3
+        assert "signed in again" in adapter.process.log_path.read_text()
+        # New connections are plain new sessions.
+        with psycopg.connect(adapter.dsn(), autocommit=True) as fresh:
+            assert fresh.execute("SELECT 7").fetchone() == (7,)
+        assert _renewed(adapter) == 3
+        conn.close()
+        with_secret.close()
+        in_transaction.close()
+    finally:
+        adapter.process.kill()
+        adapter.process.retired = True
+
+
+def test_a_connection_idle_past_the_gateway_session_timeout_goes_on(cluster_factory, tmp_path):
+    cluster = cluster_factory(extra_gateway_args=("--session-idle-secs", "1"))
+    adapter = start_pg_adapter(cluster, tmp_path / "pg")
+    try:
+        with psycopg.connect(adapter.dsn(), autocommit=True) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+            time.sleep(2.5)  # the gateway drops the session after 1 s idle
+            assert conn.execute("SELECT 2").fetchone() == (2,)
+            assert _renewed(adapter) == 1
+    finally:
+        adapter.process.kill()
+        adapter.process.retired = True
