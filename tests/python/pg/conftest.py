@@ -3,6 +3,7 @@ session's executor + gateway (the ``tavana`` fixture of the parent conftest)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -106,6 +107,17 @@ def start_pg_adapter(cluster: Cluster, workdir: Path, *extra: str) -> PgAdapter:
         proc.kill()
         raise
     return PgAdapter(process=proc, user=cluster.user, password=cluster.password, cluster=cluster)
+
+
+@contextlib.contextmanager
+def private_pg_adapter(cluster: Cluster, workdir: Path, *extra: str) -> Iterator[PgAdapter]:
+    """An adapter of the test's own in front of `cluster`, killed when the block ends."""
+    adapter = start_pg_adapter(cluster, workdir, *extra)
+    try:
+        yield adapter
+    finally:
+        adapter.process.kill()
+        adapter.process.retired = True
 
 
 @pytest.fixture(scope="session")

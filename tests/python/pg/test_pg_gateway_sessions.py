@@ -11,7 +11,7 @@ import time
 
 import psycopg
 
-from pg.conftest import start_pg_adapter
+from pg.conftest import private_pg_adapter
 from tavana_harness import Process
 
 
@@ -36,8 +36,7 @@ def _restart_gateway(cluster) -> None:
 
 def test_connections_survive_a_gateway_restart(cluster_factory, tmp_path):
     cluster = cluster_factory(extra_executor_args=("--allow-writes",))
-    adapter = start_pg_adapter(cluster, tmp_path / "pg")
-    try:
+    with private_pg_adapter(cluster, tmp_path / "pg") as adapter:
         conn = psycopg.connect(adapter.dsn(), autocommit=True)
         conn.execute("CREATE SCHEMA restart_s")
         conn.execute("CREATE VIEW restart_s.v AS SELECT 42 AS id")
@@ -70,20 +69,14 @@ def test_connections_survive_a_gateway_restart(cluster_factory, tmp_path):
         conn.close()
         with_secret.close()
         in_transaction.close()
-    finally:
-        adapter.process.kill()
-        adapter.process.retired = True
 
 
 def test_a_connection_idle_past_the_gateway_session_timeout_goes_on(cluster_factory, tmp_path):
     cluster = cluster_factory(extra_gateway_args=("--session-idle-secs", "1"))
-    adapter = start_pg_adapter(cluster, tmp_path / "pg")
-    try:
+    with private_pg_adapter(cluster, tmp_path / "pg") as adapter:
         with psycopg.connect(adapter.dsn(), autocommit=True) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
+            before = _renewed(adapter)
             time.sleep(2.5)  # the gateway drops the session after 1 s idle
             assert conn.execute("SELECT 2").fetchone() == (2,)
-            assert _renewed(adapter) == 1
-    finally:
-        adapter.process.kill()
-        adapter.process.retired = True
+            assert _renewed(adapter) == before + 1

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from pg.conftest import start_pg_adapter
+from pg.conftest import private_pg_adapter, start_pg_adapter
 from tavana_harness import wait_for, wait_running_queries
 
 HUGE = "SELECT i, repeat('x', 100) AS pad FROM range(1000000000) t(i)"
@@ -70,8 +70,7 @@ def test_a_running_statement_is_not_an_idle_one(pg):
 
 
 def test_server_default_idle_session_timeout_and_a_session_that_turns_it_off(tavana, tmp_path):
-    adapter = start_pg_adapter(tavana, tmp_path / "pg", "--idle-session-timeout", "1s")
-    try:
+    with private_pg_adapter(tavana, tmp_path / "pg", "--idle-session-timeout", "1s") as adapter:
         idle = psycopg.connect(adapter.dsn(), autocommit=True)
         assert idle.execute("SHOW idle_session_timeout").fetchone() == ("1s",)  # as PostgreSQL shows it
         keeps = psycopg.connect(adapter.dsn(), autocommit=True)
@@ -93,9 +92,6 @@ def test_server_default_idle_session_timeout_and_a_session_that_turns_it_off(tav
         assert keeps.execute("SELECT 4").fetchone() == (4,)
         keeps.close()
         idle.close()
-    finally:
-        adapter.process.kill()
-        adapter.process.retired = True
 
 
 def test_a_bad_server_timeout_is_refused_at_start(tavana, tmp_path):
@@ -107,8 +103,7 @@ def test_the_gateway_stream_idle_timeout_ends_an_unfetched_cursor(cluster_factor
     """TAVANA_STREAM_IDLE_TIMEOUT_SECS is the gateway's: a PostgreSQL cursor whose client
     fetches nothing for that long loses its query, and its next FETCH says why."""
     cluster = cluster_factory(extra_gateway_args=("--stream-idle-timeout-secs", "1"))
-    adapter = start_pg_adapter(cluster, tmp_path / "pg")
-    try:
+    with private_pg_adapter(cluster, tmp_path / "pg") as adapter:
         with psycopg.connect(adapter.dsn()) as conn:
             cur = conn.cursor(name="unfetched")
             cur.execute(HUGE)
@@ -119,6 +114,3 @@ def test_the_gateway_stream_idle_timeout_ends_an_unfetched_cursor(cluster_factor
                     pass
             assert "TAVANA_STREAM_IDLE_TIMEOUT_SECS" in str(ended.value), str(ended.value)
             assert ended.value.sqlstate == "57014", ended.value.sqlstate
-    finally:
-        adapter.process.kill()
-        adapter.process.retired = True
