@@ -482,6 +482,10 @@ impl Scaler {
                 self.raise_memory(policy, state, new_failures).await;
             }
         }
+        // After the readings above: an executor counted here has its baseline.
+        self.metrics
+            .executors_reporting
+            .set(sample.executors.len() as i64);
     }
 
     async fn scale_replicas(&self, policy: &ReplicaPolicy, state: &mut LeaderState, demand: u64) {

@@ -11,6 +11,8 @@ pub struct ScalerMetrics {
     pub demand_queries: IntGauge,
     /// Executors the scaler wants, at the last evaluation.
     pub desired_executors: IntGauge,
+    /// Executors that reported their load at the last evaluation.
+    pub executors_reporting: IntGauge,
     /// Evaluations of the executors' load this gateway finished while leading.
     pub evaluations_total: IntCounter,
     /// Changes written to the StatefulSet, by resource (`replicas`, `memory`) and outcome
@@ -37,6 +39,10 @@ impl ScalerMetrics {
                 "tavana_gateway_scaler_desired_executors",
                 "Executors the scaler wants, last evaluation",
             )?,
+            executors_reporting: IntGauge::new(
+                "tavana_gateway_scaler_executors_reporting",
+                "Executors that reported their load at the scaler's last evaluation",
+            )?,
             evaluations_total: IntCounter::new(
                 "tavana_gateway_scaler_evaluations_total",
                 "Evaluations of the executors' load finished by this gateway as the scaler",
@@ -59,6 +65,7 @@ impl ScalerMetrics {
         registry.register(Box::new(metrics.leader.clone()))?;
         registry.register(Box::new(metrics.demand_queries.clone()))?;
         registry.register(Box::new(metrics.desired_executors.clone()))?;
+        registry.register(Box::new(metrics.executors_reporting.clone()))?;
         registry.register(Box::new(metrics.evaluations_total.clone()))?;
         registry.register(Box::new(metrics.changes_total.clone()))?;
         registry.register(Box::new(metrics.api_errors_total.clone()))?;

@@ -89,10 +89,12 @@ def changes(gateway: Process, resource: str, outcome: str) -> float:
 
 
 def wait_evaluated(gateway: Process) -> None:
-    """Waits until the leading gateway has finished one evaluation of the executors' load."""
+    """Waits until the leading gateway has evaluated the executor's load once (its first
+    reading of an executor is the baseline of that executor's counters)."""
     wait_for(
-        lambda: (gateway.metric("tavana_gateway_scaler_evaluations_total") or 0) >= 1,
-        "the scaler evaluated the executors' load once",
+        lambda: (gateway.metric("tavana_gateway_scaler_evaluations_total") or 0) >= 1
+        and gateway.metric("tavana_gateway_scaler_executors_reporting") == 1,
+        "the scaler read the executor's load once",
         20,
     )
 
