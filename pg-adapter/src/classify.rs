@@ -257,6 +257,20 @@ pub(crate) enum CopyFormat {
     Binary,
 }
 
+/// `[SAVEPOINT] name` after RELEASE or ROLLBACK ... TO, as `statement`.
+fn savepoint_statement(tokens: &[Token], statement: impl FnOnce(String) -> Statement) -> Statement {
+    let tokens = match tokens.first() {
+        Some(first) if first.is_word("savepoint") => &tokens[1..],
+        _ => tokens,
+    };
+    match (tokens.first().and_then(Token::ident), tokens.len()) {
+        (Some(name), 1) => statement(name),
+        _ => Statement::SyntaxError {
+            message: "syntax error: expected a savepoint name".into(),
+        },
+    }
+}
+
 /// What the adapter does with one statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Statement {
@@ -278,6 +292,19 @@ pub(crate) enum Statement {
     Begin,
     Commit,
     Rollback,
+    /// `SAVEPOINT name`.
+    Savepoint {
+        name: String,
+    },
+    /// `RELEASE [SAVEPOINT] name`.
+    Release {
+        name: String,
+    },
+    /// `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name`: leaves a failed transaction block
+    /// usable again.
+    RollbackTo {
+        name: String,
+    },
     /// Accepted and ignored, answered with this command tag (SAVEPOINT, LISTEN, SET TRANSACTION...).
     Noop {
         tag: &'static str,
@@ -357,8 +384,8 @@ pub(crate) fn classify(sql: &str) -> Statement {
             "commit" | "end" => Statement::Commit,
             "abort" => Statement::Rollback,
             "rollback" => {
-                if tokens.iter().any(|t| t.is_word("to")) {
-                    Statement::Noop { tag: "ROLLBACK" }
+                if let Some(to) = tokens.iter().position(|t| t.is_word("to")) {
+                    savepoint_statement(&tokens[to + 1..], |name| Statement::RollbackTo { name })
                 } else if word(1) == Some("prepared") {
                     Statement::Unsupported {
                         what: "ROLLBACK PREPARED".into(),
@@ -367,8 +394,13 @@ pub(crate) fn classify(sql: &str) -> Statement {
                     Statement::Rollback
                 }
             }
-            "savepoint" => Statement::Noop { tag: "SAVEPOINT" },
-            "release" => Statement::Noop { tag: "RELEASE" },
+            "savepoint" => match (tokens.get(1).and_then(Token::ident), tokens.len()) {
+                (Some(name), 2) => Statement::Savepoint { name },
+                _ => Statement::SyntaxError {
+                    message: "syntax error in SAVEPOINT: expected SAVEPOINT name".into(),
+                },
+            },
+            "release" => savepoint_statement(&tokens[1..], |name| Statement::Release { name }),
             "listen" => Statement::Noop { tag: "LISTEN" },
             "unlisten" => Statement::Noop { tag: "UNLISTEN" },
             "notify" => Statement::Noop { tag: "NOTIFY" },
@@ -1038,9 +1070,18 @@ mod tests {
             ("ROLLBACK", Statement::Rollback),
             (
                 "ROLLBACK TO SAVEPOINT a",
-                Statement::Noop { tag: "ROLLBACK" },
+                Statement::RollbackTo { name: "a".into() },
             ),
-            ("SAVEPOINT a", Statement::Noop { tag: "SAVEPOINT" }),
+            (
+                "ROLLBACK WORK TO \"Sp\"",
+                Statement::RollbackTo { name: "Sp".into() },
+            ),
+            ("SAVEPOINT A", Statement::Savepoint { name: "a".into() }),
+            (
+                "RELEASE SAVEPOINT a",
+                Statement::Release { name: "a".into() },
+            ),
+            ("RELEASE a", Statement::Release { name: "a".into() }),
             ("DISCARD ALL", Statement::Discard),
             ("DEALLOCATE ALL", Statement::Deallocate { name: None }),
             (

@@ -79,6 +79,12 @@ pub(crate) enum QueryError {
     /// A Bind parameter could not be decoded.
     #[error(transparent)]
     Parameter(#[from] ParamError),
+    /// RELEASE or ROLLBACK TO of a savepoint the transaction does not have.
+    #[error("savepoint \"{0}\" does not exist")]
+    UndefinedSavepoint(String),
+    /// SAVEPOINT, RELEASE or ROLLBACK TO outside a transaction block (the statement's name).
+    #[error("{0} can only be used in transaction blocks")]
+    NoTransactionBlock(&'static str),
     /// A statement other than ROLLBACK/COMMIT inside a failed transaction block.
     #[error("current transaction is aborted, commands ignored until end of transaction block")]
     InFailedTransaction,
@@ -108,6 +114,8 @@ impl QueryError {
             QueryError::Parameter(ParamError::InvalidBinary { .. }) => "22P03",
             QueryError::Parameter(ParamError::Count { .. }) => "08P01",
             QueryError::InFailedTransaction => "25P02",
+            QueryError::UndefinedSavepoint(_) => "3B001",
+            QueryError::NoTransactionBlock(_) => "25P01",
             QueryError::Encoding(_) => "XX000",
         }
     }

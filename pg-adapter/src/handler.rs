@@ -327,6 +327,8 @@ enum Outcome {
 enum TxnChange {
     Begin,
     End,
+    /// Back to a usable transaction block (ROLLBACK TO SAVEPOINT).
+    Recover,
 }
 
 impl Handler {
@@ -346,7 +348,10 @@ impl Handler {
     {
         let status = client.transaction_status();
         if matches!(status, TransactionStatus::Error)
-            && !matches!(plan.kind, Statement::Rollback | Statement::Commit)
+            && !matches!(
+                plan.kind,
+                Statement::Rollback | Statement::Commit | Statement::RollbackTo { .. }
+            )
         {
             return Err(QueryError::InFailedTransaction);
         }
@@ -480,11 +485,62 @@ impl Handler {
                     tag: "SELECT".into(),
                 })
             }
-            Statement::Begin => Ok(Outcome::Done {
-                tag: "BEGIN".into(),
-                statuses: vec![],
-                txn: Some(TxnChange::Begin),
-            }),
+            Statement::Begin => {
+                if matches!(status, TransactionStatus::Idle) {
+                    session.savepoints().clear();
+                }
+                Ok(Outcome::Done {
+                    tag: "BEGIN".into(),
+                    statuses: vec![],
+                    txn: Some(TxnChange::Begin),
+                })
+            }
+            Statement::Savepoint { name } => {
+                if matches!(status, TransactionStatus::Idle) {
+                    return Err(QueryError::NoTransactionBlock("SAVEPOINT"));
+                }
+                session.savepoints().push(name.clone());
+                Ok(Outcome::Done {
+                    tag: "SAVEPOINT".into(),
+                    statuses: vec![],
+                    txn: None,
+                })
+            }
+            Statement::Release { name } => {
+                if matches!(status, TransactionStatus::Idle) {
+                    return Err(QueryError::NoTransactionBlock("RELEASE SAVEPOINT"));
+                }
+                // It and every savepoint made after it.
+                let mut savepoints = session.savepoints();
+                let at = savepoints
+                    .iter()
+                    .rposition(|s| s == name)
+                    .ok_or_else(|| QueryError::UndefinedSavepoint(name.clone()))?;
+                savepoints.truncate(at);
+                Ok(Outcome::Done {
+                    tag: "RELEASE".into(),
+                    statuses: vec![],
+                    txn: None,
+                })
+            }
+            Statement::RollbackTo { name } => {
+                if matches!(status, TransactionStatus::Idle) {
+                    return Err(QueryError::NoTransactionBlock("ROLLBACK TO SAVEPOINT"));
+                }
+                // Undoes what came after it (nothing here writes) and, in a failed block,
+                // the failure; later savepoints go, this one stays.
+                let mut savepoints = session.savepoints();
+                let at = savepoints
+                    .iter()
+                    .rposition(|s| s == name)
+                    .ok_or_else(|| QueryError::UndefinedSavepoint(name.clone()))?;
+                savepoints.truncate(at + 1);
+                Ok(Outcome::Done {
+                    tag: "ROLLBACK".into(),
+                    statuses: vec![],
+                    txn: Some(TxnChange::Recover),
+                })
+            }
             Statement::Commit => {
                 let tag = if matches!(status, TransactionStatus::Error) {
                     "ROLLBACK"
@@ -728,6 +784,9 @@ impl Handler {
                         client.set_transaction_status(s);
                     }
                     Some(TxnChange::End) => client.set_transaction_status(TransactionStatus::Idle),
+                    Some(TxnChange::Recover) => {
+                        client.set_transaction_status(TransactionStatus::Transaction)
+                    }
                     None => {}
                 }
                 client

@@ -527,6 +527,8 @@ pub(crate) struct Session {
     pub(crate) user: String,
     pub(crate) gateway: GatewaySession,
     pub(crate) settings: Mutex<Settings>,
+    /// The open transaction block's savepoints, oldest first (a name may repeat).
+    savepoints: Mutex<Vec<String>>,
     /// Names of open cursors (their portals live in pgwire's portal store).
     pub(crate) cursors: Mutex<BTreeSet<String>>,
     /// Set once the client has closed its connection (see `disconnect.rs`).
@@ -568,6 +570,7 @@ impl Session {
         idle_timeouts: prometheus::IntCounterVec,
     ) -> Self {
         Self {
+            savepoints: Mutex::new(Vec::new()),
             idle_timer: Mutex::new(None),
             idle_timeouts,
             gone,
@@ -582,6 +585,13 @@ impl Session {
 
     pub(crate) fn settings(&self) -> std::sync::MutexGuard<'_, Settings> {
         self.settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The open transaction block's savepoints, oldest first.
+    pub(crate) fn savepoints(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.savepoints
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -165,6 +165,26 @@ public class PgJdbcTest {
                 check("42601".equals(e.getSQLState()), "syntax error SQLSTATE: " + e.getSQLState());
             }
         }
+        // autosave=always: pgJDBC sets a savepoint before each statement of a transaction and
+        // rolls back to it when the statement fails, so the transaction goes on.
+        Properties autosave = new Properties();
+        autosave.putAll(props);
+        autosave.setProperty("autosave", "always");
+        try (Connection conn = DriverManager.getConnection(args[0], autosave)) {
+            conn.setAutoCommit(false);
+            try (Statement st = conn.createStatement()) {
+                try {
+                    st.executeQuery("SELECT 'x'::INTEGER");
+                    check(false, "conversion error expected");
+                } catch (SQLException e) {
+                    check("22P02".equals(e.getSQLState()), "autosave error SQLSTATE: " + e.getSQLState());
+                }
+                try (ResultSet rs = st.executeQuery("SELECT 2 AS two")) {
+                    check(rs.next() && rs.getInt(1) == 2, "the transaction goes on after a failed statement");
+                }
+            }
+            conn.commit();
+        }
         System.out.println("OK");
     }
 }

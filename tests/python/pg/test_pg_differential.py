@@ -192,3 +192,74 @@ def test_time_settings_show_as_postgresql_shows_them(both, name, value):
         shown.append(conn.execute(f"SHOW {name}").fetchone()[0])
         conn.execute(f"RESET {name}")
     assert shown[1] == shown[0], (name, value, shown)
+
+
+# Savepoints, step by step: each statement's command tag or SQLSTATE, its rows, and the
+# transaction status after it, as PostgreSQL gives them (pgJDBC's autosave, psycopg's nested
+# transactions and SQLAlchemy's begin_nested() rely on ROLLBACK TO leaving a failed block
+# usable).
+SAVEPOINT_SCRIPT = [
+    "SAVEPOINT outside",
+    "BEGIN",
+    "SAVEPOINT sp1",
+    "SELECT 2",
+    "RELEASE SAVEPOINT sp1",
+    "RELEASE SAVEPOINT sp1",
+    "ROLLBACK",
+    "BEGIN",
+    "SAVEPOINT sp2",
+    "SAVEPOINT sp3",
+    "SELECT 'x'::int",
+    "SELECT 3",
+    "ROLLBACK TO SAVEPOINT sp3",
+    "SELECT 4",
+    "ROLLBACK TO sp2",
+    "RELEASE sp3",
+    "ROLLBACK TO nosuch",
+    "ROLLBACK WORK TO SAVEPOINT sp2",
+    "SAVEPOINT sp2",
+    "RELEASE sp2",
+    "ROLLBACK TO sp2",
+    "SELECT 5",
+    "COMMIT",
+    "ROLLBACK TO sp2",
+    "RELEASE x",
+]
+
+
+def _step(conn, sql):
+    import psycopg
+
+    try:
+        cur = conn.execute(sql)
+        outcome = (cur.statusmessage, cur.fetchall() if cur.description else None)
+    except psycopg.Error as error:
+        outcome = (error.sqlstate, None)
+    return sql, outcome, conn.info.transaction_status.name
+
+
+def test_savepoints_behave_as_in_postgresql(both):
+    real, tavana = both
+    expected = [_step(real, sql) for sql in SAVEPOINT_SCRIPT]
+    got = [_step(tavana, sql) for sql in SAVEPOINT_SCRIPT]
+    assert got == expected
+
+
+def test_nested_psycopg_transactions_as_in_postgresql(both):
+    """psycopg's conn.transaction() inside another is a savepoint; an error inside rolls back
+    to it and the outer transaction commits."""
+    import psycopg
+
+    answers = []
+    for conn in both:
+        steps = []
+        with conn.transaction():
+            steps.append(conn.execute("SELECT 1").fetchone())
+            with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+                with conn.transaction():
+                    conn.execute("SELECT 'x'::int")
+            steps.append(conn.execute("SELECT 2").fetchone())
+            steps.append(conn.info.transaction_status.name)
+        steps.append(conn.info.transaction_status.name)
+        answers.append(steps)
+    assert answers[1] == answers[0] == [(1,), (2,), "INTRANS", "IDLE"]
