@@ -169,69 +169,190 @@ pub(crate) fn field_infos(
         .collect()
 }
 
-/// The name PostgreSQL would give a result column that DuckDB named after its expression: a
-/// function call is named after the function (`count(*)` is `count`, not DuckDB's
-/// `count_star()`; `pg_catalog.version()` is `version`), so clients that read columns by name
-/// (`rs.getString("current_schema")`) find them. Other names, aliases included, are kept.
+/// The name PostgreSQL would give a result column that DuckDB named after its expression, so
+/// clients that read columns by name (`rs.getString("current_schema")`, a DataFrame's columns)
+/// find them. DuckDB names an unaliased column by rendering its expression; PostgreSQL names it
+/// after the function called (`count(*)` is `count`, not `count_star()`; `row_number() OVER
+/// (...)` is `row_number`), the column or function under a cast, else the type cast to (`'x'::text`
+/// is `text`), `case` for CASE, and `?column?` for operators and string literals. Only renderings
+/// DuckDB makes are renamed: other names, aliases and real column names included, are kept (a
+/// bare number or `NULL` too, as a Parquet column may be called `2024`).
 pub(crate) fn pg_column_name(name: &str) -> String {
-    if name == "count_star()" {
-        return "count".to_owned();
+    match figure_column_name(name) {
+        Some((figured, _)) => figured,
+        None => name.to_owned(),
     }
-    let Some(open) = name.find('(') else {
-        return name.to_owned();
-    };
-    let function = &name[..open];
-    if function == "pg_compat_session_value" {
-        // `pg_compat_session_value('current_user', ...)`: named by its first argument.
-        if let Some(named) = name[open + 1..]
-            .strip_prefix('\'')
-            .and_then(|rest| rest.split_once('\''))
-        {
-            return named.0.to_owned();
-        }
-    }
-    let is_identifier = |part: &str| {
-        let mut chars = part.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-    };
-    if !name.ends_with(')')
-        || !function.split('.').all(is_identifier)
-        || function.eq_ignore_ascii_case("cast")
-        || function.eq_ignore_ascii_case("try_cast")
-        || !call_spans_to_end(&name[open..])
-    {
-        return name.to_owned();
-    }
-    function
-        .rsplit('.')
-        .next()
-        .unwrap_or(function)
-        .to_ascii_lowercase()
 }
 
-/// Whether the parenthesis opening `text` closes at its last character (quotes respected).
-fn call_spans_to_end(text: &str) -> bool {
+/// How sure a figured name is, ranked as PostgreSQL ranks them: under a cast, a column's or
+/// function's name beats the type's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameStrength {
+    /// `?column?`: an operator or a literal.
+    Unnamed,
+    /// A type's name (a cast of something unnamed), or `case`.
+    Type,
+    /// A column's or a function's name.
+    Named,
+}
+
+/// The name PostgreSQL gives the expression DuckDB rendered as `text`, and how sure it is;
+/// `None` when `text` is not one of DuckDB's renderings (it may be a real column's name).
+fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
+    use NameStrength::*;
+    if let Some((function, args)) = function_call(text) {
+        if function == "pg_compat_session_value" {
+            // `pg_compat_session_value('current_user', ...)`: named by its first argument.
+            if let Some((named, _)) = args.strip_prefix('\'').and_then(|r| r.split_once('\'')) {
+                return Some((named.to_owned(), Named));
+            }
+        }
+        if function == "cast" || function == "try_cast" {
+            let (expression, type_name) = split_top_level(args, " AS ")?;
+            return Some(match figure_column_name(expression) {
+                Some((name, Named)) => (name, Named),
+                None if is_column_reference(expression) => (
+                    expression
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or(expression)
+                        .trim_matches('"')
+                        .to_owned(),
+                    Named,
+                ),
+                _ => (pg_type_name(type_name), Type),
+            });
+        }
+        // DuckDB's names for what PostgreSQL calls otherwise.
+        let function = match function.as_str() {
+            "count_star" => "count".to_owned(),
+            "trim" => "btrim".to_owned(),
+            _ => function,
+        };
+        return Some((function, Named));
+    }
+    if text.starts_with("CASE ") && text.ends_with(" END") {
+        return Some(("case".to_owned(), Type));
+    }
+    // `(a + b)`, and `-(x)` for a unary minus.
+    let wrapped_operator = (text.starts_with('(')
+        && closing_paren(text, 0) == Some(text.len() - 1)
+        && text.contains(' '))
+        || (text.starts_with("-(") && closing_paren(text, 1) == Some(text.len() - 1));
+    if wrapped_operator || is_string_literal(text) {
+        return Some(("?column?".to_owned(), Unnamed));
+    }
+    None
+}
+
+/// `name(args)` spanning all of `text`, also with DuckDB's `OVER (...)` or `FILTER (...)`
+/// after it: the function's name (lower case, without schema or quotes) and its arguments.
+fn function_call(text: &str) -> Option<(String, &str)> {
+    let open = text.find('(')?;
+    let close = closing_paren(text, open)?;
+    let rest = &text[close + 1..];
+    if !(rest.is_empty() || rest.starts_with(" OVER (") || rest.starts_with(" FILTER (")) {
+        return None;
+    }
+    let path = &text[..open];
+    let parts: Vec<&str> = path.split('.').collect();
+    if !parts.iter().all(|part| is_identifier(part)) {
+        return None;
+    }
+    let function = parts.last()?.trim_matches('"').to_ascii_lowercase();
+    Some((function, &text[open + 1..close]))
+}
+
+/// Whether `part` is an identifier as DuckDB renders one: a plain word, or double-quoted.
+fn is_identifier(part: &str) -> bool {
+    if let Some(quoted) = part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+        return !quoted.is_empty() && !quoted.replace("\"\"", "").contains('"');
+    }
+    let mut chars = part.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Whether `text` is a column reference as DuckDB renders one (`x`, `t.x`, `"My Col"`).
+fn is_column_reference(text: &str) -> bool {
+    !text.eq_ignore_ascii_case("null")
+        && !text.eq_ignore_ascii_case("true")
+        && !text.eq_ignore_ascii_case("false")
+        && text.split('.').all(is_identifier)
+}
+
+/// Whether `text` is one single-quoted string literal.
+fn is_string_literal(text: &str) -> bool {
+    text.len() >= 2
+        && text.starts_with('\'')
+        && text.ends_with('\'')
+        && !text[1..text.len() - 1].replace("''", "").contains('\'')
+}
+
+/// The name PostgreSQL gives a cast to DuckDB's `type_name` (as DuckDB renders it): the
+/// PostgreSQL type's internal name (`int4`, `float8`, ...).
+fn pg_type_name(type_name: &str) -> String {
+    let name = type_name.trim_matches('"');
+    let upper = name.to_ascii_uppercase();
+    let base = upper.split('(').next().unwrap_or(&upper);
+    match base {
+        "INTEGER" | "INT" | "INT4" => "int4",
+        "BIGINT" | "INT8" => "int8",
+        "SMALLINT" | "INT2" | "TINYINT" => "int2",
+        "BOOLEAN" | "BOOL" => "bool",
+        "DOUBLE" | "FLOAT8" => "float8",
+        "FLOAT" | "REAL" | "FLOAT4" => "float4",
+        "DECIMAL" | "NUMERIC" => "numeric",
+        "VARCHAR" | "TEXT" => "text",
+        "TIMESTAMP WITH TIME ZONE" | "TIMESTAMPTZ" => "timestamptz",
+        "TIME WITH TIME ZONE" | "TIMETZ" => "timetz",
+        "BLOB" | "BYTEA" => "bytea",
+        _ => return name.to_ascii_lowercase(),
+    }
+    .to_owned()
+}
+
+/// The index of the parenthesis closing the one at byte `open` of `text` (quotes respected).
+fn closing_paren(text: &str, open: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
-    for (i, c) in text.char_indices() {
+    for (i, c) in text[open..].char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
             (None, '(') => depth += 1,
             (None, ')') => {
-                depth = depth.saturating_sub(1);
+                depth = depth.checked_sub(1)?;
                 if depth == 0 {
-                    return i + 1 == text.len();
+                    return Some(open + i);
                 }
             }
             _ => {}
         }
     }
-    false
+    None
+}
+
+/// `text` split at the last `separator` outside parentheses and quotes.
+fn split_top_level<'a>(text: &'a str, separator: &str) -> Option<(&'a str, &'a str)> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut found = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, _) if depth == 0 && text[i..].starts_with(separator) => found = Some(i),
+            _ => {}
+        }
+    }
+    found.map(|i| (&text[..i], &text[i + separator.len()..]))
 }
 
 /// One column of a batch, downcast once so that writing each of its cells costs no dynamic
@@ -1335,8 +1456,33 @@ mod tests {
             ("main.current_schema()", "current_schema"),
             ("COUNT(DISTINCT x)", "count"),
             ("coalesce(a, ')')", "coalesce"),
-            ("CAST(1 AS INTEGER)", "CAST(1 AS INTEGER)"),
-            ("(f(a) + g(b))", "(f(a) + g(b))"),
+            ("CAST(1 AS INTEGER)", "int4"),
+            ("CAST(x AS INTEGER)", "x"),
+            ("CAST(t.\"My Col\" AS VARCHAR)", "My Col"),
+            ("CAST(now() AS \"DATE\")", "now"),
+            ("CAST('1 day' AS INTERVAL)", "interval"),
+            ("CAST('Infinity' AS \"DOUBLE\")", "float8"),
+            ("CAST(1.5 AS DECIMAL(18,3))", "numeric"),
+            ("CAST(CAST(1 AS VARCHAR) AS \"json\")", "json"),
+            ("TRY_CAST('a b' AS INTEGER)", "int4"),
+            ("(f(a) + g(b))", "?column?"),
+            ("(1 IN (1, 2))", "?column?"),
+            ("'it''s'", "?column?"),
+            ("'a' || 'b'", "'a' || 'b'"),
+            ("\"nullif\"(1, 1)", "nullif"),
+            ("main.\"position\"('abc', 'b')", "position"),
+            ("row_number() OVER (ORDER BY x)", "row_number"),
+            ("count_star() FILTER (WHERE (x > 1))", "count"),
+            ("sum(x) FILTER (WHERE (x > 1)) OVER ()", "sum"),
+            ("CASE  WHEN ((x > 1)) THEN (1) ELSE 2 END", "case"),
+            ("2024", "2024"),
+            ("NULL", "NULL"),
+            ("(USD)", "(USD)"),
+            ("revenue (USD)", "revenue (USD)"),
+            ("sum(x) + 1", "sum(x) + 1"),
+            ("-(x)", "?column?"),
+            ("trim(' a ')", "btrim"),
+            ("-1", "-1"),
             ("f(a) + g(b)", "f(a) + g(b)"),
             ("list(x)[1]", "list(x)[1]"),
             ("n", "n"),

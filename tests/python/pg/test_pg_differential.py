@@ -263,3 +263,32 @@ def test_nested_psycopg_transactions_as_in_postgresql(both):
         steps.append(conn.info.transaction_status.name)
         answers.append(steps)
     assert answers[1] == answers[0] == [(1,), (2,), "INTRANS", "IDLE"]
+
+
+# Result column names of unaliased expressions, as PostgreSQL names them (clients read columns
+# by name: pandas, pgJDBC's getString("count")). Bare numbers and NULL keep DuckDB's names on
+# purpose (a Parquet column may be called 2024), so they are not here.
+NAMED = "(VALUES (1), (2)) t(x)"
+COLUMN_NAMES = [
+    f"SELECT count(*), sum(x), max(x) AS top FROM {NAMED}",
+    "SELECT nullif(1, 1), coalesce(NULL, 2), greatest(1, 5), least(4, 2)",
+    "SELECT position('b' in 'abc'), substring('abcdef' from 2 for 3), replace('aaa', 'a', 'b'), trim(' a ')",
+    f"SELECT x, row_number() OVER (ORDER BY x), sum(x) OVER () FROM {NAMED}",
+    f"SELECT count(*) FILTER (WHERE x > 1) FROM {NAMED}",
+    f"SELECT 1 + 1, 'a' || 'b', x * 2, -x, NOT true FROM {NAMED}",
+    "SELECT 'x'::text, 1::boolean, 'Infinity'::float8, '1 day'::interval, 2.5::numeric, "
+    "'2024-01-01'::date, 1::bigint, 1::int, 1::smallint, 1.5::real",
+    f"SELECT x::text, now()::date, CAST(x AS bigint) FROM {NAMED}",
+    f"SELECT CASE WHEN x > 1 THEN 1 ELSE 2 END FROM {NAMED}",
+    "SELECT 'hello', 'it''s', 1 IN (1, 2), 3 BETWEEN 1 AND 5, 'a' LIKE 'a', NULL IS NULL",
+    "SELECT upper('a'), length('abc'), abs(-1), round(1.5), date_trunc('day', now())",
+    "SELECT current_date, current_user, current_schema(), json_build_object('a', 1)",
+]
+
+
+@pytest.mark.parametrize("sql", COLUMN_NAMES, ids=range(len(COLUMN_NAMES)))
+def test_column_names_as_postgresql_names_them(both, sql):
+    real, tavana = both
+    expected = [column.name for column in real.execute(sql).description]
+    got = [column.name for column in tavana.execute(sql).description]
+    assert got == expected, sql
