@@ -700,7 +700,12 @@ impl Handler {
                 }
                 close_cursors(client, session, name.as_deref()).await;
                 Ok(Outcome::Done {
-                    tag: "CLOSE CURSOR".into(),
+                    tag: if name.is_some() {
+                        "CLOSE CURSOR"
+                    } else {
+                        "CLOSE CURSOR ALL"
+                    }
+                    .into(),
                     statuses: vec![],
                     txn: None,
                 })
@@ -1293,7 +1298,10 @@ fn show(session: &Session, name: &str, format: &Format) -> Result<Outcome, Query
     let mut buf = BytesMut::new();
     cell(&mut buf, &value);
     Ok(Outcome::Fetched {
-        fields: Arc::new(vec![text_field(name, 0)]),
+        fields: Arc::new(vec![text_field(
+            crate::session::setting_display_name(name),
+            0,
+        )]),
         rows: vec![DataRow::new(buf, 1)],
         tag: "SHOW".into(),
     })

@@ -1051,9 +1051,12 @@ impl<'a> Rewriter<'a> {
             if let Some(close) = close {
                 let value = self.settings.get(name);
                 let missing_ok = close != i + 3;
+                // Named `current_setting`, as PostgreSQL names the column.
                 let text = match value {
-                    Some(v) => quote_literal(&v),
-                    None if missing_ok => "NULL::VARCHAR".to_owned(),
+                    Some(v) => session_value("current_setting", &v),
+                    None if missing_ok => {
+                        "pg_compat_session_value('current_setting', NULL::VARCHAR)".to_owned()
+                    }
                     None => return None,
                 };
                 self.replace(i, close, &text);
@@ -2010,7 +2013,8 @@ mod tests {
     fn wraps_scalar_functions_in_from() {
         assert_eq!(
             rw("SELECT s[i] FROM generate_series(1, 2) as i, string_to_array(current_setting('search_path'),',') s"),
-            "SELECT s[i] FROM generate_series(1, 2) as i(\"i\"), (SELECT string_to_array('\"$user\", public',',') AS \"s\") s"
+            "SELECT s[i] FROM generate_series(1, 2) as i(\"i\"), (SELECT string_to_array(\
+             pg_compat_session_value('current_setting', '\"$user\", public'),',') AS \"s\") s"
         );
         assert_eq!(
             rw("SELECT x FROM string_to_array('a,b', ',') AS x, string_to_array('c', ',')"),
@@ -2032,11 +2036,12 @@ mod tests {
     fn rewrites_session_facts() {
         assert_eq!(
             rw("select pg_catalog.current_setting('application_name'), current_setting('nope', true)"),
-            "select 'psql', NULL::VARCHAR"
+            "select pg_compat_session_value('current_setting', 'psql'), \
+             pg_compat_session_value('current_setting', NULL::VARCHAR)"
         );
         assert_eq!(
             rw("SELECT current_setting('max_identifier_length')::int"),
-            "SELECT '63'::int"
+            "SELECT pg_compat_session_value('current_setting', '63')::int"
         );
         assert!(
             rw("select current_setting($1::VARCHAR)").starts_with("select pg_compat_setting(MAP {")

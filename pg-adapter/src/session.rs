@@ -257,6 +257,11 @@ fn known(name: &str) -> Option<&'static Known> {
     KNOWN.iter().find(|k| k.name.eq_ignore_ascii_case(name))
 }
 
+/// A setting's name as PostgreSQL spells it (`SHOW timezone` is a column named `TimeZone`).
+pub(crate) fn setting_display_name(name: &str) -> &str {
+    known(name).map_or(name, |k| k.name)
+}
+
 /// The session's PostgreSQL settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {

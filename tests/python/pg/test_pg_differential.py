@@ -194,7 +194,7 @@ def test_time_settings_show_as_postgresql_shows_them(both, name, value):
     assert shown[1] == shown[0], (name, value, shown)
 
 
-# Savepoints, step by step: each statement's command tag or SQLSTATE, its rows, and the
+# Savepoints (and cursors' tags), step by step: each statement's command tag or SQLSTATE, its rows, and the
 # transaction status after it, as PostgreSQL gives them (pgJDBC's autosave, psycopg's nested
 # transactions and SQLAlchemy's begin_nested() rely on ROLLBACK TO leaving a failed block
 # usable).
@@ -224,6 +224,12 @@ SAVEPOINT_SCRIPT = [
     "COMMIT",
     "ROLLBACK TO sp2",
     "RELEASE x",
+    "BEGIN",
+    "DECLARE c1 CURSOR FOR SELECT 1",
+    "DECLARE c2 CURSOR FOR SELECT 2",
+    "CLOSE c1",
+    "CLOSE ALL",
+    "COMMIT",
 ]
 
 
@@ -283,6 +289,9 @@ COLUMN_NAMES = [
     "SELECT 'hello', 'it''s', 1 IN (1, 2), 3 BETWEEN 1 AND 5, 'a' LIKE 'a', NULL IS NULL",
     "SELECT upper('a'), length('abc'), abs(-1), round(1.5), date_trunc('day', now())",
     "SELECT current_date, current_user, current_schema(), json_build_object('a', 1)",
+    "SELECT current_setting('search_path'), current_setting('max_identifier_length')::int",
+    "SHOW timezone",
+    "SHOW datestyle",
 ]
 
 
