@@ -257,14 +257,30 @@ fn duckdb_sqlstate(message: &str) -> Option<&'static str> {
                 "42803"
             } else if rest.contains("Referenced table") {
                 "42P01"
-            } else if rest.contains("ambiguous") {
+            } else if rest.starts_with("Ambiguous reference to column") {
+                "42702"
+            } else if rest.contains("Could not choose a best candidate function") {
+                "42725"
+            } else if rest.to_ascii_lowercase().contains("ambiguous") {
                 "42702"
             } else {
                 "42000"
             }
         }
         "Conversion" | "Invalid Input" => {
-            if rest.contains("out of range")
+            if rest.starts_with("More than one row returned by a subquery") {
+                "21000"
+            } else if rest.starts_with("date field value out of range")
+                || rest.starts_with("time field value out of range")
+                || rest.starts_with("timestamp field value out of range")
+            {
+                "22008"
+            } else if rest.starts_with("invalid date field format")
+                || rest.starts_with("invalid time field format")
+                || rest.starts_with("invalid timestamp field format")
+            {
+                "22007"
+            } else if rest.contains("out of range")
                 || rest.contains("Overflow")
                 || rest.contains("overflow")
             {
@@ -273,7 +289,15 @@ fn duckdb_sqlstate(message: &str) -> Option<&'static str> {
                 "22P02"
             }
         }
-        "Out of Range" => "22003",
+        "Out of Range" => {
+            if rest.contains("square root of a negative number") {
+                "2201F"
+            } else if rest.contains("logarithm of") {
+                "2201E"
+            } else {
+                "22003"
+            }
+        }
         "Division By Zero" | "Divide by zero" => "22012",
         "Constraint" => {
             if rest.contains("Duplicate key") || rest.contains("unique") {
@@ -314,6 +338,13 @@ mod tests {
             (Status::invalid_argument("Conversion Error: Could not convert string 'a' to INT32"), "22P02"),
             (Status::invalid_argument("Conversion Error: Type INT64 with value 99999999999 can't be cast because the value is out of range for the destination type INT32"), "22003"),
             (Status::invalid_argument("Out of Range Error: Overflow in addition of INT32 (2147483647 + 1)!"), "22003"),
+            (Status::invalid_argument("Binder Error: Ambiguous reference to column name \"x\" (use: \"t.x\" or \"u.x\")"), "42702"),
+            (Status::invalid_argument("Binder Error: Could not choose a best candidate function for the function call \"+(INTEGER_LITERAL, STRING_LITERAL)\"."), "42725"),
+            (Status::invalid_argument("Conversion Error: date field value out of range: \"2024-13-01\""), "22008"),
+            (Status::invalid_argument("Conversion Error: invalid timestamp field format: \"x\", expected format is (YYYY-MM-DD HH:MM:SS)"), "22007"),
+            (Status::invalid_argument("Out of Range Error: cannot take square root of a negative number"), "2201F"),
+            (Status::invalid_argument("Out of Range Error: cannot take logarithm of zero"), "2201E"),
+            (Status::invalid_argument("Invalid Input Error: More than one row returned by a subquery used as an expression - scalar subqueries can only return a single row."), "21000"),
             (Status::cancelled("query cancelled"), "57014"),
             (Status::resource_exhausted("too many queued queries"), "53300"),
             (Status::permission_denied("statement writes to storage"), "42501"),

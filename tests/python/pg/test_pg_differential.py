@@ -301,3 +301,38 @@ def test_column_names_as_postgresql_names_them(both, sql):
     expected = [column.name for column in real.execute(sql).description]
     got = [column.name for column in tavana.execute(sql).description]
     assert got == expected, sql
+
+
+# Errors a client may branch on: the same SQLSTATE as PostgreSQL's. (Where the dialects differ
+# on whether something is an error at all, `1/0` is NULL here, the statement is not listed.)
+TWO = "(VALUES (1, 2), (2, 3))"
+ERRORS = [
+    "SELECT nope",
+    "SELECT * FROM no_such_table",
+    "SELECT no_such_fn(1)",
+    f"SELECT x, count(*) FROM {TWO} t(x, y)",
+    f"SELECT x FROM {TWO} t(x, y), {TWO} u(x, y)",
+    "SELECT 'a'::int",
+    "SELECT 2147483647::int + 1",
+    "SELECT '2024-13-01'::date",
+    "SELECT '2024-02-30'::date",
+    "SELECT 'x'::timestamp",
+    "SELECT sqrt(-1)",
+    "SELECT ln(0)",
+    "SELECT log(-1)",
+    "SELECT (SELECT 1 UNION SELECT 2)",
+    "SELECT * FROM (SELECT 1) s WHERE",
+    "SELECT CAST('x' AS nosuchtype)",
+]
+
+
+@pytest.mark.parametrize("sql", ERRORS, ids=range(len(ERRORS)))
+def test_errors_have_postgresql_sqlstates(both, sql):
+    import psycopg
+
+    states = []
+    for conn in both:
+        with pytest.raises(psycopg.Error) as error:
+            conn.execute(sql).fetchall()
+        states.append(error.value.sqlstate)
+    assert states[1] == states[0], (sql, states)
