@@ -259,6 +259,7 @@ pub(crate) enum CopyFormat {
 
 /// `[SAVEPOINT] name` after RELEASE or ROLLBACK ... TO, as `statement`.
 fn savepoint_statement(tokens: &[Token], statement: impl FnOnce(String) -> Statement) -> Statement {
+    let tokens = without_semicolons(tokens);
     let tokens = match tokens.first() {
         Some(first) if first.is_word("savepoint") => &tokens[1..],
         _ => tokens,
@@ -269,6 +270,15 @@ fn savepoint_statement(tokens: &[Token], statement: impl FnOnce(String) -> State
             message: "syntax error: expected a savepoint name".into(),
         },
     }
+}
+
+/// `tokens` without the semicolons that end them.
+fn without_semicolons(tokens: &[Token]) -> &[Token] {
+    let end = tokens
+        .iter()
+        .rposition(|t| !t.is_punct(";"))
+        .map_or(0, |last| last + 1);
+    &tokens[..end]
 }
 
 /// What the adapter does with one statement.
@@ -394,7 +404,10 @@ pub(crate) fn classify(sql: &str) -> Statement {
                     Statement::Rollback
                 }
             }
-            "savepoint" => match (tokens.get(1).and_then(Token::ident), tokens.len()) {
+            "savepoint" => match (
+                tokens.get(1).and_then(Token::ident),
+                without_semicolons(&tokens).len(),
+            ) {
                 (Some(name), 2) => Statement::Savepoint { name },
                 _ => Statement::SyntaxError {
                     message: "syntax error in SAVEPOINT: expected SAVEPOINT name".into(),
@@ -1082,6 +1095,8 @@ mod tests {
                 Statement::Release { name: "a".into() },
             ),
             ("RELEASE a", Statement::Release { name: "a".into() }),
+            ("SAVEPOINT a;", Statement::Savepoint { name: "a".into() }),
+            ("release a ;", Statement::Release { name: "a".into() }),
             ("DISCARD ALL", Statement::Discard),
             ("DEALLOCATE ALL", Statement::Deallocate { name: None }),
             (
