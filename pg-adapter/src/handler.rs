@@ -506,39 +506,24 @@ impl Handler {
                     txn: None,
                 })
             }
-            Statement::Release { name } => {
+            Statement::Release { name } | Statement::RollbackTo { name } => {
+                // ROLLBACK TO undoes what came after the savepoint (nothing here writes) and,
+                // in a failed block, the failure, and keeps the savepoint; RELEASE drops it.
+                let rollback = matches!(plan.kind, Statement::RollbackTo { .. });
                 if matches!(status, TransactionStatus::Idle) {
-                    return Err(QueryError::NoTransactionBlock("RELEASE SAVEPOINT"));
+                    return Err(QueryError::NoTransactionBlock(if rollback {
+                        "ROLLBACK TO SAVEPOINT"
+                    } else {
+                        "RELEASE SAVEPOINT"
+                    }));
                 }
-                // It and every savepoint made after it.
-                let mut savepoints = session.savepoints();
-                let at = savepoints
-                    .iter()
-                    .rposition(|s| s == name)
-                    .ok_or_else(|| QueryError::UndefinedSavepoint(name.clone()))?;
-                savepoints.truncate(at);
-                Ok(Outcome::Done {
-                    tag: "RELEASE".into(),
-                    statuses: vec![],
-                    txn: None,
-                })
-            }
-            Statement::RollbackTo { name } => {
-                if matches!(status, TransactionStatus::Idle) {
-                    return Err(QueryError::NoTransactionBlock("ROLLBACK TO SAVEPOINT"));
+                if !session.drop_savepoints_after(name, rollback) {
+                    return Err(QueryError::UndefinedSavepoint(name.clone()));
                 }
-                // Undoes what came after it (nothing here writes) and, in a failed block,
-                // the failure; later savepoints go, this one stays.
-                let mut savepoints = session.savepoints();
-                let at = savepoints
-                    .iter()
-                    .rposition(|s| s == name)
-                    .ok_or_else(|| QueryError::UndefinedSavepoint(name.clone()))?;
-                savepoints.truncate(at + 1);
                 Ok(Outcome::Done {
-                    tag: "ROLLBACK".into(),
+                    tag: if rollback { "ROLLBACK" } else { "RELEASE" }.into(),
                     statuses: vec![],
-                    txn: Some(TxnChange::Recover),
+                    txn: rollback.then_some(TxnChange::Recover),
                 })
             }
             Statement::Commit => {

@@ -601,6 +601,17 @@ impl Session {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Drops the savepoints made after the latest one named `name`, and that one too unless
+    /// `keep`; `false` (nothing dropped) when the block has no savepoint of that name.
+    pub(crate) fn drop_savepoints_after(&self, name: &str, keep: bool) -> bool {
+        let mut savepoints = self.savepoints();
+        let Some(at) = savepoints.iter().rposition(|s| s == name) else {
+            return false;
+        };
+        savepoints.truncate(if keep { at + 1 } else { at });
+        true
+    }
+
     /// The schema the gateway session resolves unqualified names in (see
     /// `handler::apply_search_path`).
     pub(crate) fn schema(&self) -> std::sync::MutexGuard<'_, Option<String>> {
