@@ -88,6 +88,37 @@ def changes(gateway: Process, resource: str, outcome: str) -> float:
     return total
 
 
+def scaling_cluster(cluster_factory, kube, *flags: str, **options):
+    """A cluster whose gateway (Lease identity gw-a) runs the scaler against `kube` with
+    `flags`, returned once it leads."""
+    cluster = cluster_factory(
+        extra_gateway_args=tuple(scaler_flags("gw-a", *flags)),
+        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
+        **options,
+    )
+    wait_for(lambda: cluster.gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
+    return cluster
+
+
+def fail_out_of_memory(conn) -> None:
+    """Runs a query the executor's memory limit cannot hold; it fails with Out of Memory."""
+    with pytest.raises(adbc_driver_manager.Error, match="Out of Memory"):
+        with conn.cursor() as cur:
+            cur.execute(OUT_OF_MEMORY)
+            cur.fetchall()
+
+
+def assert_serves(cluster) -> None:
+    """The gateway answers a query."""
+    conn = cluster.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 6 * 7 AS answer")
+            assert cur.fetchall() == [(42,)]
+    finally:
+        conn.close()
+
+
 def wait_evaluated(gateway: Process) -> None:
     """Waits until the leading gateway has evaluated the executor's load once (its first
     reading of an executor is the baseline of that executor's counters)."""
@@ -147,20 +178,15 @@ def test_one_gateway_leads_and_another_takes_over(cluster_factory, kube, tmp_pat
 
 
 def test_executors_scale_out_with_load_and_back_in_after_the_delay(cluster_factory, kube):
-    cluster = cluster_factory(
-        extra_gateway_args=tuple(
-            scaler_flags(
-                "gw-a",
-                "--scaler-min-replicas", "1",
-                "--scaler-max-replicas", "3",
-                "--scaler-queries-per-executor", "1",
-                "--scaler-scale-down-delay-secs", "4",
-            )
-        ),
-        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
+    cluster = scaling_cluster(
+        cluster_factory,
+        kube,
+        "--scaler-min-replicas", "1",
+        "--scaler-max-replicas", "3",
+        "--scaler-queries-per-executor", "1",
+        "--scaler-scale-down-delay-secs", "4",
     )
     gateway = cluster.gateway
-    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
     # Idle at the minimum: nothing to change.
     time.sleep(2)
     assert replicas(kube) == 1
@@ -199,20 +225,15 @@ def test_queries_waiting_in_the_queue_count_as_demand(cluster_factory, kube):
     executors do not see, and still asks for a second executor."""
     import threading
 
-    cluster = cluster_factory(
-        extra_gateway_args=tuple(
-            scaler_flags(
-                "gw-a",
-                "--scaler-max-replicas", "3",
-                "--scaler-queries-per-executor", "1",
-                "--max-running-queries", "1",
-                "--queue-timeout-secs", "60",
-            )
-        ),
-        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
+    cluster = scaling_cluster(
+        cluster_factory,
+        kube,
+        "--scaler-max-replicas", "3",
+        "--scaler-queries-per-executor", "1",
+        "--max-running-queries", "1",
+        "--queue-timeout-secs", "60",
     )
     gateway = cluster.gateway
-    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
     held = open_paused_stream(cluster)
     answered = {}
 
@@ -239,29 +260,21 @@ def test_queries_waiting_in_the_queue_count_as_demand(cluster_factory, kube):
 
 
 def test_out_of_memory_failures_raise_executor_memory(cluster_factory, kube):
-    cluster = cluster_factory(
+    cluster = scaling_cluster(
+        cluster_factory,
+        kube,
+        "--scaler-replicas", "false",
+        "--scaler-memory-max", "2Gi",
+        "--scaler-memory-cooldown-secs", "3600",
         max_memory_gb="0.1",
-        extra_gateway_args=tuple(
-            scaler_flags(
-                "gw-a",
-                "--scaler-replicas", "false",
-                "--scaler-memory-max", "2Gi",
-                "--scaler-memory-cooldown-secs", "3600",
-            )
-        ),
-        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
     )
     gateway = cluster.gateway
-    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
     wait_evaluated(gateway)  # the executors' counters are now the baseline
     before = kube.statefulset(NAMESPACE, STATEFULSET)
 
     conn = cluster.connect()
     try:
-        with pytest.raises(adbc_driver_manager.Error, match="Out of Memory"):
-            with conn.cursor() as cur:
-                cur.execute(OUT_OF_MEMORY)
-                cur.fetchall()
+        fail_out_of_memory(conn)
         wait_for(
             lambda: executor_container(kube)["resources"]["limits"]["memory"] == "1536Mi",
             "memory limit raised by one step (1Gi x 1.5)",
@@ -281,10 +294,7 @@ def test_out_of_memory_failures_raise_executor_memory(cluster_factory, kube):
         assert changes(gateway, "memory", "applied") == 1
 
         # A second failure inside the cooldown changes nothing: the restart must finish first.
-        with pytest.raises(adbc_driver_manager.Error, match="Out of Memory"):
-            with conn.cursor() as cur:
-                cur.execute(OUT_OF_MEMORY)
-                cur.fetchall()
+        fail_out_of_memory(conn)
         wait_for(
             lambda: "raised recently, waiting" in gateway.log_path.read_text(),
             "the scaler notes the failure and waits",
@@ -300,22 +310,18 @@ def test_out_of_memory_failures_raise_executor_memory(cluster_factory, kube):
 
 
 def test_memory_at_its_maximum_is_said_and_left_alone(cluster_factory, kube):
-    cluster = cluster_factory(
+    cluster = scaling_cluster(
+        cluster_factory,
+        kube,
+        "--scaler-replicas", "false",
+        "--scaler-memory-max", "1Gi",
         max_memory_gb="0.1",
-        extra_gateway_args=tuple(
-            scaler_flags("gw-a", "--scaler-replicas", "false", "--scaler-memory-max", "1Gi")
-        ),
-        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
     )
     gateway = cluster.gateway
-    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
     wait_evaluated(gateway)  # the baseline
     conn = cluster.connect()
     try:
-        with pytest.raises(adbc_driver_manager.Error, match="Out of Memory"):
-            with conn.cursor() as cur:
-                cur.execute(OUT_OF_MEMORY)
-                cur.fetchall()
+        fail_out_of_memory(conn)
     finally:
         conn.close()
     wait_for(
@@ -330,14 +336,13 @@ def test_memory_at_its_maximum_is_said_and_left_alone(cluster_factory, kube):
 
 def test_kubernetes_refusal_is_counted_and_queries_still_run(cluster_factory, kube):
     kube.fail("PATCH", r"/scale$", 403, reason="Forbidden")
-    cluster = cluster_factory(
-        extra_gateway_args=tuple(
-            scaler_flags("gw-a", "--scaler-max-replicas", "2", "--scaler-queries-per-executor", "1")
-        ),
-        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
+    cluster = scaling_cluster(
+        cluster_factory,
+        kube,
+        "--scaler-max-replicas", "2",
+        "--scaler-queries-per-executor", "1",
     )
     gateway = cluster.gateway
-    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
     opened = [open_paused_stream(cluster), open_paused_stream(cluster)]
     try:
         wait_for(
@@ -351,13 +356,7 @@ def test_kubernetes_refusal_is_counted_and_queries_still_run(cluster_factory, ku
         log = gateway.log_path.read_text()
         assert "executor scaler call failed" in log and "forbidden" in log.lower()
         # The gateway serves on.
-        conn = cluster.connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 41 + 1 AS answer")
-                assert cur.fetchall() == [(42,)]
-        finally:
-            conn.close()
+        assert_serves(cluster)
     finally:
         for stream in opened:
             stream.close()
@@ -401,12 +400,8 @@ def test_a_scaler_that_cannot_work_stops_the_gateway_at_start(tmp_path, kube):
 def test_a_leader_whose_api_server_hangs_stops_acting(cluster_factory, kube):
     """Every call is bounded by a third of the Lease: a leader that cannot renew steps down
     before another gateway may take over, instead of acting on a Lease it no longer holds."""
-    cluster = cluster_factory(
-        extra_gateway_args=tuple(scaler_flags("gw-a", "--scaler-max-replicas", "1")),
-        gateway_env={"KUBECONFIG": str(kube.kubeconfig)},
-    )
+    cluster = scaling_cluster(cluster_factory, kube, "--scaler-max-replicas", "1")
     gateway = cluster.gateway
-    wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "the gateway leads", 20)
     kube.stall("*", r"/leases/", 30)
     wait_for(
         lambda: gateway.metric("tavana_gateway_scaler_leader") == 0,
@@ -417,13 +412,7 @@ def test_a_leader_whose_api_server_hangs_stops_acting(cluster_factory, kube):
     assert 'tavana_gateway_scaler_api_errors_total{operation="lease"}' in text
     assert "cannot read or renew the scaler lease" in gateway.log_path.read_text()
     # The gateway keeps serving meanwhile.
-    conn = cluster.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 6 * 7 AS answer")
-            assert cur.fetchall() == [(42,)]
-    finally:
-        conn.close()
+    assert_serves(cluster)
     kube.clear_failures()
     wait_for(lambda: gateway.metric("tavana_gateway_scaler_leader") == 1, "it leads again", 20)
 
