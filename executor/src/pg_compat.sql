@@ -114,6 +114,15 @@ CREATE OR REPLACE MACRO width_bucket(operand, low, high, count) AS (CASE WHEN op
 CREATE OR REPLACE MACRO btrim(str) AS trim(str), (str, chars) AS trim(str, chars);
 CREATE OR REPLACE MACRO every(condition) AS bool_and(condition);
 CREATE OR REPLACE MACRO quote_nullable(val) AS CASE WHEN val IS NULL THEN 'NULL' ELSE quote_literal(val) END;
+-- PostgreSQL's prefix operators |/ (square root) and ||/ (cube root): DuckDB's parser reads
+-- them as calls of functions named after the operator.
+CREATE OR REPLACE MACRO "|/"(x) AS sqrt(x);
+CREATE OR REPLACE MACRO "||/"(x) AS cbrt(x);
+-- The adapter renames these calls (encode.rs names their columns as PostgreSQL does).
+-- octet_length of text counts its UTF-8 bytes (DuckDB's takes only BLOB and BIT), and
+-- date_trunc of a date is a timestamptz, as in PostgreSQL (DuckDB's is a timestamp).
+CREATE OR REPLACE MACRO pg_compat_octet_length(x VARCHAR) AS strlen(x), (x) AS octet_length(x);
+CREATE OR REPLACE MACRO pg_compat_date_trunc(part, x DATE) AS date_trunc(part, x::TIMESTAMPTZ), (part, x) AS date_trunc(part, x);
 -- overlay(str PLACING repl FROM start [FOR len]), which DuckDB's parser turns into these calls.
 CREATE OR REPLACE MACRO overlay(str, repl, start) AS substring(str, 1, start - 1) || repl || substring(str, start + length(repl)), (str, repl, start, len) AS substring(str, 1, start - 1) || repl || substring(str, start + len);
 -- The pg-adapter answers these as whole statements (SELECT pg_cancel_backend(<pid>)).
@@ -121,8 +130,9 @@ CREATE OR REPLACE MACRO pg_cancel_backend(pid) AS error('pg_cancel_backend(pid) 
 CREATE OR REPLACE MACRO pg_terminate_backend(pid) AS error('pg_terminate_backend(pid) is answered by the pg-adapter only as a whole statement: SELECT pg_terminate_backend(<pid>), the pid a literal or a parameter')::BOOLEAN, (pid, timeout) AS error('pg_terminate_backend(pid) is answered by the pg-adapter only as a whole statement: SELECT pg_terminate_backend(<pid>), the pid a literal or a parameter')::BOOLEAN;
 -- current_setting(<expression>): the adapter passes the session's settings as a map.
 CREATE OR REPLACE MACRO pg_compat_setting(settings, name) AS settings[lower(name)];
--- Session facts the pg-adapter fills in (current_user, current_database(), version()):
--- the value, under the name PostgreSQL gives the column (encode.rs reads it from the call).
+-- Session facts the pg-adapter fills in (current_user, current_database(), version()) and
+-- expressions it rewrites (extract(...)): the value, under the name PostgreSQL gives the column
+-- (encode.rs reads it from the call).
 CREATE OR REPLACE MACRO pg_compat_session_value(name, value) AS value;
 -- Every object is owned by OID 10, which is the session's own user.
 CREATE OR REPLACE MACRO pg_compat_get_userbyid(usr, id) AS CASE WHEN id = 10 THEN usr ELSE 'unknown (OID=' || id || ')' END;

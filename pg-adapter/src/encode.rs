@@ -223,10 +223,13 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
                 _ => (pg_type_name(type_name), Type),
             });
         }
-        // DuckDB's names for what PostgreSQL calls otherwise.
+        // DuckDB's names for what PostgreSQL calls otherwise, and the executor's macros the
+        // adapter calls instead of DuckDB's functions (see rewrite.rs).
         let function = match function.as_str() {
             "count_star" => "count".to_owned(),
             "trim" => "btrim".to_owned(),
+            "pg_compat_octet_length" => "octet_length".to_owned(),
+            "pg_compat_date_trunc" => "date_trunc".to_owned(),
             _ => function,
         };
         return Some((function, Named));
@@ -239,7 +242,15 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
         && closing_paren(text, 0) == Some(text.len() - 1)
         && text.contains(' '))
         || (text.starts_with("-(") && closing_paren(text, 1) == Some(text.len() - 1));
-    if wrapped_operator || is_string_literal(text) {
+    // A prefix operator DuckDB calls as a function named after it (`|/(25)`, `||/(27)`).
+    let prefix_operator = text.find('(').is_some_and(|open| {
+        open > 0
+            && text[..open]
+                .chars()
+                .all(|c| "+-*/<>=~!@#%^&|`?".contains(c))
+            && closing_paren(text, open) == Some(text.len() - 1)
+    });
+    if wrapped_operator || prefix_operator || is_string_literal(text) {
         return Some(("?column?".to_owned(), Unnamed));
     }
     None
@@ -1496,6 +1507,14 @@ mod tests {
                 "version",
             ),
             ("upper(pg_compat_session_value('user', 'a'))", "upper"),
+            ("|/(25)", "?column?"),
+            ("||/((16 * 4))", "?column?"),
+            ("pg_compat_octet_length('héllo')", "octet_length"),
+            ("pg_compat_date_trunc('month', x)", "date_trunc"),
+            (
+                "pg_compat_session_value('extract', (CAST(date_part('year', d) AS DECIMAL(18,0))))",
+                "extract",
+            ),
         ] {
             assert_eq!(pg_column_name(duckdb), pg, "{duckdb}");
         }

@@ -605,6 +605,7 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.descending_nulls_first(i))
             .or_else(|| self.similar_to(i))
             .or_else(|| self.bytea_hex_literal(i))
+            .or_else(|| self.values_list(i))
     }
 
     fn tok(&self, i: usize) -> Option<&Token> {
@@ -863,6 +864,18 @@ impl<'a> Rewriter<'a> {
             "encode" | "decode" => self.encode_decode(i),
             // PostgreSQL's sha256 returns the digest's bytes, DuckDB's their hex text.
             "sha256" => self.wrap_call(i, "unhex"),
+            // PostgreSQL's octet_length takes text, and date_trunc of a date is a timestamptz:
+            // DuckDB's differ, and the executor's macros that do not shadow them for Flight SQL
+            // clients (encode.rs names their columns back).
+            "octet_length" => {
+                self.replace(i, i, "pg_compat_octet_length");
+                Some(i + 1)
+            }
+            "date_trunc" => {
+                self.replace(i, i, "pg_compat_date_trunc");
+                Some(i + 1)
+            }
+            "extract" => self.extract(i),
             _ if JSONB_ALIASES.iter().any(|(jsonb, _)| jsonb == name) => {
                 let (_, json) = JSONB_ALIASES.iter().find(|(jsonb, _)| jsonb == name)?;
                 self.replace(i, i, json);
@@ -898,6 +911,92 @@ impl<'a> Rewriter<'a> {
             }
             _ => None,
         }
+    }
+
+    /// `extract(year FROM x)` → `pg_compat_session_value('extract', date_part('year',
+    /// x)::DECIMAL(18,0))`: PostgreSQL's extract is numeric, with microseconds in `second` (scale
+    /// 6), `milliseconds` (3) and `epoch` (6), and names its column `extract`; DuckDB's is its
+    /// date_part (an integer, whole seconds) and named so. Fields this does not know are left
+    /// to DuckDB.
+    fn extract(&mut self, i: usize) -> Option<usize> {
+        let field = match &self.tok(i + 2)?.kind {
+            TokenKind::Word(w) => w.clone(),
+            TokenKind::Str(s) => s.to_ascii_lowercase(),
+            _ => return None,
+        };
+        if !is_word(self.tok(i + 3), "from") {
+            return None;
+        }
+        let close = matching_paren(&self.tokens, i + 1)?;
+        if close <= i + 4 {
+            return None;
+        }
+        let (call, numeric) = match field.as_str() {
+            "second" | "seconds" => (
+                "date_part('microseconds', ".to_owned(),
+                ")::DECIMAL(18,0) * 0.000001",
+            ),
+            "milliseconds" => (
+                "date_part('microseconds', ".to_owned(),
+                ")::DECIMAL(18,0) * 0.001",
+            ),
+            "epoch" => ("epoch_us(".to_owned(), ")::DECIMAL(38,0) * 0.000001"),
+            "microseconds" | "minute" | "minutes" | "hour" | "hours" | "day" | "days" | "dow"
+            | "isodow" | "doy" | "week" | "month" | "months" | "quarter" | "year" | "years"
+            | "isoyear" | "decade" | "century" | "millennium" | "timezone" | "timezone_hour"
+            | "timezone_minute" => (
+                format!("date_part({}, ", quote_literal(&field)),
+                ")::DECIMAL(18,0)",
+            ),
+            _ => return None,
+        };
+        self.insert(self.tokens[close].start, numeric);
+        let text = format!("pg_compat_session_value('extract', {call}");
+        self.replace(i, i + 3, &text);
+        // The space after FROM goes too: `date_part('year', d)`.
+        self.last = self.tokens[i + 4].start;
+        Some(i + 4)
+    }
+
+    /// `VALUES (1, 'a'), ...` as a query → `SELECT * FROM (VALUES (1, 'a'), ...)
+    /// "*VALUES*"(column1, column2)`: PostgreSQL names the columns `column1`, `column2`, ...,
+    /// DuckDB `col0`, `col1`, .... A VALUES list is a query at the start of a statement, in
+    /// parentheses (FROM, a CTE, IN) or after UNION / INTERSECT / EXCEPT; INSERT's (after the
+    /// table or its column list) is left alone.
+    fn values_list(&mut self, i: usize) -> Option<usize> {
+        if !is_word(self.tok(i), "values") || !is_punct(self.tok(i + 1), "(") {
+            return None;
+        }
+        let query = match i.checked_sub(1).map(|p| &self.tokens[p].kind) {
+            None => true,
+            Some(TokenKind::Punct(p)) => p == "(" || p == ";",
+            Some(TokenKind::Word(w)) => {
+                matches!(
+                    w.as_str(),
+                    "union" | "intersect" | "except" | "all" | "distinct"
+                )
+            }
+            _ => false,
+        };
+        if !query {
+            return None;
+        }
+        let first_close = matching_paren(&self.tokens, i + 1)?;
+        let columns = call_arguments(&self.tokens, i + 2, first_close).len();
+        if columns == 0 {
+            return None;
+        }
+        let mut last = first_close;
+        while is_punct(self.tok(last + 1), ",") && is_punct(self.tok(last + 2), "(") {
+            last = matching_paren(&self.tokens, last + 2)?;
+        }
+        let names: Vec<String> = (1..=columns).map(|n| format!("column{n}")).collect();
+        self.insert(
+            self.tokens[last].end,
+            format!(") \"*VALUES*\"({})", names.join(", ")),
+        );
+        self.replace(i, i, "SELECT * FROM (VALUES");
+        Some(i + 1)
     }
 
     /// The call whose name is token `i` as the argument of `outer`: `f(x)` → `outer(f(x))`.
@@ -1789,6 +1888,58 @@ mod tests {
             rw("select format('%I.%I', a, b), format('{}', c)"),
             "select format('{}.{}', quote_ident((a)::VARCHAR), quote_ident((b)::VARCHAR)), format('{}', c)"
         );
+    }
+
+    #[test]
+    fn rewrites_functions_whose_types_or_names_differ() {
+        for (sql, rewritten) in [
+            (
+                "SELECT octet_length('héllo'), DATE_TRUNC('month', d)",
+                "SELECT pg_compat_octet_length('héllo'), pg_compat_date_trunc('month', d)",
+            ),
+            (
+                "SELECT extract(year FROM d), EXTRACT(second from t::timestamp)",
+                "SELECT pg_compat_session_value('extract', date_part('year', d)::DECIMAL(18,0)), \
+                 pg_compat_session_value('extract', date_part('microseconds', t::timestamp)\
+                 ::DECIMAL(18,0) * 0.000001)",
+            ),
+            (
+                "SELECT extract('epoch' from ts), extract(julian from d), extract(x)",
+                "SELECT pg_compat_session_value('extract', epoch_us(ts)::DECIMAL(38,0) * 0.000001), \
+                 extract(julian from d), extract(x)",
+            ),
+        ] {
+            assert_eq!(rw(sql), rewritten, "{sql}");
+        }
+    }
+
+    #[test]
+    fn values_lists_name_their_columns_as_postgresql_does() {
+        for (sql, rewritten) in [
+            (
+                "VALUES (1, 'a'), (2, 'b') ORDER BY 1",
+                "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) \"*VALUES*\"(column1, column2) ORDER BY 1",
+            ),
+            (
+                "SELECT * FROM (VALUES (f(1, 2)), (3)) v(x)",
+                "SELECT * FROM (SELECT * FROM (VALUES (f(1, 2)), (3)) \"*VALUES*\"(column1)) v(x)",
+            ),
+            (
+                "SELECT 1 UNION ALL VALUES (2)",
+                "SELECT 1 UNION ALL SELECT * FROM (VALUES (2)) \"*VALUES*\"(column1)",
+            ),
+            // INSERT's rows are left alone.
+            (
+                "INSERT INTO t VALUES (1), (2)",
+                "INSERT INTO t VALUES (1), (2)",
+            ),
+            (
+                "INSERT INTO t (a, b) VALUES (1, 2)",
+                "INSERT INTO t (a, b) VALUES (1, 2)",
+            ),
+        ] {
+            assert_eq!(rw(sql), rewritten, "{sql}");
+        }
     }
 
     #[test]
