@@ -26,6 +26,13 @@ pub struct GatewayArgs {
     #[arg(long, env = "TAVANA_INTERNAL_TOKEN", hide_env_values = true)]
     pub internal_token: Option<String>,
 
+    /// Key that signs session tokens, at least 32 bytes. Gateways sharing it open each
+    /// other's sessions again from their tokens: sessions survive a gateway restart and a
+    /// reconnection to another gateway. Unset: a random key for this process, whose sessions
+    /// end with it.
+    #[arg(long, env = "TAVANA_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+
     /// Idle time after which a session (and its prepared statements) is dropped, in seconds.
     #[arg(long, env = "TAVANA_SESSION_IDLE_SECS", default_value_t = 8 * 3600)]
     pub session_idle_secs: u64,

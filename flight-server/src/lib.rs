@@ -12,6 +12,8 @@ pub mod scaling;
 pub mod service;
 pub mod sessions;
 pub mod sql_info;
+pub mod token_refresh;
+pub mod tokens;
 pub mod workers;
 
 use std::future::Future;
@@ -57,6 +59,9 @@ pub enum GatewayError {
     /// Executors could not be set up.
     #[error(transparent)]
     Workers(#[from] workers::WorkerPoolError),
+    /// The session key is too short to sign tokens safely.
+    #[error("TAVANA_SESSION_KEY must be at least {min} bytes (it is {0}); `openssl rand -base64 48` makes one", min = tokens::MIN_KEY_BYTES)]
+    ShortSessionKey(usize),
     /// Metrics could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
@@ -85,6 +90,19 @@ impl Gateway {
         if args.tls_enabled && (args.tls_cert.is_none() || args.tls_key.is_none()) {
             return Err(GatewayError::MissingTlsFiles);
         }
+        let session_key = match args.session_key.as_deref().filter(|key| !key.is_empty()) {
+            Some(key) if key.len() < tokens::MIN_KEY_BYTES => {
+                return Err(GatewayError::ShortSessionKey(key.len()))
+            }
+            Some(key) => tokens::SessionKey::configured(key.as_bytes()),
+            None => {
+                tracing::info!(
+                    "no TAVANA_SESSION_KEY: sessions end when this gateway stops, and a client \
+                     reconnecting to another gateway must authenticate again"
+                );
+                tokens::SessionKey::ephemeral()
+            }
+        };
         let metrics = GatewayMetrics::register(registry)?;
         let executor_count = args.worker_addr.iter().filter(|a| !a.is_empty()).count();
         let scaler = match args.scaler.config(executor_count)? {
@@ -103,6 +121,7 @@ impl Gateway {
             users,
             args.auth_disabled,
             args.session_idle(),
+            session_key,
             metrics.clone(),
         );
         let state = Arc::new(GatewayState::new(
@@ -174,11 +193,14 @@ impl Gateway {
         });
         let gateway = GatewayService::new(Arc::clone(&self.state));
         let service = call_metrics::CallMetrics::new(
-            relay::PassThroughDoGet::new(
-                FlightServiceServer::new(gateway.clone())
-                    .max_decoding_message_size(64 * 1024 * 1024)
-                    .max_encoding_message_size(usize::MAX),
-                gateway,
+            token_refresh::RefreshTokens::new(
+                relay::PassThroughDoGet::new(
+                    FlightServiceServer::new(gateway.clone())
+                        .max_decoding_message_size(64 * 1024 * 1024)
+                        .max_encoding_message_size(usize::MAX),
+                    gateway,
+                ),
+                Arc::clone(&self.state),
             ),
             self.state.metrics.clone(),
         );

@@ -27,6 +27,9 @@ pub struct GatewayMetrics {
     pub auth_failures_total: IntCounter,
     /// Open sessions.
     pub sessions: IntGauge,
+    /// Sessions opened again from their token (after a gateway restart, or from another
+    /// gateway sharing the session key).
+    pub sessions_resumed_total: IntCounter,
     /// 1 when an executor answers health checks, by executor address (from configuration).
     pub worker_up: IntGaugeVec,
     /// Flight calls answered, by method and gRPC status (see `call_metrics`).
@@ -78,6 +81,10 @@ impl GatewayMetrics {
                 "Failed authentications",
             )?,
             sessions: IntGauge::new("tavana_gateway_sessions", "Open client sessions")?,
+            sessions_resumed_total: IntCounter::new(
+                "tavana_gateway_sessions_resumed_total",
+                "Sessions opened again from their token after a gateway restart or from another gateway",
+            )?,
             worker_up: IntGaugeVec::new(
                 Opts::new(
                     "tavana_gateway_worker_up",
@@ -111,6 +118,7 @@ impl GatewayMetrics {
         registry.register(Box::new(metrics.relayed_bytes_total.clone()))?;
         registry.register(Box::new(metrics.auth_failures_total.clone()))?;
         registry.register(Box::new(metrics.sessions.clone()))?;
+        registry.register(Box::new(metrics.sessions_resumed_total.clone()))?;
         registry.register(Box::new(metrics.worker_up.clone()))?;
         registry.register(Box::new(metrics.calls_total.clone()))?;
         registry.register(Box::new(metrics.call_seconds.clone()))?;

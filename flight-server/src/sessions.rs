@@ -1,6 +1,8 @@
 //! Authentication and client sessions. A Basic-auth handshake yields a bearer token that names a
-//! session; the session holds the user, the options set with `SetSessionOptions`, and the
-//! parameters bound to the session's prepared statements.
+//! session; the session holds the user, the options set with `SetSessionOptions`, the
+//! object-store credentials, and the parameters bound to the session's prepared statements.
+//! The token is signed and carries the user and options too (see `tokens`), so a gateway that
+//! does not hold the session opens it again from the token, unless it held credentials.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use rand::RngCore;
 use tavana_proto::{SessionContext, UserStore};
 use tonic::metadata::MetadataMap;
 use tonic::Status;
 
 use crate::metrics::GatewayMetrics;
+use crate::tokens::{self, SessionKey, TokenClaims, TokenError};
 
 /// Prepared statements one session may hold open.
 const MAX_PREPARED_PER_SESSION: usize = 4096;
@@ -25,6 +27,8 @@ const MAX_SESSIONS: usize = 100_000;
 pub struct Session {
     /// Authenticated user.
     pub user: String,
+    /// Session id (from its token); empty for a throwaway session.
+    id: String,
     state: Mutex<SessionState>,
 }
 
@@ -56,9 +60,10 @@ impl std::fmt::Debug for SessionState {
 }
 
 impl Session {
-    fn new(user: String) -> Self {
+    fn new(user: String, id: String) -> Self {
         Self {
             user,
+            id,
             state: Mutex::new(SessionState {
                 catalog: None,
                 schema: None,
@@ -143,26 +148,42 @@ pub struct Sessions {
     users: UserStore,
     auth_disabled: bool,
     idle_timeout: Duration,
-    by_token: Mutex<HashMap<String, Arc<Session>>>,
+    key: SessionKey,
+    table: Mutex<SessionTable>,
     metrics: GatewayMetrics,
+}
+
+/// The sessions this gateway holds, by session id, and the ids of sessions closed here (so
+/// their tokens cannot open them again on this gateway).
+#[derive(Default)]
+struct SessionTable {
+    open: HashMap<String, Arc<Session>>,
+    closed: HashMap<String, Instant>,
 }
 
 impl Sessions {
     /// Creates the store. With `auth_disabled`, callers without credentials get an
-    /// `anonymous` session.
+    /// `anonymous` session. Tokens are signed with `key`: gateways sharing a configured key
+    /// open each other's sessions again from their tokens.
     pub fn new(
         users: UserStore,
         auth_disabled: bool,
         idle_timeout: Duration,
+        key: SessionKey,
         metrics: GatewayMetrics,
     ) -> Self {
         Self {
             users,
             auth_disabled,
             idle_timeout,
-            by_token: Mutex::new(HashMap::new()),
+            key,
+            table: Mutex::new(SessionTable::default()),
             metrics,
         }
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, SessionTable> {
+        self.table.lock().expect("sessions")
     }
 
     /// Handles a handshake: checks Basic credentials and opens a session. Returns the bearer
@@ -190,9 +211,11 @@ impl Sessions {
             Some(Authorization::Basic { user, password }) => {
                 // Clients that skip the handshake send Basic on every call: a throwaway session.
                 let user = self.check_password(&user, &password)?;
-                Ok(Arc::new(Session::new(user)))
+                Ok(Arc::new(Session::new(user, String::new())))
             }
-            None if self.auth_disabled => Ok(Arc::new(Session::new("anonymous".into()))),
+            None if self.auth_disabled => {
+                Ok(Arc::new(Session::new("anonymous".into(), String::new())))
+            }
             None => Err(Status::unauthenticated(
                 "authenticate with a Handshake (Basic credentials) first",
             )),
@@ -204,16 +227,61 @@ impl Sessions {
         let Some(Authorization::Bearer(token)) = authorization(metadata) else {
             return false;
         };
-        let removed = self
-            .by_token
-            .lock()
-            .expect("sessions")
-            .remove(&token)
-            .is_some();
-        self.metrics
-            .sessions
-            .set(self.by_token.lock().expect("sessions").len() as i64);
+        let Ok(claims) = self.key.verify(&token) else {
+            return false;
+        };
+        let id = claims.session_key();
+        let mut table = self.table();
+        let removed = table.open.remove(&id).is_some();
+        if table.closed.len() >= MAX_SESSIONS {
+            if let Some(oldest) = table
+                .closed
+                .iter()
+                .min_by_key(|(_, closed)| **closed)
+                .map(|(id, _)| id.clone())
+            {
+                table.closed.remove(&oldest);
+            }
+        }
+        table.closed.insert(id, Instant::now());
+        self.metrics.sessions.set(table.open.len() as i64);
         removed
+    }
+
+    /// A new token for the session a call presented `presented` for, when the client should
+    /// take one: the session's options changed since the token was issued, or the token is old
+    /// enough that it soon could not open the session again. `None` when the token is current,
+    /// or when tokens die with this process anyway (no configured key).
+    ///
+    /// Clients that follow the Flight bearer-token convention (the ADBC Flight SQL driver, the
+    /// pg-adapter) take an `authorization` header in any response as their new bearer token.
+    pub fn refreshed_token(&self, presented: &str) -> Option<String> {
+        if !self.key.is_configured() {
+            return None;
+        }
+        let mut claims = self.key.verify(presented).ok()?;
+        let session = self.table().open.get(&claims.session_key()).cloned()?;
+        let state = session.state();
+        let current = (
+            state.catalog.clone(),
+            state.schema.clone(),
+            !state.credentials.is_empty(),
+        );
+        drop(state);
+        let refresh_after = (self.idle_timeout.as_secs() / 8).max(1);
+        if current
+            == (
+                claims.catalog.clone(),
+                claims.schema.clone(),
+                claims.has_credentials,
+            )
+            && claims.age_secs() < refresh_after
+        {
+            return None;
+        }
+        (claims.catalog, claims.schema, claims.has_credentials) = current;
+        claims.issued_at = tokens::unix_now();
+        Some(self.key.issue(&claims))
     }
 
     fn check_password(&self, user: &str, password: &str) -> Result<String, Status> {
@@ -227,44 +295,102 @@ impl Sessions {
     }
 
     fn open(&self, user: String) -> String {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        let mut sessions = self.by_token.lock().expect("sessions");
-        self.expire_idle(&mut sessions);
-        if sessions.len() >= MAX_SESSIONS {
-            if let Some(oldest) = sessions
+        let claims = TokenClaims::new_session(&user);
+        let session = Arc::new(Session::new(user, claims.session_key()));
+        self.insert(session);
+        self.key.issue(&claims)
+    }
+
+    fn insert(&self, session: Arc<Session>) {
+        let mut table = self.table();
+        self.expire_idle(&mut table);
+        if table.open.len() >= MAX_SESSIONS {
+            if let Some(oldest) = table
+                .open
                 .iter()
                 .min_by_key(|(_, s)| s.state().last_used)
-                .map(|(token, _)| token.clone())
+                .map(|(id, _)| id.clone())
             {
-                sessions.remove(&oldest);
+                table.open.remove(&oldest);
             }
         }
-        sessions.insert(token.clone(), Arc::new(Session::new(user)));
-        self.metrics.sessions.set(sessions.len() as i64);
-        token
+        table.open.insert(session.id.clone(), session);
+        self.metrics.sessions.set(table.open.len() as i64);
     }
 
     fn session_for_token(&self, token: &str) -> Result<Arc<Session>, Status> {
-        let sessions = self.by_token.lock().expect("sessions");
-        let session = sessions.get(token).cloned().ok_or_else(|| {
-            Status::unauthenticated("unknown or expired session token; authenticate again")
+        let claims = self.key.verify(token).map_err(|error| {
+            if let TokenError::Version(_) = error {
+                Status::unauthenticated(format!("{error}; authenticate again"))
+            } else {
+                Status::unauthenticated("unknown or expired session token; authenticate again")
+            }
         })?;
-        let mut state = session.state();
-        if state.last_used.elapsed() > self.idle_timeout {
+        let id = claims.session_key();
+        let table = self.table();
+        if let Some(session) = table.open.get(&id).cloned() {
+            drop(table);
+            let mut state = session.state();
+            if state.last_used.elapsed() > self.idle_timeout {
+                return Err(Status::unauthenticated(
+                    "session expired; authenticate again",
+                ));
+            }
+            state.last_used = Instant::now();
+            drop(state);
+            return Ok(session);
+        }
+        if table.closed.contains_key(&id) {
+            return Err(Status::unauthenticated(
+                "session closed; authenticate again",
+            ));
+        }
+        drop(table);
+        self.resume(claims)
+    }
+
+    /// Opens again a session this gateway does not hold, from its token: the gateway restarted,
+    /// or the client's connection moved to another gateway sharing the session key.
+    fn resume(&self, claims: TokenClaims) -> Result<Arc<Session>, Status> {
+        if claims.age_secs() > self.idle_timeout.as_secs() {
             return Err(Status::unauthenticated(
                 "session expired; authenticate again",
             ));
         }
-        state.last_used = Instant::now();
-        drop(state);
+        if claims.has_credentials {
+            return Err(Status::unauthenticated(
+                "this session's object-store credentials did not survive a gateway restart or a \
+                 move to another gateway; authenticate again and run the credential statements again",
+            ));
+        }
+        let known_user = if self.auth_disabled && claims.user == "anonymous" {
+            true
+        } else {
+            self.users.password(&claims.user).is_some()
+        };
+        if !known_user {
+            self.metrics.auth_failures_total.inc();
+            tracing::warn!(user = %claims.user, "session token of a user no longer configured");
+            return Err(Status::unauthenticated(
+                "unknown or expired session token; authenticate again",
+            ));
+        }
+        let session = Arc::new(Session::new(claims.user.clone(), claims.session_key()));
+        session.set_catalog(claims.catalog);
+        session.set_schema(claims.schema);
+        self.insert(Arc::clone(&session));
+        self.metrics.sessions_resumed_total.inc();
+        tracing::info!(user = %session.user, "session opened again from its token");
         Ok(session)
     }
 
-    fn expire_idle(&self, sessions: &mut HashMap<String, Arc<Session>>) {
+    fn expire_idle(&self, table: &mut SessionTable) {
         let idle = self.idle_timeout;
-        sessions.retain(|_, session| session.state().last_used.elapsed() <= idle);
+        table
+            .open
+            .retain(|_, session| session.state().last_used.elapsed() <= idle);
+        // A closed session's token stops opening anything once it is too old to resume.
+        table.closed.retain(|_, closed| closed.elapsed() <= idle);
     }
 }
 
@@ -301,14 +427,26 @@ fn authorization(metadata: &MetadataMap) -> Option<Authorization> {
 mod tests {
     use super::*;
 
+    const KEY: &[u8] = b"a key the gateways of one deployment share";
+
     fn sessions(auth_disabled: bool) -> Sessions {
+        gateway(auth_disabled, SessionKey::ephemeral(), "alice:pw")
+    }
+
+    /// A gateway's session store with this key and these users.
+    fn gateway(auth_disabled: bool, key: SessionKey, users: &str) -> Sessions {
         let metrics = GatewayMetrics::register(&prometheus::Registry::new()).unwrap();
         Sessions::new(
-            UserStore::parse("alice:pw").unwrap(),
+            UserStore::parse(users).unwrap(),
             auth_disabled,
-            Duration::from_secs(60),
+            Duration::from_secs(3600),
+            key,
             metrics,
         )
+    }
+
+    fn bearer(token: &str) -> MetadataMap {
+        with_auth(&format!("Bearer {token}"))
     }
 
     fn with_auth(value: &str) -> MetadataMap {
@@ -372,6 +510,106 @@ mod tests {
         assert_eq!(
             sessions.authenticate(&MetadataMap::new()).unwrap().user,
             "anonymous"
+        );
+    }
+
+    #[test]
+    fn a_gateway_sharing_the_key_opens_the_session_again_with_its_options() {
+        let first = gateway(false, SessionKey::configured(KEY), "alice:pw");
+        let token = first.handshake(&basic("alice", "pw")).unwrap();
+        let session = first.authenticate(&bearer(&token)).unwrap();
+        assert_eq!(
+            first.refreshed_token(&token),
+            None,
+            "a new token is current"
+        );
+        session.set_schema(Some("sales".into()));
+        let refreshed = first
+            .refreshed_token(&token)
+            .expect("the schema changed: a new token is due");
+        assert_eq!(
+            first.refreshed_token(&refreshed),
+            None,
+            "the new token is current"
+        );
+        // The first gateway still answers to the old token with the session's own state.
+        let again = first.authenticate(&bearer(&token)).unwrap();
+        assert_eq!(again.context().schema.as_deref(), Some("sales"));
+
+        // A restarted gateway, or another replica with the same key.
+        let second = gateway(false, SessionKey::configured(KEY), "alice:pw");
+        let resumed = second.authenticate(&bearer(&refreshed)).unwrap();
+        assert_eq!(resumed.user, "alice");
+        assert_eq!(resumed.context().schema.as_deref(), Some("sales"));
+        assert_eq!(second.metrics.sessions_resumed_total.get(), 1);
+        // Later calls find it held.
+        second.authenticate(&bearer(&refreshed)).unwrap();
+        assert_eq!(second.metrics.sessions_resumed_total.get(), 1);
+        assert_eq!(second.metrics.sessions.get(), 1);
+    }
+
+    #[test]
+    fn without_a_shared_key_a_token_dies_with_its_gateway() {
+        let first = gateway(false, SessionKey::ephemeral(), "alice:pw");
+        let token = first.handshake(&basic("alice", "pw")).unwrap();
+        first.authenticate(&bearer(&token)).unwrap();
+        assert_eq!(
+            first.refreshed_token(&token),
+            None,
+            "nothing to refresh: no other gateway could read it"
+        );
+        let second = gateway(false, SessionKey::ephemeral(), "alice:pw");
+        let status = second.authenticate(&bearer(&token)).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(
+            status.message().contains("authenticate again"),
+            "{status:?}"
+        );
+    }
+
+    #[test]
+    fn sessions_with_credentials_closed_or_of_removed_users_are_not_opened_again() {
+        let first = gateway(false, SessionKey::configured(KEY), "alice:pw,bob:pw");
+        let token = first.handshake(&basic("alice", "pw")).unwrap();
+        first
+            .authenticate(&bearer(&token))
+            .unwrap()
+            .set_credentials(vec!["CREATE SECRET ...".into()]);
+        let with_credentials = first.refreshed_token(&token).unwrap();
+        let second = gateway(false, SessionKey::configured(KEY), "alice:pw,bob:pw");
+        let status = second.authenticate(&bearer(&with_credentials)).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(status.message().contains("credential"), "{status:?}");
+
+        let closed = first.handshake(&basic("alice", "pw")).unwrap();
+        assert!(first.close(&bearer(&closed)));
+        let status = first.authenticate(&bearer(&closed)).unwrap_err();
+        assert!(status.message().contains("closed"), "{status:?}");
+
+        let bobs = first.handshake(&basic("bob", "pw")).unwrap();
+        let without_bob = gateway(false, SessionKey::configured(KEY), "alice:pw");
+        let status = without_bob.authenticate(&bearer(&bobs)).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert_eq!(without_bob.metrics.sessions_resumed_total.get(), 0);
+    }
+
+    #[test]
+    fn a_token_older_than_the_idle_limit_opens_nothing() {
+        let key = SessionKey::configured(KEY);
+        let mut claims = TokenClaims::new_session("alice");
+        claims.issued_at -= 3601;
+        let old = key.issue(&claims);
+        let status = gateway(false, key.clone(), "alice:pw")
+            .authenticate(&bearer(&old))
+            .unwrap_err();
+        assert!(status.message().contains("expired"), "{status:?}");
+        claims.issued_at += 3601 - 3600 / 8;
+        let due = key.issue(&claims);
+        let sessions = gateway(false, key, "alice:pw");
+        sessions.authenticate(&bearer(&due)).unwrap();
+        assert!(
+            sessions.refreshed_token(&due).is_some(),
+            "a token an eighth of the idle limit old is refreshed"
         );
     }
 }

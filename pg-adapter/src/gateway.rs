@@ -12,6 +12,9 @@
 //! `UNAUTHENTICATED` is a call the gateway did not run, so the session signs in again with the
 //! connection's credentials, gives the new gateway session what the old one held (the schema
 //! from `search_path`, the object-store credential statements), and makes the call once more.
+//! Gateways sharing a session key open a lost session again from its token by themselves (but
+//! not one that held credentials); the adapter keeps the token they last sent, so the one it
+//! presents always carries the session's current schema.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -37,7 +40,7 @@ use futures::{StreamExt, TryStreamExt};
 use prost::Message;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Request, Response, Status};
 
 const CREATE_PREPARED_STATEMENT: &str = "CreatePreparedStatement";
 const CLOSE_PREPARED_STATEMENT: &str = "ClosePreparedStatement";
@@ -125,24 +128,47 @@ impl GatewaySession {
     }
 
     /// Makes a gateway call with the session's token; when the gateway no longer knows the
-    /// session, signs in again and makes it once more.
+    /// session, signs in again and makes it once more. A new token in the response (the
+    /// gateway refreshes tokens that no longer describe their session, see the gateway's
+    /// `tokens`) replaces the session's.
     async fn call<T, F, Fut>(&self, mut attempt: F) -> Result<T, Status>
     where
         F: FnMut(FlightServiceClient<Channel>, Option<Authorization>) -> Fut,
-        Fut: Future<Output = Result<T, Status>>,
+        Fut: Future<Output = Result<Response<T>, Status>>,
     {
         let (authorization, generation) = {
             let state = self.state();
             (state.authorization.clone(), state.generation)
         };
         let had_token = authorization.is_some();
-        match attempt(self.client.clone(), authorization).await {
+        let response = match attempt(self.client.clone(), authorization).await {
             Err(status) if status.code() == Code::Unauthenticated && had_token => {
                 self.renew(generation, &status).await?;
-                let authorization = self.state().authorization.clone();
-                attempt(self.client.clone(), authorization).await
+                let (authorization, generation) = {
+                    let state = self.state();
+                    (state.authorization.clone(), state.generation)
+                };
+                let response = attempt(self.client.clone(), authorization).await?;
+                self.take_refreshed_token(generation, &response);
+                response
             }
-            result => result,
+            result => {
+                let response = result?;
+                self.take_refreshed_token(generation, &response);
+                response
+            }
+        };
+        Ok(response.into_inner())
+    }
+
+    /// Keeps the token a gateway response carries, if any, unless the session was renewed
+    /// meanwhile.
+    fn take_refreshed_token<T>(&self, generation: u64, response: &Response<T>) {
+        if let Some(token) = refreshed_token(response) {
+            let mut state = self.state();
+            if state.generation == generation {
+                state.authorization = Some(token);
+            }
         }
     }
 
@@ -153,19 +179,20 @@ impl GatewaySession {
         if self.state().generation != generation {
             return Ok(()); // a concurrent call of this connection did it
         }
-        let authorization =
+        let mut authorization =
             handshake(self.client.clone(), &self.login.user, &self.login.password).await?;
         let (schema, credentials) = {
             let state = self.state();
             (state.schema.clone(), state.credentials.clone())
         };
         if schema.is_some() {
-            set_schema(
+            let response = set_schema(
                 self.client.clone(),
                 authorization.clone(),
                 schema.as_deref(),
             )
             .await?;
+            authorization = refreshed_token(&response).or(authorization);
         }
         for sql in &credentials {
             let cmd = CommandStatementQuery {
@@ -174,9 +201,10 @@ impl GatewaySession {
             };
             let descriptor = FlightDescriptor::new_cmd(cmd.as_any().encode_to_vec());
             let mut client = self.client.clone();
-            client
+            let response = client
                 .get_flight_info(authorized(descriptor, authorization.clone()))
                 .await?;
+            authorization = refreshed_token(&response).or(authorization);
         }
         {
             let mut state = self.state();
@@ -204,7 +232,7 @@ impl GatewaySession {
         let descriptor = FlightDescriptor::new_cmd(cmd.encode_to_vec());
         self.call(|mut client, authorization| {
             let request = authorized(descriptor.clone(), authorization);
-            async move { Ok(client.get_flight_info(request).await?.into_inner()) }
+            async move { client.get_flight_info(request).await }
         })
         .await
     }
@@ -213,15 +241,10 @@ impl GatewaySession {
     async fn action(&self, action: Action) -> Result<Vec<arrow_flight::Result>, Status> {
         self.call(|mut client, authorization| {
             let request = authorized(action.clone(), authorization);
-            async move {
-                client
-                    .do_action(request)
-                    .await?
-                    .into_inner()
-                    .try_collect()
-                    .await
-            }
+            async move { client.do_action(request).await }
         })
+        .await?
+        .try_collect()
         .await
     }
 
@@ -292,15 +315,10 @@ impl GatewaySession {
         let results: Vec<arrow_flight::PutResult> = self
             .call(|mut client, authorization| {
                 let request = authorized(futures::stream::iter(data.clone()), authorization);
-                async move {
-                    client
-                        .do_put(request)
-                        .await?
-                        .into_inner()
-                        .try_collect()
-                        .await
-                }
+                async move { client.do_put(request).await }
             })
+            .await?
+            .try_collect()
             .await?;
         let mut handle = handle.clone();
         if let Some(result) = results.into_iter().next() {
@@ -459,7 +477,7 @@ impl GatewaySession {
         let stream = self
             .call(|mut client, authorization| {
                 let request = authorized(ticket.clone(), authorization);
-                async move { Ok(client.do_get(request).await?.into_inner()) }
+                async move { client.do_get(request).await }
             })
             .await?;
         Ok(FlightRecordBatchStream::new_from_flight_data(
@@ -507,12 +525,18 @@ async fn handshake(
     Ok(authorization)
 }
 
-/// `SetSessionOptions` of the session's schema (`None`: unset).
+/// The new bearer token a gateway response carries, if any.
+fn refreshed_token<T>(response: &Response<T>) -> Option<Authorization> {
+    response.metadata().get("authorization").cloned()
+}
+
+/// `SetSessionOptions` of the session's schema (`None`: unset). The response's headers are
+/// kept: they carry the session's new token.
 async fn set_schema(
     mut client: FlightServiceClient<Channel>,
     authorization: Option<Authorization>,
     schema: Option<&str>,
-) -> Result<(), Status> {
+) -> Result<Response<()>, Status> {
     use tavana_proto::session_options::{
         OptionValue, SessionOptionValue, SetSessionOptionsRequest, SetSessionOptionsResult,
         SET_SESSION_OPTIONS,
@@ -527,10 +551,10 @@ async fn set_schema(
         r#type: SET_SESSION_OPTIONS.to_owned(),
         body: request.encode_to_vec().into(),
     };
-    let mut stream = client
+    let (metadata, mut stream, extensions) = client
         .do_action(authorized(action, authorization))
         .await?
-        .into_inner();
+        .into_parts();
     while let Some(result) = stream.message().await? {
         let result = SetSessionOptionsResult::decode(result.body)
             .map_err(|e| Status::internal(format!("bad SetSessionOptions result: {e}")))?;
@@ -541,7 +565,7 @@ async fn set_schema(
             )));
         }
     }
-    Ok(())
+    Ok(Response::from_parts(metadata, (), extensions))
 }
 
 fn decode_schema(bytes: Bytes) -> Result<Schema, Status> {

@@ -386,6 +386,22 @@ class Cluster:
             p.retired = True
 
 
+def restart_gateway(cluster: "Cluster") -> None:
+    """Kills the gateway and starts a new one on the same address with the same flags and
+    environment, as Kubernetes restarts a container: every session the old one held in memory
+    is gone."""
+    old = cluster.gateway
+    port = old.listen.rsplit(":", 1)[1]
+    old.stop(signal.SIGKILL)
+    old.retired = True
+    args = list(old.args)
+    args[args.index("--flight-sql-port") + 1] = port
+    new = Process(role="gateway", args=args, workdir=old.workdir, env=old.env)
+    new.start()
+    new.wait_ready()
+    cluster.gateway = new
+
+
 def start_cluster(
     workdir: Path,
     data_dir: Path,

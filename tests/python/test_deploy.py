@@ -56,6 +56,7 @@ FULL = {
     "auth": {
         "users": [{"name": "alice", "password": "s3cret"}, {"name": "bob", "password": "pw:2"}],
         "internalToken": "internal-token-value",
+        "sessionKey": "session-key-value-of-at-least-32-chars",
     },
     "tls": {"enabled": True, "secretName": "tavana-tls"},
     "executor": {
@@ -742,6 +743,10 @@ def test_secret_carries_users_token_and_credentials(full):
                     assert ref["name"] == secret_name and ref["key"] in data, ref
                     refs.append((c["name"], e["name"], ref["key"]))
     assert ("gateway", "TAVANA_INTERNAL_TOKEN", "internal-token") in refs
+    # Every gateway replica signs and reads session tokens with the same key.
+    assert data["session-key"] == "session-key-value-of-at-least-32-chars"
+    assert ("gateway", "TAVANA_SESSION_KEY", "session-key") in refs
+    assert not any(name == "TAVANA_SESSION_KEY" for c, name, _ in refs if c != "gateway")
     assert ("executor", "TAVANA_INTERNAL_TOKEN", "internal-token") in refs
     # The lake files: catalog in the ConfigMap, credentials from the Secret, both mounted whole.
     sts = component(full, "StatefulSet", "executor")
@@ -763,8 +768,10 @@ def test_generated_credentials_are_strong_and_parse(defaults):
     user, password = data["users"].split(":")
     assert user == "tavana" and len(password) >= 20
     assert len(data["internal-token"]) >= 32
+    assert len(data["session-key"]) >= 32, "the gateway refuses shorter session keys"
     again = _secret_data(render({}))
     assert again["internal-token"] != data["internal-token"], "random without a live Secret"
+    assert again["session-key"] != data["session-key"], "random without a live Secret"
 
 
 def test_existing_secret_is_used_not_created():
@@ -798,6 +805,7 @@ def _scaler(extra: dict) -> dict:
         ({"auth": {"users": [{"name": "a,b", "password": "x"}]}}, "auth.users"),
         ({"auth": {"users": [{"name": "a", "password": ""}]}}, "auth.users"),
         ({"tls": {"enabled": True}}, "tls.secretName"),
+        ({"auth": {"sessionKey": "short"}}, r"auth.sessionKey: at least 32 characters"),
         ({"pgAdapter": {"adminPort": 8080}}, "adminPort"),
         ({"executor": {"autoscaling": {"minReplicas": 9, "maxReplicas": 2}}}, "minReplicas"),
         # The scaler (HPA on by default): one owner of the executor count.
@@ -898,6 +906,7 @@ def test_generated_credentials_survive_an_upgrade(fake_kube_api):
         )
         data = yaml.safe_load(third["tavana/templates/secret.yaml"])["data"]
         assert base64.b64decode(data["internal-token"]) == b"rotated"
+        assert data["session-key"] == secret["data"]["session-key"]
         assert data["users"] == secret["data"]["users"]
     finally:
         config.close()

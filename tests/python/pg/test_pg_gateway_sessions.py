@@ -6,32 +6,16 @@ Before, every later statement failed with 28000 "unknown or expired session toke
 
 from __future__ import annotations
 
-import signal
 import time
 
 import psycopg
 
 from pg.conftest import private_pg_adapter
-from tavana_harness import Process
+from tavana_harness import restart_gateway
 
 
 def _renewed(adapter) -> float:
     return adapter.process.metric("tavana_pg_adapter_gateway_sessions_renewed_total") or 0
-
-
-def _restart_gateway(cluster) -> None:
-    """Kills the gateway and starts a new one on the same address, as Kubernetes restarts a
-    container: every session the old one held is gone."""
-    old = cluster.gateway
-    port = old.listen.rsplit(":", 1)[1]
-    old.stop(signal.SIGKILL)
-    old.retired = True
-    args = list(old.args)
-    args[args.index("--flight-sql-port") + 1] = port
-    new = Process(role="gateway", args=args, workdir=old.workdir, env=old.env)
-    new.start()
-    new.wait_ready()
-    cluster.gateway = new
 
 
 def test_connections_survive_a_gateway_restart(cluster_factory, tmp_path):
@@ -51,7 +35,7 @@ def test_connections_survive_a_gateway_restart(cluster_factory, tmp_path):
         in_transaction = psycopg.connect(adapter.dsn())
         assert in_transaction.execute("SELECT 5").fetchone() == (5,)
 
-        _restart_gateway(cluster)
+        restart_gateway(cluster)
 
         # The session's schema and credentials came along; so did the prepared statement.
         assert conn.execute("SELECT id FROM v").fetchone() == (42,)
@@ -80,3 +64,32 @@ def test_a_connection_idle_past_the_gateway_session_timeout_goes_on(cluster_fact
             time.sleep(2.5)  # the gateway drops the session after 1 s idle
             assert conn.execute("SELECT 2").fetchone() == (2,)
             assert _renewed(adapter) == before + 1
+
+
+def test_with_a_session_key_the_gateway_opens_the_session_again_itself(cluster_factory, tmp_path):
+    """Gateways sharing TAVANA_SESSION_KEY open a lost session again from its token: the adapter
+    has nothing to redo, and the token it presents carries the schema it set last."""
+    cluster = cluster_factory(
+        extra_executor_args=("--allow-writes",),
+        gateway_env={"TAVANA_SESSION_KEY": "k" * 40},
+    )
+    with private_pg_adapter(cluster, tmp_path / "pg") as adapter:
+        conn = psycopg.connect(adapter.dsn(), autocommit=True)
+        conn.execute("CREATE SCHEMA keyed_s")
+        conn.execute("CREATE VIEW keyed_s.v AS SELECT 43 AS id")
+        conn.execute("SET search_path TO keyed_s")
+        assert conn.execute("SELECT id FROM v").fetchone() == (43,)
+        with_secret = psycopg.connect(adapter.dsn(), autocommit=True)
+        with_secret.execute("CREATE SECRET keyed_key (TYPE s3, KEY_ID 'a', SECRET 'b')")
+
+        restart_gateway(cluster)
+
+        assert conn.execute("SELECT id FROM v").fetchone() == (43,)
+        assert _renewed(adapter) == 0
+        # Credentials do not travel in tokens: that one the adapter signs in again for.
+        secrets = "SELECT name FROM duckdb_secrets()"
+        assert ("session_keyed_key",) in with_secret.execute(secrets).fetchall()
+        assert _renewed(adapter) == 1
+        assert cluster.gateway.metric("tavana_gateway_sessions_resumed_total") == 1
+        conn.close()
+        with_secret.close()
