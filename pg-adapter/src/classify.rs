@@ -281,6 +281,69 @@ fn without_semicolons(tokens: &[Token]) -> &[Token] {
     &tokens[..end]
 }
 
+/// The transaction modes of BEGIN, START TRANSACTION, SET TRANSACTION and SET SESSION
+/// CHARACTERISTICS AS TRANSACTION (`[NOT] DEFERRABLE` is accepted and has no setting here).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TransactionModes {
+    /// `ISOLATION LEVEL ...` as `transaction_isolation` shows it (`repeatable read`).
+    pub(crate) isolation: Option<&'static str>,
+    /// `READ ONLY` (`true`) or `READ WRITE`.
+    pub(crate) read_only: Option<bool>,
+}
+
+/// Transaction modes, separated by commas or spaces, as PostgreSQL's grammar takes them;
+/// `Err` is its syntax error.
+fn transaction_modes(tokens: &[Token]) -> Result<TransactionModes, String> {
+    let tokens = without_semicolons(tokens);
+    let word = |i: usize| {
+        tokens.get(i).and_then(|t| match &t.kind {
+            TokenKind::Word(w) => Some(w.as_str()),
+            _ => None,
+        })
+    };
+    let syntax_error = |i: usize| match tokens.get(i) {
+        Some(t) => format!("syntax error at or near \"{}\"", t.value()),
+        None => "syntax error at end of input".to_owned(),
+    };
+    let mut modes = TransactionModes::default();
+    let mut i = 0;
+    loop {
+        i = match (word(i), word(i + 1)) {
+            (Some("isolation"), Some("level")) => {
+                let (level, next) = match (word(i + 2), word(i + 3)) {
+                    (Some("serializable"), _) => ("serializable", i + 3),
+                    (Some("repeatable"), Some("read")) => ("repeatable read", i + 4),
+                    (Some("read"), Some("committed")) => ("read committed", i + 4),
+                    (Some("read"), Some("uncommitted")) => ("read uncommitted", i + 4),
+                    (Some("repeatable" | "read"), _) => return Err(syntax_error(i + 3)),
+                    _ => return Err(syntax_error(i + 2)),
+                };
+                modes.isolation = Some(level);
+                next
+            }
+            (Some("isolation"), _) => return Err(syntax_error(i + 1)),
+            (Some("read"), Some("only")) => {
+                modes.read_only = Some(true);
+                i + 2
+            }
+            (Some("read"), Some("write")) => {
+                modes.read_only = Some(false);
+                i + 2
+            }
+            (Some("read"), _) => return Err(syntax_error(i + 1)),
+            (Some("deferrable"), _) => i + 1,
+            (Some("not"), Some("deferrable")) => i + 2,
+            _ => return Err(syntax_error(i)),
+        };
+        if i == tokens.len() {
+            return Ok(modes);
+        }
+        if tokens[i].is_punct(",") {
+            i += 1;
+        }
+    }
+}
+
 /// What the adapter does with one statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Statement {
@@ -299,7 +362,19 @@ pub(crate) enum Statement {
     Show {
         name: String,
     },
-    Begin,
+    /// `BEGIN [WORK | TRANSACTION] [modes]` / `START TRANSACTION [modes]`.
+    Begin {
+        modes: TransactionModes,
+    },
+    /// `SET TRANSACTION modes`: the open transaction block's modes.
+    SetTransaction {
+        modes: TransactionModes,
+    },
+    /// `SET SESSION CHARACTERISTICS AS TRANSACTION modes`: the defaults of later transactions
+    /// (`default_transaction_isolation`, `default_transaction_read_only`).
+    SetSessionCharacteristics {
+        modes: TransactionModes,
+    },
     Commit,
     Rollback,
     /// `SAVEPOINT name`.
@@ -390,7 +465,22 @@ pub(crate) fn classify(sql: &str) -> Statement {
                 },
             },
             "show" => classify_show(&tokens[1..]),
-            "begin" | "start" => Statement::Begin,
+            "begin" | "start" => {
+                let mut at = 1;
+                if matches!(word(1), Some("work" | "transaction")) {
+                    at = 2;
+                }
+                if without_semicolons(&tokens).len() == at {
+                    Statement::Begin {
+                        modes: TransactionModes::default(),
+                    }
+                } else {
+                    match transaction_modes(&tokens[at..]) {
+                        Ok(modes) => Statement::Begin { modes },
+                        Err(message) => Statement::SyntaxError { message },
+                    }
+                }
+            }
             "commit" | "end" => Statement::Commit,
             "abort" => Statement::Rollback,
             "rollback" => {
@@ -518,7 +608,15 @@ fn classify_set(tokens: &[Token]) -> Statement {
     {
         // `SET SESSION CHARACTERISTICS AS TRANSACTION ...`, `SET SESSION AUTHORIZATION`
         if tokens.get(1).is_some_and(|t| t.is_word("characteristics")) {
-            return Statement::Noop { tag: "SET" };
+            if !(tokens.get(2).is_some_and(|t| t.is_word("as"))
+                && tokens.get(3).is_some_and(|t| t.is_word("transaction")))
+            {
+                return Statement::Noop { tag: "SET" };
+            }
+            return match transaction_modes(&tokens[4..]) {
+                Ok(modes) => Statement::SetSessionCharacteristics { modes },
+                Err(message) => Statement::SyntaxError { message },
+            };
         }
         i = 1;
     }
@@ -543,6 +641,13 @@ fn classify_set(tokens: &[Token]) -> Statement {
         }
     }
     match name.as_str() {
+        // `SET TRANSACTION SNAPSHOT id` is accepted as it was: there is one snapshot.
+        "transaction" if !tokens.get(i).is_some_and(|t| t.is_word("snapshot")) => {
+            return match transaction_modes(&tokens[i..]) {
+                Ok(modes) => Statement::SetTransaction { modes },
+                Err(message) => Statement::SyntaxError { message },
+            };
+        }
         "transaction" | "constraints" | "role" => return Statement::Noop { tag: "SET" },
         "session" if tokens.get(i).is_some_and(|t| t.is_word("authorization")) => {
             return Statement::Noop { tag: "SET" }
@@ -1045,10 +1150,45 @@ mod tests {
             ),
             (
                 "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
-                Statement::Noop { tag: "SET" },
+                Statement::SetSessionCharacteristics {
+                    modes: TransactionModes {
+                        isolation: None,
+                        read_only: Some(true),
+                    },
+                },
             ),
             (
                 "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                Statement::SetTransaction {
+                    modes: TransactionModes {
+                        isolation: Some("read committed"),
+                        read_only: None,
+                    },
+                },
+            ),
+            (
+                "set transaction read write, isolation level repeatable read not deferrable;",
+                Statement::SetTransaction {
+                    modes: TransactionModes {
+                        isolation: Some("repeatable read"),
+                        read_only: Some(false),
+                    },
+                },
+            ),
+            (
+                "SET TRANSACTION ISOLATION LEVEL bogus",
+                Statement::SyntaxError {
+                    message: "syntax error at or near \"bogus\"".into(),
+                },
+            ),
+            (
+                "SET TRANSACTION ISOLATION LEVEL READ COMMITTED,",
+                Statement::SyntaxError {
+                    message: "syntax error at end of input".into(),
+                },
+            ),
+            (
+                "SET TRANSACTION SNAPSHOT '1'",
                 Statement::Noop { tag: "SET" },
             ),
             ("RESET ALL", Statement::Reset { name: None }),
@@ -1072,11 +1212,41 @@ mod tests {
             ),
             ("SHOW ALL", Statement::Show { name: "all".into() }),
             ("SHOW TABLES", Statement::Query),
-            ("BEGIN", Statement::Begin),
-            ("BEGIN READ ONLY", Statement::Begin),
+            (
+                "BEGIN",
+                Statement::Begin {
+                    modes: TransactionModes::default(),
+                },
+            ),
+            (
+                "begin work;",
+                Statement::Begin {
+                    modes: TransactionModes::default(),
+                },
+            ),
+            (
+                "BEGIN READ ONLY",
+                Statement::Begin {
+                    modes: TransactionModes {
+                        isolation: None,
+                        read_only: Some(true),
+                    },
+                },
+            ),
             (
                 "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-                Statement::Begin,
+                Statement::Begin {
+                    modes: TransactionModes {
+                        isolation: Some("serializable"),
+                        read_only: None,
+                    },
+                },
+            ),
+            (
+                "BEGIN ISOLATION",
+                Statement::SyntaxError {
+                    message: "syntax error at end of input".into(),
+                },
             ),
             ("COMMIT", Statement::Commit),
             ("END", Statement::Commit),

@@ -85,6 +85,10 @@ pub(crate) enum QueryError {
     /// SAVEPOINT, RELEASE or ROLLBACK TO outside a transaction block (the statement's name).
     #[error("{0} can only be used in transaction blocks")]
     NoTransactionBlock(&'static str),
+    /// A transaction mode the open transaction can no longer take (SET TRANSACTION after its
+    /// first query).
+    #[error("{0}")]
+    ActiveTransaction(&'static str),
     /// A statement other than ROLLBACK/COMMIT inside a failed transaction block.
     #[error("current transaction is aborted, commands ignored until end of transaction block")]
     InFailedTransaction,
@@ -116,6 +120,7 @@ impl QueryError {
             QueryError::InFailedTransaction => "25P02",
             QueryError::UndefinedSavepoint(_) => "3B001",
             QueryError::NoTransactionBlock(_) => "25P01",
+            QueryError::ActiveTransaction(_) => "25001",
             QueryError::Encoding(_) => "XX000",
         }
     }

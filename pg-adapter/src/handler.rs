@@ -308,6 +308,8 @@ enum Outcome {
         statuses: Vec<(String, String)>,
         txn: Option<TxnChange>,
     },
+    /// A command tag after a WARNING (PostgreSQL's NoticeResponse).
+    Warned { tag: String, warning: ErrorInfo },
     /// Rows already pulled from a cursor (FETCH/MOVE) or computed (SHOW).
     Fetched {
         fields: Arc<Vec<FieldInfo>>,
@@ -367,6 +369,16 @@ impl Handler {
             .statements_total
             .with_label_values(&[kind_label])
             .inc();
+        if matches!(
+            plan.kind,
+            Statement::Query
+                | Statement::Declare { .. }
+                | Statement::CopyOut { .. }
+                | Statement::Signal { .. }
+        ) {
+            // As PostgreSQL's first snapshot: the transaction's isolation level is now fixed.
+            session.queried();
+        }
         match &plan.kind {
             Statement::Query => {
                 let replanned;
@@ -419,6 +431,16 @@ impl Handler {
                     fields,
                     rows,
                     tag: "SELECT".into(),
+                })
+            }
+            Statement::Set { name, value }
+                if name == "transaction_isolation" || name == "transaction_read_only" =>
+            {
+                session.set_transaction_setting(name, value.as_deref())?;
+                Ok(Outcome::Done {
+                    tag: "SET".into(),
+                    statuses: vec![],
+                    txn: None,
                 })
             }
             Statement::Set { name, value } => {
@@ -485,10 +507,12 @@ impl Handler {
                     tag: "SELECT".into(),
                 })
             }
-            Statement::Begin => {
+            Statement::Begin { modes } => {
                 if matches!(status, TransactionStatus::Idle) {
                     session.savepoints().clear();
+                    session.settings().reset_transaction_modes();
                 }
+                session.set_transaction_modes(modes)?;
                 Ok(Outcome::Done {
                     tag: "BEGIN".into(),
                     statuses: vec![],
@@ -543,6 +567,33 @@ impl Handler {
                 statuses: vec![],
                 txn: Some(TxnChange::End),
             }),
+            Statement::SetTransaction { modes } => {
+                if matches!(status, TransactionStatus::Idle) {
+                    // PostgreSQL warns and the modes last only for this statement.
+                    return Ok(Outcome::Warned {
+                        tag: "SET".into(),
+                        warning: ErrorInfo::new(
+                            "WARNING".into(),
+                            "25P01".into(),
+                            "SET TRANSACTION can only be used in transaction blocks".into(),
+                        ),
+                    });
+                }
+                session.set_transaction_modes(modes)?;
+                Ok(Outcome::Done {
+                    tag: "SET".into(),
+                    statuses: vec![],
+                    txn: None,
+                })
+            }
+            Statement::SetSessionCharacteristics { modes } => {
+                session.set_default_transaction_modes(modes)?;
+                Ok(Outcome::Done {
+                    tag: "SET".into(),
+                    statuses: vec![],
+                    txn: None,
+                })
+            }
             Statement::Noop { tag } => Ok(Outcome::Done {
                 tag: (*tag).to_owned(),
                 statuses: vec![],
@@ -754,6 +805,16 @@ impl Handler {
                 for row in rows {
                     client.feed(PgWireBackendMessage::DataRow(row)).await?;
                 }
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        tag,
+                    )))
+                    .await?;
+            }
+            Outcome::Warned { tag, warning } => {
+                client
+                    .feed(PgWireBackendMessage::NoticeResponse(warning.into()))
+                    .await?;
                 client
                     .feed(PgWireBackendMessage::CommandComplete(CommandComplete::new(
                         tag,

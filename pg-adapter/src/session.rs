@@ -6,10 +6,12 @@
 //! enforces `statement_timeout` around each statement.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::backends::{Registration, State};
+use crate::classify::TransactionModes;
 use crate::error::QueryError;
 use crate::gateway::GatewaySession;
 use crate::timezone::Zone;
@@ -397,6 +399,19 @@ impl Settings {
                     )));
                 }
             }
+            "transaction_isolation" | "default_transaction_isolation" => isolation_level(&value)
+                .ok_or_else(|| QueryError::InvalidSettingValue {
+                    name: lower.clone(),
+                    value: value.clone(),
+                })?
+                .to_owned(),
+            "transaction_read_only" | "default_transaction_read_only" => {
+                let on = parse_bool(&value).ok_or_else(|| QueryError::InvalidSettingValue {
+                    name: lower.clone(),
+                    value: value.clone(),
+                })?;
+                on_off(on).to_owned()
+            }
             "timezone" => {
                 let value = value.trim().trim_matches('\'').to_owned();
                 self.zone = Zone::parse(&value).ok_or_else(|| QueryError::InvalidSettingValue {
@@ -409,6 +424,15 @@ impl Settings {
         };
         self.values.insert(lower.clone(), value);
         Ok(self.report(&lower))
+    }
+
+    /// The next transaction's modes: `transaction_isolation` and `transaction_read_only` from
+    /// their `default_` settings, as a transaction starts with them.
+    pub(crate) fn reset_transaction_modes(&mut self) {
+        for name in ["transaction_isolation", "transaction_read_only"] {
+            let default = self.get(&format!("default_{name}")).unwrap_or_default();
+            self.values.insert(name.to_owned(), default);
+        }
     }
 
     /// `RESET name` / `RESET ALL`.
@@ -527,6 +551,51 @@ pub(crate) fn parse_duration_ms(value: &str) -> Option<u64> {
     Some((num * factor).round() as u64)
 }
 
+/// An isolation level as `transaction_isolation` shows it, from a SET's value.
+fn isolation_level(value: &str) -> Option<&'static str> {
+    let words: Vec<String> = value
+        .trim_matches('\'')
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    Some(match words.join(" ").as_str() {
+        "serializable" => "serializable",
+        "repeatable read" => "repeatable read",
+        "read committed" => "read committed",
+        "read uncommitted" => "read uncommitted",
+        _ => return None,
+    })
+}
+
+/// A boolean setting's value as PostgreSQL reads it (`on`, `true`, `yes`, `1` and their
+/// opposites, in any case, or a unique prefix of them).
+fn parse_bool(value: &str) -> Option<bool> {
+    let value = value.trim_matches('\'').trim().to_ascii_lowercase();
+    match value.as_str() {
+        "1" => return Some(true),
+        "0" => return Some(false),
+        // `o` alone is either.
+        "" | "o" => return None,
+        _ => {}
+    }
+    let is = |word: &str| word.starts_with(value.as_str());
+    if is("true") || is("yes") || is("on") {
+        Some(true)
+    } else if is("false") || is("no") || is("off") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}
+
 /// Everything one PostgreSQL connection owns.
 pub(crate) struct Session {
     pub(crate) user: String,
@@ -534,6 +603,9 @@ pub(crate) struct Session {
     pub(crate) settings: Mutex<Settings>,
     /// The open transaction block's savepoints, oldest first (a name may repeat).
     savepoints: Mutex<Vec<String>>,
+    /// Whether the open transaction has run a query (PostgreSQL's first snapshot): its
+    /// isolation level is fixed from then on.
+    queried: AtomicBool,
     /// Names of open cursors (their portals live in pgwire's portal store).
     pub(crate) cursors: Mutex<BTreeSet<String>>,
     /// Set once the client has closed its connection (see `disconnect.rs`).
@@ -576,6 +648,7 @@ impl Session {
     ) -> Self {
         Self {
             savepoints: Mutex::new(Vec::new()),
+            queried: AtomicBool::new(false),
             idle_timer: Mutex::new(None),
             idle_timeouts,
             gone,
@@ -612,6 +685,102 @@ impl Session {
         true
     }
 
+    /// Notes that the open transaction ran a query (a statement that reads data).
+    pub(crate) fn queried(&self) {
+        self.queried.store(true, Ordering::Relaxed);
+    }
+
+    /// Gives the open transaction `modes` (SET TRANSACTION, BEGIN's modes, `SET
+    /// transaction_isolation`), with PostgreSQL's rules: the isolation level changes only before
+    /// the transaction's first query and outside a savepoint, and read-write mode comes back
+    /// only before its first query and outside a savepoint (25001 otherwise).
+    pub(crate) fn set_transaction_modes(&self, modes: &TransactionModes) -> Result<(), QueryError> {
+        let queried = self.queried.load(Ordering::Relaxed);
+        let in_savepoint = !self.savepoints().is_empty();
+        let mut settings = self.settings();
+        if let Some(level) = modes.isolation {
+            if settings.get("transaction_isolation").as_deref() != Some(level) {
+                if queried {
+                    return Err(QueryError::ActiveTransaction(
+                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                    ));
+                }
+                if in_savepoint {
+                    return Err(QueryError::ActiveTransaction(
+                        "SET TRANSACTION ISOLATION LEVEL must not be called in a subtransaction",
+                    ));
+                }
+            }
+        }
+        let read_only = settings.get("transaction_read_only").as_deref() == Some("on");
+        if modes.read_only == Some(false) && read_only {
+            if in_savepoint {
+                return Err(QueryError::ActiveTransaction(
+                    "cannot set transaction read-write mode inside a read-only transaction",
+                ));
+            }
+            if queried {
+                return Err(QueryError::ActiveTransaction(
+                    "transaction read-write mode must be set before any query",
+                ));
+            }
+        }
+        if let Some(level) = modes.isolation {
+            settings.set("transaction_isolation", Some(level.to_owned()))?;
+        }
+        if let Some(on) = modes.read_only {
+            settings.set("transaction_read_only", Some(on_off(on).to_owned()))?;
+        }
+        Ok(())
+    }
+
+    /// `SET transaction_isolation` / `SET transaction_read_only` (`None`: DEFAULT), checked as
+    /// SET TRANSACTION is.
+    pub(crate) fn set_transaction_setting(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<(), QueryError> {
+        let value = match value {
+            Some(value) => value.to_owned(),
+            None => self
+                .settings()
+                .get(&format!("default_{name}"))
+                .unwrap_or_default(),
+        };
+        let invalid = || QueryError::InvalidSettingValue {
+            name: name.to_owned(),
+            value: value.clone(),
+        };
+        let modes = if name == "transaction_isolation" {
+            TransactionModes {
+                isolation: Some(isolation_level(&value).ok_or_else(invalid)?),
+                read_only: None,
+            }
+        } else {
+            TransactionModes {
+                isolation: None,
+                read_only: Some(parse_bool(&value).ok_or_else(invalid)?),
+            }
+        };
+        self.set_transaction_modes(&modes)
+    }
+
+    /// SET SESSION CHARACTERISTICS AS TRANSACTION: the modes of later transactions.
+    pub(crate) fn set_default_transaction_modes(
+        &self,
+        modes: &TransactionModes,
+    ) -> Result<(), QueryError> {
+        let mut settings = self.settings();
+        if let Some(level) = modes.isolation {
+            settings.set("default_transaction_isolation", Some(level.to_owned()))?;
+        }
+        if let Some(on) = modes.read_only {
+            settings.set("default_transaction_read_only", Some(on_off(on).to_owned()))?;
+        }
+        Ok(())
+    }
+
     /// The schema the gateway session resolves unqualified names in (see
     /// `handler::apply_search_path`).
     pub(crate) fn schema(&self) -> std::sync::MutexGuard<'_, Option<String>> {
@@ -631,6 +800,13 @@ impl Session {
     /// Marks the statement as ended, leaving the connection in `state`, and arms the idle
     /// timeout that state has, if any.
     pub(crate) fn statement_ended(&self, state: State) {
+        if state == State::Idle {
+            // The statement's transaction (its own, or the block it ended) is over: the next
+            // starts with the default modes, no query run and no savepoint.
+            self.settings().reset_transaction_modes();
+            self.queried.store(false, Ordering::Relaxed);
+            self.savepoints().clear();
+        }
         if let Some(backend) = self.backend.get() {
             let app = self.settings().get("application_name").unwrap_or_default();
             backend.finish(state, &app);
@@ -703,6 +879,45 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transaction_modes_take_postgresql_values_and_start_from_the_defaults() {
+        let mut s = Settings::new("alice", []);
+        for (given, shown) in [
+            ("'Repeatable  Read'", "repeatable read"),
+            ("SERIALIZABLE", "serializable"),
+        ] {
+            s.set("default_transaction_isolation", Some(given.into()))
+                .unwrap();
+            assert_eq!(
+                s.get("default_transaction_isolation").as_deref(),
+                Some(shown)
+            );
+        }
+        assert!(s
+            .set("transaction_isolation", Some("snapshot".into()))
+            .is_err());
+        for (given, shown) in [("yes", "on"), ("OF", "off"), ("1", "on"), ("f", "off")] {
+            s.set("default_transaction_read_only", Some(given.into()))
+                .unwrap();
+            assert_eq!(
+                s.get("default_transaction_read_only").as_deref(),
+                Some(shown),
+                "{given}"
+            );
+        }
+        assert!(s.set("transaction_read_only", Some("o".into())).is_err());
+        assert_eq!(
+            s.get("transaction_isolation").as_deref(),
+            Some("read committed")
+        );
+        s.reset_transaction_modes();
+        assert_eq!(
+            s.get("transaction_isolation").as_deref(),
+            Some("serializable")
+        );
+        assert_eq!(s.get("transaction_read_only").as_deref(), Some("off"));
+    }
 
     #[test]
     fn set_show_reset() {

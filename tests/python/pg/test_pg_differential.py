@@ -289,6 +289,75 @@ def test_nested_psycopg_transactions_as_in_postgresql(both):
     assert answers[1] == answers[0] == [(1,), (2,), "INTRANS", "IDLE"]
 
 
+# Transaction modes, step by step as the savepoints above, with the warnings: SET TRANSACTION
+# and BEGIN's modes set the block's isolation level and read-only mode (shown by SHOW and
+# current_setting), only before its first query and outside a savepoint; outside a block SET
+# TRANSACTION warns and lasts for itself; the defaults start each transaction.
+TRANSACTION_MODES_SCRIPT = [
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "SHOW transaction_isolation",
+    "BEGIN",
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "SHOW transaction_isolation",
+    "SELECT current_setting('transaction_isolation')",
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+    "ROLLBACK",
+    "SHOW transaction_isolation",
+    "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    "SHOW transaction_isolation",
+    "SAVEPOINT a",
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    "ROLLBACK",
+    "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    "SHOW transaction_isolation",
+    "SHOW transaction_read_only",
+    "SELECT 1 AS one",
+    "SET TRANSACTION READ WRITE",
+    "ROLLBACK",
+    "BEGIN READ ONLY",
+    "SAVEPOINT s",
+    "SET TRANSACTION READ WRITE",
+    "ROLLBACK",
+    "SET default_transaction_isolation = 'serializable'",
+    "SHOW transaction_isolation",
+    "BEGIN",
+    "SHOW transaction_isolation",
+    "DECLARE c CURSOR FOR SELECT 1",
+    "SET transaction_isolation = 'read committed'",
+    "ROLLBACK",
+    "RESET default_transaction_isolation",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "SHOW transaction_isolation",
+    "RESET default_transaction_isolation",
+    "SET transaction_isolation = 'bogus'",
+    "BEGIN",
+    "SET TRANSACTION ISOLATION LEVEL bogus",
+    "ROLLBACK",
+    "SHOW transaction_isolation",
+]
+
+
+def test_transaction_modes_as_in_postgresql(both):
+    answers = []
+    for conn in both:
+        warnings = []
+
+        def warned(diagnostic, warnings=warnings):
+            warnings.append((diagnostic.severity, diagnostic.sqlstate, diagnostic.message_primary))
+
+        conn.add_notice_handler(warned)
+        try:
+            steps = []
+            for sql in TRANSACTION_MODES_SCRIPT:
+                steps.append((*_step(conn, sql), list(warnings)))
+                warnings.clear()
+        finally:
+            conn.remove_notice_handler(warned)
+        answers.append(steps)
+    assert answers[1] == answers[0]
+
+
 # Result column names of unaliased expressions, as PostgreSQL names them (clients read columns
 # by name: pandas, pgJDBC's getString("count")). Bare numbers and NULL keep DuckDB's names on
 # purpose (a Parquet column may be called 2024), so they are not here.
