@@ -66,6 +66,23 @@ impl ExecutorService {
             .map_err(Status::from)
     }
 
+    /// Runs `work`, a statement returning no rows registered as `query_id`, on a blocking
+    /// thread. If the call is dropped first (the client went away, or the gateway stopped the
+    /// query at `TAVANA_MAX_QUERY_SECS`), the statement is interrupted.
+    async fn run_update(
+        &self,
+        query_id: &str,
+        work: impl FnOnce(&Engine) -> Result<i64, ExecutorError> + Send + 'static,
+    ) -> Result<i64, Status> {
+        let unfinished = CancelOnDrop {
+            engine: Arc::clone(&self.engine),
+            query_id: Some(query_id.to_owned()),
+        };
+        let result = self.blocking(work).await;
+        unfinished.disarm();
+        result
+    }
+
     async fn prepare(
         &self,
         session: &SessionContext,
@@ -209,7 +226,9 @@ impl ExecutorService {
         let query_id = statement.query_id.clone();
         let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let count = self
-            .blocking(move |engine| engine.execute_update(&session, &sql, rows, &query_id))
+            .run_update(&statement.query_id, move |engine| {
+                engine.execute_update(&session, &sql, rows, &query_id)
+            })
             .await?;
         statement.completed_count = Some(count);
         Ok(count_schema())
@@ -309,6 +328,27 @@ fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, Status> {
             Status::internal(format!("cannot encode schema: {e}"))
         })?;
     Ok(bytes)
+}
+
+/// Cancels a query when dropped, unless disarmed: a call dropped before its statement
+/// finished stops the statement.
+struct CancelOnDrop {
+    engine: Arc<Engine>,
+    query_id: Option<String>,
+}
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.query_id = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(query_id) = self.query_id.take() {
+            self.engine.cancel(&query_id);
+        }
+    }
 }
 
 fn query_id(metadata: &MetadataMap) -> String {
@@ -525,7 +565,7 @@ impl FlightSqlService for ExecutorService {
         let query_id = query_id(request.metadata());
         let session = session(request.metadata());
         let sql = command.query;
-        self.blocking(move |engine| {
+        self.run_update(&query_id.clone(), move |engine| {
             engine.describe(&session, &sql)?;
             engine.execute_update(&session, &sql, Vec::new(), &query_id)
         })
@@ -549,7 +589,7 @@ impl FlightSqlService for ExecutorService {
         if rows.is_empty() {
             rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         }
-        self.blocking(move |engine| {
+        self.run_update(&query_id.clone(), move |engine| {
             engine.describe(&session, &statement.sql)?;
             engine.execute_update(&session, &statement.sql, rows, &query_id)
         })

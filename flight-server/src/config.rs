@@ -54,6 +54,13 @@ pub struct GatewayArgs {
     #[arg(long, env = "TAVANA_STREAM_IDLE_TIMEOUT_SECS", default_value_t = 0)]
     pub stream_idle_timeout_secs: u64,
 
+    /// Longest a query may run, in seconds, from leaving the queue to the end of its result
+    /// stream (0: no limit). A query past it is stopped on its executor and its client gets
+    /// `DEADLINE_EXCEEDED` (SQLSTATE 57014 through the pg-adapter). Also bounds a call that
+    /// runs a statement returning no rows.
+    #[arg(long, env = "TAVANA_MAX_QUERY_SECS", default_value_t = 0)]
+    pub max_query_secs: u64,
+
     /// How long a query may wait in the queue before it is refused as overloaded, in seconds.
     #[arg(long, env = "TAVANA_QUEUE_TIMEOUT_SECS", default_value_t = 30)]
     pub queue_timeout_secs: u64,
@@ -83,6 +90,11 @@ impl GatewayArgs {
     /// Session idle timeout.
     pub fn session_idle(&self) -> Duration {
         Duration::from_secs(self.session_idle_secs)
+    }
+
+    /// Longest a query may run (`None`: no limit).
+    pub fn max_query_duration(&self) -> Option<Duration> {
+        (self.max_query_secs > 0).then(|| Duration::from_secs(self.max_query_secs))
     }
 
     /// Queue wait limit.

@@ -138,6 +138,7 @@ impl Gateway {
             ),
             (args.stream_idle_timeout_secs > 0)
                 .then(|| Duration::from_secs(args.stream_idle_timeout_secs)),
+            args.max_query_duration(),
         ));
         Ok(Self {
             state,

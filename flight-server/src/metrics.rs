@@ -21,6 +21,8 @@ pub struct GatewayMetrics {
     pub queue_timeouts_total: IntCounterVec,
     /// Result streams ended because their client read nothing for the stream idle timeout.
     pub idle_streams_ended_total: IntCounter,
+    /// Queries stopped because they ran longer than `TAVANA_MAX_QUERY_SECS`.
+    pub query_timeouts_total: IntCounter,
     /// Bytes of result streams relayed to clients (gRPC messages holding Arrow IPC).
     pub relayed_bytes_total: IntCounter,
     /// Failed authentications.
@@ -72,6 +74,10 @@ impl GatewayMetrics {
                 "tavana_gateway_idle_streams_ended_total",
                 "Result streams ended because their client read nothing for TAVANA_STREAM_IDLE_TIMEOUT_SECS",
             )?,
+            query_timeouts_total: IntCounter::new(
+                "tavana_gateway_query_timeouts_total",
+                "Queries stopped because they ran longer than TAVANA_MAX_QUERY_SECS",
+            )?,
             relayed_bytes_total: IntCounter::new(
                 "tavana_gateway_relayed_bytes_total",
                 "Bytes of result streams relayed from executors to clients (gRPC messages of Arrow IPC)",
@@ -115,6 +121,7 @@ impl GatewayMetrics {
         registry.register(Box::new(metrics.user_queued_queries.clone()))?;
         registry.register(Box::new(metrics.queue_timeouts_total.clone()))?;
         registry.register(Box::new(metrics.idle_streams_ended_total.clone()))?;
+        registry.register(Box::new(metrics.query_timeouts_total.clone()))?;
         registry.register(Box::new(metrics.relayed_bytes_total.clone()))?;
         registry.register(Box::new(metrics.auth_failures_total.clone()))?;
         registry.register(Box::new(metrics.sessions.clone()))?;

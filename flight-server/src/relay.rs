@@ -12,7 +12,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -24,6 +24,7 @@ use arrow_flight::sql::{
 };
 use arrow_flight::Ticket;
 use bytes::{BufMut, Bytes, BytesMut};
+use futures::task::AtomicWaker;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, Limited};
 use prost::Message;
@@ -212,20 +213,119 @@ pub(crate) fn do_get_request(request: tonic::Request<Ticket>) -> http::Request<B
 
 /// The executor's response body on its way to the client: counts the bytes, notes how the
 /// stream ended, and holds the admission and the executor's running count until the
-/// client has read it all or gone away, or (with `TAVANA_STREAM_IDLE_TIMEOUT_SECS`) has read
-/// nothing for that long.
+/// client has read it all or gone away, or a watchdog stops it (see [`StreamLimits`]).
 pub(crate) struct RelayBody {
-    /// The executor's stream and what it holds; taken (dropped) by the idle watchdog.
+    /// The executor's stream and what it holds; taken (dropped) by the watchdog.
     relayed: Arc<Mutex<Option<Relayed>>>,
     /// When the client last left a frame unasked for (see [`IdleClock`]).
     idle: Arc<IdleClock>,
-    /// Whether the client was told the idle watchdog ended its stream.
-    told_idle: bool,
+    /// Shared with the watchdog (`None` without limits).
+    stop: Option<Arc<StopSignal>>,
+    /// Where the relayed bytes stand in gRPC's message framing.
+    framing: MessageFraming,
+    /// Whether the client was told why the watchdog stopped its stream.
+    told_stopped: bool,
     metrics: GatewayMetrics,
     query_id: String,
     outcome: Option<&'static str>,
     /// The call's span (trace id, query id): the body ends in hyper's task, outside it.
     span: tracing::Span,
+}
+
+/// Limits on a relayed stream, enforced by a watchdog that stops the query (drops the
+/// executor's stream, which stops it there) and tells the client why.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StreamLimits {
+    /// `TAVANA_STREAM_IDLE_TIMEOUT_SECS`: stop once the client has read nothing for this long.
+    pub(crate) idle_timeout: Option<Duration>,
+    /// `TAVANA_MAX_QUERY_SECS`: stop the query at this instant.
+    pub(crate) deadline: Option<QueryDeadline>,
+}
+
+/// When a query must be done by, and the limit that set it (for the message).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueryDeadline {
+    /// The instant the query is stopped.
+    pub(crate) at: tokio::time::Instant,
+    /// The configured limit.
+    pub(crate) limit: Duration,
+}
+
+impl QueryDeadline {
+    /// A deadline `limit` from now.
+    pub(crate) fn after(limit: Duration) -> Self {
+        Self {
+            at: tokio::time::Instant::now() + limit,
+            limit,
+        }
+    }
+
+    /// What the client is told when the query runs past it.
+    pub(crate) fn exceeded(&self) -> Status {
+        Status::deadline_exceeded(format!(
+            "the query ran longer than this service allows ({} s, TAVANA_MAX_QUERY_SECS) and \
+             was stopped",
+            self.limit.as_secs()
+        ))
+    }
+}
+
+/// Why a watchdog stopped a stream.
+#[derive(Clone, Copy, Debug)]
+enum Stopped {
+    Idle,
+    Deadline(QueryDeadline),
+}
+
+/// Longest a stopped stream may take to finish the message on its way, so that its client
+/// reads a whole last message and then why the stream ended (a cut message would read as a
+/// broken stream).
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// What the watchdog and the body of a stream share.
+struct StopSignal {
+    /// Why the stream is stopped, once it is.
+    reason: OnceLock<Stopped>,
+    /// Whether everything relayed so far ends on a gRPC message boundary.
+    at_boundary: AtomicBool,
+    /// The body's task, woken to see that the stream was stopped.
+    waker: AtomicWaker,
+}
+
+/// Follows gRPC's framing (a 5-byte header with the message length, then the message) over
+/// the relayed bytes, to know where messages end.
+#[derive(Default)]
+struct MessageFraming {
+    header: [u8; GRPC_HEADER_BYTES],
+    header_bytes: usize,
+    message_bytes_left: usize,
+}
+
+impl MessageFraming {
+    fn advance(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.message_bytes_left > 0 {
+                let taken = self.message_bytes_left.min(data.len());
+                self.message_bytes_left -= taken;
+                data = &data[taken..];
+                continue;
+            }
+            let taken = (GRPC_HEADER_BYTES - self.header_bytes).min(data.len());
+            self.header[self.header_bytes..self.header_bytes + taken]
+                .copy_from_slice(&data[..taken]);
+            self.header_bytes += taken;
+            data = &data[taken..];
+            if self.header_bytes == GRPC_HEADER_BYTES {
+                let [_, a, b, c, d] = self.header;
+                self.message_bytes_left = u32::from_be_bytes([a, b, c, d]) as usize;
+                self.header_bytes = 0;
+            }
+        }
+    }
+
+    fn at_boundary(&self) -> bool {
+        self.header_bytes == 0 && self.message_bytes_left == 0
+    }
 }
 
 /// What a relayed stream holds while it lives.
@@ -254,15 +354,14 @@ fn now_ms() -> u64 {
 
 impl RelayBody {
     /// Relays `response`'s body; a response that is already an error (gRPC's trailers-only
-    /// form) is counted as such. With `idle_timeout`, a watchdog ends the stream once its
-    /// client has read nothing for that long.
+    /// form) is counted as such. A watchdog enforces `limits`.
     pub(crate) fn relay(
         response: http::Response<Body>,
         metrics: GatewayMetrics,
         query_id: String,
         admitted: crate::admission::Admitted,
         running: RunningGuard,
-        idle_timeout: Option<Duration>,
+        limits: StreamLimits,
     ) -> http::Response<Body> {
         let (parts, inner) = response.into_parts();
         metrics.active_streams.inc();
@@ -273,20 +372,32 @@ impl RelayBody {
             _running: running,
         })));
         let idle = Arc::new(IdleClock::default());
-        if let Some(timeout) = idle_timeout {
-            tokio::spawn(watch_idle(
-                Arc::downgrade(&relayed),
-                Arc::clone(&idle),
-                timeout,
-                metrics.clone(),
-                query_id.clone(),
-            ));
-        }
+        let stop = (limits.idle_timeout.is_some() || limits.deadline.is_some()).then(|| {
+            let stop = Arc::new(StopSignal {
+                reason: OnceLock::new(),
+                at_boundary: AtomicBool::new(true),
+                waker: AtomicWaker::new(),
+            });
+            tokio::spawn(
+                Watchdog {
+                    relayed: Arc::downgrade(&relayed),
+                    idle: Arc::clone(&idle),
+                    stop: Arc::clone(&stop),
+                    limits,
+                    metrics: metrics.clone(),
+                    query_id: query_id.clone(),
+                }
+                .watch(),
+            );
+            stop
+        });
         let body = RelayBody {
             outcome: outcome_of(&parts.headers),
             relayed,
             idle,
-            told_idle: false,
+            stop,
+            framing: MessageFraming::default(),
+            told_stopped: false,
             metrics,
             query_id,
             span: tracing::Span::current(),
@@ -299,34 +410,89 @@ impl RelayBody {
     }
 }
 
-/// Ends a stream whose client has read nothing for `timeout`: drops the executor's stream
-/// (which stops the query there) and frees the admission slot. Returns when the stream ends.
-async fn watch_idle(
+/// Enforces a stream's [`StreamLimits`]: once one is passed, drops the executor's stream
+/// (which stops the query there) and frees the admission slot, after the message on its way
+/// (for at most [`STOP_GRACE`]). Returns when the stream ends.
+struct Watchdog {
     relayed: Weak<Mutex<Option<Relayed>>>,
     idle: Arc<IdleClock>,
-    timeout: Duration,
+    stop: Arc<StopSignal>,
+    limits: StreamLimits,
     metrics: GatewayMetrics,
     query_id: String,
-) {
-    let check = (timeout / 4).max(Duration::from_millis(100));
-    let limit = timeout.as_millis() as u64;
-    loop {
-        tokio::time::sleep(check).await;
-        let Some(relayed) = relayed.upgrade() else {
-            return;
-        };
-        let since = idle.0.load(Ordering::Relaxed);
-        if since != 0 && now_ms().saturating_sub(since) >= limit {
-            let ended = relayed
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            if ended.is_some() {
-                metrics.idle_streams_ended_total.inc();
-                info!(%query_id, idle_s = timeout.as_secs(), "client read nothing for the stream idle timeout: query stopped");
+}
+
+impl Watchdog {
+    async fn watch(self) {
+        let check = self
+            .limits
+            .idle_timeout
+            .map(|timeout| (timeout / 4).max(Duration::from_millis(100)));
+        loop {
+            let wake = match (check, self.limits.deadline) {
+                (Some(check), Some(deadline)) => {
+                    deadline.at.min(tokio::time::Instant::now() + check)
+                }
+                (Some(check), None) => tokio::time::Instant::now() + check,
+                (None, Some(deadline)) => deadline.at,
+                (None, None) => return,
+            };
+            tokio::time::sleep_until(wake).await;
+            if self.relayed.strong_count() == 0 {
+                return;
             }
+            let Some(reason) = self.passed_limit() else {
+                continue;
+            };
+            let _ = self.stop.reason.set(reason);
+            let live = self.relayed.upgrade().is_some_and(|relayed| {
+                relayed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_some()
+            });
+            if live {
+                match reason {
+                    Stopped::Idle => {
+                        self.metrics.idle_streams_ended_total.inc();
+                        info!(query_id = %self.query_id, idle_s = self.limits.idle_timeout.unwrap_or_default().as_secs(), "client read nothing for the stream idle timeout: query stopped");
+                    }
+                    Stopped::Deadline(deadline) => {
+                        self.metrics.query_timeouts_total.inc();
+                        info!(query_id = %self.query_id, limit_s = deadline.limit.as_secs(), "query ran past TAVANA_MAX_QUERY_SECS: stopped");
+                    }
+                }
+            }
+            if !self.stop.at_boundary.load(Ordering::Acquire) {
+                // The body ends the stream itself once the message on its way is out.
+                self.stop.waker.wake();
+                tokio::time::sleep(STOP_GRACE).await;
+            }
+            if let Some(relayed) = self.relayed.upgrade() {
+                drop(
+                    relayed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take(),
+                );
+            }
+            // The body may be waiting on the executor's stream, which no longer wakes it.
+            self.stop.waker.wake();
             return;
         }
+    }
+
+    /// The limit the stream has passed, if any.
+    fn passed_limit(&self) -> Option<Stopped> {
+        if let Some(deadline) = self.limits.deadline {
+            if tokio::time::Instant::now() >= deadline.at {
+                return Some(Stopped::Deadline(deadline));
+            }
+        }
+        let timeout = self.limits.idle_timeout?;
+        let since = self.idle.0.load(Ordering::Relaxed);
+        (since != 0 && now_ms().saturating_sub(since) >= timeout.as_millis() as u64)
+            .then_some(Stopped::Idle)
     }
 }
 
@@ -349,17 +515,29 @@ impl HttpBody for RelayBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         self.idle.0.store(0, Ordering::Relaxed);
+        if let Some(stop) = &self.stop {
+            stop.waker.register(cx.waker());
+            if stop.reason.get().is_some() && self.framing.at_boundary() {
+                drop(self.relayed().take());
+            }
+        }
         let polled = self
             .relayed()
             .as_mut()
             .map(|relayed| Pin::new(&mut relayed.inner).poll_frame(cx));
         let Some(polled) = polled else {
-            return self.ended_idle();
+            return self.tell_stopped();
         };
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     self.metrics.relayed_bytes_total.inc_by(data.len() as u64);
+                    let this = &mut *self;
+                    if let Some(stop) = &this.stop {
+                        this.framing.advance(data);
+                        stop.at_boundary
+                            .store(this.framing.at_boundary(), Ordering::Release);
+                    }
                 } else if let Some(trailers) = frame.trailers_ref() {
                     self.outcome = outcome_of(trailers).or(self.outcome);
                 }
@@ -397,17 +575,25 @@ impl HttpBody for RelayBody {
 }
 
 impl RelayBody {
-    /// The stream the idle watchdog ended: once, the client gets gRPC trailers saying why.
-    fn ended_idle(&mut self) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        if self.told_idle {
+    /// The stream the watchdog stopped: once, the client gets gRPC trailers saying why.
+    fn tell_stopped(&mut self) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        if self.told_stopped {
             return Poll::Ready(None);
         }
-        self.told_idle = true;
-        self.outcome = Some("cancelled");
-        let status = Status::cancelled(
-            "the client read nothing from this result for the stream idle timeout \
-             (TAVANA_STREAM_IDLE_TIMEOUT_SECS): the query was stopped; run it again",
-        );
+        self.told_stopped = true;
+        let status = match self.stop.as_ref().and_then(|stop| stop.reason.get()) {
+            Some(Stopped::Deadline(deadline)) => {
+                self.outcome = Some("timed_out");
+                deadline.exceeded()
+            }
+            Some(Stopped::Idle) | None => {
+                self.outcome = Some("cancelled");
+                Status::cancelled(
+                    "the client read nothing from this result for the stream idle timeout \
+                     (TAVANA_STREAM_IDLE_TIMEOUT_SECS): the query was stopped; run it again",
+                )
+            }
+        };
         let mut trailers = http::HeaderMap::new();
         if status.add_header(&mut trailers).is_err() {
             return Poll::Ready(None);
@@ -431,6 +617,43 @@ impl Drop for RelayBody {
             debug!(query_id = %self.query_id, outcome, "stream ended");
         } else {
             info!(query_id = %self.query_id, outcome, "stream ended");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(len: usize) -> Vec<u8> {
+        let mut framed = vec![0u8];
+        framed.extend_from_slice(&(len as u32).to_be_bytes());
+        framed.extend(std::iter::repeat_n(7u8, len));
+        framed
+    }
+
+    #[test]
+    fn framing_finds_message_ends_across_any_split() {
+        let mut stream = message(10);
+        stream.extend(message(0));
+        stream.extend(message(300));
+        let ends = [15, 20, stream.len()];
+        // Every way of cutting the bytes into two frames, and byte by byte.
+        for cut in 0..=stream.len() {
+            let mut framing = MessageFraming::default();
+            framing.advance(&stream[..cut]);
+            assert_eq!(
+                framing.at_boundary(),
+                cut == 0 || ends.contains(&cut),
+                "cut at {cut}"
+            );
+            framing.advance(&stream[cut..]);
+            assert!(framing.at_boundary());
+        }
+        let mut framing = MessageFraming::default();
+        for (i, byte) in stream.iter().enumerate() {
+            framing.advance(std::slice::from_ref(byte));
+            assert_eq!(framing.at_boundary(), ends.contains(&(i + 1)), "byte {i}");
         }
     }
 }

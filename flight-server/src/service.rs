@@ -2,6 +2,7 @@
 //! and relays the executor's answer. Query results are passed through as received, below
 //! tonic's codec (see `relay`): the gateway never decodes or re-encodes them.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -42,7 +43,7 @@ use tracing::{debug, info, instrument, Span};
 
 use crate::admission::Admission;
 use crate::metrics::GatewayMetrics;
-use crate::relay;
+use crate::relay::{self, QueryDeadline, StreamLimits};
 use crate::sessions::{Session, Sessions};
 use crate::sql_info;
 use crate::workers::{Worker, WorkerPool};
@@ -69,6 +70,8 @@ pub struct GatewayState {
     pub admission: Admission,
     /// How long a result stream may go unread before it is ended (`None`: never).
     pub stream_idle_timeout: Option<std::time::Duration>,
+    /// Longest a query may run (`None`: no limit).
+    pub max_query_duration: Option<std::time::Duration>,
     sql_info: SqlInfoData,
     xdbc_info: XdbcTypeInfoData,
 }
@@ -82,6 +85,7 @@ impl GatewayState {
         metrics: GatewayMetrics,
         admission: Admission,
         stream_idle_timeout: Option<std::time::Duration>,
+        max_query_duration: Option<std::time::Duration>,
     ) -> Self {
         Self {
             sessions,
@@ -90,6 +94,7 @@ impl GatewayState {
             metrics,
             admission,
             stream_idle_timeout,
+            max_query_duration,
             sql_info: sql_info::sql_info(),
             xdbc_info: sql_info::xdbc_type_info(),
         }
@@ -163,7 +168,12 @@ impl GatewayService {
             &query_id,
             &metadata,
         );
-        let mut info = worker.client().get_flight_info(request).await?.into_inner();
+        let deadline = self.state.max_query_duration.map(QueryDeadline::after);
+        let mut info = self
+            .within(deadline, &query_id, async {
+                Ok(worker.client().get_flight_info(request).await?.into_inner())
+            })
+            .await?;
         for endpoint in &mut info.endpoint {
             if let Some(ticket) = endpoint.ticket.take() {
                 endpoint.ticket = Some(wrap_ticket(&worker.address, &query_id, ticket));
@@ -236,6 +246,26 @@ impl GatewayService {
             .map_err(|e| Status::internal(format!("executor sent a malformed action result: {e}")))
     }
 
+    /// Forwards a statement returning no rows (`DoPut` of `command`) and returns its update
+    /// count; stopped at `TAVANA_MAX_QUERY_SECS`.
+    async fn forward_update(
+        &self,
+        worker: &Worker,
+        command: Vec<u8>,
+        session: &Session,
+        incoming: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let query_id = uuid::Uuid::new_v4().to_string();
+        let deadline = self.state.max_query_duration.map(QueryDeadline::after);
+        self.within(deadline, &query_id, async {
+            let mut results = self
+                .forward_put(worker, command, session, incoming, &query_id)
+                .await?;
+            update_count(results.message().await?)
+        })
+        .await
+    }
+
     /// Forwards a DoPut whose first message names `command`, rewritten for the executor.
     async fn forward_put(
         &self,
@@ -243,6 +273,7 @@ impl GatewayService {
         command: Vec<u8>,
         session: &Session,
         incoming: Request<PeekableFlightDataStream>,
+        query_id: &str,
     ) -> Result<Streaming<arrow_flight::PutResult>, Status> {
         let (metadata, _, stream) = incoming.into_parts();
         let mut first = true;
@@ -257,12 +288,7 @@ impl GatewayService {
                 }
                 data
             });
-        let request = self.outgoing(
-            rewritten,
-            session,
-            &uuid::Uuid::new_v4().to_string(),
-            &metadata,
-        );
+        let request = self.outgoing(rewritten, session, query_id, &metadata);
         Ok(worker.client().do_put(request).await?.into_inner())
     }
 
@@ -369,6 +395,7 @@ impl GatewayService {
         metadata: &MetadataMap,
     ) -> Result<http::Response<Body>, Status> {
         let admitted = self.state.admission.admit(&session.user).await?;
+        let deadline = self.state.max_query_duration.map(QueryDeadline::after);
         let worker = match route {
             Route::Named(worker) => worker,
             Route::LeastLoaded => self.state.pool.pick()?,
@@ -376,13 +403,16 @@ impl GatewayService {
         let running = worker.track();
         let outgoing = self.outgoing(ticket, session, &query_id, metadata);
         let mut channel = worker.channel();
-        futures::future::poll_fn(|cx| channel.poll_ready(cx))
-            .await
-            .map_err(|e| Status::unavailable(format!("executor {}: {e}", worker.address)))?;
-        let response = channel
-            .call(relay::do_get_request(outgoing))
-            .await
-            .map_err(|e| Status::unavailable(format!("executor {}: {e}", worker.address)))?;
+        let opened = async {
+            futures::future::poll_fn(|cx| channel.poll_ready(cx))
+                .await
+                .map_err(|e| Status::unavailable(format!("executor {}: {e}", worker.address)))?;
+            channel
+                .call(relay::do_get_request(outgoing))
+                .await
+                .map_err(|e| Status::unavailable(format!("executor {}: {e}", worker.address)))
+        };
+        let response = self.within(deadline, &query_id, opened).await?;
         debug!(%query_id, user = %session.user, worker = %worker.address, "relaying");
         Ok(relay::RelayBody::relay(
             response,
@@ -390,8 +420,32 @@ impl GatewayService {
             query_id,
             admitted,
             running,
-            self.state.stream_idle_timeout,
+            StreamLimits {
+                idle_timeout: self.state.stream_idle_timeout,
+                deadline,
+            },
         ))
+    }
+
+    /// Runs `call`, an executor call of query `query_id`, stopping it (dropping the call, which
+    /// stops the statement on the executor) at `deadline`.
+    async fn within<T>(
+        &self,
+        deadline: Option<QueryDeadline>,
+        query_id: &str,
+        call: impl Future<Output = Result<T, Status>>,
+    ) -> Result<T, Status> {
+        let Some(deadline) = deadline else {
+            return call.await;
+        };
+        match tokio::time::timeout_at(deadline.at, call).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.state.metrics.query_timeouts_total.inc();
+                info!(%query_id, limit_s = deadline.limit.as_secs(), "query ran past TAVANA_MAX_QUERY_SECS: stopped");
+                Err(deadline.exceeded())
+            }
+        }
     }
 
     /// The FlightInfo of a foreign-key request (`GetImportedKeys`, `GetExportedKeys`,
@@ -711,6 +765,7 @@ impl FlightSqlService for GatewayService {
                 forwarded.as_any().encode_to_vec(),
                 &session,
                 request,
+                &uuid::Uuid::new_v4().to_string(),
             )
             .await?;
         let bound = match results.message().await? {
@@ -745,10 +800,8 @@ impl FlightSqlService for GatewayService {
                 .await?;
             return Ok(0);
         }
-        let mut results = self
-            .forward_put(&worker, command.as_any().encode_to_vec(), &session, request)
-            .await?;
-        update_count(results.message().await?)
+        self.forward_update(&worker, command.as_any().encode_to_vec(), &session, request)
+            .await
     }
 
     #[instrument(skip_all)]
@@ -769,15 +822,13 @@ impl FlightSqlService for GatewayService {
         let forwarded = CommandPreparedStatementUpdate {
             prepared_statement_handle: inner,
         };
-        let mut results = self
-            .forward_put(
-                &worker,
-                forwarded.as_any().encode_to_vec(),
-                &session,
-                request,
-            )
-            .await?;
-        update_count(results.message().await?)
+        self.forward_update(
+            &worker,
+            forwarded.as_any().encode_to_vec(),
+            &session,
+            request,
+        )
+        .await
     }
 
     async fn get_flight_info_catalogs(

@@ -77,7 +77,7 @@ FULL = {
         "allowCleartextPassword": True,
         "idleInTransactionSessionTimeout": "10min",
     },
-    "gateway": {"maxRunningQueriesPerUser": 4},
+    "gateway": {"maxRunningQueriesPerUser": 4, "maxQuerySeconds": 900},
     "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}},
     "networkPolicy": {"metricsFrom": [{"namespaceSelector": {"matchLabels": {"name": "mon"}}}]},
     "service": {"loadBalancerSourceRanges": ["10.0.0.0/8"], "externalTrafficPolicy": "Local"},
@@ -394,9 +394,11 @@ def test_gateway_admission_limits(defaults, full):
     default_env = env_of(containers(component(defaults, "Deployment", "gateway"))["gateway"])
     assert default_env["TAVANA_MAX_RUNNING_QUERIES"]["value"] == "64"
     assert default_env["TAVANA_STREAM_IDLE_TIMEOUT_SECS"]["value"] == "0"
+    assert default_env["TAVANA_MAX_QUERY_SECS"]["value"] == "0"
     assert "TAVANA_MAX_RUNNING_QUERIES_PER_USER" not in default_env
     gateway = containers(component(full, "Deployment", "gateway"))["gateway"]
     assert env_value(gateway, "TAVANA_MAX_RUNNING_QUERIES_PER_USER") == "4"
+    assert env_value(gateway, "TAVANA_MAX_QUERY_SECS") == "900"
 
 
 def test_pg_adapter_idle_timeouts(defaults, full):
