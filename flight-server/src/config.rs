@@ -28,8 +28,8 @@ pub struct GatewayArgs {
 
     /// Key that signs session tokens, at least 32 bytes. Gateways sharing it open each
     /// other's sessions again from their tokens: sessions survive a gateway restart and a
-    /// reconnection to another gateway. Unset: a random key for this process, whose sessions
-    /// end with it.
+    /// reconnection to another gateway. `new,old` rotates keys: the first signs, both verify.
+    /// Unset: a random key for this process, whose sessions end with it.
     #[arg(long, env = "TAVANA_SESSION_KEY", hide_env_values = true)]
     pub session_key: Option<String>,
 

@@ -90,11 +90,18 @@ impl Gateway {
         if args.tls_enabled && (args.tls_cert.is_none() || args.tls_key.is_none()) {
             return Err(GatewayError::MissingTlsFiles);
         }
-        let session_key = match args.session_key.as_deref().filter(|key| !key.is_empty()) {
-            Some(key) if key.len() < tokens::MIN_KEY_BYTES => {
-                return Err(GatewayError::ShortSessionKey(key.len()))
-            }
-            Some(key) => tokens::SessionKey::configured(key.as_bytes()),
+        let keys: Vec<&[u8]> = args
+            .session_key
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .map(str::as_bytes)
+            .collect();
+        let session_key = match keys.iter().find(|key| key.len() < tokens::MIN_KEY_BYTES) {
+            Some(short) => return Err(GatewayError::ShortSessionKey(short.len())),
+            None if !keys.is_empty() => tokens::SessionKey::rotating(&keys),
             None => {
                 tracing::info!(
                     "no TAVANA_SESSION_KEY: sessions end when this gateway stops, and a client \

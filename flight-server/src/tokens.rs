@@ -91,18 +91,25 @@ pub enum TokenError {
     Version(u32),
 }
 
-/// The key session tokens are signed with.
+/// The keys session tokens are signed with: the first signs, any verifies (so a key can be
+/// replaced without ending sessions: add the new one first, later drop the old one).
 #[derive(Clone)]
 pub struct SessionKey {
-    key: Vec<u8>,
+    keys: Vec<Vec<u8>>,
     configured: bool,
 }
 
 impl SessionKey {
     /// The configured key (shared by the gateways of a deployment).
     pub fn configured(key: &[u8]) -> Self {
+        Self::rotating(&[key])
+    }
+
+    /// Configured keys: `keys[0]` signs, and tokens signed with any of them verify.
+    pub fn rotating(keys: &[&[u8]]) -> Self {
+        assert!(!keys.is_empty(), "at least one session key");
         Self {
-            key: key.to_vec(),
+            keys: keys.iter().map(|key| key.to_vec()).collect(),
             configured: true,
         }
     }
@@ -112,7 +119,7 @@ impl SessionKey {
         let mut key = vec![0u8; 32];
         rand::rng().fill_bytes(&mut key);
         Self {
-            key,
+            keys: vec![key],
             configured: false,
         }
     }
@@ -122,14 +129,14 @@ impl SessionKey {
         self.configured
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length")
+    fn mac(key: &[u8]) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length")
     }
 
     /// Signs claims into a token.
     pub fn issue(&self, claims: &TokenClaims) -> String {
         let payload = claims.encode_to_vec();
-        let mut mac = self.mac();
+        let mut mac = Self::mac(&self.keys[0]);
         mac.update(&payload);
         let signature = mac.finalize().into_bytes();
         format!(
@@ -148,10 +155,14 @@ impl SessionKey {
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| TokenError::Invalid)?;
-        let mut mac = self.mac();
-        mac.update(&payload);
-        mac.verify_slice(&signature)
-            .map_err(|_| TokenError::Invalid)?;
+        let signed_by_a_key = self.keys.iter().any(|key| {
+            let mut mac = Self::mac(key);
+            mac.update(&payload);
+            mac.verify_slice(&signature).is_ok()
+        });
+        if !signed_by_a_key {
+            return Err(TokenError::Invalid);
+        }
         let claims = TokenClaims::decode(payload.as_slice()).map_err(|_| TokenError::Invalid)?;
         if claims.version != CLAIMS_VERSION {
             return Err(TokenError::Version(claims.version));
@@ -191,6 +202,22 @@ mod tests {
             SessionKey::ephemeral().verify(&token),
             Err(TokenError::Invalid)
         );
+    }
+
+    #[test]
+    fn a_rotated_key_still_verifies_the_old_tokens() {
+        let old = SessionKey::configured(b"the old key of this deployment, 1");
+        let token = old.issue(&TokenClaims::new_session("alice"));
+        let rotating = SessionKey::rotating(&[
+            b"the new key of this deployment, 2",
+            b"the old key of this deployment, 1",
+        ]);
+        assert!(rotating.verify(&token).is_ok());
+        let fresh = rotating.issue(&TokenClaims::new_session("alice"));
+        assert!(SessionKey::configured(b"the new key of this deployment, 2")
+            .verify(&fresh)
+            .is_ok());
+        assert_eq!(old.verify(&fresh), Err(TokenError::Invalid));
     }
 
     #[test]

@@ -100,10 +100,15 @@ def test_a_token_opens_its_session_on_any_gateway_with_the_key(cluster_factory):
     same_key = _another_gateway(cluster, "replica", key)
     other_key = _another_gateway(cluster, "other-deployment", _key())
     no_key = _another_gateway(cluster, "no-key", None)
+    # Mid-rotation: a new key signs, the old one still verifies.
+    rotating = _another_gateway(cluster, "rotating", f"{_key()},{key}")
     try:
         replica = flight.FlightClient(f"grpc://{same_key.listen}")
         assert _session_options(replica, options), "no session options"
         assert _resumed(same_key) == 1
+        rotated = flight.FlightClient(f"grpc://{rotating.listen}")
+        assert _session_options(rotated, options), "no session options"
+        assert _resumed(rotating) == 1
         for gateway in (other_key, no_key):
             stranger = flight.FlightClient(f"grpc://{gateway.listen}")
             with pytest.raises(flight.FlightUnauthenticatedError, match="authenticate again"):
@@ -115,7 +120,7 @@ def test_a_token_opens_its_session_on_any_gateway_with_the_key(cluster_factory):
         with pytest.raises(flight.FlightUnauthenticatedError, match="closed"):
             _session_options(replica, options)
     finally:
-        for gateway in (same_key, other_key, no_key):
+        for gateway in (same_key, other_key, no_key, rotating):
             gateway.kill()
             gateway.retired = True
 
