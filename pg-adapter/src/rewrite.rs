@@ -310,7 +310,7 @@ fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
 /// `pg_stat_activity`; `None` leaves both to the executor's stand-ins).
 pub(crate) fn rewrite(sql: &str, settings: &Settings, backend: Option<&Registration>) -> String {
     let source = sql;
-    let mut sql = normalize_casts(&to_char_as_strftime(sql));
+    let mut sql = normalize_casts(&rewrite_to_char(sql));
     // A cast whose operand holds another rewritten cast (`f(x::regclass)::regclass`) is left
     // for the next round; rounds stop when nothing changes.
     for _ in 0..8 {
@@ -335,10 +335,11 @@ pub(crate) fn has_live_relations(sql: &str) -> bool {
 }
 
 /// `to_char(ts, 'YYYY-MM-DD HH24:MI')` → `strftime(ts, '%Y-%m-%d %H:%M')`: PostgreSQL's
-/// date/time formatting, which DuckDB lacks, as DuckDB's. Only calls whose template is a string
-/// literal made of patterns `strftime` can render are rewritten; others (numeric templates,
-/// `Q`, `D`, upper-case month names, ...) are left for DuckDB to refuse.
-fn to_char_as_strftime(sql: &str) -> String {
+/// date/time formatting, which DuckDB lacks, as DuckDB's; and `to_char(n, '9,999.00')` as the
+/// expression [`number_to_char`] builds. Only calls whose template is a string literal made of
+/// patterns either can render are rewritten; others (`Q`, `D`, upper-case month names, `S`,
+/// `MI`, `EEEE`, ...) are left for DuckDB to refuse.
+fn rewrite_to_char(sql: &str) -> String {
     if !contains_ignoring_case(sql, "to_char") {
         return sql.to_owned();
     }
@@ -360,6 +361,11 @@ fn to_char_as_strftime(sql: &str) -> String {
             continue;
         }
         let Some(format) = strftime_format(template) else {
+            if let Some(template) = NumberTemplate::parse(template) {
+                let (open, close_text) = number_to_char(&template);
+                edits.push((tokens[i].start, tokens[i + 1].end, open));
+                edits.push((tokens[template_at - 1].start, tokens[close].end, close_text));
+            }
             continue;
         };
         edits.push((tokens[i].start, tokens[i].end, "strftime".to_owned()));
@@ -379,6 +385,163 @@ fn to_char_as_strftime(sql: &str) -> String {
     }
     out.push_str(&sql[last..]);
     out
+}
+
+/// A PostgreSQL number template (`to_char(numeric, '9,999.00')`) made of digit positions (`9`,
+/// `0`), group separators (`,`, `G`), one decimal point (`.`, `D`) and a leading `FM`, the
+/// patterns clients format amounts with. Other patterns (signs, `EEEE`, `RN`, `V`, text) are
+/// not rewritten.
+#[derive(Debug, PartialEq, Eq)]
+struct NumberTemplate {
+    /// `FM`: no padding, and no trailing zeros where the fraction has no `0`.
+    fill_mode: bool,
+    /// Before the decimal point: `9`, `0` and `,`.
+    integer: Vec<char>,
+    /// Whether there is a decimal point: written when digits follow it, or in `##.`.
+    point: bool,
+    /// After it: `9` and `0`.
+    fraction: Vec<char>,
+}
+
+impl NumberTemplate {
+    fn parse(template: &str) -> Option<Self> {
+        let (fill_mode, rest) = match template.strip_prefix("FM") {
+            Some(rest) => (true, rest),
+            None => (false, template),
+        };
+        let mut parsed = NumberTemplate {
+            fill_mode,
+            integer: Vec::new(),
+            point: false,
+            fraction: Vec::new(),
+        };
+        for c in rest.chars() {
+            match (c, parsed.point) {
+                ('9' | '0', false) => parsed.integer.push(c),
+                (',' | 'G', false) => parsed.integer.push(','),
+                ('.' | 'D', false) => parsed.point = true,
+                ('9' | '0', true) => parsed.fraction.push(c),
+                _ => return None,
+            }
+        }
+        // The value's digits are a HUGEINT's: 38 at most.
+        let digits = parsed.integer.iter().filter(|c| **c != ',').count();
+        (digits > 0 && digits + parsed.fraction.len() <= 38 && parsed.fraction.len() <= 18)
+            .then_some(parsed)
+    }
+}
+
+/// The text that replaces `to_char(` and the text that replaces `, 'template')` to format a
+/// number as PostgreSQL's to_char does with `template`. The value is rounded to the fraction's
+/// digits (half away from zero, as PostgreSQL rounds a numeric) by the executor's
+/// `pg_compat_number_text`, which gives its sign and digits (`-123450` for -1234.5 with two
+/// decimals) once; a lambda over that text lays it out:
+/// - digit positions before the first digit of the value are blanks (`FM`: nothing), except
+///   from the first `0` of the template on, which are zeros; a separator is a blank until a
+///   digit has been written;
+/// - the sign (`-`, or a blank without `FM`) comes right before the first digit written;
+/// - a value below 1 has no `0` before the point unless the template asks for one (`  .50`);
+/// - too many digits for the template give `#` in every digit position.
+///
+/// The column is named `to_char`, as PostgreSQL names it.
+fn number_to_char(template: &NumberTemplate) -> (String, String) {
+    let n = "pg_compat_n";
+    let post = template.fraction.len();
+    let pre = template.integer.iter().filter(|c| **c != ',').count();
+    let width = template.integer.len();
+    // The value's integer digits (`0` below 1), their count, and its fraction digits.
+    let digits_len = format!("(length({n}) - {})", 1 + post);
+    let integer = format!("substr({n}, 2, {digits_len})");
+    let fraction = format!("substr({n}, {digits_len} + 2)");
+    // The first digit position written (0-based): where the value's digits start, or the
+    // template's first `0` if that is earlier, or none (`pre`) for the `0` of `0.5` when the
+    // template has no `0` before the point.
+    let first_zero = template
+        .integer
+        .iter()
+        .filter(|c| **c != ',')
+        .position(|c| *c == '0');
+    let first = match first_zero {
+        Some(zero) => format!("least({pre} - {digits_len}, {zero})"),
+        None if post > 0 => {
+            format!("CASE WHEN {integer} = '0' THEN {pre} ELSE {pre} - {digits_len} END")
+        }
+        None => format!("{pre} - {digits_len}"),
+    };
+    // Every digit position filled (`lpad` gives the zeros), separators in place; then the part
+    // from the first digit written on, the template characters before it being blanks.
+    let padded = format!("lpad({integer}, {pre}, '0')");
+    let mut filled = Vec::new();
+    let mut hashes = String::new();
+    let mut run_start = 0;
+    let mut run = 0;
+    // The index in the template of each digit position, and past the end for "none".
+    let mut before: Vec<usize> = Vec::new();
+    for (at, c) in template.integer.iter().enumerate() {
+        if *c == ',' {
+            if run > 0 {
+                filled.push(format!("substr({padded}, {}, {run})", run_start + 1));
+                run_start += run;
+                run = 0;
+            }
+            filled.push("','".to_owned());
+            hashes.push(',');
+        } else {
+            before.push(at);
+            run += 1;
+            hashes.push('#');
+        }
+    }
+    if run > 0 {
+        filled.push(format!("substr({padded}, {}, {run})", run_start + 1));
+    }
+    before.push(width);
+    let before = before
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let written = format!(
+        "right({}, {width} - [{before}][{first} + 1])",
+        filled.join(" || ")
+    );
+    let negative = format!("starts_with({n}, '-')");
+    let minus = format!("CASE WHEN {negative} THEN '-' ELSE '' END");
+    let trimmed_fraction = if template.fill_mode && !template.fraction.contains(&'0') {
+        format!("rtrim({fraction}, '0')")
+    } else {
+        fraction.clone()
+    };
+    let point = if post > 0 { "'.'" } else { "''" };
+    let overflow_point = if template.point { "." } else { "" };
+    let (integer_part, overflow) = if template.fill_mode {
+        // `FM9.99` of 0 is `0.`: the `0` is kept when nothing else would be written.
+        let written = match first_zero {
+            None if post > 0 => format!(
+                "CASE WHEN {integer} = '0' AND {trimmed_fraction} = '' THEN '0' ELSE {written} END"
+            ),
+            _ => written,
+        };
+        (
+            format!("{minus} || {written}"),
+            format!("{minus} || '{hashes}'"),
+        )
+    } else {
+        let sign = format!("CASE WHEN {negative} THEN '-' ELSE ' ' END");
+        (
+            format!("lpad({sign} || {written}, {}, ' ')", width + 1),
+            format!("{sign} || '{hashes}'"),
+        )
+    };
+    let overflow_fraction = "#".repeat(post);
+    let body = format!(
+        "CASE WHEN {digits_len} > {pre} THEN {overflow} || '{overflow_point}{overflow_fraction}' \
+         ELSE {integer_part} || {point} || {trimmed_fraction} END"
+    );
+    let open =
+        "pg_compat_session_value('to_char', list_transform([pg_compat_number_text(".to_owned();
+    let close = format!(", {post})], {n} -> {body})[1])");
+    (open, close)
 }
 
 /// A PostgreSQL date/time template (`to_char`) as a DuckDB `strftime` format; `None` when it
@@ -1774,15 +1937,42 @@ mod tests {
             assert_eq!(strftime_format(template).as_deref(), format, "{template}");
         }
         assert_eq!(
-            to_char_as_strftime(
+            rewrite_to_char(
                 "SELECT to_char(t, 'YYYY-MM') AS m, TO_CHAR(to_char(x, 'HH24'), 'Q') FROM s"
             ),
             "SELECT strftime(t, '%Y-%m') AS m, TO_CHAR(strftime(x, '%H'), 'Q') FROM s"
         );
         assert_eq!(
-            to_char_as_strftime("SELECT to_char(1.5, '9.9'), 'to_char(x, ''YYYY'')'"),
-            "SELECT to_char(1.5, '9.9'), 'to_char(x, ''YYYY'')'"
+            rewrite_to_char("SELECT to_char(1.5, 'S9.9'), 'to_char(x, ''YYYY'')'"),
+            "SELECT to_char(1.5, 'S9.9'), 'to_char(x, ''YYYY'')'"
         );
+    }
+
+    #[test]
+    fn number_templates_parse_and_become_one_call() {
+        assert_eq!(
+            NumberTemplate::parse("FM9G990D00"),
+            Some(NumberTemplate {
+                fill_mode: true,
+                integer: vec!['9', ',', '9', '9', '0'],
+                point: true,
+                fraction: vec!['0', '0'],
+            })
+        );
+        for template in ["S999", "9.9.9", "999MI", "9EEEE", ",", "FM", "99 9", ".99"] {
+            assert_eq!(NumberTemplate::parse(template), None, "{template}");
+        }
+        // The value is passed once; the template becomes the lambda's layout.
+        let sql = rewrite_to_char("SELECT to_char(f(a, b), '9,999.00') FROM t");
+        assert!(
+            sql.starts_with(
+                "SELECT pg_compat_session_value('to_char', list_transform(\
+                 [pg_compat_number_text(f(a, b), 2)], pg_compat_n -> "
+            ),
+            "{sql}"
+        );
+        assert!(sql.ends_with(")[1]) FROM t"), "{sql}");
+        assert_eq!(sql.matches("f(a, b)").count(), 1, "{sql}");
     }
 
     /// Random token soup through every rewrite and the array parser: no input may panic (an

@@ -75,6 +75,8 @@ EXPRESSIONS = [
     "SELECT date_trunc('week', timestamp '2024-01-10 10:00'), date_trunc('quarter', timestamp '2024-05-10')",
     "SELECT age(timestamp '2024-03-01', timestamp '2024-01-31'), timestamp '2024-03-01' - timestamp '2024-01-31'",
     "SELECT date '2024-03-01' - date '2024-01-31', to_char(date '2024-01-05', 'YYYY-MM-DD')",
+    "SELECT to_char(1234.5, '9999.99'), to_char(12, '000'), to_char(1234567.891, 'FM9,999,999.00'), "
+    "to_char(NULL::numeric, '999'), to_char(-3::bigint, 'FM999.00')",
     "SELECT interval '1 day 2 hours' * 2, interval '90 minutes', make_date(2024, 2, 29)",
     "SELECT date_trunc('month', DATE '2024-05-17'), date_trunc('month', TIMESTAMP '2024-05-17 10:00')",
     "SELECT extract(year from DATE '2024-05-17'), extract(epoch from TIMESTAMP '2024-05-17 10:00:00.5'), "
@@ -184,6 +186,34 @@ TYPES_DIFFER = {SUM_OF_INTEGERS}
 
 def _types(rows):
     return [[type(value).__name__ for value in row] for row in rows]
+
+
+# to_char of numbers with the templates clients format amounts with (digits, zeros, group
+# separators, a decimal point, FM), each over values that round, overflow, are negative or
+# below 1; literals and a numeric column.
+TO_CHAR_TEMPLATES = [
+    "9999.99", "000", "FM9,999,999.00", "999.9", "0.99", "99", "9.99", "FM9.99", "FM999",
+    "9,999", "0,000.0", "FM0.00", "990.99", "9G999D99", "99.", "FM99.", "0999", "FM9,990.9999",
+]
+TO_CHAR_VALUES = [
+    "0", "0.5", "-0.5", "1", "1.5", "-12.5", "12", "123", "1234.5", "-1234.567", "1234567.891",
+    "0.001", "-0.001", "99.995", "9.995", "-9999.999", "100",
+]
+
+
+@pytest.mark.parametrize("template", TO_CHAR_TEMPLATES)
+def test_to_char_of_numbers_as_postgresql(both, template):
+    real, tavana = both
+    literals = "SELECT " + ", ".join(f"to_char({v}, '{template}')" for v in TO_CHAR_VALUES)
+    column = (
+        f"SELECT to_char(x, '{template}') FROM (VALUES "
+        + ", ".join(f"({v}::numeric)" for v in TO_CHAR_VALUES) + ") t(x) ORDER BY x"
+    )
+    for sql in (literals, column):
+        expected = real.execute(sql).fetchall()
+        assert tavana.execute(sql).fetchall() == expected, sql
+    names = [[c.name for c in conn.execute(literals).description] for conn in both]
+    assert names[1] == names[0]
 
 
 # Time settings as psql's SHOW prints them: PostgreSQL picks the largest unit that divides the
