@@ -126,7 +126,7 @@ CREATE OR REPLACE MACRO pg_compat_octet_length(x VARCHAR) AS strlen(x), (x) AS o
 -- PostgreSQL rounds a numeric), as its sign and digits: -1234.5 with 2 decimals is '-123450',
 -- 0.5 is '+050'. The adapter lays the digits out as the template says (rewrite.rs).
 CREATE OR REPLACE MACRO pg_compat_number_text(x, post) AS CASE WHEN x < 0 AND round(abs(x) * ('1' || repeat('0', post))::HUGEINT) > 0 THEN '-' ELSE '+' END || lpad(round(abs(x) * ('1' || repeat('0', post))::HUGEINT)::HUGEINT::VARCHAR, greatest(post + 1, length(round(abs(x) * ('1' || repeat('0', post))::HUGEINT)::HUGEINT::VARCHAR))::INTEGER, '0');
-CREATE OR REPLACE MACRO pg_compat_date_trunc(part, x DATE) AS date_trunc(part, x::TIMESTAMPTZ), (part, x) AS date_trunc(part, x);
+CREATE OR REPLACE MACRO pg_compat_date_trunc(part, x DATE) AS date_trunc(part, x)::TIMESTAMPTZ, (part, x) AS date_trunc(part, x);
 -- overlay(str PLACING repl FROM start [FOR len]), which DuckDB's parser turns into these calls.
 CREATE OR REPLACE MACRO overlay(str, repl, start) AS substring(str, 1, start - 1) || repl || substring(str, start + length(repl)), (str, repl, start, len) AS substring(str, 1, start - 1) || repl || substring(str, start + len);
 -- The pg-adapter answers these as whole statements (SELECT pg_cancel_backend(<pid>)).
