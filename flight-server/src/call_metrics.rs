@@ -6,16 +6,13 @@
 //! `tavana_gateway_queries_total`. The time runs to the response headers, that is the whole
 //! call for `GetFlightInfo` and the actions, and the time to the first byte for a `DoGet`.
 
-use std::convert::Infallible;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use tonic::body::Body;
-use tonic::codegen::{http, Service};
-use tonic::server::NamedService;
+use tonic::codegen::http;
 use tonic::Code;
 
+use crate::call_hooks::CallHook;
 use crate::metrics::GatewayMetrics;
 
 /// The Flight service's methods, the only values of the `method` label (any other path is
@@ -33,56 +30,36 @@ const FLIGHT_METHODS: [&str; 10] = [
     "ListActions",
 ];
 
-/// A gRPC service with each call counted and timed in [`GatewayMetrics`].
+/// Counts and times each call in [`GatewayMetrics`] (a [`CallHook`]).
 #[derive(Clone)]
-pub struct CallMetrics<S> {
-    inner: S,
+pub struct CallMetrics {
     metrics: GatewayMetrics,
 }
 
-impl<S> CallMetrics<S> {
-    /// Wraps `inner`, recording into `metrics`.
-    pub fn new(inner: S, metrics: GatewayMetrics) -> Self {
-        Self { inner, metrics }
+impl CallMetrics {
+    /// Records into `metrics`.
+    pub fn new(metrics: GatewayMetrics) -> Self {
+        Self { metrics }
     }
 }
 
-impl<S: NamedService> NamedService for CallMetrics<S> {
-    const NAME: &'static str = S::NAME;
-}
+impl CallHook for CallMetrics {
+    type Noted = (&'static str, Instant);
 
-impl<S> Service<http::Request<Body>> for CallMetrics<S>
-where
-    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>,
-    S::Future: Send + 'static,
-{
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future =
-        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+    fn before(&self, request: &http::Request<Body>) -> Self::Noted {
+        (method_label(request.uri().path()), Instant::now())
     }
 
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let method = method_label(request.uri().path());
-        let metrics = self.metrics.clone();
-        let started = Instant::now();
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let response = answer.await?;
-            let code = response_code(response.headers());
-            metrics
-                .calls_total
-                .with_label_values(&[method, code_label(code)])
-                .inc();
-            metrics
-                .call_seconds
-                .with_label_values(&[method])
-                .observe(started.elapsed().as_secs_f64());
-            Ok(response)
-        })
+    fn after(&self, (method, started): Self::Noted, response: &mut http::Response<Body>) {
+        let code = response_code(response.headers());
+        self.metrics
+            .calls_total
+            .with_label_values(&[method, code_label(code)])
+            .inc();
+        self.metrics
+            .call_seconds
+            .with_label_values(&[method])
+            .observe(started.elapsed().as_secs_f64());
     }
 }
 

@@ -4,6 +4,7 @@
 //! without decoding them.
 
 pub mod admission;
+pub mod call_hooks;
 pub mod call_metrics;
 pub mod config;
 pub mod metrics;
@@ -25,6 +26,7 @@ use tavana_proto::{net, UserStore};
 use tokio::net::TcpListener;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
+use call_hooks::WithHook;
 pub use config::GatewayArgs;
 pub use metrics::GatewayMetrics;
 pub use service::{GatewayService, GatewayState};
@@ -200,17 +202,18 @@ impl Gateway {
             }
         });
         let gateway = GatewayService::new(Arc::clone(&self.state));
-        let service = call_metrics::CallMetrics::new(
-            token_refresh::RefreshTokens::new(
-                relay::PassThroughDoGet::new(
-                    FlightServiceServer::new(gateway.clone())
-                        .max_decoding_message_size(64 * 1024 * 1024)
-                        .max_encoding_message_size(usize::MAX),
-                    gateway,
-                ),
-                Arc::clone(&self.state),
+        let flight = relay::PassThroughDoGet::new(
+            FlightServiceServer::new(gateway.clone())
+                .max_decoding_message_size(64 * 1024 * 1024)
+                .max_encoding_message_size(usize::MAX),
+            gateway,
+        );
+        let service = WithHook::new(
+            WithHook::new(
+                flight,
+                token_refresh::RefreshTokens::new(Arc::clone(&self.state)),
             ),
-            self.state.metrics.clone(),
+            call_metrics::CallMetrics::new(self.state.metrics.clone()),
         );
         let mut server = Server::builder()
             .trace_fn(tavana_proto::headers::call_span)

@@ -2,66 +2,45 @@
 //! [`Sessions::refreshed_token`]): after a call, the response carries the new token in its
 //! `authorization` header, which Flight clients take as their bearer token from then on.
 
-use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use tonic::body::Body;
-use tonic::codegen::{http, Service};
-use tonic::server::NamedService;
+use tonic::codegen::http;
 
+use crate::call_hooks::CallHook;
 use crate::service::GatewayState;
 use crate::sessions::Sessions;
 
-/// A gRPC service whose responses carry a refreshed session token when one is due.
+/// Adds a refreshed session token to responses when one is due (a [`CallHook`]).
 #[derive(Clone)]
-pub struct RefreshTokens<S> {
-    inner: S,
+pub struct RefreshTokens {
     state: Arc<GatewayState>,
 }
 
-impl<S> RefreshTokens<S> {
-    /// Wraps `inner`, refreshing tokens of the sessions in `state`.
-    pub fn new(inner: S, state: Arc<GatewayState>) -> Self {
-        Self { inner, state }
+impl RefreshTokens {
+    /// Refreshes tokens of the sessions in `state`.
+    pub fn new(state: Arc<GatewayState>) -> Self {
+        Self { state }
     }
 }
 
-impl<S: NamedService> NamedService for RefreshTokens<S> {
-    const NAME: &'static str = S::NAME;
-}
+impl CallHook for RefreshTokens {
+    /// The bearer token the call presented.
+    type Noted = Option<String>;
 
-impl<S> Service<http::Request<Body>> for RefreshTokens<S>
-where
-    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>,
-    S::Future: Send + 'static,
-{
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future =
-        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+    fn before(&self, request: &http::Request<Body>) -> Self::Noted {
         // A handshake answers with its own new token.
-        let presented = if request.uri().path().ends_with("/Handshake") {
+        if request.uri().path().ends_with("/Handshake") {
             None
         } else {
             bearer_token(request.headers())
-        };
-        let state = Arc::clone(&self.state);
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let mut response = answer.await?;
-            if let Some(token) = presented {
-                add_refreshed_token(&state.sessions, &token, response.headers_mut());
-            }
-            Ok(response)
-        })
+        }
+    }
+
+    fn after(&self, presented: Self::Noted, response: &mut http::Response<Body>) {
+        if let Some(token) = presented {
+            add_refreshed_token(&self.state.sessions, &token, response.headers_mut());
+        }
     }
 }
 

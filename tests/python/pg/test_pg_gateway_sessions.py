@@ -18,20 +18,34 @@ def _renewed(adapter) -> float:
     return adapter.process.metric("tavana_pg_adapter_gateway_sessions_renewed_total") or 0
 
 
+def _connection_in_schema(adapter, schema: str, value: int) -> psycopg.Connection:
+    """A connection whose `search_path` is a new schema holding view `v` (one row, `value`)."""
+    conn = psycopg.connect(adapter.dsn(), autocommit=True)
+    conn.execute(f"CREATE SCHEMA {schema}")
+    conn.execute(f"CREATE VIEW {schema}.v AS SELECT {value} AS id")
+    conn.execute(f"SET search_path TO {schema}")
+    assert conn.execute("SELECT id FROM v").fetchone() == (value,)
+    return conn
+
+
+def _connection_with_secret(adapter, name: str) -> psycopg.Connection:
+    """A connection that ran a credential statement (its session holds a secret)."""
+    conn = psycopg.connect(adapter.dsn(), autocommit=True)
+    conn.execute(f"CREATE SECRET {name} (TYPE s3, KEY_ID 'a', SECRET 'b')")
+    return conn
+
+
+SECRETS = "SELECT name FROM duckdb_secrets()"
+
+
 def test_connections_survive_a_gateway_restart(cluster_factory, tmp_path):
     cluster = cluster_factory(extra_executor_args=("--allow-writes",))
     with private_pg_adapter(cluster, tmp_path / "pg") as adapter:
-        conn = psycopg.connect(adapter.dsn(), autocommit=True)
-        conn.execute("CREATE SCHEMA restart_s")
-        conn.execute("CREATE VIEW restart_s.v AS SELECT 42 AS id")
-        conn.execute("SET search_path TO restart_s")
-        assert conn.execute("SELECT id FROM v").fetchone() == (42,)
+        conn = _connection_in_schema(adapter, "restart_s", 42)
         assert conn.execute("SELECT %s::int + 1", (1,), prepare=True).fetchone() == (2,)
         # Credentials put a session on an engine of its own (see docs/lakes.md): another one.
-        with_secret = psycopg.connect(adapter.dsn(), autocommit=True)
-        with_secret.execute("CREATE SECRET restart_key (TYPE s3, KEY_ID 'a', SECRET 'b')")
-        secrets = "SELECT name FROM duckdb_secrets()"
-        assert ("session_restart_key",) in with_secret.execute(secrets).fetchall()
+        with_secret = _connection_with_secret(adapter, "restart_key")
+        assert ("session_restart_key",) in with_secret.execute(SECRETS).fetchall()
         in_transaction = psycopg.connect(adapter.dsn())
         assert in_transaction.execute("SELECT 5").fetchone() == (5,)
 
@@ -40,7 +54,7 @@ def test_connections_survive_a_gateway_restart(cluster_factory, tmp_path):
         # The session's schema and credentials came along; so did the prepared statement.
         assert conn.execute("SELECT id FROM v").fetchone() == (42,)
         assert conn.execute("SELECT %s::int + 1", (2,), prepare=True).fetchone() == (3,)
-        assert ("session_restart_key",) in with_secret.execute(secrets).fetchall()
+        assert ("session_restart_key",) in with_secret.execute(SECRETS).fetchall()
         # A transaction open across the restart goes on.
         assert in_transaction.execute("SELECT 6").fetchone() == (6,)
         in_transaction.commit()
@@ -74,21 +88,15 @@ def test_with_a_session_key_the_gateway_opens_the_session_again_itself(cluster_f
         gateway_env={"TAVANA_SESSION_KEY": "k" * 40},
     )
     with private_pg_adapter(cluster, tmp_path / "pg") as adapter:
-        conn = psycopg.connect(adapter.dsn(), autocommit=True)
-        conn.execute("CREATE SCHEMA keyed_s")
-        conn.execute("CREATE VIEW keyed_s.v AS SELECT 43 AS id")
-        conn.execute("SET search_path TO keyed_s")
-        assert conn.execute("SELECT id FROM v").fetchone() == (43,)
-        with_secret = psycopg.connect(adapter.dsn(), autocommit=True)
-        with_secret.execute("CREATE SECRET keyed_key (TYPE s3, KEY_ID 'a', SECRET 'b')")
+        conn = _connection_in_schema(adapter, "keyed_s", 43)
+        with_secret = _connection_with_secret(adapter, "keyed_key")
 
         restart_gateway(cluster)
 
         assert conn.execute("SELECT id FROM v").fetchone() == (43,)
         assert _renewed(adapter) == 0
         # Credentials do not travel in tokens: that one the adapter signs in again for.
-        secrets = "SELECT name FROM duckdb_secrets()"
-        assert ("session_keyed_key",) in with_secret.execute(secrets).fetchall()
+        assert ("session_keyed_key",) in with_secret.execute(SECRETS).fetchall()
         assert _renewed(adapter) == 1
         assert cluster.gateway.metric("tavana_gateway_sessions_resumed_total") == 1
         conn.close()
