@@ -27,7 +27,7 @@ use arrow_flight::flight_service_server::FlightServiceServer;
 use tavana_proto::net;
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 use tonic::{Request, Status};
 
 pub use config::{ConfigError, ExecutorArgs};
@@ -107,18 +107,21 @@ pub async fn serve(
         .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
         .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
         .max_frame_size(net::MAX_FRAME_BYTES);
+    let router = server.add_service(service);
     if args.tls_enabled {
-        let (cert, key) = match (&args.tls_cert, &args.tls_key) {
-            (Some(cert), Some(key)) => (std::fs::read(cert)?, std::fs::read(key)?),
-            _ => return Err(ServeError::Config(ConfigError::MissingTlsFiles)),
+        let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+            return Err(ServeError::Config(ConfigError::MissingTlsFiles));
         };
-        server =
-            server.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
+        let config = tavana_proto::tls::grpc_server_config(cert, key)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        router
+            .serve_with_incoming_shutdown(net::tls_incoming(listener, acceptor), shutdown)
+            .await?;
+    } else {
+        router
+            .serve_with_incoming_shutdown(net::no_delay(listener), shutdown)
+            .await?;
     }
-    server
-        .add_service(service)
-        .serve_with_incoming_shutdown(net::no_delay(listener), shutdown)
-        .await?;
     Ok(())
 }
 
@@ -128,9 +131,9 @@ pub enum ServeError {
     /// Bad configuration.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// TLS files could not be read.
-    #[error("reading TLS files: {0}")]
-    TlsFiles(#[from] std::io::Error),
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] tavana_proto::tls::TlsConfigError),
     /// The gRPC server failed.
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),

@@ -24,7 +24,7 @@ use std::time::Duration;
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tavana_proto::{net, UserStore};
 use tokio::net::TcpListener;
-use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 
 use call_hooks::WithHook;
 pub use config::GatewayArgs;
@@ -50,14 +50,9 @@ pub enum GatewayError {
     /// TLS asked for without files.
     #[error("TLS_ENABLED needs --tls-cert (TLS_CERT) and --tls-key (TLS_KEY)")]
     MissingTlsFiles,
-    /// A file could not be read.
-    #[error("reading {what}: {source}")]
-    Read {
-        /// Which file.
-        what: &'static str,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] tavana_proto::tls::TlsConfigError),
     /// Executors could not be set up.
     #[error(transparent)]
     Workers(#[from] workers::WorkerPoolError),
@@ -221,21 +216,21 @@ impl Gateway {
             .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
             .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
             .max_frame_size(net::MAX_FRAME_BYTES);
-        if self.args.tls_enabled {
-            let read = |path: &Option<std::path::PathBuf>, what| {
-                std::fs::read(path.as_ref().ok_or(GatewayError::MissingTlsFiles)?)
-                    .map_err(|source| GatewayError::Read { what, source })
+        let router = server.add_service(service);
+        let result = if self.args.tls_enabled {
+            let (Some(cert), Some(key)) = (&self.args.tls_cert, &self.args.tls_key) else {
+                return Err(GatewayError::MissingTlsFiles);
             };
-            let identity = Identity::from_pem(
-                read(&self.args.tls_cert, "TLS certificate")?,
-                read(&self.args.tls_key, "TLS key")?,
-            );
-            server = server.tls_config(ServerTlsConfig::new().identity(identity))?;
-        }
-        let result = server
-            .add_service(service)
-            .serve_with_incoming_shutdown(net::no_delay(listener), shutdown)
-            .await;
+            let config = tavana_proto::tls::grpc_server_config(cert, key)?;
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+            router
+                .serve_with_incoming_shutdown(net::tls_incoming(listener, acceptor), shutdown)
+                .await
+        } else {
+            router
+                .serve_with_incoming_shutdown(net::no_delay(listener), shutdown)
+                .await
+        };
         health.abort();
         if let Some(scaler) = scaler {
             // The server has dropped the shutdown future and with it the sender: the scaler

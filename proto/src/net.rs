@@ -40,3 +40,40 @@ pub const CONNECTION_WINDOW_BYTES: u32 = (1 << 31) - 1;
 /// Largest HTTP/2 frame a Tavana peer accepts. The 16 KiB default cuts every batch into
 /// hundreds of frames, each parsed and woken for on its own.
 pub const MAX_FRAME_BYTES: u32 = 1024 * 1024;
+
+/// Longest a client may take over its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepted connections ([`no_delay`]) after their TLS handshake with `acceptor`. Handshakes
+/// run side by side, so a slow or silent client holds up nobody else; one that fails or takes
+/// longer than 10 s is dropped (logged at debug). Stops accepting when the stream is dropped.
+pub fn tls_incoming(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+) -> impl Stream<Item = std::io::Result<tokio_rustls::server::TlsStream<TcpStream>>> {
+    let (ready, handed_over) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut accepted = std::pin::pin!(no_delay(listener));
+        loop {
+            let stream = tokio::select! {
+                next = accepted.next() => match next {
+                    Some(Ok(stream)) => stream,
+                    _ => return,
+                },
+                () = ready.closed() => return,
+            };
+            let acceptor = acceptor.clone();
+            let ready = ready.clone();
+            tokio::spawn(async move {
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => {
+                        let _ = ready.send(Ok(tls)).await;
+                    }
+                    Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                }
+            });
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(handed_over)
+}

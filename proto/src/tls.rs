@@ -1,11 +1,22 @@
-//! Server TLS configuration from PEM files, for the listeners that terminate TLS with rustls
-//! themselves (the pg-adapter's PostgreSQL port, every process's admin port).
+//! Server TLS from PEM files, for every listener (the gRPC ports, the pg-adapter's PostgreSQL
+//! port, every process's admin port), with rustls.
+//!
+//! The certificate is read again when its files change: a renewed certificate (cert-manager
+//! rewrites the mounted Secret) serves new connections without a restart. Connections already
+//! open keep the certificate they started with.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+
+/// How often, at most, a handshake looks whether the certificate files changed.
+const RECHECK: Duration = Duration::from_secs(1);
 
 /// Why a TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -13,8 +24,103 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 pub struct TlsConfigError(String);
 
 /// A rustls server configuration (ring provider, TLS 1.2 and 1.3, no client certificates)
-/// serving the certificate chain in `cert` with the private key in `key`.
+/// serving the certificate chain in `cert` with the private key in `key`, read again when
+/// either file changes.
 pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, TlsConfigError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let resolver = ReloadingCertificate::load(cert, key, Arc::clone(&provider))?;
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsConfigError(e.to_string()))?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver)))
+}
+
+/// [`server_config`] for a gRPC server: HTTP/2 offered in ALPN, as gRPC clients require.
+pub fn grpc_server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, TlsConfigError> {
+    let mut config = server_config(cert, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+/// The certificate and key files, and what was loaded from them.
+#[derive(Debug)]
+struct ReloadingCertificate {
+    cert: PathBuf,
+    key: PathBuf,
+    provider: Arc<CryptoProvider>,
+    current: Mutex<Loaded>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    certified: Arc<CertifiedKey>,
+    /// Modification times of the certificate and key files when they were read.
+    stamps: (Option<SystemTime>, Option<SystemTime>),
+    checked: Instant,
+}
+
+impl ReloadingCertificate {
+    fn load(
+        cert: &Path,
+        key: &Path,
+        provider: Arc<CryptoProvider>,
+    ) -> Result<Self, TlsConfigError> {
+        let stamps = (modified(cert), modified(key));
+        let certified = read_certified_key(cert, key, &provider)?;
+        Ok(Self {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            provider,
+            current: Mutex::new(Loaded {
+                certified: Arc::new(certified),
+                stamps,
+                checked: Instant::now(),
+            }),
+        })
+    }
+
+    /// The certificate to serve, read again first if its files changed. A change that does not
+    /// read (a file half written, a key that does not match) keeps the previous certificate
+    /// and is logged; the next check tries again.
+    fn current(&self) -> Arc<CertifiedKey> {
+        let mut loaded = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if loaded.checked.elapsed() < RECHECK {
+            return Arc::clone(&loaded.certified);
+        }
+        loaded.checked = Instant::now();
+        let stamps = (modified(&self.cert), modified(&self.key));
+        if stamps != loaded.stamps {
+            match read_certified_key(&self.cert, &self.key, &self.provider) {
+                Ok(certified) => {
+                    loaded.certified = Arc::new(certified);
+                    loaded.stamps = stamps;
+                    tracing::info!(cert = %self.cert.display(), "TLS certificate changed: reloaded");
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "TLS certificate files changed but do not read; serving the previous certificate");
+                }
+            }
+        }
+        Arc::clone(&loaded.certified)
+    }
+}
+
+impl ResolvesServerCert for ReloadingCertificate {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current())
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn read_certified_key(
+    cert: &Path,
+    key: &Path,
+    provider: &CryptoProvider,
+) -> Result<CertifiedKey, TlsConfigError> {
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| TlsConfigError(format!("reading {}: {e}", cert.display())))?;
@@ -26,11 +132,7 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Tl
     }
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| TlsConfigError(format!("reading {}: {e}", key.display())))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsConfigError(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| TlsConfigError(e.to_string()))
+    let certified = CertifiedKey::from_der(certs, key, provider)
+        .map_err(|e| TlsConfigError(format!("{}: {e}", cert.display())))?;
+    Ok(certified)
 }
