@@ -1,8 +1,10 @@
 //! Executor command-line flags (each with an environment twin) and their validation.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::engine::EngineConfig;
+use crate::statement_log::StatementLog;
 
 /// Flags of `tavana executor`.
 #[derive(clap::Args, Debug, Clone)]
@@ -59,6 +61,11 @@ pub struct ExecutorArgs {
     /// rows sent, DuckDB's estimate of how much is done). 0: never.
     #[arg(long, env = "TAVANA_PROGRESS_LOG_SECS", default_value_t = 10)]
     pub progress_log_secs: u64,
+
+    /// Log every statement that ran at least this many milliseconds, with its user, rows and
+    /// text (0: every statement). Failed statements are always logged. Unset: no others.
+    #[arg(long, env = "TAVANA_LOG_MIN_DURATION_MS")]
+    pub log_min_duration_ms: Option<u64>,
 
     /// Shared secret the gateway must present. Required unless
     /// --insecure-no-internal-auth is given.
@@ -146,6 +153,9 @@ impl ExecutorArgs {
             max_concurrent_queries: self.max_concurrent_queries,
             startup_sql: Vec::new(),
             lake: self.lake.config()?,
+            statement_log: StatementLog {
+                min_duration: self.log_min_duration_ms.map(Duration::from_millis),
+            },
         })
     }
 }

@@ -28,6 +28,7 @@ use crate::lake::{self, catalog, session::SessionCredentials};
 use crate::metrics::ExecutorMetrics;
 use crate::parked::ParkedStatements;
 use crate::sandbox::{self, StatementPolicy};
+use crate::statement_log::{Ended, StatementLog};
 
 /// Rows per batch sent to clients. DuckDB produces 2,048-row chunks; bigger batches cut the
 /// per-message cost of Flight encoding and relaying. Measured on TPC-H `lineitem` (benchmarks/,
@@ -66,6 +67,8 @@ pub struct EngineConfig {
     pub startup_sql: Vec<String>,
     /// Lake credentials, settings and catalog (see `lake`).
     pub lake: lake::LakeConfig,
+    /// Which statements the statement log shows (failed ones always).
+    pub statement_log: StatementLog,
 }
 
 /// Stops a running query from another thread, and tells how far it is.
@@ -405,6 +408,11 @@ impl Engine {
         }
     }
 
+    /// Which statements the statement log shows.
+    pub(crate) fn statement_log(&self) -> StatementLog {
+        self.config.statement_log
+    }
+
     fn admit(&self) -> Result<OwnedSemaphorePermit, ExecutorError> {
         Arc::clone(&self.admission)
             .try_acquire_owned()
@@ -432,6 +440,7 @@ impl Engine {
         prepared: Option<PreparedQuery>,
     ) -> Result<QueryStream, ExecutorError> {
         let permit = self.admit()?;
+        let logged_sql = sql.clone();
         let source = match prepared {
             Some(prepared) => QuerySource::Prepared(prepared),
             None => {
@@ -460,6 +469,7 @@ impl Engine {
         let (batch_tx, receiver) = mpsc::channel(CHANNEL_BATCHES);
         let engine = Arc::clone(self);
         let thread_query_id = query_id.clone();
+        let logged_user = session.user.clone();
         // The query's log lines keep the call's span (query id, trace id).
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
@@ -492,18 +502,31 @@ impl Engine {
                     .out_of_memory_failures
                     .fetch_add(1, Ordering::Relaxed);
             }
-            let label = match &outcome {
+            let failure = match &outcome {
+                Err(error) => Some(error.to_string()),
+                _ => None,
+            };
+            let (label, ended) = match &outcome {
                 Ok(QueryEnd::Finished(rows)) => {
                     debug!(query_id = %thread_query_id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "query finished");
-                    "ok"
+                    ("ok", Ended::Finished { rows: *rows })
                 }
                 Ok(QueryEnd::FailedBeforeSchema {
                     cancelled: true, ..
-                }) => "cancelled",
-                Ok(QueryEnd::FailedBeforeSchema { .. }) => "error",
-                Err(ExecutorError::QueryCancelled) => "cancelled",
-                Err(_) => "error",
+                })
+                | Err(ExecutorError::QueryCancelled) => ("cancelled", Ended::Cancelled),
+                Ok(QueryEnd::FailedBeforeSchema { message, .. }) => {
+                    ("error", Ended::Failed(message))
+                }
+                Err(_) => (
+                    "error",
+                    Ended::Failed(failure.as_deref().unwrap_or_default()),
+                ),
             };
+            engine
+                .config
+                .statement_log
+                .record(&logged_user, &logged_sql, started.elapsed(), ended);
             engine
                 .metrics
                 .queries_total
@@ -955,6 +978,7 @@ enum QueryEnd {
     FailedBeforeSchema {
         out_of_memory: bool,
         cancelled: bool,
+        message: String,
     },
 }
 
@@ -966,6 +990,7 @@ fn fail_before_schema(
     let end = QueryEnd::FailedBeforeSchema {
         out_of_memory: error.is_out_of_memory(),
         cancelled: matches!(error, ExecutorError::QueryCancelled),
+        message: error.to_string(),
     };
     let _ = schema_tx.send(Err(error));
     end

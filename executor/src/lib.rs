@@ -19,6 +19,7 @@ mod parked;
 pub mod sandbox;
 pub mod service;
 pub mod signing;
+pub mod statement_log;
 
 use std::future::Future;
 use std::sync::Arc;

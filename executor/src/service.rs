@@ -3,6 +3,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -35,6 +36,7 @@ use crate::error::ExecutorError;
 use crate::ffi::PreparedQuery;
 use crate::params;
 use crate::signing::StatementSigner;
+use crate::statement_log::Ended;
 
 /// Largest parameter payload accepted in one `DoPut` (parameters are values, not data loads).
 const MAX_PARAMETER_BYTES: usize = 16 * 1024 * 1024;
@@ -66,20 +68,44 @@ impl ExecutorService {
             .map_err(Status::from)
     }
 
-    /// Runs `work`, a statement returning no rows registered as `query_id`, on a blocking
-    /// thread. If the call is dropped first (the client went away, or the gateway stopped the
-    /// query at `TAVANA_MAX_QUERY_SECS`), the statement is interrupted.
+    /// Runs `sql`, a statement returning no rows, once per row of `rows` (once when there are
+    /// none) on a blocking thread, registered as `query_id`, and returns the rows it affected.
+    /// With `check`, the statement is first checked against the sandbox (no executor vouched
+    /// for it). If the call is dropped first (the client went away, or the gateway stopped
+    /// the query at `TAVANA_MAX_QUERY_SECS`), the statement is interrupted.
     async fn run_update(
         &self,
-        query_id: &str,
-        work: impl FnOnce(&Engine) -> Result<i64, ExecutorError> + Send + 'static,
+        session: SessionContext,
+        sql: String,
+        query_id: String,
+        rows: Vec<Vec<Value>>,
+        check: bool,
     ) -> Result<i64, Status> {
         let unfinished = CancelOnDrop {
             engine: Arc::clone(&self.engine),
-            query_id: Some(query_id.to_owned()),
+            query_id: Some(query_id.clone()),
         };
-        let result = self.blocking(work).await;
+        let started = Instant::now();
+        let (user, logged) = (session.user.clone(), sql.clone());
+        let result = self
+            .blocking(move |engine| {
+                if check {
+                    engine.describe(&session, &sql)?;
+                }
+                engine.execute_update(&session, &sql, rows, &query_id)
+            })
+            .await;
         unfinished.disarm();
+        let ended = match &result {
+            Ok(count) => Ended::Finished {
+                rows: u64::try_from(*count).unwrap_or_default(),
+            },
+            Err(status) if status.code() == tonic::Code::Cancelled => Ended::Cancelled,
+            Err(status) => Ended::Failed(status.message()),
+        };
+        self.engine
+            .statement_log()
+            .record(&user, &logged, started.elapsed(), ended);
         result
     }
 
@@ -89,10 +115,21 @@ impl ExecutorService {
         sql: String,
         parameters: Vec<Value>,
     ) -> Result<PreparedQuery, Status> {
+        let started = Instant::now();
+        let logged = sql.clone();
         self.engine
             .prepare(session.clone(), sql, parameters)
             .await
-            .map_err(Status::from)
+            .map_err(|error| {
+                let status = Status::from(error);
+                self.engine.statement_log().record(
+                    &session.user,
+                    &logged,
+                    started.elapsed(),
+                    Ended::Failed(status.message()),
+                );
+                status
+            })
     }
 
     /// The plan a `CreatePreparedStatement` kept for this session and text (and so checked
@@ -221,14 +258,15 @@ impl ExecutorService {
         if description.statement_type.returns_rows() {
             return Ok(Arc::clone(&description.dataset_schema));
         }
-        let session = session.clone();
-        let sql = statement.sql.clone();
-        let query_id = statement.query_id.clone();
         let rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         let count = self
-            .run_update(&statement.query_id, move |engine| {
-                engine.execute_update(&session, &sql, rows, &query_id)
-            })
+            .run_update(
+                session.clone(),
+                statement.sql.clone(),
+                statement.query_id.clone(),
+                rows,
+                false,
+            )
             .await?;
         statement.completed_count = Some(count);
         Ok(count_schema())
@@ -564,12 +602,8 @@ impl FlightSqlService for ExecutorService {
     ) -> Result<i64, Status> {
         let query_id = query_id(request.metadata());
         let session = session(request.metadata());
-        let sql = command.query;
-        self.run_update(&query_id.clone(), move |engine| {
-            engine.describe(&session, &sql)?;
-            engine.execute_update(&session, &sql, Vec::new(), &query_id)
-        })
-        .await
+        self.run_update(session, command.query, query_id, Vec::new(), true)
+            .await
     }
 
     #[instrument(skip_all)]
@@ -589,11 +623,8 @@ impl FlightSqlService for ExecutorService {
         if rows.is_empty() {
             rows = params::decode_parameters(&statement.parameters_ipc).map_err(Status::from)?;
         }
-        self.run_update(&query_id.clone(), move |engine| {
-            engine.describe(&session, &statement.sql)?;
-            engine.execute_update(&session, &statement.sql, rows, &query_id)
-        })
-        .await
+        self.run_update(session, statement.sql, query_id, rows, true)
+            .await
     }
 
     async fn get_flight_info_catalogs(

@@ -62,6 +62,7 @@ FULL = {
     "executor": {
         "allowedPaths": ["s3://lake/", "az://container/"],
         "allowWrites": True,
+        "logMinDurationMs": 0,
         "threads": 3,
         "autoscaling": {"targetMemoryUtilizationPercentage": 85, "maxReplicas": 5},
         "envFrom": [{"secretRef": {"name": "aws-keys"}}],
@@ -420,10 +421,12 @@ def test_executor_engine_settings(defaults, full):
     assert env_value(ex, "TAVANA_EXTENSION_DIR") == "/opt/tavana/extensions"
     assert "TAVANA_ALLOW_WRITES" not in env_of(ex)
     assert "TAVANA_ALLOWED_PATHS" not in env_of(ex)  # NOTES warns; the executor reads nothing
+    assert "TAVANA_LOG_MIN_DURATION_MS" not in env_of(ex)  # failed statements only
     ex = containers(component(full, "StatefulSet", "executor"))["executor"]
     assert env_value(ex, "THREADS") == "3"
     assert env_value(ex, "TAVANA_ALLOWED_PATHS") == "s3://lake/,az://container/"
     assert env_value(ex, "TAVANA_ALLOW_WRITES") == "true"
+    assert env_value(ex, "TAVANA_LOG_MIN_DURATION_MS") == "0"  # 0 is a value: every statement
     assert ex["envFrom"] == [{"secretRef": {"name": "aws-keys"}}]
 
 
