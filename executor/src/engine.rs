@@ -2,7 +2,7 @@
 //! on blocking threads and stream batches through a bounded channel (the channel bound is the
 //! backpressure: DuckDB only computes the next chunk when the client has taken the previous).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,6 +169,9 @@ impl Drop for InterruptOnDrop {
     }
 }
 
+/// Abandoned query ids remembered at most (see [`Engine::abandon`]).
+const MAX_ABANDONED: usize = 1024;
+
 /// One DuckDB database shared by all queries of this process.
 pub struct Engine {
     db: Arc<Database>,
@@ -176,6 +179,9 @@ pub struct Engine {
     lake: lake::LakeState,
     metrics: ExecutorMetrics,
     running: Mutex<HashMap<String, Arc<RunningQuery>>>,
+    /// Queries whose caller went away before they started (see [`Engine::abandon`]), oldest
+    /// first.
+    abandoned: Mutex<VecDeque<String>>,
     admission: Arc<Semaphore>,
     loaded_extensions: Vec<String>,
     parked: ParkedStatements,
@@ -198,6 +204,7 @@ impl Engine {
             parked: ParkedStatements::new(metrics.parked_statements_total.clone()),
             metrics,
             running: Mutex::new(HashMap::new()),
+            abandoned: Mutex::new(VecDeque::new()),
             admission,
             loaded_extensions,
             out_of_memory_failures: AtomicU64::new(0),
@@ -408,6 +415,34 @@ impl Engine {
         }
     }
 
+    /// Stops a query whose caller went away: interrupts it if it runs, and otherwise keeps it
+    /// from starting (its call was dropped while it was still being checked or connected).
+    pub(crate) fn abandon(&self, query_id: &str) {
+        let running = self.running.lock().expect("running map");
+        if let Some(handle) = running.get(query_id) {
+            handle.control.interrupt();
+            info!(query_id, "query cancelled: its caller went away");
+            return;
+        }
+        let mut abandoned = self.abandoned.lock().expect("abandoned queries");
+        if abandoned.len() >= MAX_ABANDONED {
+            abandoned.pop_front();
+        }
+        abandoned.push_back(query_id.to_owned());
+    }
+
+    /// Records a query as running, unless its caller already went away.
+    fn register(&self, query_id: &str, query: Arc<RunningQuery>) -> Result<(), ExecutorError> {
+        let mut running = self.running.lock().expect("running map");
+        let mut abandoned = self.abandoned.lock().expect("abandoned queries");
+        if let Some(at) = abandoned.iter().position(|id| id == query_id) {
+            abandoned.remove(at);
+            return Err(ExecutorError::QueryCancelled);
+        }
+        running.insert(query_id.to_owned(), query);
+        Ok(())
+    }
+
     /// Which statements the statement log shows.
     pub(crate) fn statement_log(&self) -> StatementLog {
         self.config.statement_log
@@ -461,10 +496,7 @@ impl Engine {
         };
         let running = RunningQuery::new(Arc::clone(&interrupt));
         let rows_sent = Arc::clone(&running.rows_sent);
-        self.running
-            .lock()
-            .expect("running map")
-            .insert(query_id.clone(), running);
+        self.register(&query_id, running)?;
         let (schema_tx, schema_rx) = oneshot::channel();
         let (batch_tx, receiver) = mpsc::channel(CHANNEL_BATCHES);
         let engine = Arc::clone(self);
@@ -578,10 +610,7 @@ impl Engine {
         if let Some(preamble) = session_preamble(session) {
             connection.execute_batch(&preamble)?;
         }
-        self.running.lock().expect("running map").insert(
-            query_id.to_owned(),
-            RunningQuery::new(connection.interrupt_handle()),
-        );
+        self.register(query_id, RunningQuery::new(connection.interrupt_handle()))?;
         let result = (|| {
             let mut statement = connection.prepare(sql)?;
             let mut affected = 0i64;
@@ -1088,4 +1117,40 @@ fn split_statements(sql: &str) -> impl Iterator<Item = &str> {
                 .lines()
                 .all(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        let metrics = ExecutorMetrics::register(&prometheus::Registry::new()).unwrap();
+        let config = EngineConfig {
+            max_concurrent_queries: 4,
+            allow_writes: true,
+            ..EngineConfig::default()
+        };
+        Engine::open(config, metrics).unwrap()
+    }
+
+    #[test]
+    fn a_statement_abandoned_before_it_starts_never_runs() {
+        let engine = engine();
+        let session = SessionContext::default();
+        engine.abandon("gone");
+        let refused =
+            engine.execute_update(&session, "CREATE TABLE never (x INT)", Vec::new(), "gone");
+        assert!(
+            matches!(refused, Err(ExecutorError::QueryCancelled)),
+            "{refused:?}"
+        );
+        // Only that one: the id is forgotten, and other statements run.
+        engine
+            .execute_update(&session, "CREATE TABLE later (x INT)", Vec::new(), "gone")
+            .unwrap();
+        let tables = engine
+            .catalog_rows("SELECT table_name FROM duckdb_tables() ORDER BY 1", 1)
+            .unwrap();
+        assert_eq!(tables, vec![vec![Some("later".to_owned())]]);
+    }
 }

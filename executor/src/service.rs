@@ -384,7 +384,7 @@ impl CancelOnDrop {
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if let Some(query_id) = self.query_id.take() {
-            self.engine.cancel(&query_id);
+            self.engine.abandon(&query_id);
         }
     }
 }
