@@ -39,13 +39,18 @@ def _logged(cluster, predicate, what: str) -> dict:
     return found[-1]
 
 
+def _logging_cluster(cluster_factory, *executor_args: str):
+    """A cluster whose executor logs JSON lines, with `executor_args`."""
+    return cluster_factory(extra_executor_args=("--log-format", "json", *executor_args))
+
+
 def _fails(conn, sql: str) -> None:
     with pytest.raises(adbc_driver_manager.Error):
         query_table(conn, sql)
 
 
 def test_failed_statements_are_logged_and_others_are_not(cluster_factory, tmp_path):
-    cluster = cluster_factory(extra_executor_args=("--log-format", "json"))
+    cluster = _logging_cluster(cluster_factory)
     conn = cluster.connect()
     try:
         assert query_table(conn, "SELECT 41 + 1 AS fine").to_pylist() == [{"fine": 42}]
@@ -73,8 +78,7 @@ def test_failed_statements_are_logged_and_others_are_not(cluster_factory, tmp_pa
 
 
 def test_statements_past_the_minimum_duration_are_logged(cluster_factory):
-    cluster = cluster_factory(extra_executor_args=("--log-format", "json",
-                                                   "--log-min-duration-ms", "300"))
+    cluster = _logging_cluster(cluster_factory, "--log-min-duration-ms", "300")
     conn = cluster.connect()
     try:
         query_table(conn, "SELECT 'quick' AS q")
@@ -92,8 +96,7 @@ def test_statements_past_the_minimum_duration_are_logged(cluster_factory):
 
 
 def test_every_statement_with_zero_and_never_a_credential(cluster_factory):
-    cluster = cluster_factory(extra_executor_args=("--log-format", "json",
-                                                   "--log-min-duration-ms", "0"))
+    cluster = _logging_cluster(cluster_factory, "--log-min-duration-ms", "0")
     conn = cluster.connect()
     try:
         query_table(conn, "SELECT 'each' AS e FROM range(5)")
