@@ -365,6 +365,8 @@ pub(crate) enum Statement {
     /// `BEGIN [WORK | TRANSACTION] [modes]` / `START TRANSACTION [modes]`.
     Begin {
         modes: TransactionModes,
+        /// The command tag, as PostgreSQL answers: `BEGIN` or `START TRANSACTION`.
+        tag: &'static str,
     },
     /// `SET TRANSACTION modes`: the open transaction block's modes.
     SetTransaction {
@@ -466,6 +468,20 @@ pub(crate) fn classify(sql: &str) -> Statement {
             },
             "show" => classify_show(&tokens[1..]),
             "begin" | "start" => {
+                let tag = if w == "start" {
+                    // PostgreSQL's START takes TRANSACTION only (no WORK, no bare START).
+                    if word(1) != Some("transaction") {
+                        return Statement::SyntaxError {
+                            message: match tokens.get(1) {
+                                Some(t) => format!("syntax error at or near \"{}\"", t.value()),
+                                None => "syntax error at end of input".into(),
+                            },
+                        };
+                    }
+                    "START TRANSACTION"
+                } else {
+                    "BEGIN"
+                };
                 let mut at = 1;
                 if matches!(word(1), Some("work" | "transaction")) {
                     at = 2;
@@ -473,10 +489,11 @@ pub(crate) fn classify(sql: &str) -> Statement {
                 if without_semicolons(&tokens).len() == at {
                     Statement::Begin {
                         modes: TransactionModes::default(),
+                        tag,
                     }
                 } else {
                     match transaction_modes(&tokens[at..]) {
-                        Ok(modes) => Statement::Begin { modes },
+                        Ok(modes) => Statement::Begin { modes, tag },
                         Err(message) => Statement::SyntaxError { message },
                     }
                 }
@@ -1216,12 +1233,14 @@ mod tests {
                 "BEGIN",
                 Statement::Begin {
                     modes: TransactionModes::default(),
+                    tag: "BEGIN",
                 },
             ),
             (
                 "begin work;",
                 Statement::Begin {
                     modes: TransactionModes::default(),
+                    tag: "BEGIN",
                 },
             ),
             (
@@ -1231,6 +1250,7 @@ mod tests {
                         isolation: None,
                         read_only: Some(true),
                     },
+                    tag: "BEGIN",
                 },
             ),
             (
@@ -1240,6 +1260,26 @@ mod tests {
                         isolation: Some("serializable"),
                         read_only: None,
                     },
+                    tag: "START TRANSACTION",
+                },
+            ),
+            (
+                "start transaction",
+                Statement::Begin {
+                    modes: TransactionModes::default(),
+                    tag: "START TRANSACTION",
+                },
+            ),
+            (
+                "START WORK",
+                Statement::SyntaxError {
+                    message: "syntax error at or near \"work\"".into(),
+                },
+            ),
+            (
+                "START",
+                Statement::SyntaxError {
+                    message: "syntax error at end of input".into(),
                 },
             ),
             (

@@ -507,14 +507,14 @@ impl Handler {
                     tag: "SELECT".into(),
                 })
             }
-            Statement::Begin { modes } => {
+            Statement::Begin { modes, tag } => {
                 if matches!(status, TransactionStatus::Idle) {
                     session.savepoints().clear();
                     session.settings().reset_transaction_modes();
                 }
                 session.set_transaction_modes(modes)?;
                 Ok(Outcome::Done {
-                    tag: "BEGIN".into(),
+                    tag: (*tag).into(),
                     statuses: vec![],
                     txn: Some(TxnChange::Begin),
                 })

@@ -272,6 +272,10 @@ SAVEPOINT_SCRIPT = [
     "COMMIT",
     "ROLLBACK TO sp2",
     "RELEASE x",
+    "START TRANSACTION",
+    "COMMIT",
+    "START WORK",
+    "START",
     "BEGIN",
     "DECLARE c1 CURSOR FOR SELECT 1",
     "DECLARE c2 CURSOR FOR SELECT 2",
@@ -365,6 +369,10 @@ TRANSACTION_MODES_SCRIPT = [
     "SET TRANSACTION ISOLATION LEVEL bogus",
     "ROLLBACK",
     "SHOW transaction_isolation",
+    "START TRANSACTION READ ONLY, ISOLATION LEVEL SERIALIZABLE",
+    "SHOW transaction_read_only",
+    "SHOW transaction_isolation",
+    "COMMIT",
 ]
 
 
