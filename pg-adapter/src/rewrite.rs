@@ -1039,6 +1039,7 @@ impl<'a> Rewriter<'a> {
                 Some(i + 1)
             }
             "extract" => self.extract(i),
+            "date_part" => self.date_part(i),
             _ if JSONB_ALIASES.iter().any(|(jsonb, _)| jsonb == name) => {
                 let (_, json) = JSONB_ALIASES.iter().find(|(jsonb, _)| jsonb == name)?;
                 self.replace(i, i, json);
@@ -1094,29 +1095,34 @@ impl<'a> Rewriter<'a> {
         if close <= i + 4 {
             return None;
         }
-        let (call, numeric) = match field.as_str() {
-            "second" | "seconds" => (
-                "date_part('microseconds', ".to_owned(),
-                ")::DECIMAL(18,0) * 0.000001",
-            ),
-            "milliseconds" => (
-                "date_part('microseconds', ".to_owned(),
-                ")::DECIMAL(18,0) * 0.001",
-            ),
-            "epoch" => ("epoch_us(".to_owned(), ")::DECIMAL(38,0) * 0.000001"),
-            "microseconds" | "minute" | "minutes" | "hour" | "hours" | "day" | "days" | "dow"
-            | "isodow" | "doy" | "week" | "month" | "months" | "quarter" | "year" | "years"
-            | "isoyear" | "decade" | "century" | "millennium" | "timezone" | "timezone_hour"
-            | "timezone_minute" => (
-                format!("date_part({}, ", quote_literal(&field)),
-                ")::DECIMAL(18,0)",
-            ),
-            _ => return None,
-        };
+        let (call, numeric) = extract_numeric(&field)?;
         self.insert(self.tokens[close].start, numeric);
         let text = format!("pg_compat_session_value('extract', {call}");
         self.replace(i, i + 3, &text);
         // The space after FROM goes too: `date_part('year', d)`.
+        self.last = self.tokens[i + 4].start;
+        Some(i + 4)
+    }
+
+    /// `date_part('year', x)` → `pg_compat_session_value('date_part', (date_part('year',
+    /// x)::DECIMAL(18,0))::DOUBLE)`: PostgreSQL's date_part is its extract as a `float8`
+    /// (seconds with their fraction), DuckDB's an integer. Fields this does not know, and fields
+    /// that are not a string literal, are left to DuckDB.
+    fn date_part(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Str(field) = &self.tok(i + 2)?.kind else {
+            return None;
+        };
+        if !is_punct(self.tok(i + 3), ",") {
+            return None;
+        }
+        let close = matching_paren(&self.tokens, i + 1)?;
+        if close <= i + 4 {
+            return None;
+        }
+        let (call, numeric) = extract_numeric(&field.to_ascii_lowercase())?;
+        self.insert(self.tokens[close].start, format!("{numeric})::DOUBLE"));
+        let text = format!("pg_compat_session_value('date_part', ({call}");
+        self.replace(i, i + 3, &text);
         self.last = self.tokens[i + 4].start;
         Some(i + 4)
     }
@@ -1720,6 +1726,30 @@ fn fmt_format(format: &str) -> (String, Vec<Option<char>>) {
     (out, specs)
 }
 
+/// PostgreSQL's `extract(field FROM x)`, a `numeric`, in DuckDB: the call's start (its argument
+/// follows) and the rest after the argument. `None` for fields this does not know.
+fn extract_numeric(field: &str) -> Option<(String, &'static str)> {
+    Some(match field {
+        "second" | "seconds" => (
+            "date_part('microseconds', ".to_owned(),
+            ")::DECIMAL(18,0) * 0.000001",
+        ),
+        "milliseconds" => (
+            "date_part('microseconds', ".to_owned(),
+            ")::DECIMAL(18,0) * 0.001",
+        ),
+        "epoch" => ("epoch_us(".to_owned(), ")::DECIMAL(38,0) * 0.000001"),
+        "microseconds" | "minute" | "minutes" | "hour" | "hours" | "day" | "days" | "dow"
+        | "isodow" | "doy" | "week" | "month" | "months" | "quarter" | "year" | "years"
+        | "isoyear" | "decade" | "century" | "millennium" | "timezone" | "timezone_hour"
+        | "timezone_minute" => (
+            format!("date_part({}, ", quote_literal(field)),
+            ")::DECIMAL(18,0)",
+        ),
+        _ => return None,
+    })
+}
+
 /// The arguments of a call between tokens `from` (the first after the preceding comma) and
 /// `close` (its `)`): each as (first token, last token), split at top-level commas.
 fn call_arguments(tokens: &[Token], from: usize, close: usize) -> Vec<(usize, usize)> {
@@ -2097,6 +2127,16 @@ mod tests {
                 "SELECT extract('epoch' from ts), extract(julian from d), extract(x)",
                 "SELECT pg_compat_session_value('extract', epoch_us(ts)::DECIMAL(38,0) * 0.000001), \
                  extract(julian from d), extract(x)",
+            ),
+            (
+                "SELECT date_part('YEAR', d), DATE_PART('second', t::timestamp), date_part(f, d)",
+                "SELECT pg_compat_session_value('date_part', (date_part('year', d)::DECIMAL(18,0))\
+                 ::DOUBLE), pg_compat_session_value('date_part', (date_part('microseconds', \
+                 t::timestamp)::DECIMAL(18,0) * 0.000001)::DOUBLE), date_part(f, d)",
+            ),
+            (
+                "SELECT date_part('julian', d), date_part('year')",
+                "SELECT date_part('julian', d), date_part('year')",
             ),
         ] {
             assert_eq!(rw(sql), rewritten, "{sql}");

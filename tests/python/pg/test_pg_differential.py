@@ -81,6 +81,8 @@ EXPRESSIONS = [
     "SELECT date_trunc('month', DATE '2024-05-17'), date_trunc('month', TIMESTAMP '2024-05-17 10:00')",
     "SELECT extract(year from DATE '2024-05-17'), extract(epoch from TIMESTAMP '2024-05-17 10:00:00.5'), "
     "extract(second from TIMESTAMP '2024-05-17 10:00:01.5'), extract(milliseconds from TIME '10:00:01.5')",
+    "SELECT date_part('year', DATE '2024-05-17'), date_part('second', TIMESTAMP '2024-05-17 10:00:01.5'), "
+    "date_part('epoch', TIMESTAMP '2024-05-17 10:00:00.5'), date_part('DOW', TIMESTAMP '2024-05-19 10:00')",
     # Arrays, series, JSON
     "SELECT array_length(ARRAY[1,2,3], 1), 3 = ANY(ARRAY[1,2,3]), (ARRAY[10,20,30])[2], array_position(ARRAY['a','b'], 'b')",
     "SELECT string_to_array('a,b,,c', ','), array_to_string(ARRAY['a', 'c'], ',')",
