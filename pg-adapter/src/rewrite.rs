@@ -768,6 +768,7 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.descending_nulls_first(i))
             .or_else(|| self.similar_to(i))
             .or_else(|| self.bytea_hex_literal(i))
+            .or_else(|| self.timestamptz_literal(i))
             .or_else(|| self.values_list(i))
     }
 
@@ -1225,6 +1226,36 @@ impl<'a> Rewriter<'a> {
             return None;
         }
         let text = format!("unhex({})", quote_literal(hex));
+        self.replace(i, i, &text);
+        Some(i + 1)
+    }
+
+    /// A `timestamptz` string constant (`TIMESTAMPTZ '...'`, `TIMESTAMP WITH TIME ZONE '...'`,
+    /// `'...'::timestamptz`, `CAST('...' AS timestamptz)`) in a form DuckDB reads: see
+    /// [`timestamptz_text`]. Other strings, and expressions, are left alone.
+    fn timestamptz_literal(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Str(value) = &self.tok(i)?.kind else {
+            return None;
+        };
+        let before = |k: usize| i.checked_sub(k).and_then(|k| self.tok(k));
+        let with_time_zone = |at: usize| {
+            is_word(self.tok(at), "timestamp")
+                && is_word(self.tok(at + 1), "with")
+                && is_word(self.tok(at + 2), "time")
+                && is_word(self.tok(at + 3), "zone")
+        };
+        let type_at = |at: usize| is_word(self.tok(at), "timestamptz") || with_time_zone(at);
+        let typed = is_word(before(1), "timestamptz")
+            || i >= 4 && with_time_zone(i - 4)
+            || is_punct(self.tok(i + 1), "::") && type_at(i + 2)
+            || is_word(before(2), "cast")
+                && is_punct(before(1), "(")
+                && is_word(self.tok(i + 1), "as")
+                && type_at(i + 2);
+        if !typed {
+            return None;
+        }
+        let text = quote_literal(&timestamptz_text(value)?);
         self.replace(i, i, &text);
         Some(i + 1)
     }
@@ -1726,6 +1757,96 @@ fn fmt_format(format: &str) -> (String, Vec<Option<char>>) {
     (out, specs)
 }
 
+/// A `timestamptz` literal's text as DuckDB reads it, `None` when it needs no change.
+/// PostgreSQL takes a zone after a time without seconds (`2024-05-17 10:00+02`, `10:00Z`,
+/// `10:00 UTC`), an offset after a space (`10:00:00 +02`) and an offset of one hour digit
+/// (`+5`); DuckDB wants the seconds (`10:00:00+02`), the offset attached and two hour digits.
+/// Anything else (no zone, a shape not recognised) is left for DuckDB to read or reject.
+fn timestamptz_text(value: &str) -> Option<String> {
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    // `YYYY-MM-DD` then ` ` or `T`.
+    let mut at = 0;
+    for part in 0..3 {
+        let n = digits(&value[at..]);
+        if n == 0 {
+            return None;
+        }
+        at += n;
+        if part < 2 {
+            value[at..].strip_prefix('-')?;
+            at += 1;
+        }
+    }
+    let date = &value[..at];
+    let rest = &value[at..];
+    let sep = rest.get(..1).filter(|s| matches!(*s, " " | "T" | "t"))?;
+    let rest = &rest[1..];
+    // `HH:MM` then `:SS[.ffffff]` or nothing.
+    let hours = digits(rest);
+    if !(1..=2).contains(&hours) || rest.as_bytes().get(hours) != Some(&b':') {
+        return None;
+    }
+    if digits(&rest[hours + 1..]) != 2 {
+        return None;
+    }
+    let mut time_end = hours + 3;
+    let mut seconds = "";
+    if rest[time_end..].starts_with(':') {
+        if digits(&rest[time_end + 1..]) != 2 {
+            return None;
+        }
+        let mut end = time_end + 3;
+        if rest[end..].starts_with('.') {
+            let n = digits(&rest[end + 1..]);
+            if n == 0 {
+                return None;
+            }
+            end += 1 + n;
+        }
+        seconds = &rest[time_end..end];
+        time_end = end;
+    }
+    let time = &rest[..hours + 3];
+    let zone_text = &rest[time_end..];
+    let zone = zone_text.trim();
+    if zone.is_empty() {
+        return None;
+    }
+    let zone = if let Some(offset) = zone.strip_prefix(['+', '-']) {
+        // `+H`, `+HH`, `+HHMM`, `+HH:MM`.
+        let sign = &zone[..1];
+        let h = digits(offset);
+        let (hh, mm) = match (h, &offset[h..]) {
+            (1 | 2, "") => (&offset[..h], ""),
+            (1 | 2, minutes) if minutes.len() == 3 && minutes.starts_with(':') => {
+                (&offset[..h], minutes)
+            }
+            (4, "") => (&offset[..2], &offset[2..]),
+            _ => return None,
+        };
+        if digits(mm.trim_start_matches(':')) != mm.trim_start_matches(':').len() {
+            return None;
+        }
+        format!("{sign}{hh:0>2}{mm}")
+    } else if zone
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_'))
+        && zone.as_bytes()[0].is_ascii_alphabetic()
+    {
+        // A name (`UTC`, `Europe/Paris`) follows a space; `Z` may be attached.
+        if zone.eq_ignore_ascii_case("z") {
+            zone.to_owned()
+        } else {
+            format!(" {zone}")
+        }
+    } else {
+        return None;
+    };
+    let seconds = if seconds.is_empty() { ":00" } else { seconds };
+    let text = format!("{date}{sep}{time}{seconds}{zone}");
+    (text != value).then_some(text)
+}
+
 /// PostgreSQL's `extract(field FROM x)`, a `numeric`, in DuckDB: the call's start (its argument
 /// follows) and the rest after the argument. `None` for fields this does not know.
 fn extract_numeric(field: &str) -> Option<(String, &'static str)> {
@@ -2137,6 +2258,33 @@ mod tests {
             (
                 "SELECT date_part('julian', d), date_part('year')",
                 "SELECT date_part('julian', d), date_part('year')",
+            ),
+        ] {
+            assert_eq!(rw(sql), rewritten, "{sql}");
+        }
+    }
+
+    #[test]
+    fn timestamptz_literals_take_postgresql_zones() {
+        for (sql, rewritten) in [
+            (
+                "SELECT TIMESTAMPTZ '2024-05-17 10:00+00', '2024-05-17 10:00-5'::timestamptz",
+                "SELECT TIMESTAMPTZ '2024-05-17 10:00:00+00', '2024-05-17 10:00:00-05'::timestamptz",
+            ),
+            (
+                "SELECT timestamp with time zone '2024-05-17T10:00:00.5 +0530', \
+                 CAST('2024-05-17 10:00 UTC' AS timestamptz), '2024-05-17 10:00Z'::timestamp with time zone",
+                "SELECT timestamp with time zone '2024-05-17T10:00:00.5+0530', \
+                 CAST('2024-05-17 10:00:00 UTC' AS timestamptz), '2024-05-17 10:00:00Z'::timestamp with time zone",
+            ),
+            // Left alone: already DuckDB's, no zone, not a timestamptz, not a literal.
+            (
+                "SELECT TIMESTAMPTZ '2024-05-17 10:00:00+02:00', TIMESTAMPTZ '2024-05-17 10:00', \
+                 TIMESTAMP '2024-05-17 10:00+02', '2024-05-17 10:00+02', x::timestamptz, \
+                 TIMESTAMPTZ 'now', TIMESTAMPTZ '2024-05-17 10:00+123'",
+                "SELECT TIMESTAMPTZ '2024-05-17 10:00:00+02:00', TIMESTAMPTZ '2024-05-17 10:00', \
+                 TIMESTAMP '2024-05-17 10:00+02', '2024-05-17 10:00+02', x::timestamptz, \
+                 TIMESTAMPTZ 'now', TIMESTAMPTZ '2024-05-17 10:00+123'",
             ),
         ] {
             assert_eq!(rw(sql), rewritten, "{sql}");

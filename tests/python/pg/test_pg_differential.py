@@ -83,6 +83,9 @@ EXPRESSIONS = [
     "extract(second from TIMESTAMP '2024-05-17 10:00:01.5'), extract(milliseconds from TIME '10:00:01.5')",
     "SELECT date_part('year', DATE '2024-05-17'), date_part('second', TIMESTAMP '2024-05-17 10:00:01.5'), "
     "date_part('epoch', TIMESTAMP '2024-05-17 10:00:00.5'), date_part('DOW', TIMESTAMP '2024-05-19 10:00')",
+    "SELECT TIMESTAMPTZ '2024-05-17 10:00+00', '2024-05-17 10:00+02'::timestamptz, "
+    "TIMESTAMP WITH TIME ZONE '2024-05-17 10:00:00.5 -05', CAST('2024-05-17 10:00+0530' AS timestamptz), "
+    "'2024-05-17T10:00Z'::timestamptz",
     # Arrays, series, JSON
     "SELECT array_length(ARRAY[1,2,3], 1), 3 = ANY(ARRAY[1,2,3]), (ARRAY[10,20,30])[2], array_position(ARRAY['a','b'], 'b')",
     "SELECT string_to_array('a,b,,c', ','), array_to_string(ARRAY['a', 'c'], ',')",
@@ -418,6 +421,7 @@ COLUMN_NAMES = [
     "SELECT current_date, current_user, current_schema(), json_build_object('a', 1)",
     "SELECT current_setting('search_path'), current_setting('max_identifier_length')::int",
     "SELECT octet_length('abc'), |/ 4, date_trunc('day', DATE '2024-01-01'), extract(year from DATE '2024-01-01')",
+    "SELECT date_part('year', DATE '2024-01-01'), TIMESTAMPTZ '2024-05-17 10:00+02'",
     "SELECT * FROM (VALUES (1, 'a')) v",
     "SELECT * FROM (VALUES (1, 'a')) AS v(x)",
     "VALUES (1, 'a')",
