@@ -76,6 +76,9 @@ pub(crate) enum QueryError {
     /// SET with a value the setting cannot take.
     #[error("invalid value for parameter \"{name}\": \"{value}\"")]
     InvalidSettingValue { name: String, value: String },
+    /// SET of a boolean setting with a value that is not one (PostgreSQL's wording).
+    #[error("parameter \"{0}\" requires a Boolean value")]
+    NotABoolean(String),
     /// A Bind parameter could not be decoded.
     #[error(transparent)]
     Parameter(#[from] ParamError),
@@ -113,7 +116,7 @@ impl QueryError {
             QueryError::DuplicateCursor(_) => "42P03",
             QueryError::UndefinedSetting(_) => "42704",
             QueryError::LockedSetting(_) => "55P02",
-            QueryError::InvalidSettingValue { .. } => "22023",
+            QueryError::InvalidSettingValue { .. } | QueryError::NotABoolean(_) => "22023",
             QueryError::Parameter(ParamError::InvalidText { .. }) => "22P02",
             QueryError::Parameter(ParamError::InvalidBinary { .. }) => "22P03",
             QueryError::Parameter(ParamError::Count { .. }) => "08P01",

@@ -406,11 +406,7 @@ impl Settings {
                 })?
                 .to_owned(),
             "transaction_read_only" | "default_transaction_read_only" => {
-                let on = parse_bool(&value).ok_or_else(|| QueryError::InvalidSettingValue {
-                    name: lower.clone(),
-                    value: value.clone(),
-                })?;
-                on_off(on).to_owned()
+                on_off(bool_setting(&lower, &value)?).to_owned()
             }
             "timezone" => {
                 let value = value.trim().trim_matches('\'').to_owned();
@@ -588,6 +584,11 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
+/// A boolean setting's value, or PostgreSQL's error for one that is not a Boolean.
+fn bool_setting(name: &str, value: &str) -> Result<bool, QueryError> {
+    parse_bool(value).ok_or_else(|| QueryError::NotABoolean(name.to_owned()))
+}
+
 fn on_off(on: bool) -> &'static str {
     if on {
         "on"
@@ -760,7 +761,7 @@ impl Session {
         } else {
             TransactionModes {
                 isolation: None,
-                read_only: Some(parse_bool(&value).ok_or_else(invalid)?),
+                read_only: Some(bool_setting(name, &value)?),
             }
         };
         self.set_transaction_modes(&modes)
@@ -907,6 +908,14 @@ mod tests {
             );
         }
         assert!(s.set("transaction_read_only", Some("o".into())).is_err());
+        let error = s
+            .set("default_transaction_read_only", Some("'maybe'".into()))
+            .unwrap_err();
+        assert_eq!(error.sqlstate(), "22023");
+        assert_eq!(
+            error.to_string(),
+            "parameter \"default_transaction_read_only\" requires a Boolean value"
+        );
         assert_eq!(
             s.get("transaction_isolation").as_deref(),
             Some("read committed")

@@ -471,3 +471,23 @@ def test_errors_have_postgresql_sqlstates(both, sql):
             conn.execute(sql).fetchall()
         states.append(error.value.sqlstate)
     assert states[1] == states[0], (sql, states)
+
+
+# SET with a value the setting does not take: PostgreSQL's SQLSTATE and message (clients show
+# the message; a boolean setting's says it wants a Boolean).
+SETTING_ERRORS = [
+    "SET transaction_read_only = 'maybe'",
+    "SET default_transaction_read_only TO o",
+]
+
+
+@pytest.mark.parametrize("sql", SETTING_ERRORS, ids=range(len(SETTING_ERRORS)))
+def test_setting_errors_as_in_postgresql(both, sql):
+    import psycopg
+
+    errors = []
+    for conn in both:
+        with pytest.raises(psycopg.Error) as error:
+            conn.execute(sql)
+        errors.append((error.value.sqlstate, error.value.diag.message_primary))
+    assert errors[1] == errors[0], sql
