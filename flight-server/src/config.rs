@@ -18,6 +18,11 @@ pub struct GatewayArgs {
     #[arg(long, env = "TAVANA_USERS", hide_env_values = true, default_value = "")]
     pub users: String,
 
+    /// File of users (`name:password`, one per line or comma-separated), read again when it
+    /// changes: users and passwords change without a restart. Instead of --users.
+    #[arg(long, env = "TAVANA_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+
     /// Accept unauthenticated clients (every caller is user `anonymous`). Off by default.
     #[arg(long, env = "TAVANA_AUTH_DISABLED")]
     pub auth_disabled: bool,

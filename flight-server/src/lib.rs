@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use tavana_proto::{net, UserStore};
+use tavana_proto::{net, UserSource};
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 
@@ -42,10 +42,10 @@ const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     /// The user list is malformed.
-    #[error("TAVANA_USERS: {0}")]
+    #[error("users (TAVANA_USERS, TAVANA_USERS_FILE): {0}")]
     Users(#[from] tavana_proto::UsersError),
     /// Authentication is on but nobody may log in.
-    #[error("no users configured: set TAVANA_USERS=name:password (or --auth-disabled for a trusted network)")]
+    #[error("no users configured: set TAVANA_USERS=name:password or TAVANA_USERS_FILE (or --auth-disabled for a trusted network)")]
     NoUsers,
     /// TLS asked for without files.
     #[error("TLS_ENABLED needs --tls-cert (TLS_CERT) and --tls-key (TLS_KEY)")]
@@ -80,8 +80,8 @@ pub struct Gateway {
 impl Gateway {
     /// Validates the configuration and prepares connections to the executors.
     pub fn new(args: GatewayArgs, registry: &prometheus::Registry) -> Result<Self, GatewayError> {
-        let users = UserStore::parse(&args.users)?;
-        if users.is_empty() && !args.auth_disabled {
+        let users = UserSource::configured(&args.users, args.users_file.as_deref())?;
+        if users.current().is_empty() && !args.auth_disabled {
             return Err(GatewayError::NoUsers);
         }
         if args.tls_enabled && (args.tls_cert.is_none() || args.tls_key.is_none()) {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use tavana_proto::{SessionContext, UserStore};
+use tavana_proto::{SessionContext, UserSource};
 use tonic::metadata::MetadataMap;
 use tonic::Status;
 
@@ -145,7 +145,7 @@ impl Session {
 
 /// Authenticates callers and keeps their sessions.
 pub struct Sessions {
-    users: UserStore,
+    users: UserSource,
     auth_disabled: bool,
     idle_timeout: Duration,
     key: SessionKey,
@@ -166,7 +166,7 @@ impl Sessions {
     /// `anonymous` session. Tokens are signed with `key`: gateways sharing a configured key
     /// open each other's sessions again from their tokens.
     pub fn new(
-        users: UserStore,
+        users: UserSource,
         auth_disabled: bool,
         idle_timeout: Duration,
         key: SessionKey,
@@ -285,7 +285,7 @@ impl Sessions {
     }
 
     fn check_password(&self, user: &str, password: &str) -> Result<String, Status> {
-        if self.users.verify(user, password) {
+        if self.users.current().verify(user, password) {
             Ok(user.to_owned())
         } else {
             self.metrics.auth_failures_total.inc();
@@ -366,7 +366,7 @@ impl Sessions {
         let known_user = if self.auth_disabled && claims.user == "anonymous" {
             true
         } else {
-            self.users.password(&claims.user).is_some()
+            self.users.current().password(&claims.user).is_some()
         };
         if !known_user {
             self.metrics.auth_failures_total.inc();
@@ -437,7 +437,7 @@ mod tests {
     fn gateway(auth_disabled: bool, key: SessionKey, users: &str) -> Sessions {
         let metrics = GatewayMetrics::register(&prometheus::Registry::new()).unwrap();
         Sessions::new(
-            UserStore::parse(users).unwrap(),
+            UserSource::fixed(tavana_proto::UserStore::parse(users).unwrap()),
             auth_disabled,
             Duration::from_secs(3600),
             key,

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use futures::Sink;
@@ -20,7 +20,7 @@ use pgwire::api::{ClientInfo, ConnectionHandle, ConnectionManager, METADATA_USER
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
-use tavana_proto::UserStore;
+use tavana_proto::{UserSource, UserStore};
 use tonic::transport::Channel;
 
 use crate::backends::{Backends, NewBackend};
@@ -29,38 +29,67 @@ use crate::gateway::GatewaySession;
 use crate::metrics::Metrics;
 use crate::session::{Session, Settings};
 
-/// Passwords and precomputed SCRAM verifiers of the configured users.
+/// The configured users (read again when their file changes) and their SCRAM verifiers.
 pub(crate) struct Users {
-    store: UserStore,
-    scram: HashMap<String, (Vec<u8>, Vec<u8>)>,
+    source: UserSource,
+    /// User → the password a verifier was derived from, its salt and salted password.
+    scram: Mutex<HashMap<String, ScramVerifier>>,
     iterations: usize,
+}
+
+struct ScramVerifier {
+    password: String,
+    salt: Vec<u8>,
+    salted: Vec<u8>,
 }
 
 impl Debug for Users {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Users")
-            .field("store", &self.store)
+            .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }
 
 impl Users {
     /// Derives each user's SCRAM verifier once (random salt), so connecting costs one
-    /// verification, not a PBKDF2 run.
-    pub(crate) fn new(store: UserStore, names: &[String], iterations: usize) -> Self {
-        let mut scram = HashMap::new();
-        for name in names {
-            if let Some(password) = store.password(name) {
-                let salt: [u8; 16] = rand::random();
-                let salted = gen_salted_password(password, &salt, iterations);
-                scram.insert(name.clone(), (salt.to_vec(), salted));
-            }
-        }
-        Self {
-            store,
-            scram,
+    /// verification, not a PBKDF2 run. A user added or given a new password later gets
+    /// theirs at their first login.
+    pub(crate) fn new(source: UserSource, iterations: usize) -> Self {
+        let users = Self {
+            source,
+            scram: Mutex::new(HashMap::new()),
             iterations,
+        };
+        let store = users.source.current();
+        for name in store.names() {
+            users.verifier(name, store.password(name).unwrap_or_default());
         }
+        users
+    }
+
+    /// The users now.
+    pub(crate) fn store(&self) -> Arc<UserStore> {
+        self.source.current()
+    }
+
+    /// The salt and salted password of `user`'s current `password`.
+    fn verifier(&self, user: &str, password: &str) -> (Vec<u8>, Vec<u8>) {
+        let mut scram = self.scram.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = scram.get(user).filter(|known| known.password == password) {
+            return (known.salt.clone(), known.salted.clone());
+        }
+        let salt: [u8; 16] = rand::random();
+        let salted = gen_salted_password(password, &salt, self.iterations);
+        scram.insert(
+            user.to_owned(),
+            ScramVerifier {
+                password: password.to_owned(),
+                salt: salt.to_vec(),
+                salted: salted.clone(),
+            },
+        );
+        (salt.to_vec(), salted)
     }
 }
 
@@ -72,10 +101,8 @@ fn unknown_user(login: &LoginInfo) -> PgWireError {
 impl AuthSource for Users {
     async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
         let user = login.user().unwrap_or_default();
-        let password = self
-            .store
-            .password(user)
-            .ok_or_else(|| unknown_user(login))?;
+        let store = self.store();
+        let password = store.password(user).ok_or_else(|| unknown_user(login))?;
         Ok(Password::new(None, password.as_bytes().to_vec()))
     }
 
@@ -88,7 +115,7 @@ impl AuthSource for Users {
         let presented = std::str::from_utf8(presented)
             .unwrap_or_default()
             .trim_end_matches('\0');
-        if self.store.verify(user, presented) {
+        if self.store().verify(user, presented) {
             Ok(None)
         } else {
             Err(unknown_user(login))
@@ -97,15 +124,15 @@ impl AuthSource for Users {
 
     async fn get_scram_secret(&self, login: &LoginInfo) -> PgWireResult<(ScramSecret, Option<()>)> {
         let user = login.user().unwrap_or_default();
-        match self.scram.get(user) {
-            Some((salt, salted)) => Ok((
-                ScramSecret::verifier_from_salted_password(
-                    salt.clone(),
-                    salted.clone(),
-                    self.iterations,
-                ),
-                None,
-            )),
+        let store = self.store();
+        match store.password(user) {
+            Some(password) => {
+                let (salt, salted) = self.verifier(user, password);
+                Ok((
+                    ScramSecret::verifier_from_salted_password(salt, salted, self.iterations),
+                    None,
+                ))
+            }
             // Unknown users go through a full exchange against a throwaway verifier, so the
             // failure looks the same as a wrong password.
             None => {
@@ -294,7 +321,7 @@ impl Startup {
             .unwrap_or_default();
         let password = self
             .users
-            .store
+            .store()
             .password(&user)
             .unwrap_or_default()
             .to_owned();

@@ -30,6 +30,11 @@ pub struct PgAdapterArgs {
     )]
     pub users: String,
 
+    /// File of users (`name:password`, one per line or comma-separated), read again when it
+    /// changes: users and passwords change without a restart. Instead of --users.
+    #[arg(long = "users-file", env = "TAVANA_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+
     /// Serve TLS to PostgreSQL clients (SSLRequest) with --tls-cert/--tls-key.
     #[arg(long = "tls-enabled", env = "TLS_ENABLED", default_value_t = false)]
     pub tls_enabled: bool,

@@ -80,15 +80,11 @@ pub async fn serve(
     registry: prometheus::Registry,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), PgAdapterError> {
-    let store = tavana_proto::UserStore::parse(&args.users)?;
-    let names: Vec<String> = args
-        .users
-        .split(',')
-        .filter_map(|e| e.split_once(':').map(|(n, _)| n.trim().to_owned()))
-        .filter(|n| !n.is_empty())
-        .collect();
-    if store.is_empty() {
-        tracing::warn!("no users configured (--users / TAVANA_USERS): every login will fail");
+    let source = tavana_proto::UserSource::configured(&args.users, args.users_file.as_deref())?;
+    if source.current().is_empty() {
+        tracing::warn!(
+            "no users configured (TAVANA_USERS or TAVANA_USERS_FILE): every login will fail"
+        );
     }
     let metrics = metrics::Metrics::register(&registry)?;
     let channel = gateway_channel(&args)?;
@@ -102,11 +98,7 @@ pub async fn serve(
             "--require-tls needs --tls-enabled with --tls-cert and --tls-key".into(),
         ));
     }
-    let users = Arc::new(auth::Users::new(
-        store,
-        &names,
-        args.scram_iterations.max(4096),
-    ));
+    let users = Arc::new(auth::Users::new(source, args.scram_iterations.max(4096)));
     let manager = Arc::new(ConnectionManager::new());
     let disconnects = Arc::new(disconnect::Disconnects::default());
     let backends = Arc::new(backends::Backends::default());

@@ -13,7 +13,7 @@ pub mod tls;
 pub mod users;
 
 pub use messages::{ExecutorStatement, GatewayHandle, GatewayTicket, SessionContext};
-pub use users::{UserStore, UsersError};
+pub use users::{UserSource, UserStore, UsersError};
 
 /// Arrow field metadata key naming a column's SQL type where its Arrow type does not say it:
 /// DuckDB exports `UUID` as strings, so executors mark such columns `uuid` under this key.

@@ -1,6 +1,14 @@
-//! The users the gateway and the pg-adapter authenticate against.
+//! The users the gateway and the pg-adapter authenticate against: a fixed list
+//! (`TAVANA_USERS`), or a file read again when it changes (`TAVANA_USERS_FILE`), so users and
+//! passwords change without a restart.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often, at most, an authentication looks whether the users file changed.
+const RECHECK: Duration = Duration::from_secs(1);
 
 /// Errors parsing a user list.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -14,6 +22,17 @@ pub enum UsersError {
     /// The same user was listed twice.
     #[error("user {0:?} is listed twice")]
     Duplicate(String),
+    /// Both a list and a file were given.
+    #[error("set TAVANA_USERS (--users) or TAVANA_USERS_FILE (--users-file), not both")]
+    ListAndFile,
+    /// The users file could not be read.
+    #[error("reading {path}: {message}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Users and their passwords, from configuration (`TAVANA_USERS=alice:secret,bob:pw`).
@@ -34,10 +53,17 @@ impl std::fmt::Debug for UserStore {
 }
 
 impl UserStore {
-    /// Parses a comma-separated `name:password` list. Empty input gives an empty store.
+    /// Parses a `name:password` list, entries separated by commas or new lines (a line that
+    /// starts with `#` is a comment). Empty input gives an empty store.
     pub fn parse(list: &str) -> Result<Self, UsersError> {
         let mut users = HashMap::new();
-        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let entries = list
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .flat_map(|line| line.split(','))
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        for entry in entries {
             let Some((name, password)) = entry.split_once(':') else {
                 return Err(UsersError::MalformedEntry {
                     entry: entry.to_owned(),
@@ -73,10 +99,106 @@ impl UserStore {
         }
     }
 
+    /// The users' names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(String::as_str)
+    }
+
     /// Whether no user is configured.
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
+}
+
+/// The users to authenticate against, as they are now.
+#[derive(Debug)]
+pub struct UserSource {
+    file: Option<PathBuf>,
+    current: Mutex<Current>,
+}
+
+#[derive(Debug)]
+struct Current {
+    store: Arc<UserStore>,
+    modified: Option<SystemTime>,
+    checked: Instant,
+}
+
+impl UserSource {
+    /// The users configured as a list (`TAVANA_USERS`) or a file (`TAVANA_USERS_FILE`).
+    pub fn configured(list: &str, file: Option<&Path>) -> Result<Self, UsersError> {
+        match file {
+            Some(_) if !list.trim().is_empty() => Err(UsersError::ListAndFile),
+            Some(path) => Self::file(path),
+            None => Ok(Self::fixed(UserStore::parse(list)?)),
+        }
+    }
+
+    /// A fixed list.
+    pub fn fixed(store: UserStore) -> Self {
+        Self {
+            file: None,
+            current: Mutex::new(Current {
+                store: Arc::new(store),
+                modified: None,
+                checked: Instant::now(),
+            }),
+        }
+    }
+
+    /// The list in `path` (as [`UserStore::parse`] reads it), read again when the file
+    /// changes. The file must read now.
+    pub fn file(path: &Path) -> Result<Self, UsersError> {
+        let modified = modified(path);
+        let store = read_users(path)?;
+        Ok(Self {
+            file: Some(path.to_owned()),
+            current: Mutex::new(Current {
+                store: Arc::new(store),
+                modified,
+                checked: Instant::now(),
+            }),
+        })
+    }
+
+    /// The users now. A changed file is read again (at most once a second); one that does not
+    /// read keeps the previous users, with a warning, and is tried again at the next check.
+    pub fn current(&self) -> Arc<UserStore> {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(path) = &self.file else {
+            return Arc::clone(&current.store);
+        };
+        if current.checked.elapsed() < RECHECK {
+            return Arc::clone(&current.store);
+        }
+        current.checked = Instant::now();
+        let modified = modified(path);
+        if modified != current.modified {
+            match read_users(path) {
+                Ok(store) => {
+                    tracing::info!(file = %path.display(), users = store.users.len(), "users file changed: reloaded");
+                    current.store = Arc::new(store);
+                    current.modified = modified;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "users file changed but does not read; keeping the previous users")
+                }
+            }
+        }
+        Arc::clone(&current.store)
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn read_users(path: &Path) -> Result<UserStore, UsersError> {
+    let text = std::fs::read_to_string(path).map_err(|e| UsersError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    UserStore::parse(&text)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -119,6 +241,26 @@ mod tests {
             assert_eq!(UserStore::parse(input).unwrap_err(), expected);
         }
         assert!(UserStore::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_users_file_is_read_again_when_it_changes() {
+        let dir = std::env::temp_dir().join(format!("tavana-users-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("users");
+        std::fs::write(&path, "# analysts\nalice:one\nbob:two, carol:three\n").unwrap();
+        let source = UserSource::file(&path).unwrap();
+        assert!(source.current().verify("carol", "three"));
+        std::fs::write(&path, "alice:uno\n").unwrap();
+        std::thread::sleep(RECHECK + Duration::from_millis(100));
+        let now = source.current();
+        assert!(now.verify("alice", "uno") && !now.verify("alice", "one"));
+        assert!(now.password("bob").is_none());
+        // A file that does not read keeps the users it had.
+        std::fs::write(&path, "alice\n").unwrap();
+        std::thread::sleep(RECHECK + Duration::from_millis(100));
+        assert!(source.current().verify("alice", "uno"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -311,6 +311,13 @@ def parked_statements(executor: "Process") -> float:
     return counted(executor, "tavana_executor_parked_statements_total", "parked", "evicted")
 
 
+def users_args(users: dict[str, str], users_file: Optional[Path]) -> list[str]:
+    """The flags that give a gateway or pg-adapter its users: the file, or the list."""
+    if users_file is not None:
+        return ["--users-file", str(users_file)]
+    return ["--users=" + ",".join(f"{u}:{p}" for u, p in users.items())]
+
+
 @dataclass
 class Cluster:
     """A running executor set and gateway, and how to reach them."""
@@ -324,6 +331,13 @@ class Cluster:
     internal_token: str
     executors: list[Process]
     gateway: Process
+    # With `users_file`, the gateway (and pg-adapters started for the cluster) read the users
+    # from this file, read again when it changes.
+    users_file: Optional[Path] = None
+
+    def users_args(self) -> list[str]:
+        """How the cluster's front ends are told their users."""
+        return users_args({self.user: self.password, **self.other_users}, self.users_file)
 
     @property
     def executor(self) -> Process:
@@ -412,6 +426,7 @@ def start_cluster(
     executor_scheme: str = "http",
     max_memory_gb: str = "2",
     gateway_env: Optional[dict[str, str]] = None,
+    users_file: bool = False,
 ) -> Cluster:
     binary = tavana_bin()
     if not binary.exists():
@@ -483,6 +498,10 @@ def start_cluster(
 
         gw_dir = workdir / "gateway"
         gw_dir.mkdir(parents=True, exist_ok=True)
+        users = {user: password, **other_users}
+        users_path = workdir / "users" if users_file else None
+        if users_path is not None:
+            users_path.write_text("".join(f"{u}:{p}\n" for u, p in users.items()))
         gateway = Process(
             role="gateway",
             args=[
@@ -490,9 +509,7 @@ def start_cluster(
                 "--flight-sql-port", "0",
                 "--admin-port", "0",
                 "--worker-addr", ",".join(f"{executor_scheme}://{ex.listen}" for ex in procs),
-                "--users=" + ",".join(
-                    f"{u}:{p}" for u, p in {user: password, **other_users}.items()
-                ),
+                *users_args(users, users_path),
                 f"--internal-token={token}",
                 *extra_gateway_args,
             ],
@@ -516,6 +533,7 @@ def start_cluster(
         internal_token=token,
         executors=procs[:-1],
         gateway=procs[-1],
+        users_file=users_path,
     )
 
 

@@ -290,8 +290,18 @@ def test_load_balancer_exposes_flight_sql_and_postgres(defaults):
 def test_pg_adapter_sidecar_talks_to_its_own_gateway(defaults, full):
     gw = containers(component(defaults, "Deployment", "gateway"))
     assert env_value(gw["pg-adapter"], "GATEWAY_ADDR") == "http://127.0.0.1:50051"
-    # Same users on both front ends, from the same Secret key.
-    assert env_of(gw["pg-adapter"])["TAVANA_USERS"] == env_of(gw["gateway"])["TAVANA_USERS"]
+    # Same users on both front ends, from the same Secret key, as a file (read again when the
+    # Secret changes): never a fixed environment variable.
+    pod = component(defaults, "Deployment", "gateway")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    secret_name = one(defaults, "Secret")["metadata"]["name"]
+    for name in ("gateway", "pg-adapter"):
+        users_file = Path(env_value(gw[name], "TAVANA_USERS_FILE"))
+        assert "TAVANA_USERS" not in env_of(gw[name])
+        mounts = {m["mountPath"]: m["name"] for m in gw[name]["volumeMounts"]}
+        secret = volumes[mounts[str(users_file.parent)]]["secret"]
+        assert secret["secretName"] == secret_name
+        assert secret["items"] == [{"key": "users", "path": users_file.name}]
     # With TLS the sidecar verifies the gateway by the configured name and CA.
     tls = containers(component(full, "Deployment", "gateway"))
     assert env_value(tls["pg-adapter"], "GATEWAY_ADDR") == "https://localhost:50051"

@@ -92,9 +92,7 @@ def start_pg_adapter(cluster: Cluster, workdir: Path, *extra: str) -> PgAdapter:
             # A caller's own --gateway-addr (https, say) replaces the default.
             *([] if any(arg.startswith("--gateway-addr") for arg in extra)
               else ["--gateway-addr", f"http://{cluster.flight_uri.split('://', 1)[-1]}"]),
-            "--users", ",".join(
-                f"{u}:{p}" for u, p in {cluster.user: cluster.password, **cluster.other_users}.items()
-            ),
+            *cluster.users_args(),
             *extra,
         ],
         workdir=workdir,
