@@ -461,15 +461,21 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("sql", ERRORS, ids=range(len(ERRORS)))
-def test_errors_have_postgresql_sqlstates(both, sql):
+def _errors(both, sql: str) -> list:
+    """The psycopg error `sql` raises on each server (PostgreSQL first)."""
     import psycopg
 
-    states = []
+    errors = []
     for conn in both:
         with pytest.raises(psycopg.Error) as error:
             conn.execute(sql).fetchall()
-        states.append(error.value.sqlstate)
+        errors.append(error.value)
+    return errors
+
+
+@pytest.mark.parametrize("sql", ERRORS, ids=range(len(ERRORS)))
+def test_errors_have_postgresql_sqlstates(both, sql):
+    states = [error.sqlstate for error in _errors(both, sql)]
     assert states[1] == states[0], (sql, states)
 
 
@@ -483,11 +489,5 @@ SETTING_ERRORS = [
 
 @pytest.mark.parametrize("sql", SETTING_ERRORS, ids=range(len(SETTING_ERRORS)))
 def test_setting_errors_as_in_postgresql(both, sql):
-    import psycopg
-
-    errors = []
-    for conn in both:
-        with pytest.raises(psycopg.Error) as error:
-            conn.execute(sql)
-        errors.append((error.value.sqlstate, error.value.diag.message_primary))
+    errors = [(error.sqlstate, error.diag.message_primary) for error in _errors(both, sql)]
     assert errors[1] == errors[0], sql
