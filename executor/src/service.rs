@@ -81,12 +81,14 @@ impl ExecutorService {
         rows: Vec<Vec<Value>>,
         check: bool,
     ) -> Result<i64, Status> {
+        let started = Instant::now();
         let unfinished = CancelOnDrop {
             engine: Arc::clone(&self.engine),
             query_id: Some(query_id.clone()),
+            user: session.user.clone(),
+            sql: sql.clone(),
+            started,
         };
-        let started = Instant::now();
-        let (user, logged) = (session.user.clone(), sql.clone());
         let result = self
             .blocking(move |engine| {
                 if check {
@@ -95,7 +97,6 @@ impl ExecutorService {
                 engine.execute_update(&session, &sql, rows, &query_id)
             })
             .await;
-        unfinished.disarm();
         let ended = match &result {
             Ok(count) => Ended::Finished {
                 rows: u64::try_from(*count).unwrap_or_default(),
@@ -103,9 +104,7 @@ impl ExecutorService {
             Err(status) if status.code() == tonic::Code::Cancelled => Ended::Cancelled,
             Err(status) => Ended::Failed(status.message()),
         };
-        self.engine
-            .statement_log()
-            .record(&user, &logged, started.elapsed(), ended);
+        unfinished.finish(ended);
         result
     }
 
@@ -373,11 +372,23 @@ fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, Status> {
 struct CancelOnDrop {
     engine: Arc<Engine>,
     query_id: Option<String>,
+    /// For the statement log: who ran what, since when.
+    user: String,
+    sql: String,
+    started: Instant,
 }
 
 impl CancelOnDrop {
-    fn disarm(mut self) {
+    /// The statement ended as `ended`: log it, and cancel nothing.
+    fn finish(mut self, ended: Ended<'_>) {
         self.query_id = None;
+        self.record(ended);
+    }
+
+    fn record(&self, ended: Ended<'_>) {
+        self.engine
+            .statement_log()
+            .record(&self.user, &self.sql, self.started.elapsed(), ended);
     }
 }
 
@@ -385,6 +396,7 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if let Some(query_id) = self.query_id.take() {
             self.engine.abandon(&query_id);
+            self.record(Ended::Cancelled);
         }
     }
 }

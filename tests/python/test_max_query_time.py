@@ -29,7 +29,7 @@ MESSAGE = f"ran longer than this service allows ({LIMIT_S} s, TAVANA_MAX_QUERY_S
 def limited(cluster_factory):
     return cluster_factory(
         extra_gateway_args=("--max-query-secs", str(LIMIT_S)),
-        extra_executor_args=("--allow-writes",),
+        extra_executor_args=("--allow-writes", "--log-min-duration-ms", "1000"),
     )
 
 
@@ -89,6 +89,10 @@ def test_a_statement_returning_no_rows_is_bounded_too(limited):
             query_table(conn, f"CREATE TABLE never AS {ENDLESS_AGGREGATE}")
         assert MESSAGE in str(stopped.value), stopped.value
         _assert_stopped(limited)
+        # The statement log says it was stopped (it ran past the 1 s log threshold).
+        logged = [line for line in limited.executor.log_path.read_text().splitlines()
+                  if "statement cancelled" in line]
+        assert any("CREATE TABLE never" in line for line in logged), logged
         tables = query_table(
             conn, "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'never'"
         )
