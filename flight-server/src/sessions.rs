@@ -21,6 +21,8 @@ use crate::tokens::{self, SessionKey, TokenClaims, TokenError};
 const MAX_PREPARED_PER_SESSION: usize = 4096;
 /// Sessions the gateway keeps at most; the least recently used is dropped beyond that.
 const MAX_SESSIONS: usize = 100_000;
+/// Longest time between sweeps of idle sessions.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// One client session.
 #[derive(Debug)]
@@ -155,10 +157,13 @@ pub struct Sessions {
 
 /// The sessions this gateway holds, by session id, and the ids of sessions closed here (so
 /// their tokens cannot open them again on this gateway).
-#[derive(Default)]
 struct SessionTable {
     open: HashMap<String, Arc<Session>>,
     closed: HashMap<String, Instant>,
+    /// When idle sessions were last dropped (a sweep looks at every session, so it runs at
+    /// most once a minute: after a gateway restart every client opens its session again at
+    /// once).
+    swept: Instant,
 }
 
 impl Sessions {
@@ -177,7 +182,11 @@ impl Sessions {
             auth_disabled,
             idle_timeout,
             key,
-            table: Mutex::new(SessionTable::default()),
+            table: Mutex::new(SessionTable {
+                open: HashMap::new(),
+                closed: HashMap::new(),
+                swept: Instant::now(),
+            }),
             metrics,
         }
     }
@@ -301,9 +310,17 @@ impl Sessions {
         self.key.issue(&claims)
     }
 
-    fn insert(&self, session: Arc<Session>) {
+    /// Adds a session, or returns the one a concurrent call added under its id first.
+    fn insert(&self, session: Arc<Session>) -> Arc<Session> {
         let mut table = self.table();
-        self.expire_idle(&mut table);
+        if table.swept.elapsed() >= self.idle_timeout.min(SWEEP_INTERVAL)
+            || table.open.len() >= MAX_SESSIONS
+        {
+            self.expire_idle(&mut table);
+        }
+        if let Some(held) = table.open.get(&session.id) {
+            return Arc::clone(held);
+        }
         if table.open.len() >= MAX_SESSIONS {
             if let Some(oldest) = table
                 .open
@@ -314,8 +331,9 @@ impl Sessions {
                 table.open.remove(&oldest);
             }
         }
-        table.open.insert(session.id.clone(), session);
+        table.open.insert(session.id.clone(), Arc::clone(&session));
         self.metrics.sessions.set(table.open.len() as i64);
+        session
     }
 
     fn session_for_token(&self, token: &str) -> Result<Arc<Session>, Status> {
@@ -378,13 +396,16 @@ impl Sessions {
         let session = Arc::new(Session::new(claims.user.clone(), claims.session_key()));
         session.set_catalog(claims.catalog);
         session.set_schema(claims.schema);
-        self.insert(Arc::clone(&session));
-        self.metrics.sessions_resumed_total.inc();
-        tracing::info!(user = %session.user, "session opened again from its token");
-        Ok(session)
+        let held = self.insert(Arc::clone(&session));
+        if Arc::ptr_eq(&held, &session) {
+            self.metrics.sessions_resumed_total.inc();
+            tracing::info!(user = %session.user, "session opened again from its token");
+        }
+        Ok(held)
     }
 
     fn expire_idle(&self, table: &mut SessionTable) {
+        table.swept = Instant::now();
         let idle = self.idle_timeout;
         table
             .open
@@ -544,6 +565,20 @@ mod tests {
         assert_eq!(second.metrics.sessions_resumed_total.get(), 1);
         // Later calls find it held.
         second.authenticate(&bearer(&refreshed)).unwrap();
+        assert_eq!(second.metrics.sessions_resumed_total.get(), 1);
+        assert_eq!(second.metrics.sessions.get(), 1);
+    }
+
+    #[test]
+    fn calls_racing_to_open_one_session_again_share_it() {
+        let first = gateway(false, SessionKey::configured(KEY), "alice:pw");
+        let token = first.handshake(&basic("alice", "pw")).unwrap();
+        let claims = SessionKey::configured(KEY).verify(&token).unwrap();
+        let second = gateway(false, SessionKey::configured(KEY), "alice:pw");
+        // Both found the session missing before either opened it.
+        let one = second.resume(claims.clone()).unwrap();
+        let other = second.resume(claims).unwrap();
+        assert!(Arc::ptr_eq(&one, &other));
         assert_eq!(second.metrics.sessions_resumed_total.get(), 1);
         assert_eq!(second.metrics.sessions.get(), 1);
     }
