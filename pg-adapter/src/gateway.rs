@@ -136,29 +136,27 @@ impl GatewaySession {
         F: FnMut(FlightServiceClient<Channel>, Option<Authorization>) -> Fut,
         Fut: Future<Output = Result<Response<T>, Status>>,
     {
-        let (authorization, generation) = {
-            let state = self.state();
-            (state.authorization.clone(), state.generation)
-        };
+        let (authorization, generation) = self.token();
         let had_token = authorization.is_some();
-        let response = match attempt(self.client.clone(), authorization).await {
+        let (response, generation) = match attempt(self.client.clone(), authorization).await {
             Err(status) if status.code() == Code::Unauthenticated && had_token => {
                 self.renew(generation, &status).await?;
-                let (authorization, generation) = {
-                    let state = self.state();
-                    (state.authorization.clone(), state.generation)
-                };
-                let response = attempt(self.client.clone(), authorization).await?;
-                self.take_refreshed_token(generation, &response);
-                response
+                let (authorization, generation) = self.token();
+                (
+                    attempt(self.client.clone(), authorization).await?,
+                    generation,
+                )
             }
-            result => {
-                let response = result?;
-                self.take_refreshed_token(generation, &response);
-                response
-            }
+            result => (result?, generation),
         };
+        self.take_refreshed_token(generation, &response);
         Ok(response.into_inner())
+    }
+
+    /// The session's token now, and the sign-in it belongs to.
+    fn token(&self) -> (Option<Authorization>, u64) {
+        let state = self.state();
+        (state.authorization.clone(), state.generation)
     }
 
     /// Keeps the token a gateway response carries, if any, unless the session was renewed

@@ -11,6 +11,7 @@ pub mod net;
 pub mod session_options;
 pub mod tls;
 pub mod users;
+mod watched;
 
 pub use messages::{ExecutorStatement, GatewayHandle, GatewayTicket, SessionContext};
 pub use users::{UserSource, UserStore, UsersError};

@@ -5,9 +5,8 @@
 //! rewrites the mounted Secret) serves new connections without a restart. Connections already
 //! open keep the certificate they started with.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::Path;
+use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -15,8 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
-/// How often, at most, a handshake looks whether the certificate files changed.
-const RECHECK: Duration = Duration::from_secs(1);
+use crate::watched::Watched;
 
 /// Why a TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -43,22 +41,9 @@ pub fn grpc_server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfi
     Ok(config)
 }
 
-/// The certificate and key files, and what was loaded from them.
+/// The certificate and key, read again when their files change.
 #[derive(Debug)]
-struct ReloadingCertificate {
-    cert: PathBuf,
-    key: PathBuf,
-    provider: Arc<CryptoProvider>,
-    current: Mutex<Loaded>,
-}
-
-#[derive(Debug)]
-struct Loaded {
-    certified: Arc<CertifiedKey>,
-    /// Modification times of the certificate and key files when they were read.
-    stamps: (Option<SystemTime>, Option<SystemTime>),
-    checked: Instant,
-}
+struct ReloadingCertificate(Watched<CertifiedKey, TlsConfigError>);
 
 impl ReloadingCertificate {
     fn load(
@@ -66,54 +51,20 @@ impl ReloadingCertificate {
         key: &Path,
         provider: Arc<CryptoProvider>,
     ) -> Result<Self, TlsConfigError> {
-        let stamps = (modified(cert), modified(key));
-        let certified = read_certified_key(cert, key, &provider)?;
-        Ok(Self {
-            cert: cert.to_owned(),
-            key: key.to_owned(),
-            provider,
-            current: Mutex::new(Loaded {
-                certified: Arc::new(certified),
-                stamps,
-                checked: Instant::now(),
-            }),
-        })
-    }
-
-    /// The certificate to serve, read again first if its files changed. A change that does not
-    /// read (a file half written, a key that does not match) keeps the previous certificate
-    /// and is logged; the next check tries again.
-    fn current(&self) -> Arc<CertifiedKey> {
-        let mut loaded = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        if loaded.checked.elapsed() < RECHECK {
-            return Arc::clone(&loaded.certified);
-        }
-        loaded.checked = Instant::now();
-        let stamps = (modified(&self.cert), modified(&self.key));
-        if stamps != loaded.stamps {
-            match read_certified_key(&self.cert, &self.key, &self.provider) {
-                Ok(certified) => {
-                    loaded.certified = Arc::new(certified);
-                    loaded.stamps = stamps;
-                    tracing::info!(cert = %self.cert.display(), "TLS certificate changed: reloaded");
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "TLS certificate files changed but do not read; serving the previous certificate");
-                }
-            }
-        }
-        Arc::clone(&loaded.certified)
+        let watched = Watched::load(
+            vec![cert.to_owned(), key.to_owned()],
+            move |files| read_certified_key(&files[0], &files[1], &provider),
+            "TLS certificate changed: reloaded",
+            "TLS certificate files changed but do not read; serving the previous certificate",
+        )?;
+        Ok(Self(watched))
     }
 }
 
 impl ResolvesServerCert for ReloadingCertificate {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current())
+        Some(self.0.current())
     }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 fn read_certified_key(

@@ -3,12 +3,10 @@
 //! passwords change without a restart.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::Path;
+use std::sync::Arc;
 
-/// How often, at most, an authentication looks whether the users file changed.
-const RECHECK: Duration = Duration::from_secs(1);
+use crate::watched::Watched;
 
 /// Errors parsing a user list.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -112,16 +110,12 @@ impl UserStore {
 
 /// The users to authenticate against, as they are now.
 #[derive(Debug)]
-pub struct UserSource {
-    file: Option<PathBuf>,
-    current: Mutex<Current>,
-}
+pub struct UserSource(Source);
 
 #[derive(Debug)]
-struct Current {
-    store: Arc<UserStore>,
-    modified: Option<SystemTime>,
-    checked: Instant,
+enum Source {
+    Fixed(Arc<UserStore>),
+    File(Watched<UserStore, UsersError>),
 }
 
 impl UserSource {
@@ -136,61 +130,29 @@ impl UserSource {
 
     /// A fixed list.
     pub fn fixed(store: UserStore) -> Self {
-        Self {
-            file: None,
-            current: Mutex::new(Current {
-                store: Arc::new(store),
-                modified: None,
-                checked: Instant::now(),
-            }),
-        }
+        Self(Source::Fixed(Arc::new(store)))
     }
 
     /// The list in `path` (as [`UserStore::parse`] reads it), read again when the file
     /// changes. The file must read now.
     pub fn file(path: &Path) -> Result<Self, UsersError> {
-        let modified = modified(path);
-        let store = read_users(path)?;
-        Ok(Self {
-            file: Some(path.to_owned()),
-            current: Mutex::new(Current {
-                store: Arc::new(store),
-                modified,
-                checked: Instant::now(),
-            }),
-        })
+        let watched = Watched::load(
+            vec![path.to_owned()],
+            |files| read_users(&files[0]),
+            "users file changed: reloaded",
+            "users file changed but does not read; keeping the previous users",
+        )?;
+        Ok(Self(Source::File(watched)))
     }
 
     /// The users now. A changed file is read again (at most once a second); one that does not
     /// read keeps the previous users, with a warning, and is tried again at the next check.
     pub fn current(&self) -> Arc<UserStore> {
-        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(path) = &self.file else {
-            return Arc::clone(&current.store);
-        };
-        if current.checked.elapsed() < RECHECK {
-            return Arc::clone(&current.store);
+        match &self.0 {
+            Source::Fixed(store) => Arc::clone(store),
+            Source::File(watched) => watched.current(),
         }
-        current.checked = Instant::now();
-        let modified = modified(path);
-        if modified != current.modified {
-            match read_users(path) {
-                Ok(store) => {
-                    tracing::info!(file = %path.display(), users = store.users.len(), "users file changed: reloaded");
-                    current.store = Arc::new(store);
-                    current.modified = modified;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "users file changed but does not read; keeping the previous users")
-                }
-            }
-        }
-        Arc::clone(&current.store)
     }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 fn read_users(path: &Path) -> Result<UserStore, UsersError> {
@@ -211,6 +173,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::watched::RECHECK;
 
     #[test]
     fn parses_and_verifies() {
@@ -252,13 +215,13 @@ mod tests {
         let source = UserSource::file(&path).unwrap();
         assert!(source.current().verify("carol", "three"));
         std::fs::write(&path, "alice:uno\n").unwrap();
-        std::thread::sleep(RECHECK + Duration::from_millis(100));
+        std::thread::sleep(RECHECK + std::time::Duration::from_millis(100));
         let now = source.current();
         assert!(now.verify("alice", "uno") && !now.verify("alice", "one"));
         assert!(now.password("bob").is_none());
         // A file that does not read keeps the users it had.
         std::fs::write(&path, "alice\n").unwrap();
-        std::thread::sleep(RECHECK + Duration::from_millis(100));
+        std::thread::sleep(RECHECK + std::time::Duration::from_millis(100));
         assert!(source.current().verify("alice", "uno"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
