@@ -1,238 +1,13 @@
 //! Statement classification: which statements the adapter answers itself (session
 //! statements, transactions, cursors, COPY) and which go to the gateway.
 //!
-//! This is a small hand-written lexer rather than a SQL parser: PostgreSQL clients send
-//! DuckDB-incompatible session statements in a handful of fixed shapes, and everything else
-//! is passed through to DuckDB untouched so that DuckDB's own error messages reach the user.
+//! It matches tokens (see [`crate::lexer`]) rather than building syntax trees: PostgreSQL
+//! clients send DuckDB-incompatible session statements in a handful of fixed shapes, and
+//! everything else is passed through to DuckDB untouched so that DuckDB's own error messages
+//! reach the user.
 
 use crate::backends::Signal;
-
-/// A lexical token with its byte span in the statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Token {
-    pub(crate) kind: TokenKind,
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TokenKind {
-    /// Unquoted word, lower-cased.
-    Word(String),
-    /// Double-quoted identifier, case preserved.
-    Quoted(String),
-    /// String literal, unescaped.
-    Str(String),
-    /// Numeric literal as written.
-    Number(String),
-    /// Any other single character (or `::`).
-    Punct(String),
-}
-
-impl Token {
-    /// The token as an identifier (words lower-cased, quoted kept).
-    pub(crate) fn ident(&self) -> Option<String> {
-        match &self.kind {
-            TokenKind::Word(w) | TokenKind::Quoted(w) => Some(w.clone()),
-            _ => None,
-        }
-    }
-
-    fn is_word(&self, word: &str) -> bool {
-        matches!(&self.kind, TokenKind::Word(w) if w == word)
-    }
-
-    fn is_punct(&self, p: &str) -> bool {
-        matches!(&self.kind, TokenKind::Punct(x) if x == p)
-    }
-
-    /// The value of a literal-ish token as SET would take it.
-    fn value(&self) -> String {
-        match &self.kind {
-            TokenKind::Word(w)
-            | TokenKind::Quoted(w)
-            | TokenKind::Str(w)
-            | TokenKind::Number(w) => w.clone(),
-            TokenKind::Punct(p) => p.clone(),
-        }
-    }
-}
-
-/// Tokenizes `sql`, skipping whitespace and comments. Unterminated literals end at the input's
-/// end (DuckDB reports the syntax error later when the statement goes through).
-pub(crate) fn tokenize(sql: &str) -> Vec<Token> {
-    let bytes = sql.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if c == b'-' && bytes.get(i + 1) == Some(&b'-') {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                i += 1;
-            }
-        } else if c == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            i = skip_block_comment(bytes, i);
-        } else if c == b'\'' || ((c == b'e' || c == b'E') && bytes.get(i + 1) == Some(&b'\'')) {
-            let start = i;
-            let escapes = c != b'\'';
-            if escapes {
-                i += 1;
-            }
-            let (value, end) = read_quoted(sql, i, b'\'', escapes);
-            tokens.push(Token {
-                kind: TokenKind::Str(value),
-                start,
-                end,
-            });
-            i = end;
-        } else if c == b'"' {
-            let (value, end) = read_quoted(sql, i, b'"', false);
-            tokens.push(Token {
-                kind: TokenKind::Quoted(value),
-                start: i,
-                end,
-            });
-            i = end;
-        } else if c == b'$' && dollar_tag(bytes, i).is_some() {
-            let tag_end = dollar_tag(bytes, i).unwrap_or(i + 1);
-            let tag = &sql[i..tag_end];
-            let body_start = tag_end;
-            let end = sql[body_start..]
-                .find(tag)
-                .map(|p| body_start + p)
-                .unwrap_or(sql.len());
-            let value = sql[body_start..end].to_owned();
-            let stop = (end + tag.len()).min(sql.len());
-            tokens.push(Token {
-                kind: TokenKind::Str(value),
-                start: i,
-                end: stop,
-            });
-            i = stop;
-        } else if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
-            let start = i;
-            while i < bytes.len()
-                && (bytes[i].is_ascii_alphanumeric()
-                    || bytes[i] == b'_'
-                    || bytes[i] == b'$'
-                    || bytes[i] >= 0x80)
-            {
-                i += 1;
-            }
-            tokens.push(Token {
-                kind: TokenKind::Word(sql[start..i].to_lowercase()),
-                start,
-                end: i,
-            });
-        } else if c.is_ascii_digit()
-            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-        {
-            let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
-                i += 1;
-            }
-            tokens.push(Token {
-                kind: TokenKind::Number(sql[start..i].to_owned()),
-                start,
-                end: i,
-            });
-        } else if c == b':' && bytes.get(i + 1) == Some(&b':') {
-            tokens.push(Token {
-                kind: TokenKind::Punct("::".into()),
-                start: i,
-                end: i + 2,
-            });
-            i += 2;
-        } else {
-            let ch_len = sql[i..].chars().next().map_or(1, char::len_utf8);
-            tokens.push(Token {
-                kind: TokenKind::Punct(sql[i..i + ch_len].to_owned()),
-                start: i,
-                end: i + ch_len,
-            });
-            i += ch_len;
-        }
-    }
-    tokens
-}
-
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
-    let mut depth = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            depth += 1;
-            i += 2;
-        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    i
-}
-
-/// `$tag$` at `i`: returns the end of the opening tag.
-fn dollar_tag(bytes: &[u8], i: usize) -> Option<usize> {
-    let mut j = i + 1;
-    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
-        if j == i + 1 && bytes[j].is_ascii_digit() {
-            return None; // $1 is a parameter
-        }
-        j += 1;
-    }
-    (j < bytes.len() && bytes[j] == b'$').then_some(j + 1)
-}
-
-fn read_quoted(sql: &str, start: usize, quote: u8, backslash: bool) -> (String, usize) {
-    let bytes = sql.as_bytes();
-    let mut value = Vec::new();
-    let mut i = start + 1;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if backslash && c == b'\\' && i + 1 < bytes.len() {
-            value.push(bytes[i + 1]);
-            i += 2;
-        } else if c == quote {
-            if bytes.get(i + 1) == Some(&quote) {
-                value.push(quote);
-                i += 2;
-            } else {
-                return (String::from_utf8_lossy(&value).into_owned(), i + 1);
-            }
-        } else {
-            value.push(c);
-            i += 1;
-        }
-    }
-    (String::from_utf8_lossy(&value).into_owned(), bytes.len())
-}
-
-/// Splits a simple-query string into statements at top-level semicolons. Empty statements are
-/// dropped.
-pub(crate) fn split_statements(sql: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for token in tokenize(sql) {
-        if token.is_punct(";") {
-            let stmt = sql[start..token.start].trim();
-            if !stmt.is_empty() && !tokenize(stmt).is_empty() {
-                out.push(stmt);
-            }
-            start = token.end;
-        }
-    }
-    let rest = sql[start..].trim();
-    if !rest.is_empty() && !tokenize(rest).is_empty() {
-        out.push(rest);
-    }
-    out
-}
+use crate::lexer::{tokenize, Token, TokenKind};
 
 /// How many rows a FETCH or MOVE asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -598,13 +373,12 @@ fn classify_signal(tokens: &[Token]) -> Option<Statement> {
     if !tokens.get(i + 1)?.is_punct("(") {
         return None;
     }
-    let (target, next) = match (&tokens.get(i + 2)?.kind, tokens.get(i + 3).map(|t| &t.kind)) {
-        (TokenKind::Number(n), _) => (SignalTarget::Pid(n.parse().ok()?), i + 3),
-        (TokenKind::Punct(p), Some(TokenKind::Number(n))) if p == "$" => {
-            (SignalTarget::Param(n.parse().ok()?), i + 4)
-        }
+    let target = match &tokens.get(i + 2)?.kind {
+        TokenKind::Number(n) => SignalTarget::Pid(n.parse().ok()?),
+        TokenKind::Param(n) => SignalTarget::Param(*n),
         _ => return None,
     };
+    let next = i + 3;
     let close = match tokens.get(next)? {
         t if t.is_punct(")") => next,
         // pg_terminate_backend(pid, timeout): the timeout is not waited for.
@@ -1082,21 +856,6 @@ mod tests {
             );
         }
         assert_eq!(classify("select 'pg_cancel_backend(1)'"), Statement::Query);
-    }
-
-    #[test]
-    fn splits_statements_respecting_quotes_and_comments() {
-        let sql = "select ';' as a; -- c;\n select $x$;$x$; /* ; */ select \"a;b\";;";
-        assert_eq!(
-            split_statements(sql),
-            vec![
-                "select ';' as a",
-                "-- c;\n select $x$;$x$",
-                "/* ; */ select \"a;b\""
-            ]
-        );
-        assert!(split_statements(" ; -- only\n").is_empty());
-        assert_eq!(split_statements("select $1"), vec!["select $1"]);
     }
 
     #[test]

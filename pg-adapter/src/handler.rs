@@ -46,6 +46,7 @@ use crate::classify::{self, CopyFormat, CopyOptions, FetchCount, SignalTarget, S
 use crate::encode::{self, RowEncoder};
 use crate::error::QueryError;
 use crate::gateway::{GatewaySession, Prepared, RunningQuery};
+use crate::lexer;
 use crate::metrics::Metrics;
 use crate::params;
 use crate::rewrite;
@@ -1208,13 +1209,13 @@ use arrow::array::Array as _;
 
 /// The first keyword(s) decide the command tag, as PostgreSQL reports it.
 pub(crate) fn command_tag(sql: &str) -> String {
-    let tokens = classify::tokenize(sql);
+    let tokens = lexer::tokenize(sql);
     let words: Vec<String> = tokens
         .iter()
         .take(4)
         .map(|t| match &t.kind {
-            classify::TokenKind::Word(w) => w.clone(),
-            classify::TokenKind::Punct(p) => p.clone(),
+            lexer::TokenKind::Word(w) => w.clone(),
+            lexer::TokenKind::Punct(p) => p.clone(),
             _ => String::new(),
         })
         .collect();
@@ -1865,7 +1866,7 @@ impl SimpleQueryHandler for Handler {
         }
         client.set_state(PgWireConnectionState::QueryInProgress);
         let session = session_of(client)?;
-        let statements = classify::split_statements(&query.query);
+        let statements = lexer::split_statements(&query.query);
         if statements.is_empty() {
             client
                 .feed(PgWireBackendMessage::EmptyQueryResponse(

@@ -20,6 +20,7 @@ mod epoch;
 mod error;
 mod gateway;
 mod handler;
+mod lexer;
 mod metrics;
 mod params;
 mod rewrite;

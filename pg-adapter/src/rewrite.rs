@@ -16,7 +16,7 @@
 
 use crate::backends::Registration;
 use crate::catalog::{self, quote_literal, CatalogSchema};
-use crate::classify::{tokenize, Token, TokenKind};
+use crate::lexer::{tokenize, Token, TokenKind};
 use crate::session::{Settings, SERVER_VERSION};
 
 /// A session fact the adapter knows (`current_user`), as a call of the executor's identity
@@ -311,18 +311,21 @@ fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
 pub(crate) fn rewrite(sql: &str, settings: &Settings, backend: Option<&Registration>) -> String {
     let source = sql;
     let mut sql = normalize_casts(&rewrite_to_char(sql));
+    let mut tokens = tokenize(&sql);
     // A cast whose operand holds another rewritten cast (`f(x::regclass)::regclass`) is left
     // for the next round; rounds stop when nothing changes.
     for _ in 0..8 {
-        let next = Rewriter::new(&sql, settings).run(Rewriter::casts);
+        let (next, unchanged) = Rewriter::new(&sql, tokens, settings).run(Rewriter::casts);
         if next == sql {
+            tokens = unchanged;
             break;
         }
         sql = next;
+        tokens = tokenize(&sql);
     }
-    let mut rewriter = Rewriter::new(&sql, settings);
+    let mut rewriter = Rewriter::new(&sql, tokens, settings);
     rewriter.backend = backend.map(|b| (b, source));
-    rewriter.run(Rewriter::rest)
+    rewriter.run(Rewriter::rest).0
 }
 
 /// Whether `sql` reads a relation whose rows the adapter computes when the statement is
@@ -633,6 +636,9 @@ fn cast_type_needs_rewrite(tokens: &[Token], start: usize) -> bool {
 /// `CAST(expr AS type)` → `((expr)::type)` when the type needs a rewrite, so that one rule
 /// (the `::` one) handles both spellings.
 fn normalize_casts(sql: &str) -> String {
+    if !contains_ignoring_case(sql, "cast") {
+        return sql.to_owned();
+    }
     let tokens = tokenize(sql);
     let mut out = String::with_capacity(sql.len());
     let mut last = 0;
@@ -690,10 +696,11 @@ struct Rewriter<'a> {
 }
 
 impl<'a> Rewriter<'a> {
-    fn new(sql: &'a str, settings: &'a Settings) -> Self {
+    /// A rewriter of `sql`, whose tokens are `tokens`.
+    fn new(sql: &'a str, tokens: Vec<Token>, settings: &'a Settings) -> Self {
         Self {
             sql,
-            tokens: tokenize(sql),
+            tokens,
             settings,
             backend: None,
             out: String::with_capacity(sql.len() + 64),
@@ -703,8 +710,9 @@ impl<'a> Rewriter<'a> {
     }
 
     /// Applies `rule` at every token; a rule returns the next token to look at when it
-    /// rewrote something.
-    fn run(mut self, rule: fn(&mut Self, usize) -> Option<usize>) -> String {
+    /// rewrote something. Returns the rewritten text, and the tokens of the text before (for
+    /// another round when nothing changed).
+    fn run(mut self, rule: fn(&mut Self, usize) -> Option<usize>) -> (String, Vec<Token>) {
         let mut i = 0;
         while i < self.tokens.len() {
             self.flush_inserts(self.tokens[i].start);
@@ -716,7 +724,7 @@ impl<'a> Rewriter<'a> {
         }
         self.flush_inserts(self.sql.len());
         self.out.push_str(&self.sql[self.last..]);
-        self.out
+        (self.out, self.tokens)
     }
 
     /// Inserts `text` at byte offset `at` when the rules reach it.
@@ -770,6 +778,7 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.bytea_hex_literal(i))
             .or_else(|| self.timestamptz_literal(i))
             .or_else(|| self.values_list(i))
+            .or_else(|| self.unicode_escape_literal(i))
     }
 
     fn tok(&self, i: usize) -> Option<&Token> {
@@ -1230,6 +1239,22 @@ impl<'a> Rewriter<'a> {
         Some(i + 1)
     }
 
+    /// `U&'d\0061t\+000061'`: a string constant with Unicode escapes, which DuckDB does not
+    /// read, as the plain constant the lexer decoded (`'data'`).
+    fn unicode_escape_literal(&mut self, i: usize) -> Option<usize> {
+        let token = self.tok(i)?;
+        let TokenKind::Str(value) = &token.kind else {
+            return None;
+        };
+        let prefix = self.sql.get(token.start..token.start + 2)?;
+        if !prefix.eq_ignore_ascii_case("u&") {
+            return None;
+        }
+        let text = quote_literal(value);
+        self.replace(i, i, &text);
+        Some(i + 1)
+    }
+
     /// A `timestamptz` string constant (`TIMESTAMPTZ '...'`, `TIMESTAMP WITH TIME ZONE '...'`,
     /// `'...'::timestamptz`, `CAST('...' AS timestamptz)`) in a form DuckDB reads: see
     /// [`timestamptz_text`]. Other strings, and expressions, are left alone.
@@ -1398,55 +1423,47 @@ impl<'a> Rewriter<'a> {
     /// lacks) becomes `~` with `(?is)`. Applied at the pattern operand.
     fn regex_pattern(&mut self, i: usize) -> Option<usize> {
         let prev = i.checked_sub(1)?;
-        let adjacent = |a: usize, b: usize| self.tokens[a].end == self.tokens[b].start;
-        let (from, insensitive) = if is_punct(self.tok(prev), "*")
-            && prev > 0
-            && is_punct(self.tok(prev - 1), "~")
-            && adjacent(prev - 1, prev)
-        {
-            (prev, true)
-        } else if is_punct(self.tok(prev), "~") {
-            (i, false)
-        } else if is_punct(self.tok(prev), ")") {
-            // OPERATOR(pg_catalog.~*), already rewritten to `~` by `operator`.
-            let open = matching_open(&self.tokens, prev)?;
-            if !is_word(self.tok(open.checked_sub(1)?), "operator") {
+        let (from, insensitive) =
+            if is_punct(self.tok(prev), "~*") || is_punct(self.tok(prev), "!~*") {
+                (prev, true)
+            } else if is_punct(self.tok(prev), "~") || is_punct(self.tok(prev), "!~") {
+                (i, false)
+            } else if is_punct(self.tok(prev), ")") {
+                // OPERATOR(pg_catalog.~*), already rewritten to `~` by `operator`.
+                let open = matching_open(&self.tokens, prev)?;
+                if !is_word(self.tok(open.checked_sub(1)?), "operator") {
+                    return None;
+                }
+                let op: String = self.tokens[open + 1..prev]
+                    .iter()
+                    .filter_map(|t| match &t.kind {
+                        TokenKind::Punct(p) if p != "." => Some(p.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if !op.contains('~') {
+                    return None;
+                }
+                (i, op.ends_with('*'))
+            } else {
                 return None;
-            }
-            let op: String = self.tokens[open + 1..prev]
-                .iter()
-                .filter_map(|t| match &t.kind {
-                    TokenKind::Punct(p) if p != "." => Some(p.as_str()),
-                    _ => None,
-                })
-                .collect();
-            if !op.contains('~') {
-                return None;
-            }
-            (i, op.ends_with('*'))
-        } else {
-            return None;
-        };
+            };
         let flags = if insensitive { "(?is)" } else { "(?s)" };
         let (to, text) = match &self.tok(i)?.kind {
             TokenKind::Str(pattern) => (i, quote_literal(&format!("{flags}.*(?:{pattern}).*"))),
-            TokenKind::Punct(p)
-                if p == "$"
-                    && matches!(self.tok(i + 1).map(|t| &t.kind), Some(TokenKind::Number(_))) =>
-            {
-                (
-                    i + 1,
-                    format!(
-                        "('{flags}.*(?:' || {} || ').*')",
-                        &self.sql[self.tokens[i].start..self.tokens[i + 1].end]
-                    ),
-                )
-            }
+            TokenKind::Param(_) => (
+                i,
+                format!(
+                    "('{flags}.*(?:' || {} || ').*')",
+                    &self.sql[self.tokens[i].start..self.tokens[i].end]
+                ),
+            ),
             _ => return None,
         };
         if from != i {
-            // Drop the `*` of `~*`.
-            self.replace(from, from, "");
+            // `~*` → `~`, `!~*` → `!~`.
+            let operator = self.tok(from)?.value();
+            self.replace(from, from, operator.trim_end_matches('*'));
         }
         self.replace(i, to, &text);
         Some(to + 1)
@@ -1482,7 +1499,11 @@ impl<'a> Rewriter<'a> {
                 // Commas end it, and so do comparisons, which bind less tightly than LIKE
                 // (`x LIKE $1 = true` is `(x LIKE $1) = true`).
                 TokenKind::Punct(p)
-                    if depth == 0 && matches!(p.as_str(), "," | ";" | "=" | "<" | ">" | "!") =>
+                    if depth == 0
+                        && matches!(
+                            p.as_str(),
+                            "," | ";" | "=" | "<" | ">" | "<>" | "!=" | "<=" | ">="
+                        ) =>
                 {
                     break
                 }
@@ -1544,18 +1565,12 @@ impl<'a> Rewriter<'a> {
         let TokenKind::Str(value) = &self.tok(i)?.kind else {
             return None;
         };
-        // `col = '{..}'`, `col <> '{..}'`, `col != '{..}'` (the lexer splits `<>` and `!=`).
+        // `col = '{..}'`, `col <> '{..}'`, `col != '{..}'`.
         let before = |k: usize| i.checked_sub(k).and_then(|k| self.tok(k));
-        let column_at = if is_punct(before(1), "=") && is_punct(before(2), "!")
-            || is_punct(before(1), ">") && is_punct(before(2), "<")
-        {
-            3
-        } else if is_punct(before(1), "=") {
-            2
-        } else {
+        if !["=", "<>", "!="].iter().any(|op| is_punct(before(1), op)) {
             return None;
-        };
-        let column = ident(before(column_at))?;
+        }
+        let column = ident(before(2))?;
         if !ARRAY_COLUMNS.contains(&column) {
             return None;
         }
@@ -1621,12 +1636,7 @@ fn operand_start(tokens: &[Token], cast: usize, floor: usize) -> Option<usize> {
             }
         }
         TokenKind::Str(_) => {}
-        TokenKind::Number(_) => {
-            // `$1`
-            if k > 0 && is_punct(tokens.get(k - 1), "$") && tokens[k - 1].end == tokens[k].start {
-                k -= 1;
-            }
-        }
+        TokenKind::Number(_) | TokenKind::Param(_) => {}
         TokenKind::Word(_) | TokenKind::Quoted(_) => {}
         _ => return None,
     }
@@ -1908,20 +1918,18 @@ pub(crate) fn has_placeholders(sql: &str) -> bool {
 fn placeholders(sql: &str) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     let tokens = tokenize(sql);
     let found: Vec<(usize, usize, usize)> = placeholder_tokens(&tokens)
-        .map(|(at, idx)| (tokens[at].start, tokens[at + 1].end, idx))
+        .map(|(at, idx)| (tokens[at].start, tokens[at].end, idx))
         .collect();
     found.into_iter()
 }
 
-/// (index of the `$` token, placeholder number) of every `$n` in `tokens`.
+/// (token index, placeholder number) of every `$n` in `tokens`.
 fn placeholder_tokens(tokens: &[Token]) -> impl Iterator<Item = (usize, usize)> + '_ {
     tokens
-        .windows(2)
+        .iter()
         .enumerate()
-        .filter_map(|(at, w)| match (&w[0].kind, &w[1].kind) {
-            (TokenKind::Punct(p), TokenKind::Number(n)) if p == "$" && w[0].end == w[1].start => {
-                n.parse::<usize>().ok().map(|idx| (at, idx))
-            }
+        .filter_map(|(at, token)| match token.kind {
+            TokenKind::Param(idx) => Some((at, idx)),
             _ => None,
         })
 }
@@ -1940,7 +1948,7 @@ pub(crate) fn oid_array_placeholders(sql: &str) -> Vec<usize> {
     };
     placeholder_tokens(&tokens)
         .filter(|&(at, _)| {
-            let mut next = at + 2;
+            let mut next = at + 1;
             if !is(next, "::") {
                 return false;
             }
@@ -1978,7 +1986,7 @@ fn is_array_operand(tokens: &[Token], at: usize) -> bool {
         .and_then(|k| ident(tokens.get(k)))
         .is_some_and(|w| matches!(w, "any" | "all" | "some" | "unnest"))
         && is_punct(tokens.get(at - 1), "(")
-        && is_punct(tokens.get(at + 2), ")")
+        && is_punct(tokens.get(at + 1), ")")
 }
 
 /// `sql` with each placeholder operand of `ANY(...)`, `SOME(...)`, `ALL(...)` or `unnest(...)`
@@ -2070,6 +2078,18 @@ mod tests {
             ),
             None,
         )
+    }
+
+    #[test]
+    fn unicode_escape_strings_become_plain_strings() {
+        assert_eq!(
+            rw(r"SELECT U&'d\0061t\+000061', u&'it''s', 'U&x', E'\x41'"),
+            r"SELECT 'data', 'it''s', 'U&x', E'\x41'"
+        );
+        assert_eq!(
+            rw(r"SELECT 'a' !~* $1, 'b' ~* 'X'"),
+            r"SELECT 'a' !~ ('(?is).*(?:' || $1 || ').*'), 'b' ~ '(?is).*(?:X).*'"
+        );
     }
 
     #[test]

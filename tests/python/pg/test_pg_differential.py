@@ -62,6 +62,10 @@ EXPRESSIONS = [
     r"SELECT 'a_b' LIKE 'a\_b', 'axb' LIKE 'a\_b', 'A_B' ILIKE 'a\_b', 'a%' LIKE 'a\%'",
     r"SELECT 'a_b' LIKE 'a\_b' = true, 'a_b' NOT LIKE 'a\_b' <> true, CASE WHEN 'a_b' LIKE 'a\_%' THEN 1 END",
     "SELECT 'abc' ~ '^a', 'abc' ~* 'B', 'abc' !~ 'z', 'abc' LIKE 'A%', 'abc' ILIKE 'A%'",
+    "SELECT 'abc' !~* 'B', 'abc' !~* 'z', 'abc' ~* 'b' AND 'x' !~ 'y', 'a.c' ~ $$a\\.c$$",
+    # Lexical rules: escapes, Unicode escapes, dollar quoting, nested comments, `$` in names
+    "SELECT E'a\\tb\\n' AS e, U&'d\\0061t\\+000061' AS u, $q$it's; $$ b$q$ AS d /* a /* ; */ c */",
+    "SELECT x$1 FROM (SELECT 1 AS x$1) AS t WHERE x$1 <> 2 -- a comment ending the query",
     "SELECT 'abc' SIMILAR TO 'a%', 'abc' SIMILAR TO 'a_c', 'abc' SIMILAR TO 'a.c', 'abc' SIMILAR TO '(abc|x)'",
     "SELECT regexp_replace('aXbXc', 'X', '-'), regexp_replace('aXbXc', 'x', '-', 'gi')",
     # NULL logic
