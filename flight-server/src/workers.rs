@@ -11,7 +11,7 @@ use arrow_flight::flight_service_client::FlightServiceClient;
 use arrow_flight::{Action, Empty};
 use tavana_proto::messages::{ExecutorStatus, EXECUTOR_STATUS_ACTION};
 use tavana_proto::net;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::Status;
 
 use crate::metrics::GatewayMetrics;
@@ -95,8 +95,8 @@ pub enum WorkerPoolError {
         source: tonic::transport::Error,
     },
     /// The CA file could not be read.
-    #[error("reading executor CA: {0}")]
-    Ca(#[from] std::io::Error),
+    #[error("executor CA: {0}")]
+    Ca(#[from] tavana_proto::tls::TlsConfigError),
     /// No executor configured.
     #[error("no executor configured (WORKER_ADDR)")]
     Empty,
@@ -109,20 +109,27 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    /// Builds lazy connections to the discovered executors.
+    /// Builds lazy connections to the discovered executors. Executors at `https://` addresses
+    /// are verified against the CA certificates in `executor_ca`, read again when the file
+    /// changes (a rotated CA is trusted by new connections without a restart).
     pub fn new(
         discovery: &dyn WorkerDiscovery,
         executor_ca: Option<&std::path::Path>,
         metrics: GatewayMetrics,
     ) -> Result<Self, WorkerPoolError> {
-        let ca = executor_ca.map(std::fs::read).transpose()?;
+        let tls = executor_ca
+            .map(tavana_proto::tls::grpc_client_config)
+            .transpose()?
+            .map(net::TlsConnector::new);
         let mut workers = Vec::new();
         for address in discovery.addresses() {
             let invalid = |source| WorkerPoolError::InvalidAddress {
                 address: address.clone(),
                 source,
             };
-            let mut endpoint = Endpoint::from_shared(address.clone())
+            let tls_here = tls.as_ref().zip(net::without_tls_scheme(&address));
+            let connect_to = tls_here.as_ref().map_or(&address, |(_, plain)| plain);
+            let endpoint = Endpoint::from_shared(connect_to.clone())
                 .map_err(invalid)?
                 .connect_timeout(Duration::from_secs(5))
                 .tcp_nodelay(true)
@@ -131,14 +138,19 @@ impl WorkerPool {
                 .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
                 .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
                 .max_frame_size(net::MAX_FRAME_BYTES);
-            if address.starts_with("https://") {
-                let mut tls = ClientTlsConfig::new().with_enabled_roots();
-                if let Some(ca) = &ca {
-                    tls = tls.ca_certificate(Certificate::from_pem(ca));
+            let channel = match tls_here {
+                Some((connector, _)) => {
+                    let origin = Endpoint::from_shared(address.clone()).map_err(invalid)?;
+                    endpoint
+                        .origin(origin.uri().clone())
+                        .connect_with_connector_lazy(connector.clone())
                 }
-                endpoint = endpoint.tls_config(tls).map_err(invalid)?;
-            }
-            let channel = endpoint.connect_lazy();
+                None if address.starts_with("https://") => {
+                    let tls = ClientTlsConfig::new().with_enabled_roots();
+                    endpoint.tls_config(tls).map_err(invalid)?.connect_lazy()
+                }
+                None => endpoint.connect_lazy(),
+            };
             let client = FlightServiceClient::new(channel.clone())
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX);

@@ -17,7 +17,8 @@ pub struct PgAdapterArgs {
     )]
     pub gateway_addr: String,
 
-    /// PEM CA bundle to verify the gateway's TLS certificate (enables TLS to the gateway).
+    /// PEM CA bundle to verify the gateway's TLS certificate with (an `https://` gateway
+    /// address needs it); read again when the file changes.
     #[arg(long = "gateway-ca", env = "GATEWAY_CA")]
     pub gateway_ca: Option<PathBuf>,
 

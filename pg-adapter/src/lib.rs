@@ -41,7 +41,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+use tonic::transport::Endpoint;
 
 pub use config::PgAdapterArgs;
 pub use error::PgAdapterError;
@@ -224,7 +224,21 @@ fn gateway_channel(args: &PgAdapterArgs) -> Result<tonic::transport::Channel, Pg
         addr: args.gateway_addr.clone(),
         reason,
     };
-    let mut endpoint = Endpoint::from_shared(args.gateway_addr.clone())
+    let tls = match (
+        &args.gateway_ca,
+        net::without_tls_scheme(&args.gateway_addr),
+    ) {
+        (Some(ca), Some(plain)) => {
+            let config =
+                tavana_proto::tls::grpc_client_config(ca).map_err(|e| bad(e.to_string()))?;
+            Some((net::TlsConnector::new(config), plain))
+        }
+        (Some(_), None) => return Err(bad("--gateway-ca needs an https:// address".into())),
+        (None, Some(_)) => return Err(bad("https:// needs --gateway-ca".into())),
+        (None, None) => None,
+    };
+    let connect_to = tls.as_ref().map_or(&args.gateway_addr, |(_, plain)| plain);
+    let endpoint = Endpoint::from_shared(connect_to.clone())
         .map_err(|e| bad(e.to_string()))?
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(5))
@@ -233,14 +247,17 @@ fn gateway_channel(args: &PgAdapterArgs) -> Result<tonic::transport::Channel, Pg
         .initial_stream_window_size(net::STREAM_WINDOW_BYTES)
         .initial_connection_window_size(net::CONNECTION_WINDOW_BYTES)
         .max_frame_size(net::MAX_FRAME_BYTES);
-    if let Some(ca) = &args.gateway_ca {
-        let pem = std::fs::read(ca).map_err(|e| bad(format!("reading {}: {e}", ca.display())))?;
-        let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
-        endpoint = endpoint.tls_config(tls).map_err(|e| bad(e.to_string()))?;
-    } else if args.gateway_addr.starts_with("https://") {
-        return Err(bad("https:// needs --gateway-ca".into()));
-    }
-    Ok(endpoint.connect_lazy())
+    Ok(match tls {
+        // The CA file is read again when it changes: new connections trust a rotated CA.
+        Some((connector, _)) => {
+            let origin =
+                Endpoint::from_shared(args.gateway_addr.clone()).map_err(|e| bad(e.to_string()))?;
+            endpoint
+                .origin(origin.uri().clone())
+                .connect_with_connector_lazy(connector)
+        }
+        None => endpoint.connect_lazy(),
+    })
 }
 
 fn tls_acceptor(args: &PgAdapterArgs) -> Result<TlsAcceptor, PgAdapterError> {

@@ -1,8 +1,13 @@
 //! Socket set-up shared by the servers.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -76,4 +81,63 @@ pub fn tls_incoming(
         }
     });
     tokio_stream::wrappers::ReceiverStream::new(handed_over)
+}
+
+/// Opens the TCP and TLS connections of a gRPC client channel with a rustls configuration of
+/// Tavana's own ([`crate::tls::grpc_client_config`]: a CA file read again when it changes),
+/// with Nagle's algorithm off. For tonic's `Endpoint::connect_with_connector_lazy`: give the
+/// endpoint the address as `http://host:port` (tonic would add a TLS layer of its own to an
+/// `https://` one) and the `https://` address as its origin.
+#[derive(Clone)]
+pub struct TlsConnector {
+    config: Arc<rustls::ClientConfig>,
+}
+
+impl TlsConnector {
+    /// A connector that runs every handshake with `config`.
+    pub fn new(config: rustls::ClientConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl tower_service::Service<http::Uri> for TlsConnector {
+    type Response = TokioIo<tokio_rustls::client::TlsStream<TcpStream>>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = std::io::Result<Self::Response>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.config));
+        Box::pin(async move {
+            let invalid =
+                |reason: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, reason);
+            let host = uri
+                .host()
+                .ok_or_else(|| invalid(format!("{uri}: no host")))?
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned();
+            let port = uri
+                .port_u16()
+                .ok_or_else(|| invalid(format!("{uri}: no port")))?;
+            let server_name = rustls::pki_types::ServerName::try_from(host.clone())
+                .map_err(|e| invalid(format!("{host}: {e}")))?;
+            let tcp = TcpStream::connect((host.as_str(), port)).await?;
+            tcp.set_nodelay(true)?;
+            Ok(TokioIo::new(connector.connect(server_name, tcp).await?))
+        })
+    }
+}
+
+/// `https://host:port` as `http://host:port`, for an endpoint connected with [`TlsConnector`];
+/// `None` when `address` is not `https://`.
+pub fn without_tls_scheme(address: &str) -> Option<String> {
+    address
+        .strip_prefix("https://")
+        .map(|rest| format!("http://{rest}"))
 }

@@ -1,18 +1,23 @@
-//! Server TLS from PEM files, for every listener (the gRPC ports, the pg-adapter's PostgreSQL
-//! port, every process's admin port), with rustls.
+//! TLS from PEM files with rustls: the server side of every listener (the gRPC ports, the
+//! pg-adapter's PostgreSQL port, every process's admin port), and the client side of the
+//! gateway's calls to executors and the pg-adapter's calls to the gateway.
 //!
-//! The certificate is read again when its files change: a renewed certificate (cert-manager
-//! rewrites the mounted Secret) serves new connections without a restart. Connections already
-//! open keep the certificate they started with.
+//! Certificates are read again when their files change: a renewed certificate (cert-manager
+//! rewrites the mounted Secret) serves new connections without a restart, and a rotated CA
+//! bundle is trusted by new connections without one. Connections already open keep what they
+//! started with.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::watched::Watched;
 
@@ -86,4 +91,102 @@ fn read_certified_key(
     let certified = CertifiedKey::from_der(certs, key, provider)
         .map_err(|e| TlsConfigError(format!("{}: {e}", cert.display())))?;
     Ok(certified)
+}
+
+/// A rustls client configuration for gRPC (HTTP/2 in ALPN) that trusts the CA certificates in
+/// the PEM file `ca` (one or more: a bundle during a rotation), read again when the file
+/// changes. Server names are checked as usual (DNS names and IP addresses in the certificate).
+pub fn grpc_client_config(ca: &Path) -> Result<rustls::ClientConfig, TlsConfigError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = ReloadingRoots::load(ca, Arc::clone(&provider))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsConfigError(e.to_string()))?
+        // Not a weakened check: every call goes to webpki's verifier for the CA file as read last.
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+/// Verifies servers against the CA certificates of a file, read again when it changes.
+#[derive(Debug)]
+struct ReloadingRoots(Watched<Arc<WebPkiServerVerifier>, TlsConfigError>);
+
+impl ReloadingRoots {
+    fn load(ca: &Path, provider: Arc<CryptoProvider>) -> Result<Self, TlsConfigError> {
+        let watched = Watched::load(
+            vec![ca.to_owned()],
+            move |files| read_roots(&files[0], &provider),
+            "CA certificates changed: reloaded",
+            "CA certificate file changed but does not read; trusting the previous CA certificates",
+        )?;
+        Ok(Self(watched))
+    }
+}
+
+impl ServerCertVerifier for ReloadingRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.0.current().verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0
+            .current()
+            .verify_tls12_signature(message, cert, signature)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0
+            .current()
+            .verify_tls13_signature(message, cert, signature)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.current().supported_verify_schemes()
+    }
+}
+
+fn read_roots(
+    ca: &Path,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<WebPkiServerVerifier>, TlsConfigError> {
+    let certs = CertificateDer::pem_file_iter(ca)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| TlsConfigError(format!("reading {}: {e}", ca.display())))?;
+    let mut roots = RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(TlsConfigError(format!(
+            "no usable CA certificate in {}",
+            ca.display()
+        )));
+    }
+    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(provider))
+        .build()
+        .map_err(|e| TlsConfigError(format!("{}: {e}", ca.display())))
 }

@@ -400,20 +400,28 @@ class Cluster:
             p.retired = True
 
 
-def restart_gateway(cluster: "Cluster") -> None:
-    """Kills the gateway and starts a new one on the same address with the same flags and
-    environment, as Kubernetes restarts a container: every session the old one held in memory
-    is gone."""
-    old = cluster.gateway
+def restart_in_place(old: "Process", port_flag: str) -> "Process":
+    """Kills `old` and starts the same process again on the same port (given by `port_flag`),
+    with the same flags and environment, as Kubernetes restarts a container."""
     port = old.listen.rsplit(":", 1)[1]
     old.stop(signal.SIGKILL)
     old.retired = True
     args = list(old.args)
-    args[args.index("--flight-sql-port") + 1] = port
-    new = Process(role="gateway", args=args, workdir=old.workdir, env=old.env)
+    args[args.index(port_flag) + 1] = port
+    new = Process(role=old.role, args=args, workdir=old.workdir, env=old.env)
     new.start()
     new.wait_ready()
-    cluster.gateway = new
+    return new
+
+
+def restart_gateway(cluster: "Cluster") -> None:
+    """Restarts the gateway in place: every session the old one held in memory is gone."""
+    cluster.gateway = restart_in_place(cluster.gateway, "--flight-sql-port")
+
+
+def restart_executor(cluster: "Cluster") -> None:
+    """Restarts the (first) executor in place: the gateway connects to it again."""
+    cluster.executors[0] = restart_in_place(cluster.executors[0], "--grpc-port")
 
 
 def start_cluster(

@@ -2,7 +2,11 @@
 the certificate and key files, and every TLS listener (the gateway's Flight SQL port and the
 pg-adapter's PostgreSQL port here; executors and admin endpoints share the code) hands the new certificate to new
 connections within about a second. Connections already open go on. Files that do not read
-(half written, a key that does not match) leave the previous certificate in service."""
+(half written, a key that does not match) leave the previous certificate in service.
+
+The CA bundles the clients verify with (the gateway's --executor-ca, the pg-adapter's
+--gateway-ca) are read again in the same way: after a CA rotation, a peer that restarts with a
+certificate from the new CA is trusted by the processes that kept running."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import psycopg
 import pytest
 
 from pg.conftest import private_pg_adapter
-from tavana_harness import make_test_certificate
+from tavana_harness import make_test_certificate, restart_executor, restart_gateway, tavana_bin
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI missing")
 
@@ -114,3 +118,77 @@ def test_a_renewed_certificate_serves_new_connections_without_a_restart(cluster_
         # The connection opened before the renewal goes on.
         assert open_before.execute("SELECT 3").fetchone() == (3,)
         open_before.close()
+
+
+def test_a_rotated_ca_is_trusted_by_the_processes_that_kept_running(cluster_factory, tmp_path):
+    import adbc_driver_flightsql.dbapi as flightsql
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old_ca, old_cert, old_key = make_test_certificate(tmp_path / "old")
+    new_ca, new_cert, new_key = make_test_certificate(tmp_path / "new")
+    live = tmp_path / "live"
+    live.mkdir()
+    cert, key, ca = live / "tls.crt", live / "tls.key", live / "ca.crt"
+    for source, target in ((old_cert, cert), (old_key, key), (old_ca, ca)):
+        _replace(source, target)
+    tls = ("--tls-enabled", "--tls-cert", str(cert), "--tls-key", str(key))
+    cluster = cluster_factory(
+        extra_executor_args=tls,
+        extra_gateway_args=(*tls, "--executor-ca", str(ca)),
+        executor_scheme="https",
+    )
+    gateway_port = cluster.gateway.listen.rsplit(":", 1)[1]
+
+    def count_through_the_gateway(root: Path) -> int:
+        with flightsql.connect(
+            f"grpc+tls://localhost:{gateway_port}",
+            db_kwargs={
+                "username": cluster.user,
+                "password": cluster.password,
+                "adbc.flight.sql.client_option.tls_root_certs": root.read_text(),
+            },
+            autocommit=True,
+        ) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM range(7)")
+            return cur.fetchone()[0]
+
+    with private_pg_adapter(
+        cluster, tmp_path / "pg",
+        f"--gateway-addr=https://localhost:{gateway_port}", "--gateway-ca", str(ca),
+    ) as adapter:
+        with psycopg.connect(adapter.dsn(), autocommit=True) as before:
+            assert before.execute("SELECT 1").fetchone() == (1,)
+        assert count_through_the_gateway(old_ca) == 7
+
+        # The rotation: every certificate now comes from the new CA, and the bundle the clients
+        # verify with holds the new CA only.
+        _replace(new_key, key)
+        _replace(new_cert, cert)
+        _replace(new_ca, ca)
+        time.sleep(1.5)
+
+        # The executor restarts with its new certificate; the gateway, still running, trusts it.
+        restart_executor(cluster)
+        assert count_through_the_gateway(new_ca) == 7
+        assert "CA certificates changed: reloaded" in cluster.gateway.log_path.read_text()
+
+        # The gateway restarts; the pg-adapter, still running, trusts it.
+        restart_gateway(cluster)
+        with psycopg.connect(adapter.dsn(), autocommit=True) as after:
+            assert after.execute("SELECT 2").fetchone() == (2,)
+        assert "CA certificates changed: reloaded" in adapter.process.log_path.read_text()
+
+
+def test_a_gateway_ca_needs_an_https_gateway_address(tmp_path):
+    """A CA file with a plain http:// gateway address would send passwords and results in the
+    clear: the pg-adapter refuses to start rather than quietly not using TLS."""
+    (tmp_path / "tls").mkdir()
+    ca, _, _ = make_test_certificate(tmp_path / "tls")
+    done = subprocess.run(
+        [str(tavana_bin()), "pg-adapter", "--gateway-addr", "http://127.0.0.1:1",
+         "--gateway-ca", str(ca), "--users", "a:b", "--pg-port", "0", "--admin-port", "0"],
+        env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=30, cwd=tmp_path,
+    )
+    assert done.returncode != 0
+    assert "--gateway-ca needs an https:// address" in done.stderr + done.stdout
