@@ -156,14 +156,10 @@ pub const SESSION_CREDENTIAL_ACTION: &str = "tavana.SessionCredential";
 /// `CREATE [OR REPLACE] [PERSISTENT | TEMP | TEMPORARY] SECRET ...`,
 /// `DROP [PERSISTENT | TEMP | TEMPORARY] SECRET ...`, and `SET` / `RESET` of the `s3_*`,
 /// `azure_*` and `gcs_*` settings. Front ends route these to [`SESSION_CREDENTIAL_ACTION`]
-/// instead of running them as statements, and must not log their text.
+/// instead of running them as statements, and must not log their text. Comments before the
+/// statement are skipped.
 pub fn is_credential_statement(sql: &str) -> bool {
-    let words: Vec<String> = sql
-        .split(|c: char| c.is_whitespace() || c == '(' || c == '=' || c == ';')
-        .filter(|w| !w.is_empty())
-        .take(6)
-        .map(str::to_ascii_lowercase)
-        .collect();
+    let words = leading_words(sql, 6);
     let mut words = words.iter().map(String::as_str).peekable();
     let skip = |words: &mut std::iter::Peekable<_>, options: &[&str]| {
         if words.peek().is_some_and(|w: &&str| options.contains(w)) {
@@ -193,6 +189,49 @@ pub fn is_credential_statement(sql: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// The first `n` words of `sql` (lower-cased), up to its first token that is not a bare word;
+/// whitespace and comments are skipped (DuckDB's lexical rules, by sqlparser's tokenizer).
+fn leading_words(sql: &str, n: usize) -> Vec<String> {
+    // The words sought come first and statements can be long: read a prefix, and the whole
+    // statement only when the prefix ends before a word that is not cut off.
+    const PREFIX_BYTES: usize = 1024;
+    let mut end = sql.len().min(PREFIX_BYTES);
+    while !sql.is_char_boundary(end) {
+        end += 1;
+    }
+    let (words, settled) = words_of(&sql[..end], n);
+    if settled || end == sql.len() {
+        words
+    } else {
+        words_of(sql, n).0
+    }
+}
+
+/// [`leading_words`] of `text`, and whether they are settled: `n` words, or a token that is
+/// not a word after them, before the text ends.
+fn words_of(text: &str, n: usize) -> (Vec<String>, bool) {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let dialect = sqlparser::dialect::DuckDbDialect {};
+    let mut tokens = Vec::new();
+    // Text that does not tokenize (an unterminated literal) still has its leading words.
+    let _ = Tokenizer::new(&dialect, text).tokenize_with_location_into_buf(&mut tokens);
+    let mut words = Vec::new();
+    for token in tokens {
+        match token.token {
+            Token::Whitespace(_) => {}
+            Token::Word(word) if word.quote_style.is_none() => {
+                words.push(word.value.to_ascii_lowercase());
+                if words.len() == n {
+                    return (words, true);
+                }
+            }
+            Token::EOF => break,
+            _ => return (words, true),
+        }
+    }
+    (words, false)
 }
 
 impl SessionContext {
@@ -278,6 +317,8 @@ mod tests {
             "set session s3_region='eu-west-1'",
             "SET azure_storage_connection_string TO 'x'",
             "RESET s3_endpoint",
+            "/* a comment */ CREATE SECRET s (TYPE s3, SECRET 'unterminated",
+            "-- a comment\nSET s3_secret_access_key = 'x'",
         ] {
             assert!(is_credential_statement(sql), "{sql}");
         }
@@ -288,9 +329,15 @@ mod tests {
             "SET search_path = 'sales'",
             "DROP TABLE secret",
             "",
+            "-- SET s3_region = 'x'\nSELECT 1",
         ] {
             assert!(!is_credential_statement(sql), "{sql}");
         }
+        // A statement longer than the prefix read first, with its words past it.
+        let long_comment = format!("/* {} */ SET s3_region = 'x'", "x".repeat(2000));
+        assert!(is_credential_statement(&long_comment));
+        let long_select = format!("SELECT '{}'", "x".repeat(2000));
+        assert!(!is_credential_statement(&long_select));
     }
 }
 

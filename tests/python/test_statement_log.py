@@ -103,8 +103,17 @@ def test_every_statement_with_zero_and_never_a_credential(cluster_factory):
         line = _logged(cluster, lambda l: "'each'" in l.get("statement", ""), "the statement")
         assert line["rows"] == 5
         query_table(conn, "CREATE SECRET logged_key (TYPE s3, KEY_ID 'AKIAXX', SECRET 'hidden-value')")
+        # After a comment, too: it is still the session's own secret, never a logged statement.
+        query_table(
+            conn,
+            "/* rotate */ -- key\nCREATE OR REPLACE SECRET logged_key "
+            "(TYPE s3, KEY_ID 'AKIAXX', SECRET 'commented-value')",
+        )
         query_table(conn, "SELECT 1 AS after_secret")
         _logged(cluster, lambda l: "after_secret" in l.get("statement", ""), "the next statement")
-        assert "hidden-value" not in cluster.executor.log_path.read_text()
+        log = cluster.executor.log_path.read_text()
+        assert "hidden-value" not in log and "commented-value" not in log
+        secrets = query_table(conn, "SELECT name FROM duckdb_secrets()").column("name").to_pylist()
+        assert secrets == ["session_logged_key"]
     finally:
         conn.close()

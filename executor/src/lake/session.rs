@@ -88,7 +88,7 @@ fn refused(message: impl Into<String>) -> ExecutorError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A small lexer for the credential statements.
+// The credential statements' tokens (sqlparser's tokenizer, DuckDB's lexical rules).
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -105,64 +105,50 @@ enum Token {
 }
 
 fn lex(sql: &str) -> Result<Vec<Token>, ExecutorError> {
+    use sqlparser::tokenizer::{Token as SqlToken, Tokenizer};
+    let dialect = sqlparser::dialect::DuckDbDialect {};
+    // The tokenizer's own messages are not passed on: they could quote a secret.
+    let sql_tokens = Tokenizer::new(&dialect, sql)
+        .tokenize()
+        .map_err(|_| invalid("unterminated quoted text or comment in credential statement"))?;
     let mut tokens = Vec::new();
-    let mut chars = sql.char_indices().peekable();
-    while let Some(&(at, c)) = chars.peek() {
-        match c {
-            c if c.is_whitespace() => {
-                chars.next();
+    let mut negative = false;
+    for token in sql_tokens {
+        let token = match token {
+            SqlToken::Whitespace(_) | SqlToken::EOF => continue,
+            SqlToken::Minus if !negative => {
+                negative = true;
+                continue;
             }
-            '-' if sql[at..].starts_with("--") => {
-                while chars.next_if(|(_, c)| *c != '\n').is_some() {}
+            SqlToken::Number(digits, _) if negative => Token::Num(format!("-{digits}")),
+            _ if negative => return Err(invalid("unexpected - in credential statement")),
+            SqlToken::Number(digits, _) => Token::Num(digits),
+            SqlToken::Word(word) if word.quote_style.is_some() => Token::Quoted(word.value),
+            SqlToken::Word(word) => Token::Word(word.value.to_ascii_lowercase()),
+            SqlToken::SingleQuotedString(text) | SqlToken::EscapedStringLiteral(text) => {
+                Token::Str(text)
             }
-            '(' | ')' | ',' | '[' | ']' | '=' | ';' => {
-                chars.next();
-                tokens.push(Token::Punct(c));
-            }
-            '\'' | '"' => {
-                chars.next();
-                let mut text = String::new();
-                loop {
-                    match chars.next() {
-                        Some((_, q)) if q == c => {
-                            if chars.next_if(|(_, n)| *n == c).is_some() {
-                                text.push(c);
-                            } else {
-                                break;
-                            }
-                        }
-                        Some((_, other)) => text.push(other),
-                        None => {
-                            return Err(invalid("unterminated quoted text in credential statement"))
-                        }
-                    }
-                }
-                tokens.push(if c == '\'' {
-                    Token::Str(text)
-                } else {
-                    Token::Quoted(text)
-                });
-            }
-            c if c.is_ascii_digit() || c == '-' => {
-                let mut text = String::new();
-                while let Some((_, d)) = chars.next_if(|(_, d)| d.is_ascii_digit() || *d == '-') {
-                    text.push(d);
-                }
-                tokens.push(Token::Num(text));
-            }
-            c if c.is_alphabetic() || c == '_' => {
-                let mut text = String::new();
-                while let Some((_, w)) = chars.next_if(|(_, w)| w.is_alphanumeric() || *w == '_') {
-                    text.push(w.to_ascii_lowercase());
-                }
-                tokens.push(Token::Word(text));
-            }
-            other => {
+            SqlToken::DollarQuotedString(text) => Token::Str(text.value),
+            SqlToken::LParen => Token::Punct('('),
+            SqlToken::RParen => Token::Punct(')'),
+            SqlToken::Comma => Token::Punct(','),
+            SqlToken::LBracket => Token::Punct('['),
+            SqlToken::RBracket => Token::Punct(']'),
+            SqlToken::Eq => Token::Punct('='),
+            SqlToken::SemiColon => Token::Punct(';'),
+            // Only a lone character is shown: another literal could hold a secret.
+            SqlToken::Char(c) => {
                 return Err(invalid(format!(
-                    "unexpected character {other:?} in credential statement"
+                    "unexpected character {c:?} in credential statement"
                 )))
             }
-        }
+            _ => return Err(invalid("unexpected text in credential statement")),
+        };
+        negative = false;
+        tokens.push(token);
+    }
+    if negative {
+        return Err(invalid("unexpected - in credential statement"));
     }
     while tokens.last() == Some(&Token::Punct(';')) {
         tokens.pop();
@@ -858,6 +844,9 @@ mod tests {
             "CREATE SECRET (TYPE s3, KEY_ID 'AKIAHUSH', SECRET 'hush', BOGUS 'hush')",
             "CREATE SECRET (TYPE s3, KEY_ID 'AKIAHUSH' SECRET 'hush')",
             "SET s3_secret_access_key 'hush'",
+            "CREATE SECRET (TYPE s3, KEY_ID 'AKIAHUSH', SECRET N'hush')",
+            "CREATE SECRET (TYPE s3, KEY_ID 'AKIAHUSH', SECRET \"hush\" || 'hush')",
+            "CREATE SECRET (TYPE s3, KEY_ID 'AKIAHUSH', SECRET E'hush\\')",
         ] {
             let error = apply(&[], sql).unwrap_err().to_string();
             assert!(
