@@ -7,6 +7,7 @@ use duckdb::ffi;
 
 use crate::error::ExecutorError;
 use crate::ffi::StatementType;
+use tavana_proto::sql::{self, Lexicon};
 
 /// The SQL that locks the engine down after start-up. Everything after it is refused by DuckDB.
 pub(crate) fn lockdown_sql(allowed_paths: &[String]) -> String {
@@ -85,7 +86,7 @@ impl StatementPolicy {
             | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_ANALYZE
             | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_VACUUM
             | duckdb_statement_type_DUCKDB_STATEMENT_TYPE_MERGE_INTO => {
-                if is_create_secret(sql) {
+                if sql::is_create_secret(sql) {
                     refused("secrets are configured by the operator; a secret created here would be shared with every session")
                 } else if self.allow_writes {
                     Ok(())
@@ -114,12 +115,9 @@ const REFUSED_BEFORE_PREPARE: &[&str] = &[
 
 /// Refuses, by its first keyword, a statement whose preparation alone could touch the outside.
 pub(crate) fn refuse_before_prepare(sql: &str) -> Result<(), ExecutorError> {
-    let keyword: String = skip_comments(sql)
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if REFUSED_BEFORE_PREPARE.contains(&keyword.as_str()) {
+    let words = sql::leading_words(sql, 1, Lexicon::DuckDb);
+    let keyword = words.first().map_or("", String::as_str);
+    if REFUSED_BEFORE_PREPARE.contains(&keyword) {
         return Err(ExecutorError::Refused(format!(
             "Permission Error: {} statements are not allowed on this Tavana executor",
             keyword.to_ascii_uppercase()
@@ -128,66 +126,34 @@ pub(crate) fn refuse_before_prepare(sql: &str) -> Result<(), ExecutorError> {
     Ok(())
 }
 
-/// Skips leading white space, `--` and `/* */` comments and opening parentheses.
-fn skip_comments(mut sql: &str) -> &str {
-    loop {
-        let trimmed = sql.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
-        if let Some(rest) = trimmed.strip_prefix("--") {
-            sql = rest.split_once('\n').map(|(_, after)| after).unwrap_or("");
-        } else if let Some(rest) = trimmed.strip_prefix("/*") {
-            sql = rest.split_once("*/").map(|(_, after)| after).unwrap_or("");
-        } else {
-            return trimmed;
-        }
-    }
-}
-
 /// `EXPLAIN [ANALYZE | ANALYSE | (options)] <statement>` → `<statement>`.
 fn strip_explain(sql: &str) -> &str {
-    let rest = skip_keyword(sql.trim_start(), "explain")
-        .unwrap_or(sql)
-        .trim_start();
-    let rest = skip_keyword(rest, "analyze")
-        .or_else(|| skip_keyword(rest, "analyse"))
-        .unwrap_or(rest)
-        .trim_start();
-    if let Some(options) = rest.strip_prefix('(') {
-        return options
-            .split_once(')')
-            .map(|(_, after)| after.trim_start())
-            .unwrap_or(rest);
+    let tokens = sql::tokenize(sql, Lexicon::DuckDb);
+    if !tokens.first().is_some_and(|t| t.is_word("explain")) {
+        return sql;
     }
-    rest
-}
-
-fn skip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
-    let head = text.get(..keyword.len())?;
-    let next = text[keyword.len()..].chars().next();
-    (head.eq_ignore_ascii_case(keyword) && next.is_none_or(|c| !c.is_alphanumeric() && c != '_'))
-        .then(|| &text[keyword.len()..])
-}
-
-/// `CREATE [OR REPLACE] [PERSISTENT | TEMP | TEMPORARY] SECRET ...`.
-fn is_create_secret(sql: &str) -> bool {
-    let words: Vec<String> = sql
-        .split_whitespace()
-        .take(6)
-        .map(|w| w.to_ascii_lowercase())
-        .collect();
-    let mut iter = words
-        .iter()
-        .map(String::as_str)
-        .skip_while(|w| *w != "create")
-        .skip(1);
-    let mut next = iter.next();
-    if next == Some("or") {
-        iter.next();
-        next = iter.next();
+    let mut at = 1;
+    if tokens
+        .get(at)
+        .is_some_and(|t| t.is_word("analyze") || t.is_word("analyse"))
+    {
+        at += 1;
     }
-    if matches!(next, Some("persistent" | "temp" | "temporary")) {
-        next = iter.next();
+    if tokens.get(at).is_some_and(|t| t.is_punct("(")) {
+        let mut depth = 0;
+        while let Some(token) = tokens.get(at) {
+            at += 1;
+            if token.is_punct("(") {
+                depth += 1;
+            } else if token.is_punct(")") {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+        }
     }
-    matches!(next, Some(w) if w.starts_with("secret"))
+    tokens.get(at).map_or("", |t| &sql[t.start..])
 }
 
 #[cfg(test)]
@@ -280,6 +246,11 @@ mod tests {
             strip_explain("explain select analyze_x"),
             "select analyze_x"
         );
+        assert_eq!(
+            strip_explain("/* c */ EXPLAIN (FORMAT json, x (1)) -- d\n COPY t TO 'x'"),
+            "COPY t TO 'x'"
+        );
+        assert_eq!(strip_explain("SELECT 1"), "SELECT 1");
     }
 
     #[test]
@@ -287,6 +258,8 @@ mod tests {
         for sql in [
             "EXPORT DATABASE '/data/out'",
             "  -- note\n /* x */ export database 'x'",
+            "/* a /* nested */ comment */ EXPORT DATABASE 'x'",
+            "((/* x */ ATTACH 'x.db'))",
             "ATTACH 'x.db'",
             "install httpfs",
             "FORCE INSTALL x",
@@ -298,6 +271,7 @@ mod tests {
             "SELECT 1",
             "(SELECT 1)",
             "-- c\nSELECT 'export'",
+            "/* a /* nested */ EXPORT */ SELECT 1",
             "WITH x AS (SELECT 1) SELECT * FROM x",
         ] {
             assert!(refuse_before_prepare(sql).is_ok(), "{sql}");

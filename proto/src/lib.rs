@@ -9,6 +9,7 @@ pub mod headers;
 pub mod messages;
 pub mod net;
 pub mod session_options;
+pub mod sql;
 pub mod tls;
 pub mod users;
 mod watched;

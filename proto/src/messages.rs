@@ -159,28 +159,28 @@ pub const SESSION_CREDENTIAL_ACTION: &str = "tavana.SessionCredential";
 /// instead of running them as statements, and must not log their text. Comments before the
 /// statement are skipped.
 pub fn is_credential_statement(sql: &str) -> bool {
-    let words = leading_words(sql, 6);
+    if crate::sql::is_create_secret(sql) {
+        return true;
+    }
+    let words = crate::sql::leading_words(sql, 3, crate::sql::Lexicon::DuckDb);
     let mut words = words.iter().map(String::as_str).peekable();
-    let skip = |words: &mut std::iter::Peekable<_>, options: &[&str]| {
-        if words.peek().is_some_and(|w: &&str| options.contains(w)) {
-            words.next();
-        }
-    };
     match words.next() {
-        Some("create") => {
-            if words.peek() == Some(&"or") {
-                words.next();
+        Some("drop") => {
+            if words
+                .peek()
+                .is_some_and(|w| matches!(*w, "persistent" | "temp" | "temporary"))
+            {
                 words.next();
             }
-            skip(&mut words, &["persistent", "temp", "temporary"]);
-            words.next() == Some("secret")
-        }
-        Some("drop") => {
-            skip(&mut words, &["persistent", "temp", "temporary"]);
             words.next() == Some("secret")
         }
         Some("set" | "reset") => {
-            skip(&mut words, &["session", "local", "global"]);
+            if words
+                .peek()
+                .is_some_and(|w| matches!(*w, "session" | "local" | "global"))
+            {
+                words.next();
+            }
             words.next().is_some_and(|name| {
                 ["s3_", "azure_", "gcs_"]
                     .iter()
@@ -189,49 +189,6 @@ pub fn is_credential_statement(sql: &str) -> bool {
         }
         _ => false,
     }
-}
-
-/// The first `n` words of `sql` (lower-cased), up to its first token that is not a bare word;
-/// whitespace and comments are skipped (DuckDB's lexical rules, by sqlparser's tokenizer).
-fn leading_words(sql: &str, n: usize) -> Vec<String> {
-    // The words sought come first and statements can be long: read a prefix, and the whole
-    // statement only when the prefix ends before a word that is not cut off.
-    const PREFIX_BYTES: usize = 1024;
-    let mut end = sql.len().min(PREFIX_BYTES);
-    while !sql.is_char_boundary(end) {
-        end += 1;
-    }
-    let (words, settled) = words_of(&sql[..end], n);
-    if settled || end == sql.len() {
-        words
-    } else {
-        words_of(sql, n).0
-    }
-}
-
-/// [`leading_words`] of `text`, and whether they are settled: `n` words, or a token that is
-/// not a word after them, before the text ends.
-fn words_of(text: &str, n: usize) -> (Vec<String>, bool) {
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let dialect = sqlparser::dialect::DuckDbDialect {};
-    let mut tokens = Vec::new();
-    // Text that does not tokenize (an unterminated literal) still has its leading words.
-    let _ = Tokenizer::new(&dialect, text).tokenize_with_location_into_buf(&mut tokens);
-    let mut words = Vec::new();
-    for token in tokens {
-        match token.token {
-            Token::Whitespace(_) => {}
-            Token::Word(word) if word.quote_style.is_none() => {
-                words.push(word.value.to_ascii_lowercase());
-                if words.len() == n {
-                    return (words, true);
-                }
-            }
-            Token::EOF => break,
-            _ => return (words, true),
-        }
-    }
-    (words, false)
 }
 
 impl SessionContext {
