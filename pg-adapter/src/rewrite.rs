@@ -809,13 +809,7 @@ impl<'a> Rewriter<'a> {
             return None;
         }
         let close = matching_paren(&self.tokens, i + 1)?;
-        let op: String = self.tokens[i + 2..close]
-            .iter()
-            .filter_map(|t| match &t.kind {
-                TokenKind::Punct(p) if p != "." => Some(p.as_str()),
-                _ => None,
-            })
-            .collect();
+        let op = operator_symbol(&self.tokens[i + 2..close]);
         // `~*` becomes `~` with a case-insensitive pattern (see `regex_pattern`).
         let op = op
             .strip_suffix('*')
@@ -1434,13 +1428,7 @@ impl<'a> Rewriter<'a> {
                 if !is_word(self.tok(open.checked_sub(1)?), "operator") {
                     return None;
                 }
-                let op: String = self.tokens[open + 1..prev]
-                    .iter()
-                    .filter_map(|t| match &t.kind {
-                        TokenKind::Punct(p) if p != "." => Some(p.as_str()),
-                        _ => None,
-                    })
-                    .collect();
+                let op = operator_symbol(&self.tokens[open + 1..prev]);
                 if !op.contains('~') {
                     return None;
                 }
@@ -1907,6 +1895,17 @@ fn call_arguments(tokens: &[Token], from: usize, close: usize) -> Vec<(usize, us
         }
     }
     args
+}
+
+/// The operator named inside `OPERATOR(...)`, without its schema (`pg_catalog.~*` → `~*`).
+fn operator_symbol(inside: &[Token]) -> String {
+    inside
+        .iter()
+        .filter_map(|t| match &t.kind {
+            TokenKind::Punct(p) if p != "." => Some(p.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether `sql` has `$n` placeholders.
