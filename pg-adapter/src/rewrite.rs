@@ -339,19 +339,34 @@ pub(crate) fn has_live_relations(sql: &str) -> bool {
 
 /// `to_char(ts, 'YYYY-MM-DD HH24:MI')` → `strftime(ts, '%Y-%m-%d %H:%M')`: PostgreSQL's
 /// date/time formatting, which DuckDB lacks, as DuckDB's; and `to_char(n, '9,999.00')` as the
-/// expression [`number_to_char`] builds. Only calls whose template is a string literal made of
-/// patterns either can render are rewritten; others (`Q`, `D`, upper-case month names, `S`,
-/// `MI`, `EEEE`, ...) are left for DuckDB to refuse.
+/// expression [`number_to_char`] builds. Parsing the other way, `to_date(text, template)` and
+/// `to_timestamp(text, template)` become DuckDB's `strptime` with the same format, cast to
+/// `DATE` / `TIMESTAMPTZ` (read as UTC, as the engine computes). Only calls whose template is a
+/// string literal made of patterns DuckDB can render or read are rewritten; others (`Q`, `D`,
+/// upper-case month names, `S`, `MI`, `EEEE`, ...) are left for DuckDB to refuse.
 fn rewrite_to_char(sql: &str) -> String {
-    if !contains_ignoring_case(sql, "to_char") {
+    if !["to_char", "to_date", "to_timestamp"]
+        .iter()
+        .any(|name| contains_ignoring_case(sql, name))
+    {
         return sql.to_owned();
     }
     let tokens = tokenize(sql);
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for i in 0..tokens.len() {
-        if !is_word(tokens.get(i), "to_char") || !is_punct(tokens.get(i + 1), "(") {
+        if !is_punct(tokens.get(i + 1), "(") {
             continue;
         }
+        // The type a parsing call is cast to; `None` for to_char.
+        let parsed_as = if is_word(tokens.get(i), "to_char") {
+            None
+        } else if is_word(tokens.get(i), "to_date") {
+            Some("DATE")
+        } else if is_word(tokens.get(i), "to_timestamp") {
+            Some("TIMESTAMPTZ")
+        } else {
+            continue;
+        };
         let Some(close) = matching_paren(&tokens, i + 1) else {
             continue;
         };
@@ -361,6 +376,21 @@ fn rewrite_to_char(sql: &str) -> String {
             continue;
         };
         if !is_punct(tokens.get(template_at - 1), ",") {
+            continue;
+        }
+        if let Some(ty) = parsed_as {
+            if let Some(format) = strftime_format(template) {
+                edits.push((
+                    tokens[i].start,
+                    tokens[i + 1].end,
+                    "CAST(strptime(".to_owned(),
+                ));
+                edits.push((
+                    tokens[template_at].start,
+                    tokens[close].end,
+                    format!("{}) AS {ty})", quote_literal(&format)),
+                ));
+            }
             continue;
         }
         let Some(format) = strftime_format(template) else {
@@ -2115,6 +2145,12 @@ mod tests {
         assert_eq!(
             rewrite_to_char("SELECT to_char(1.5, 'S9.9'), 'to_char(x, ''YYYY'')'"),
             "SELECT to_char(1.5, 'S9.9'), 'to_char(x, ''YYYY'')'"
+        );
+        assert_eq!(
+            rewrite_to_char(
+                "SELECT to_date(d, 'DD/MM/YYYY'), TO_TIMESTAMP(t, 'YYYY-MM-DD HH24:MI'), to_timestamp(0), to_date(d, 'Q')"
+            ),
+            "SELECT CAST(strptime(d, '%d/%m/%Y') AS DATE), CAST(strptime(t, '%Y-%m-%d %H:%M') AS TIMESTAMPTZ), to_timestamp(0), to_date(d, 'Q')"
         );
     }
 

@@ -63,7 +63,10 @@ EXPRESSIONS = [
     r"SELECT 'a_b' LIKE 'a\_b' = true, 'a_b' NOT LIKE 'a\_b' <> true, CASE WHEN 'a_b' LIKE 'a\_%' THEN 1 END",
     "SELECT 'abc' ~ '^a', 'abc' ~* 'B', 'abc' !~ 'z', 'abc' LIKE 'A%', 'abc' ILIKE 'A%'",
     "SELECT 'abc' !~* 'B', 'abc' !~* 'z', 'abc' ~* 'b' AND 'x' !~ 'y', 'a.c' ~ $$a\\.c$$",
-    # Lexical rules: escapes, Unicode escapes, dollar quoting, nested comments, `$` in names
+    # Parsing dates and times with a template
+    "SELECT to_date('17/05/2024', 'DD/MM/YYYY'), to_date('2024-5-7', 'YYYY-MM-DD'), to_date('May 07, 2024', 'Month DD, YYYY')",
+    "SELECT to_timestamp('2024-05-17 13:14:15', 'YYYY-MM-DD HH24:MI:SS'), to_timestamp('07/05/24 01:14 PM', 'DD/MM/YY HH12:MI AM')",
+        # Lexical rules: escapes, Unicode escapes, dollar quoting, nested comments, `$` in names
     "SELECT E'a\\tb\\n' AS e, U&'d\\0061t\\+000061' AS u, $q$it's; $$ b$q$ AS d /* a /* ; */ c */",
     "SELECT x$1 FROM (SELECT 1 AS x$1) AS t WHERE x$1 <> 2 -- a comment ending the query",
     "SELECT 'abc' SIMILAR TO 'a%', 'abc' SIMILAR TO 'a_c', 'abc' SIMILAR TO 'a.c', 'abc' SIMILAR TO '(abc|x)'",
