@@ -1,4 +1,4 @@
-//! Socket set-up shared by the servers.
+//! Socket set-up shared by the servers, and the TLS connections of the gRPC clients.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -122,9 +122,8 @@ impl tower_service::Service<http::Uri> for TlsConnector {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .to_owned();
-            let port = uri
-                .port_u16()
-                .ok_or_else(|| invalid(format!("{uri}: no port")))?;
+            // The address was `https://`: without a port, HTTPS's.
+            let port = uri.port_u16().unwrap_or(443);
             let server_name = rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|e| invalid(format!("{host}: {e}")))?;
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
