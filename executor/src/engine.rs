@@ -859,7 +859,9 @@ fn open_database(
         connection.execute_batch("SET GLOBAL TimeZone = 'UTC'")?;
     }
     for statement in
-        split_statements(PG_COMPAT_SQL).chain(config.startup_sql.iter().map(String::as_str))
+        tavana_proto::sql::split_statements(PG_COMPAT_SQL, tavana_proto::sql::Lexicon::DuckDb)
+            .into_iter()
+            .chain(config.startup_sql.iter().map(String::as_str))
     {
         connection.execute_batch(statement).map_err(|e| {
             ExecutorError::Internal(format!("start-up statement failed: {e}: {statement}"))
@@ -1107,16 +1109,6 @@ fn session_preamble(session: &SessionContext) -> Option<String> {
             sandbox::quote_identifier(schema)
         )),
     }
-}
-
-/// Splits a file of `;`-terminated statements (no `;` inside literals in our own files).
-fn split_statements(sql: &str) -> impl Iterator<Item = &str> {
-    sql.split(';').map(str::trim).filter(|statement| {
-        !statement.is_empty()
-            && !statement
-                .lines()
-                .all(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
-    })
 }
 
 #[cfg(test)]

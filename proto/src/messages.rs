@@ -159,10 +159,11 @@ pub const SESSION_CREDENTIAL_ACTION: &str = "tavana.SessionCredential";
 /// instead of running them as statements, and must not log their text. Comments before the
 /// statement are skipped.
 pub fn is_credential_statement(sql: &str) -> bool {
-    if crate::sql::is_create_secret(sql) {
+    // Every query passes here: its first words are read once.
+    let words = crate::sql::leading_words(sql, 6, crate::sql::Lexicon::DuckDb);
+    if crate::sql::starts_create_secret(&words) {
         return true;
     }
-    let words = crate::sql::leading_words(sql, 3, crate::sql::Lexicon::DuckDb);
     let mut words = words.iter().map(String::as_str).peekable();
     match words.next() {
         Some("drop") => {

@@ -243,7 +243,11 @@ fn words_of(text: &str, n: usize, lexicon: Lexicon) -> (Vec<String>, bool) {
 
 /// Whether `sql` is `CREATE [OR REPLACE] [PERSISTENT | TEMP | TEMPORARY] SECRET ...`.
 pub fn is_create_secret(sql: &str) -> bool {
-    let words = leading_words(sql, 6, Lexicon::DuckDb);
+    starts_create_secret(&leading_words(sql, 6, Lexicon::DuckDb))
+}
+
+/// Whether a statement's [`leading_words`] (six are enough) begin `CREATE ... SECRET`.
+pub fn starts_create_secret(words: &[String]) -> bool {
     let mut words = words.iter().map(String::as_str).peekable();
     if words.next() != Some("create") {
         return false;
