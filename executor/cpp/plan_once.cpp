@@ -1,6 +1,7 @@
 // DuckDB calls the C API lacks: plan a query once (its parameters bound), for streaming,
 // without running it; read a streaming result as Arrow batches of many chunks, as DuckDB's own
-// clients do; and track a connection's query progress once the configuration is locked.
+// clients do; and set a connection's progress tracking and integer division once the
+// configuration is locked.
 //
 // The C API runs queries through prepared statements, and DuckDB plans a prepared statement
 // that reads files (read_parquet, lake views, ...) again every time it runs it: such statements
@@ -12,13 +13,15 @@
 // Compiled against the headers of the very DuckDB sources libduckdb-sys builds (see build.rs);
 // the results are an ordinary C API `duckdb_pending_result` and an Arrow C stream. On a DuckDB
 // upgrade, re-check the internals used here: `PendingStatementWrapper` and `DuckDBResultData`
-// (main/capi/capi_internal.hpp) and `ResultArrowArrayStreamWrapper`. A changed declaration fails
-// the build; the unit tests in executor/src/ffi.rs cover the behaviour.
+// (main/capi/capi_internal.hpp), `ResultArrowArrayStreamWrapper` and the client config's
+// `user_settings`. A changed declaration fails the build; the unit tests in executor/src/ffi.rs
+// cover the behaviour.
 
 #include "duckdb/common/arrow/result_arrow_wrapper.hpp"
 #include "duckdb/main/capi/capi_internal.hpp"
 #include "duckdb/main/connection.hpp"
 #include "duckdb/main/pending_query_result.hpp"
+#include "duckdb/main/settings.hpp"
 #include "duckdb/parser/sql_statement.hpp"
 
 using namespace duckdb;
@@ -70,15 +73,20 @@ duckdb_state tavana_plan_query(duckdb_connection connection, const char *query, 
 }
 
 // Has the connection's queries track their progress (read with duckdb_query_progress) without
-// printing it. Set on the client config directly: `SET enable_progress_bar` is refused once the
-// engine's configuration is locked, and the setting is per connection.
-void tavana_track_progress(duckdb_connection connection) {
+// printing it, and, with `integer_division`, parse `/` of two integers as integer division (as
+// PostgreSQL does). Set on the client config directly: `SET enable_progress_bar` is refused once
+// the engine's configuration is locked, and a `SET integer_division` statement would cost a
+// round of parsing, planning and a transaction per query; both settings are per connection.
+void tavana_configure_connection(duckdb_connection connection, bool integer_division) {
 	if (!connection) {
 		return;
 	}
-	auto &config = reinterpret_cast<Connection *>(connection)->context->config;
-	config.enable_progress_bar = true;
-	config.print_progress_bar = false;
+	auto &context = *reinterpret_cast<Connection *>(connection)->context;
+	context.config.enable_progress_bar = true;
+	context.config.print_progress_bar = false;
+	if (integer_division) {
+		context.config.user_settings.SetUserSetting(IntegerDivisionSetting::SettingIndex, Value::BOOLEAN(true));
+	}
 }
 
 // Columns of a planned (error-free) pending result.

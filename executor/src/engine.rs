@@ -23,7 +23,7 @@ use tracing::{debug, info, warn};
 
 use crate::column_types::{tag_schema, ColumnTag};
 use crate::error::{ExecutorError, SqlErrorKind};
-use crate::ffi::{Database, Description, PreparedQuery, RawConnection};
+use crate::ffi::{ConnectionSetup, Database, Description, PreparedQuery, RawConnection};
 use crate::lake::{self, catalog, session::SessionCredentials};
 use crate::metrics::ExecutorMetrics;
 use crate::parked::ParkedStatements;
@@ -237,11 +237,9 @@ impl Engine {
         parameters: Vec<Value>,
     ) -> Result<PreparedQuery, ExecutorError> {
         let limit = self.config.lake.open_timeout;
-        self.prepare_with(session, sql, |db, preamble, sql| {
-            let (db, preamble, sql) = (Arc::clone(db), preamble.map(str::to_owned), sql.to_owned());
-            lake::within(limit, move || {
-                db.prepare(preamble.as_deref(), &sql, &parameters)
-            })
+        self.prepare_with(session, sql, |db, setup, sql| {
+            let (db, setup, sql) = (Arc::clone(db), setup.clone(), sql.to_owned());
+            lake::within(limit, move || db.prepare(&setup, &sql, &parameters))
         })
     }
 
@@ -271,8 +269,8 @@ impl Engine {
         }
         let work_sql = sql.clone();
         let work = tokio::task::spawn_blocking(move || {
-            engine.prepare_with(&session, &work_sql, |db, preamble, sql| {
-                Some(db.prepare(preamble, sql, &parameters))
+            engine.prepare_with(&session, &work_sql, |db, setup, sql| {
+                Some(db.prepare(setup, sql, &parameters))
             })
         });
         let joined = match limit {
@@ -293,15 +291,15 @@ impl Engine {
         sql: &str,
         prepare: impl FnOnce(
             &Arc<Database>,
-            Option<&str>,
+            &ConnectionSetup,
             &str,
         ) -> Option<Result<PreparedQuery, String>>,
     ) -> Result<PreparedQuery, ExecutorError> {
         sandbox::refuse_before_prepare(sql)
             .inspect_err(|_| self.metrics.refused_statements_total.inc())?;
-        let preamble = session_preamble(session);
+        let setup = connection_setup(session);
         let db = self.database(session)?;
-        let prepared = match prepare(&db, preamble.as_deref(), sql) {
+        let prepared = match prepare(&db, &setup, sql) {
             Some(Ok(prepared)) => prepared,
             Some(Err(message)) => {
                 return Err(self.annotate(ExecutorError::from_duckdb_message(message), sql))
@@ -315,9 +313,7 @@ impl Engine {
             allow_writes: self.config.allow_writes,
         };
         if let Err(refusal) = policy.check(sql, prepared.description.statement_type, |inner| {
-            db.describe(preamble.as_deref(), inner)
-                .map(|d| d.statement_type)
-                .ok()
+            db.describe(&setup, inner).map(|d| d.statement_type).ok()
         }) {
             self.metrics.refused_statements_total.inc();
             return Err(refusal);
@@ -356,7 +352,7 @@ impl Engine {
         // Describing a catalog view re-opens its lake table: bounded like user statements.
         let (db, sql) = (Arc::clone(&self.db), sql.to_owned());
         match lake::within(self.config.lake.open_timeout, move || {
-            db.describe(None, &sql)
+            db.describe(&ConnectionSetup::default(), &sql)
         }) {
             Some(described) => described.map_err(ExecutorError::from_duckdb_message),
             None => Err(lake_open_timed_out(
@@ -480,8 +476,8 @@ impl Engine {
             Some(prepared) => QuerySource::Prepared(prepared),
             None => {
                 let connection = self.database(session)?.connect()?;
-                if let Some(preamble) = session_preamble(session) {
-                    connection.execute_batch(&preamble)?;
+                if let Some(setup) = connection_setup(session).as_sql() {
+                    connection.execute_batch(&setup)?;
                 }
                 QuerySource::Sql {
                     connection,
@@ -607,8 +603,8 @@ impl Engine {
     ) -> Result<i64, ExecutorError> {
         let _permit = self.admit()?;
         let connection = self.database(session)?.connect()?;
-        if let Some(preamble) = session_preamble(session) {
-            connection.execute_batch(&preamble)?;
+        if let Some(setup) = connection_setup(session).as_sql() {
+            connection.execute_batch(&setup)?;
         }
         self.register(query_id, RunningQuery::new(connection.interrupt_handle()))?;
         let result = (|| {
@@ -1096,10 +1092,11 @@ impl<'a> BatchOutput<'a> {
     }
 }
 
-/// SQL that puts a fresh connection into the session's catalog and schema. `USE` and
-/// `search_path` stay settable after the configuration is locked; they are per connection.
-fn session_preamble(session: &SessionContext) -> Option<String> {
-    match (&session.catalog, &session.schema) {
+/// How a fresh connection is set up for the session: `USE` of its catalog and schema (`USE`
+/// and `search_path` stay settable after the configuration is locked; they are per connection),
+/// and its way of dividing integers.
+fn connection_setup(session: &SessionContext) -> ConnectionSetup {
+    let preamble = match (&session.catalog, &session.schema) {
         (None, None) => None,
         (Some(catalog), None) => Some(format!("USE {}", sandbox::quote_identifier(catalog))),
         (None, Some(schema)) => Some(format!("USE {}", sandbox::quote_identifier(schema))),
@@ -1108,6 +1105,10 @@ fn session_preamble(session: &SessionContext) -> Option<String> {
             sandbox::quote_identifier(catalog),
             sandbox::quote_identifier(schema)
         )),
+    };
+    ConnectionSetup {
+        preamble,
+        integer_division: session.integer_division,
     }
 }
 

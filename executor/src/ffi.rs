@@ -19,7 +19,7 @@ use crate::column_types::{tag_schema, ColumnTag};
 
 // cpp/plan_once.cpp, compiled by build.rs.
 extern "C" {
-    fn tavana_track_progress(connection: ffi::duckdb_connection);
+    fn tavana_configure_connection(connection: ffi::duckdb_connection, integer_division: bool);
     fn tavana_plan_query(
         connection: ffi::duckdb_connection,
         query: *const c_char,
@@ -113,6 +113,30 @@ pub struct Description {
     pub parameter_schema: SchemaRef,
 }
 
+/// How a fresh connection is set up for a session before it runs the session's statement.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct ConnectionSetup {
+    /// SQL run first, such as `USE sales`.
+    pub(crate) preamble: Option<String>,
+    /// `/` of two integers divides as integers, as PostgreSQL's does (DuckDB's `integer_division`).
+    pub(crate) integer_division: bool,
+}
+
+impl ConnectionSetup {
+    /// The setup as SQL, for a connection of the safe API ([`Database::connect`]).
+    pub(crate) fn as_sql(&self) -> Option<String> {
+        let division = self
+            .integer_division
+            .then_some("SET integer_division = true");
+        match (&self.preamble, division) {
+            (None, None) => None,
+            (Some(preamble), None) => Some(preamble.clone()),
+            (None, Some(division)) => Some(division.to_owned()),
+            (Some(preamble), Some(division)) => Some(format!("{preamble}; {division}")),
+        }
+    }
+}
+
 /// An open DuckDB database whose raw handle we own.
 pub(crate) struct Database {
     raw: ffi::duckdb_database,
@@ -165,29 +189,29 @@ impl Database {
         unsafe { duckdb::Connection::open_from_raw(self.raw) }
     }
 
-    /// Prepares `sql` on a fresh connection (after running the session's `preamble`, such as
-    /// `USE sales`) and reads its shape without running it.
+    /// Prepares `sql` on a fresh connection set up for the session (`USE sales`, ...) and
+    /// reads its shape without running it.
     pub(crate) fn describe(
         &self,
-        preamble: Option<&str>,
+        setup: &ConnectionSetup,
         sql: &str,
     ) -> Result<Description, String> {
-        self.prepare(preamble, sql, &[])
+        self.prepare(setup, sql, &[])
             .map(PreparedQuery::into_description)
     }
 
-    /// Prepares `sql` on a fresh connection (after running the session's `preamble`), binds
+    /// Prepares `sql` on a fresh connection set up for the session, binds
     /// `parameters` (one value per placeholder, or none to describe a statement that takes
     /// some) and describes it; the statement can then run once with [`PreparedQuery::execute`].
     /// A query with its values bound is planned once, with the values as constants.
     pub(crate) fn prepare(
         &self,
-        preamble: Option<&str>,
+        setup: &ConnectionSetup,
         sql: &str,
         parameters: &[Value],
     ) -> Result<PreparedQuery, String> {
         let c_sql = cstring(sql)?;
-        let c_preamble = preamble.map(cstring).transpose()?;
+        let c_preamble = setup.preamble.as_deref().map(cstring).transpose()?;
         let values = parameters
             .iter()
             .map(OwnedValue::new)
@@ -202,7 +226,7 @@ impl Database {
                 return Err("could not open a DuckDB connection".into());
             }
             let connection = Arc::new(RawConnection { raw });
-            tavana_track_progress(raw);
+            tavana_configure_connection(raw, setup.integer_division);
             if let Some(preamble) = &c_preamble {
                 let mut result: ffi::duckdb_result = std::mem::zeroed();
                 let state = ffi::duckdb_query(raw, preamble.as_ptr(), &mut result);
@@ -781,7 +805,7 @@ mod tests {
         let db = Database::open_in_memory(&[]).unwrap();
         let description = db
             .describe(
-                None,
+                &ConnectionSetup::default(),
                 "SELECT ?::INTEGER + 1 AS answer, 'x' AS label, ?::DATE AS day",
             )
             .unwrap();
@@ -807,7 +831,12 @@ mod tests {
             .map(|f| f.data_type().clone())
             .collect();
         assert_eq!(parameter_types, vec![DataType::Int32, DataType::Date32]);
-        let untyped = db.describe(None, "SELECT ? AS anything, 1 AS one").unwrap();
+        let untyped = db
+            .describe(
+                &ConnectionSetup::default(),
+                "SELECT ? AS anything, 1 AS one",
+            )
+            .unwrap();
         assert!(
             untyped.dataset_schema.fields().is_empty(),
             "{:?}",
@@ -823,23 +852,78 @@ mod tests {
     fn classifies_writes_and_reports_errors() {
         let db = Database::open_in_memory(&[]).unwrap();
         let copy = db
-            .describe(None, "COPY (SELECT 1) TO '/tmp/x.csv'")
+            .describe(
+                &ConnectionSetup::default(),
+                "COPY (SELECT 1) TO '/tmp/x.csv'",
+            )
             .unwrap();
         assert_eq!(copy.statement_type.name(), "COPY");
-        let error = db.describe(None, "SELEC 1").unwrap_err();
+        let error = db
+            .describe(&ConnectionSetup::default(), "SELEC 1")
+            .unwrap_err();
         assert!(error.contains("Parser Error"), "{error}");
-        db.describe(None, "CREATE SCHEMA sales").unwrap();
-        let in_schema = db.describe(Some("USE memory.main"), "SELECT 1").unwrap();
-        assert_eq!(in_schema.statement_type.name(), "SELECT");
-        let bad_schema = db.describe(Some("USE nope"), "SELECT 1").unwrap_err();
+        db.describe(&ConnectionSetup::default(), "CREATE SCHEMA sales")
+            .unwrap();
+        let in_schema = |preamble: &str| ConnectionSetup {
+            preamble: Some(preamble.to_owned()),
+            integer_division: false,
+        };
+        let described = db
+            .describe(&in_schema("USE memory.main"), "SELECT 1")
+            .unwrap();
+        assert_eq!(described.statement_type.name(), "SELECT");
+        let bad_schema = db.describe(&in_schema("USE nope"), "SELECT 1").unwrap_err();
         assert!(bad_schema.contains("nope"), "{bad_schema}");
+    }
+
+    #[test]
+    fn integer_division_is_set_per_connection_on_a_locked_engine() {
+        let db = Database::open_in_memory(&[]).unwrap();
+        let locked = db.connect().unwrap();
+        locked
+            .execute_batch(&crate::sandbox::lockdown_sql(&[]))
+            .unwrap();
+        let divide = "SELECT 7 / 2 AS q, -7 / 2 AS n, 7.0 / 2 AS d";
+        let answer = |setup: &ConnectionSetup| {
+            let mut result = db
+                .prepare(setup, divide, &[])
+                .unwrap()
+                .execute(BATCH_ROWS)
+                .unwrap();
+            let batch = result.next_batch().unwrap().unwrap();
+            (0..3)
+                .map(|i| arrow::util::display::array_value_to_string(batch.column(i), 0).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let postgres = ConnectionSetup {
+            preamble: None,
+            integer_division: true,
+        };
+        assert_eq!(answer(&postgres), ["3", "-3", "3.5"]);
+        // Connections without it, before and after, keep DuckDB's `/`.
+        assert_eq!(answer(&ConnectionSetup::default()), ["3.5", "-3.5", "3.5"]);
+        // The safe API's connections take it as SQL, which the locked engine allows.
+        let connection = db.connect().unwrap();
+        connection
+            .execute_batch(&postgres.as_sql().unwrap())
+            .unwrap();
+        let quotient: i64 = connection
+            .query_row("SELECT 7 / 2", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(quotient, 3);
+        let refused = connection.execute_batch("SET threads = 1").unwrap_err();
+        assert!(refused.to_string().contains("locked"), "{refused}");
     }
 
     #[test]
     fn prepared_query_runs_the_plan_it_described() {
         let db = Database::open_in_memory(&[]).unwrap();
         let prepared = db
-            .prepare(None, "SELECT i, uuid() AS id FROM range(20000) t(i)", &[])
+            .prepare(
+                &ConnectionSetup::default(),
+                "SELECT i, uuid() AS id FROM range(20000) t(i)",
+                &[],
+            )
             .unwrap();
         let described = Arc::clone(&prepared.description.dataset_schema);
         let mut result = prepared.execute(BATCH_ROWS).unwrap();
@@ -897,7 +981,9 @@ mod tests {
             "SELECT count(*) AS n FROM read_parquet('{}')",
             glob.display()
         );
-        let prepared = db.prepare(None, &count, &[]).unwrap();
+        let prepared = db
+            .prepare(&ConnectionSetup::default(), &count, &[])
+            .unwrap();
         write("b.parquet", 5);
         let mut result = prepared.execute(BATCH_ROWS).unwrap();
         let batch = result.next_batch().unwrap().unwrap();
@@ -908,7 +994,7 @@ mod tests {
         assert_eq!(counted.unwrap().value(0), 10);
         // A new plan sees both files.
         let mut result = db
-            .prepare(None, &count, &[])
+            .prepare(&ConnectionSetup::default(), &count, &[])
             .unwrap()
             .execute(BATCH_ROWS)
             .unwrap();
@@ -947,7 +1033,11 @@ mod tests {
             dir.path().join("*.parquet").display()
         );
         let prepared = db
-            .prepare(None, &count, &[Value::BigInt(4), Value::Boolean(true)])
+            .prepare(
+                &ConnectionSetup::default(),
+                &count,
+                &[Value::BigInt(4), Value::Boolean(true)],
+            )
             .unwrap();
         // Bound as constants: the shape is that of the query with its values.
         assert!(prepared.description.parameter_schema.fields().is_empty());
@@ -957,12 +1047,16 @@ mod tests {
         // A text value is a string literal, cast to what its place needs, as in a prepared
         // statement: here an integer.
         let prepared = db
-            .prepare(None, &count, &[Value::Text("7".into()), Value::Null])
+            .prepare(
+                &ConnectionSetup::default(),
+                &count,
+                &[Value::Text("7".into()), Value::Null],
+            )
             .unwrap();
         assert_eq!(first_value(prepared), "0");
         let prepared = db
             .prepare(
-                None,
+                &ConnectionSetup::default(),
                 &count,
                 &[Value::Text("7".into()), Value::Boolean(true)],
             )
@@ -970,7 +1064,7 @@ mod tests {
         assert_eq!(first_value(prepared), "6");
         let typed = db
             .prepare(
-                None,
+                &ConnectionSetup::default(),
                 "SELECT $1 AS day, $2 AS at, $3 AS bytes, $4 AS span, $5 AS n",
                 &[
                     Value::Date32(19_000),
@@ -1011,29 +1105,39 @@ mod tests {
         writer.execute_batch("CREATE TABLE t (i INTEGER)").unwrap();
         let insert = db
             .prepare(
-                None,
+                &ConnectionSetup::default(),
                 "INSERT INTO t VALUES ($1), ($2)",
                 &[Value::Int(3), Value::Text("4".into())],
             )
             .unwrap();
         assert_eq!(insert.description.statement_type.name(), "INSERT");
         assert_eq!(first_value(insert), "2");
-        let sum = db.prepare(None, "SELECT sum(i) FROM t", &[]).unwrap();
+        let sum = db
+            .prepare(&ConnectionSetup::default(), "SELECT sum(i) FROM t", &[])
+            .unwrap();
         assert_eq!(first_value(sum), "7");
 
         let too_few = db
-            .prepare(None, "SELECT $1 + $2", &[Value::Int(1)])
+            .prepare(
+                &ConnectionSetup::default(),
+                "SELECT $1 + $2",
+                &[Value::Int(1)],
+            )
             .and_then(|prepared| prepared.execute(BATCH_ROWS).map(|_| ()))
             .unwrap_err();
         assert!(too_few.contains("2"), "{too_few}");
         let too_many = db
-            .prepare(None, "SELECT $1", &[Value::Int(1), Value::Int(2)])
+            .prepare(
+                &ConnectionSetup::default(),
+                "SELECT $1",
+                &[Value::Int(1), Value::Int(2)],
+            )
             .err()
             .unwrap();
         assert!(too_many.contains("only has 1 parameter"), "{too_many}");
         let unsupported = db
             .prepare(
-                None,
+                &ConnectionSetup::default(),
                 "SELECT $1",
                 &[Value::Struct(vec![("a".to_owned(), Value::Int(1))].into())],
             )
@@ -1047,7 +1151,9 @@ mod tests {
         use arrow::array::AsArray;
         let db = Database::open_in_memory(&[]).unwrap();
         let run = |sql: &str, value: Value| -> Vec<RecordBatch> {
-            let prepared = db.prepare(None, sql, &[value]).unwrap();
+            let prepared = db
+                .prepare(&ConnectionSetup::default(), sql, &[value])
+                .unwrap();
             let mut result = prepared.execute(BATCH_ROWS).unwrap();
             let mut batches = Vec::new();
             while let Some(batch) = result.next_batch().unwrap() {
@@ -1084,7 +1190,7 @@ mod tests {
         let db = Database::open_in_memory(&[]).unwrap();
         let error = db
             .prepare(
-                None,
+                &ConnectionSetup::default(),
                 "SELECT CAST(i::VARCHAR || 'x' AS INTEGER) FROM range(3) t(i)",
                 &[],
             )
@@ -1096,7 +1202,7 @@ mod tests {
 
         let endless = db
             .prepare(
-                None,
+                &ConnectionSetup::default(),
                 "SELECT count(*) FROM range(1000000000000) a, range(10) b",
                 &[],
             )

@@ -129,7 +129,7 @@ mod tests {
     use prometheus::Opts;
 
     use super::*;
-    use crate::ffi::Database;
+    use crate::ffi::{ConnectionSetup, Database};
 
     fn outcomes() -> IntCounterVec {
         IntCounterVec::new(Opts::new("parked_test", "test"), &["outcome"]).unwrap()
@@ -148,12 +148,14 @@ mod tests {
         parked.park(
             "q1",
             fingerprint.clone(),
-            db.prepare(None, "SELECT 1", &[]).unwrap(),
+            db.prepare(&ConnectionSetup::default(), "SELECT 1", &[])
+                .unwrap(),
         );
         parked.park(
             "q2",
             fingerprint.clone(),
-            db.prepare(None, "SELECT 1", &[]).unwrap(),
+            db.prepare(&ConnectionSetup::default(), "SELECT 1", &[])
+                .unwrap(),
         );
 
         let other_session = ParkedStatements::fingerprint(r#"{"schema":"s"}"#, "SELECT 1");
@@ -182,7 +184,8 @@ mod tests {
             parked.park(
                 id,
                 fingerprint.clone(),
-                db.prepare(None, "SELECT 1", &[]).unwrap(),
+                db.prepare(&ConnectionSetup::default(), "SELECT 1", &[])
+                    .unwrap(),
             );
         }
         assert_eq!(count(&counts, "evicted"), 1);
@@ -197,7 +200,8 @@ mod tests {
         parked.park(
             "q4",
             fingerprint.clone(),
-            db.prepare(None, "SELECT 1", &[]).unwrap(),
+            db.prepare(&ConnectionSetup::default(), "SELECT 1", &[])
+                .unwrap(),
         );
         assert_eq!(count(&counts, "expired"), 2);
         assert!(parked.take("q4", &fingerprint).is_some());

@@ -16,9 +16,12 @@ pub(crate) fn lockdown_sql(allowed_paths: &[String]) -> String {
         .map(|path| quote_literal(path))
         .collect::<Vec<_>>()
         .join(", ");
+    // `integer_division` changes how `/` parses, nothing a query may reach: sessions that
+    // divide as PostgreSQL does set it on their connections (see `SessionContext`).
     format!(
         "SET allowed_directories = [{list}];
          SET enable_external_access = false;
+         SET allowed_configs = ['integer_division'];
          SET lock_configuration = true;"
     )
 }

@@ -139,7 +139,11 @@ impl GatewayService {
         let mut request = Request::new(message);
         self.state.authorize_internal(&mut request);
         let metadata = request.metadata_mut();
-        if let Ok(value) = MetadataValue::try_from(session.context().to_header()) {
+        let mut context = session.context();
+        context.integer_division = incoming
+            .get(headers::INTEGER_DIVISION)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"true"));
+        if let Ok(value) = MetadataValue::try_from(context.to_header()) {
             metadata.insert(headers::SESSION, value);
         }
         if let Ok(value) = MetadataValue::try_from(query_id) {

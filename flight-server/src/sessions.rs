@@ -89,6 +89,7 @@ impl Session {
             catalog: state.catalog.clone(),
             schema: state.schema.clone(),
             credentials: state.credentials.clone(),
+            integer_division: false,
         }
     }
 

@@ -484,14 +484,19 @@ impl GatewaySession {
     }
 }
 
-/// `message` as a request carrying the session's bearer token.
+/// `message` as a request carrying the session's bearer token, and asking for PostgreSQL's integer
+/// division.
 fn authorized<T>(message: T, authorization: Option<Authorization>) -> Request<T> {
     let mut request = Request::new(message);
+    let metadata = request.metadata_mut();
     if let Some(authorization) = authorization {
-        request
-            .metadata_mut()
-            .insert("authorization", authorization);
+        metadata.insert("authorization", authorization);
     }
+    // `7 / 2` is 3 for PostgreSQL's clients, as on PostgreSQL.
+    metadata.insert(
+        tavana_proto::headers::INTEGER_DIVISION,
+        MetadataValue::from_static("true"),
+    );
     request
 }
 

@@ -8,6 +8,11 @@ pub const QUERY_ID: &str = "x-tavana-query-id";
 /// call: sessions travel with queries, they are never left on a shared connection.
 pub const SESSION: &str = "x-tavana-session";
 
+/// Set to `true` by a client (the pg-adapter on every call) whose queries divide integers as
+/// PostgreSQL does: `7 / 2` is 3, not DuckDB's 3.5 (see
+/// [`crate::SessionContext::integer_division`]). Any other value, or none, keeps DuckDB's `/`.
+pub const INTEGER_DIVISION: &str = "x-tavana-integer-division";
+
 /// Shared secret the gateway presents to executors (`Bearer`-style value, compared in constant
 /// time by the executor).
 pub const INTERNAL_TOKEN: &str = "x-tavana-internal-token";

@@ -127,6 +127,11 @@ pub struct SessionContext {
     /// gateway; secret values: never log them (`Debug` redacts them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<String>,
+    /// `/` of two integers divides as integers (`7 / 2` is 3), as in PostgreSQL; DuckDB's `/`
+    /// otherwise gives a `DOUBLE`. Asked per call with [`crate::headers::INTEGER_DIVISION`]
+    /// (the pg-adapter always asks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub integer_division: bool,
 }
 
 impl std::fmt::Debug for SessionContext {
@@ -139,6 +144,7 @@ impl std::fmt::Debug for SessionContext {
                 "credentials",
                 &format_args!("[{} redacted]", self.credentials.len()),
             )
+            .field("integer_division", &self.integer_division)
             .finish()
     }
 }
@@ -245,12 +251,22 @@ mod tests {
             catalog: None,
             schema: Some("sales".into()),
             credentials: Vec::new(),
+            integer_division: false,
         };
         assert_eq!(
             SessionContext::from_header(&session.to_header()),
             Some(session.clone())
         );
         assert!(!session.to_header().contains("credentials"));
+        assert!(!session.to_header().contains("integer_division"));
+        let dividing = SessionContext {
+            integer_division: true,
+            ..session.clone()
+        };
+        assert_eq!(
+            SessionContext::from_header(&dividing.to_header()),
+            Some(dividing.clone())
+        );
         assert_eq!(SessionContext::from_header("{not json"), None);
         let with_secret = SessionContext {
             credentials: vec!["CREATE SECRET s (TYPE s3, SECRET 'hush')".into()],

@@ -89,6 +89,42 @@ def test_default_dbapi_connection_works(tavana):
             assert cur.fetchall() == [(1,)]
 
 
+INTEGER_DIVISION = {"adbc.flight.sql.rpc.call_header.x-tavana-integer-division": "true"}
+
+
+def test_integer_division_only_when_asked_for(tavana, conn):
+    """DuckDB's `/` for Flight SQL clients; PostgreSQL's integer division for a client that sends
+    `x-tavana-integer-division: true` (the pg-adapter does on every call), in plain and
+    prepared statements, and nothing left behind for other clients."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT 7 / 2 AS q")
+        assert cur.fetchall() == [(3.5,)]
+    with tavana.connect(db_options=INTEGER_DIVISION) as divides:
+        with divides.cursor() as cur:
+            cur.execute("SELECT 7 / 2 AS q, -7 / 2 AS n, 7.0 / 2 AS d, 7::DOUBLE / 2 AS f")
+            assert cur.fetchall() == [(3, -3, 3.5, 3.5)]
+            cur.execute("SELECT ? / 2 AS q", parameters=(7,))
+            assert cur.fetchall() == [(3,)]
+            # The setting is the connection's, not the user's to change beside it.
+            with pytest.raises(adbc_driver_manager.Error, match="locked"):
+                cur.execute("SET threads = 1")
+                cur.fetchall()
+    with conn.cursor() as cur:
+        cur.execute("SELECT 7 / 2 AS q")
+        assert cur.fetchall() == [(3.5,)]
+
+
+def test_integer_division_in_statements_that_write(writable):
+    """Statements run without a plan of their own (DDL, DML) divide as the caller asked too."""
+    table_name = f"division_{uuid.uuid4().hex[:8]}"
+    with writable.connect(db_options=INTEGER_DIVISION) as conn:
+        assert _execute_update(conn, f"CREATE TABLE {table_name} AS SELECT 7 / 2 AS q") >= 0
+        assert _execute_update(conn, f"INSERT INTO {table_name} VALUES (9 / 2)") == 1
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT q FROM {table_name} ORDER BY q")
+            assert cur.fetchall() == [(3,), (4,)]
+
+
 # --------------------------------------------------------------------------
 # Files in the allowed data directory
 
