@@ -122,6 +122,8 @@ CREATE OR REPLACE MACRO "||/"(x) AS cbrt(x);
 -- octet_length of text counts its UTF-8 bytes (DuckDB's takes only BLOB and BIT), and
 -- date_trunc of a date is a timestamptz, as in PostgreSQL (DuckDB's is a timestamp).
 CREATE OR REPLACE MACRO pg_compat_octet_length(x VARCHAR) AS strlen(x), (x) AS octet_length(x);
+-- PostgreSQL's cardinality of an array: its number of elements (DuckDB's counts a MAP's entries).
+CREATE OR REPLACE MACRO pg_compat_cardinality(a) AS len(a);
 -- to_char(number, template): the number rounded to `post` decimals (half away from zero, as
 -- PostgreSQL rounds a numeric), as its sign and digits: -1234.5 with 2 decimals is '-123450',
 -- 0.5 is '+050'. The adapter lays the digits out as the template says (rewrite.rs).

@@ -209,30 +209,80 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
         }
         if function == "cast" || function == "try_cast" {
             let (expression, type_name) = split_top_level(args, " AS ")?;
+            let type_name = type_name.trim_matches('"');
+            // What the adapter's rewrites cast: `'\x41'::bytea` is `unhex('41')` as a BLOB,
+            // `to_date(..)` and `to_timestamp(..)` are `strptime(..)` as a DATE / TIMESTAMPTZ.
+            match function_call(expression) {
+                Some((inner, inner_args))
+                    if inner == "unhex" && is_string_literal(inner_args.trim()) =>
+                {
+                    return Some(("bytea".to_owned(), Type));
+                }
+                Some((inner, _)) if inner == "strptime" && type_name == "DATE" => {
+                    return Some(("to_date".to_owned(), Named));
+                }
+                Some((inner, _))
+                    if inner == "strptime" && type_name == "TIMESTAMP WITH TIME ZONE" =>
+                {
+                    return Some(("to_timestamp".to_owned(), Named));
+                }
+                _ => {}
+            }
             return Some(match figure_column_name(expression) {
                 Some((name, Named)) => (name, Named),
-                None if is_column_reference(expression) => (
-                    expression
-                        .rsplit('.')
-                        .next()
-                        .unwrap_or(expression)
-                        .trim_matches('"')
-                        .to_owned(),
-                    Named,
-                ),
+                None if is_column_reference(expression) => (column_name(expression), Named),
                 _ => (pg_type_name(type_name), Type),
             });
         }
         // DuckDB's names for what PostgreSQL calls otherwise, and the executor's macros the
-        // adapter calls instead of DuckDB's functions (see rewrite.rs).
+        // adapter calls instead of DuckDB's functions (see rewrite.rs). None of the names
+        // renamed here is a PostgreSQL function, so a call a client wrote is not renamed.
         let function = match function.as_str() {
             "count_star" => "count".to_owned(),
             "trim" => "btrim".to_owned(),
             "pg_compat_octet_length" => "octet_length".to_owned(),
             "pg_compat_date_trunc" => "date_trunc".to_owned(),
+            "pg_compat_cardinality" => "cardinality".to_owned(),
+            // `percentile_cont(0.5) WITHIN GROUP (ORDER BY x)` is `quantile_cont(0.5 ORDER BY
+            // x)`; DuckDB's own `quantile_cont(x, 0.5)` keeps its name.
+            "quantile_cont" | "quantile_disc" if split_top_level(args, " ORDER BY ").is_some() => {
+                function.replacen("quantile", "percentile", 1)
+            }
+            // `x ~ 'a'` and `x SIMILAR TO 'a%'`: operators.
+            "regexp_full_match" => return Some(("?column?".to_owned(), Unnamed)),
+            "strftime" => "to_char".to_owned(),
+            // `generate_series(..)` in a select list is `unnest(generate_series(..))`.
+            "unnest" if function_call(args).is_some_and(|(f, _)| f == "generate_series") => {
+                "generate_series".to_owned()
+            }
+            // `sha256(x)` is `unhex(sha256(x))`, `decode(x, 'hex')` is `unhex(x)`.
+            "unhex" => match function_call(args) {
+                Some((inner, _)) if inner == "sha256" => inner,
+                _ => "decode".to_owned(),
+            },
+            // `encode(x, 'hex')` is `lower(hex(x))`, `to_hex(n)` is `lower(to_hex(n))`.
+            "lower" => match function_call(args) {
+                Some((inner, _)) if inner == "hex" => "encode".to_owned(),
+                Some((inner, _)) if inner == "to_hex" => inner,
+                _ => function,
+            },
+            "to_base64" => "encode".to_owned(),
+            "from_base64" => "decode".to_owned(),
             _ => function,
         };
         return Some((function, Named));
+    }
+    // `ARRAY[1, 2]`, as DuckDB renders it.
+    if text.starts_with("(ARRAY[") && closing_paren(text, 0) == Some(text.len() - 1) {
+        return Some(("array".to_owned(), Type));
+    }
+    // A subscript (`a[1]`, `a[1:2]`, `(ARRAY[1, 2])[1]`) is named after what it subscripts.
+    if let Some(open) = trailing_subscript(text) {
+        let base = &text[..open];
+        if is_column_reference(base) {
+            return Some((column_name(base), Named));
+        }
+        return figure_column_name(base);
     }
     if text.starts_with("CASE ") && text.ends_with(" END") {
         return Some(("case".to_owned(), Type));
@@ -256,13 +306,17 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
     None
 }
 
-/// `name(args)` spanning all of `text`, also with DuckDB's `OVER (...)` or `FILTER (...)`
-/// after it: the function's name (lower case, without schema or quotes) and its arguments.
+/// `name(args)` spanning all of `text`, also with DuckDB's `OVER (...)`, `FILTER (...)` or
+/// `WITHIN GROUP (...)` after it: the function's name (lower case, without schema or quotes) and its arguments.
 fn function_call(text: &str) -> Option<(String, &str)> {
     let open = text.find('(')?;
     let close = closing_paren(text, open)?;
     let rest = &text[close + 1..];
-    if !(rest.is_empty() || rest.starts_with(" OVER (") || rest.starts_with(" FILTER (")) {
+    if !(rest.is_empty()
+        || rest.starts_with(" OVER (")
+        || rest.starts_with(" FILTER (")
+        || rest.starts_with(" WITHIN GROUP ("))
+    {
         return None;
     }
     let path = &text[..open];
@@ -272,6 +326,41 @@ fn function_call(text: &str) -> Option<(String, &str)> {
     }
     let function = parts.last()?.trim_matches('"').to_ascii_lowercase();
     Some((function, &text[open + 1..close]))
+}
+
+/// The column a reference names (`t."My Col"` is `My Col`).
+fn column_name(reference: &str) -> String {
+    reference
+        .rsplit('.')
+        .next()
+        .unwrap_or(reference)
+        .trim_matches('"')
+        .to_owned()
+}
+
+/// The byte index of the `[` opening a subscript that ends `text` (`a[1]`, `f(x)[1:2]`), if
+/// `text` ends with one and something precedes it (quotes respected).
+fn trailing_subscript(text: &str) -> Option<usize> {
+    if !text.ends_with(']') {
+        return None;
+    }
+    let mut opens = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut last_closed = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => opens.push(i),
+            (None, ']') => last_closed = Some((opens.pop()?, i)),
+            _ => {}
+        }
+    }
+    match last_closed {
+        Some((open, close)) if close == text.len() - 1 && open > 0 => Some(open),
+        _ => None,
+    }
 }
 
 /// Whether `part` is an identifier as DuckDB renders one: a plain word, or double-quoted.
@@ -316,6 +405,8 @@ fn pg_type_name(type_name: &str) -> String {
         "DOUBLE" | "FLOAT8" => "float8",
         "FLOAT" | "REAL" | "FLOAT4" => "float4",
         "DECIMAL" | "NUMERIC" => "numeric",
+        // `::text` and `::varchar` are both rendered VARCHAR; only a length tells them apart.
+        "VARCHAR" if upper.contains('(') => "varchar",
         "VARCHAR" | "TEXT" => "text",
         "TIMESTAMP WITH TIME ZONE" | "TIMESTAMPTZ" => "timestamptz",
         "TIME WITH TIME ZONE" | "TIMETZ" => "timetz",
@@ -1495,7 +1586,38 @@ mod tests {
             ("trim(' a ')", "btrim"),
             ("-1", "-1"),
             ("f(a) + g(b)", "f(a) + g(b)"),
-            ("list(x)[1]", "list(x)[1]"),
+            ("list(x)[1]", "list"),
+            ("a[1]", "a"),
+            ("t.a[1:2]", "a"),
+            ("a[1][2]", "a"),
+            ("(ARRAY[1, 2])", "array"),
+            ("(ARRAY[1, 2, 3])[2]", "array"),
+            ("(ARRAY['a]', 'b'])", "array"),
+            ("'[1]'", "?column?"),
+            ("[1]", "[1]"),
+            ("quantile_cont(0.5 ORDER BY x)", "percentile_cont"),
+            ("quantile_disc(0.5 ORDER BY x DESC)", "percentile_disc"),
+            ("quantile_cont(x, 0.5)", "quantile_cont"),
+            ("\"mode\"() WITHIN GROUP ( ORDER BY x)", "mode"),
+            ("regexp_full_match(s, '.*a.*')", "?column?"),
+            ("strftime(d, '%Y')", "to_char"),
+            ("unnest(generate_series(1, 2))", "generate_series"),
+            ("unnest(a)", "unnest"),
+            ("CAST(unhex('4142') AS \"BLOB\")", "bytea"),
+            ("unhex('4142')", "decode"),
+            ("unhex(sha256(CAST('a' AS \"BLOB\")))", "sha256"),
+            ("lower(hex(b))", "encode"),
+            ("lower(to_hex(255))", "to_hex"),
+            ("lower(s)", "lower"),
+            ("to_base64(b)", "encode"),
+            ("CAST(strptime('2024', '%Y') AS \"DATE\")", "to_date"),
+            (
+                "CAST(strptime(t, '%H') AS TIMESTAMP WITH TIME ZONE)",
+                "to_timestamp",
+            ),
+            ("CAST('a' AS VARCHAR(10))", "varchar"),
+            ("CAST('a' AS VARCHAR)", "text"),
+            ("pg_compat_cardinality(a)", "cardinality"),
             ("n", "n"),
             ("my col", "my col"),
             (

@@ -266,6 +266,48 @@ const JSONB_ALIASES: &[(&str, &str)] = &[
     ("jsonb_pretty", "json_pretty"),
 ];
 
+/// The JSON Pointer (RFC 6901) of a PostgreSQL `text[]` path literal (`{a,0}` is `/a/0`, `{}`
+/// the whole document); `None` when `literal` is not an array literal of one dimension.
+fn json_pointer(literal: &str) -> Option<String> {
+    let inner = literal.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut elements = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut element = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            loop {
+                match chars.next()? {
+                    '"' => break,
+                    '\\' => element.push(chars.next()?),
+                    c => element.push(c),
+                }
+            }
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        } else {
+            while let Some(c) = chars.next_if(|&c| c != ',') {
+                if matches!(c, '{' | '}' | '"' | '\\') {
+                    return None;
+                }
+                element.push(c);
+            }
+            let element_text = element.trim_end().to_owned();
+            if element_text.is_empty() {
+                // `{}`, or an empty element (`{a,,b}`), which PostgreSQL refuses.
+                return (elements.is_empty() && chars.peek().is_none()).then(|| "$".to_owned());
+            }
+            element = element_text;
+        }
+        elements.push(element.replace('~', "~0").replace('/', "~1"));
+        match chars.next() {
+            None => break,
+            Some(',') => continue,
+            Some(_) => return None,
+        }
+    }
+    Some(elements.iter().map(|e| format!("/{e}")).collect())
+}
+
 /// Index of the `(` matching the `)` at `close`.
 fn matching_open(tokens: &[Token], close: usize) -> Option<usize> {
     let mut depth = 0usize;
@@ -379,7 +421,7 @@ fn rewrite_to_char(sql: &str) -> String {
             continue;
         }
         if let Some(ty) = parsed_as {
-            if let Some(format) = strftime_format(template) {
+            if let Some(format) = template_pieces(template).map(|p| single_format(&p)) {
                 edits.push((
                     tokens[i].start,
                     tokens[i + 1].end,
@@ -393,7 +435,7 @@ fn rewrite_to_char(sql: &str) -> String {
             }
             continue;
         }
-        let Some(format) = strftime_format(template) else {
+        let Some(pieces) = template_pieces(template) else {
             if let Some(template) = NumberTemplate::parse(template) {
                 let (open, close_text) = number_to_char(&template);
                 edits.push((tokens[i].start, tokens[i + 1].end, open));
@@ -401,11 +443,27 @@ fn rewrite_to_char(sql: &str) -> String {
             }
             continue;
         };
-        edits.push((tokens[i].start, tokens[i].end, "strftime".to_owned()));
+        if renders_as_one_format(&pieces) {
+            edits.push((tokens[i].start, tokens[i].end, "strftime".to_owned()));
+            edits.push((
+                tokens[template_at].start,
+                tokens[template_at].end,
+                quote_literal(&single_format(&pieces)),
+            ));
+            continue;
+        }
+        // Names in upper or lower case, or padded: several calls on the value, computed once
+        // (as the number templates do), named `to_char` (encode.rs).
+        let body = pieces_expression(&pieces, "pg_compat_when");
         edits.push((
-            tokens[template_at].start,
-            tokens[template_at].end,
-            quote_literal(&format),
+            tokens[i].start,
+            tokens[i + 1].end,
+            "pg_compat_session_value('to_char', list_transform([".to_owned(),
+        ));
+        edits.push((
+            tokens[template_at - 1].start,
+            tokens[close].end,
+            format!("], pg_compat_when -> {body})[1])"),
         ));
     }
     edits.sort_by_key(|edit| edit.0);
@@ -577,20 +635,54 @@ fn number_to_char(template: &NumberTemplate) -> (String, String) {
     (open, close)
 }
 
-/// A PostgreSQL date/time template (`to_char`) as a DuckDB `strftime` format; `None` when it
-/// uses a pattern `strftime` has no equivalent for. `FM` (no padding) maps to `%-`.
-fn strftime_format(template: &str) -> Option<String> {
-    // Longest first, so `HH24` wins over `HH` and `DDD` over `DD`.
+/// How PostgreSQL writes a month or day name: the template's case (`Month`, `MONTH`, `month`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameCase {
+    Capitalized,
+    Upper,
+    Lower,
+}
+
+/// One piece of a date/time template as DuckDB renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TemplatePiece {
+    /// `strftime` format text.
+    Format(String),
+    /// A month or day name (`%B`, `%A`, `%b`, `%a`), in `case`; full names are blank-padded to
+    /// 9 characters unless the pattern had `FM`, as PostgreSQL pads them.
+    Name {
+        format: &'static str,
+        case: NameCase,
+        padded: bool,
+    },
+}
+
+/// A PostgreSQL date/time template (`to_char`) as pieces of DuckDB `strftime` formats; `None`
+/// when it uses a pattern `strftime` has no equivalent for. `FM` (no padding) maps to `%-`.
+fn template_pieces(template: &str) -> Option<Vec<TemplatePiece>> {
+    use NameCase::*;
+    // Longest first, so `HH24` wins over `HH`, `DDD` over `DD` and `MONTH` over `MON`.
+    const NAMES: &[(&str, &str, NameCase)] = &[
+        ("MONTH", "B", Upper),
+        ("Month", "B", Capitalized),
+        ("month", "B", Lower),
+        ("MON", "b", Upper),
+        ("Mon", "b", Capitalized),
+        ("mon", "b", Lower),
+        ("DAY", "A", Upper),
+        ("Day", "A", Capitalized),
+        ("day", "A", Lower),
+        ("DY", "a", Upper),
+        ("Dy", "a", Capitalized),
+        ("dy", "a", Lower),
+    ];
     const PATTERNS: &[(&str, &str, bool)] = &[
         // (pattern, strftime, has an unpadded `%-` form)
         ("HH24", "H", true),
         ("HH12", "I", true),
         ("YYYY", "Y", false),
         ("IYYY", "G", false),
-        ("Month", "B", false),
         ("DDD", "j", true),
-        ("Mon", "b", false),
-        ("Day", "A", false),
         ("HH", "I", true),
         ("MI", "M", true),
         ("SS", "S", true),
@@ -601,10 +693,10 @@ fn strftime_format(template: &str) -> Option<String> {
         ("YY", "y", true),
         ("MM", "m", true),
         ("DD", "d", true),
-        ("Dy", "a", false),
         ("IW", "V", false),
         ("TZ", "Z", false),
     ];
+    let mut pieces = Vec::new();
     let mut out = String::with_capacity(template.len() + 8);
     let mut rest = template;
     let mut fill_mode = false;
@@ -614,17 +706,38 @@ fn strftime_format(template: &str) -> Option<String> {
             rest = after;
             continue;
         }
-        if let Some((pattern, format, unpadded)) =
-            PATTERNS.iter().find(|(p, _, _)| rest.starts_with(p))
-        {
-            out.push('%');
-            if fill_mode && *unpadded {
-                out.push('-');
+        let name = NAMES
+            .iter()
+            .filter(|(p, _, _)| rest.starts_with(p))
+            .max_by_key(|(p, _, _)| p.len());
+        let pattern = PATTERNS.iter().find(|(p, _, _)| rest.starts_with(p));
+        match (name, pattern) {
+            (Some(&(name, format, case)), pattern)
+                if pattern.is_none_or(|(p, _, _)| p.len() <= name.len()) =>
+            {
+                if !out.is_empty() {
+                    pieces.push(TemplatePiece::Format(std::mem::take(&mut out)));
+                }
+                pieces.push(TemplatePiece::Name {
+                    format,
+                    case,
+                    padded: !fill_mode && matches!(format, "B" | "A"),
+                });
+                rest = &rest[name.len()..];
+                fill_mode = false;
+                continue;
             }
-            out.push_str(format);
-            rest = &rest[pattern.len()..];
-            fill_mode = false;
-            continue;
+            (_, Some((pattern, format, unpadded))) => {
+                out.push('%');
+                if fill_mode && *unpadded {
+                    out.push('-');
+                }
+                out.push_str(format);
+                rest = &rest[pattern.len()..];
+                fill_mode = false;
+                continue;
+            }
+            _ => {}
         }
         match c {
             // Quoted text is copied as it is.
@@ -645,7 +758,61 @@ fn strftime_format(template: &str) -> Option<String> {
             }
         }
     }
-    Some(out)
+    if !out.is_empty() || pieces.is_empty() {
+        pieces.push(TemplatePiece::Format(out));
+    }
+    Some(pieces)
+}
+
+/// The template's pieces as one `strftime` / `strptime` format, names as DuckDB writes and
+/// reads them (`%B`: `March`).
+fn single_format(pieces: &[TemplatePiece]) -> String {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            TemplatePiece::Format(format) => format.clone(),
+            TemplatePiece::Name { format, .. } => format!("%{format}"),
+        })
+        .collect()
+}
+
+/// Whether one `strftime` call renders the pieces as PostgreSQL would: no name needs another
+/// case or padding.
+fn renders_as_one_format(pieces: &[TemplatePiece]) -> bool {
+    pieces.iter().all(|piece| match piece {
+        TemplatePiece::Format(_) => true,
+        TemplatePiece::Name { case, padded, .. } => *case == NameCase::Capitalized && !padded,
+    })
+}
+
+/// An expression of `value` rendering the pieces: `strftime` calls joined with `||`, names
+/// cased with `upper`/`lower` and padded with `rpad`.
+fn pieces_expression(pieces: &[TemplatePiece], value: &str) -> String {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            TemplatePiece::Format(format) => {
+                format!("strftime({value}, {})", quote_literal(format))
+            }
+            TemplatePiece::Name {
+                format,
+                case,
+                padded,
+            } => {
+                let mut name = format!("strftime({value}, '%{format}')");
+                match case {
+                    NameCase::Capitalized => {}
+                    NameCase::Upper => name = format!("upper({name})"),
+                    NameCase::Lower => name = format!("lower({name})"),
+                }
+                if *padded {
+                    name = format!("rpad({name}, 9, ' ')");
+                }
+                name
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" || ")
 }
 
 /// Whether a cast to this type (tokens from `start`, after `::` or `AS`) needs a rewrite.
@@ -806,6 +973,7 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.descending_nulls_first(i))
             .or_else(|| self.similar_to(i))
             .or_else(|| self.bytea_hex_literal(i))
+            .or_else(|| self.json_path_operator(i))
             .or_else(|| self.timestamptz_literal(i))
             .or_else(|| self.values_list(i))
             .or_else(|| self.unicode_escape_literal(i))
@@ -1072,6 +1240,11 @@ impl<'a> Rewriter<'a> {
                 self.replace(i, i, "pg_compat_date_trunc");
                 Some(i + 1)
             }
+            // DuckDB's cardinality counts a MAP's entries; PostgreSQL's an array's elements.
+            "cardinality" => {
+                self.replace(i, i, "pg_compat_cardinality");
+                Some(i + 1)
+            }
             "extract" => self.extract(i),
             "date_part" => self.date_part(i),
             _ if JSONB_ALIASES.iter().any(|(jsonb, _)| jsonb == name) => {
@@ -1261,6 +1434,24 @@ impl<'a> Rewriter<'a> {
         let text = format!("unhex({})", quote_literal(hex));
         self.replace(i, i, &text);
         Some(i + 1)
+    }
+
+    /// `j #> '{a,0}'` and `j #>> '{a,0}'` (PostgreSQL's path operators, which DuckDB lacks) →
+    /// `j -> '/a/0'` and `j ->> '/a/0'`: the same path as a JSON Pointer. Only a literal path
+    /// is rewritten; any other stays a syntax error.
+    fn json_path_operator(&mut self, i: usize) -> Option<usize> {
+        let arrow = match &self.tok(i)?.kind {
+            TokenKind::Punct(p) if p == "#>" => "->",
+            TokenKind::Punct(p) if p == "#>>" => "->>",
+            _ => return None,
+        };
+        let TokenKind::Str(path) = &self.tok(i + 1)?.kind else {
+            return None;
+        };
+        let pointer = json_pointer(path)?;
+        let text = format!("{arrow} {}", quote_literal(&pointer));
+        self.replace(i, i + 1, &text);
+        Some(i + 2)
     }
 
     /// `U&'d\0061t\+000061'`: a string constant with Unicode escapes, which DuckDB does not
@@ -2132,10 +2323,44 @@ mod tests {
             ("Q", None),
             ("D", None),
             ("999.99", None),
-            ("MONTH", None),
+            ("MONTHS", None),
         ] {
-            assert_eq!(strftime_format(template).as_deref(), format, "{template}");
+            let pieces = template_pieces(template);
+            assert_eq!(
+                pieces.as_deref().map(single_format).as_deref(),
+                format,
+                "{template}"
+            );
+            if let Some(pieces) = pieces {
+                assert!(renders_as_one_format(&pieces), "{template}");
+            }
         }
+        // Names in another case, or padded to 9 characters as PostgreSQL pads them.
+        for (template, expression) in [
+            (
+                "Month YYYY",
+                "rpad(strftime(v, '%B'), 9, ' ') || strftime(v, ' %Y')",
+            ),
+            ("MON-DD", "upper(strftime(v, '%b')) || strftime(v, '-%d')"),
+            (
+                "FMDAY, dy",
+                "upper(strftime(v, '%A')) || strftime(v, ', ') || lower(strftime(v, '%a'))",
+            ),
+            ("Day", "rpad(strftime(v, '%A'), 9, ' ')"),
+        ] {
+            let pieces = template_pieces(template).unwrap();
+            assert!(!renders_as_one_format(&pieces), "{template}");
+            assert_eq!(pieces_expression(&pieces, "v"), expression, "{template}");
+        }
+        assert_eq!(
+            rewrite_to_char("SELECT to_char(d + 1, 'Mon DD') FROM t"),
+            "SELECT strftime(d + 1, '%b %d') FROM t"
+        );
+        assert_eq!(
+            rewrite_to_char("SELECT to_char(d + 1, 'DD Month') FROM t"),
+            "SELECT pg_compat_session_value('to_char', list_transform([d + 1], pg_compat_when -> \
+             strftime(pg_compat_when, '%d ') || rpad(strftime(pg_compat_when, '%B'), 9, ' '))[1]) FROM t"
+        );
         assert_eq!(
             rewrite_to_char(
                 "SELECT to_char(t, 'YYYY-MM') AS m, TO_CHAR(to_char(x, 'HH24'), 'Q') FROM s"
@@ -2401,6 +2626,27 @@ mod tests {
             rw("select jsonb_build_object('a', 1), to_jsonb(t.x) from t"),
             "select json_build_object('a', 1), to_json(t.x) from t"
         );
+    }
+
+    #[test]
+    fn json_path_operators_become_json_pointers() {
+        assert_eq!(
+            rw("select j #> '{a,0}', j#>>'{ \"b c\" , \"x/y~\" }', j #> '{}' from t where j #>> '{k}' = 'v'"),
+            "select j -> '/a/0', j->> '/b c/x~1y~0', j -> '$' from t where j ->> '/k' = 'v'"
+        );
+        assert_eq!(
+            rw("select cardinality(a) from t"),
+            "select pg_compat_cardinality(a) from t"
+        );
+        // Not a one-dimensional path literal: left for DuckDB to refuse.
+        for unchanged in [
+            "select j #> $1",
+            "select j #> '{a,,b}'",
+            "select j #> '{{a}}'",
+            "select j #> 'a'",
+        ] {
+            assert_eq!(rw(unchanged), unchanged);
+        }
     }
 
     #[test]
