@@ -218,6 +218,10 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
                 {
                     return Some(("bytea".to_owned(), Type));
                 }
+                // `'{1,2}'::int[]` is a list of the literal's elements.
+                Some((inner, _)) if inner == "list_value" => {
+                    return Some((pg_type_name(type_name.trim_end_matches("[]")), Type));
+                }
                 Some((inner, _)) if inner == "strptime" && type_name == "DATE" => {
                     return Some(("to_date".to_owned(), Named));
                 }
@@ -1618,6 +1622,8 @@ mod tests {
             ("CAST('a' AS VARCHAR(10))", "varchar"),
             ("CAST('a' AS VARCHAR)", "text"),
             ("pg_compat_cardinality(a)", "cardinality"),
+            ("CAST(main.list_value('1.5', '2') AS DOUBLE[])", "float8"),
+            ("CAST(main.list_value('a') AS VARCHAR[])", "text"),
             ("n", "n"),
             ("my col", "my col"),
             (

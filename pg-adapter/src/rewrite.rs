@@ -60,6 +60,8 @@ fn duckdb_type_for(name: &str) -> Option<&'static str> {
         "oidvector" => "BIGINT[]",
         "jsonb" => "JSON",
         "anyarray" => "VARCHAR[]",
+        // PostgreSQL's `float` is `double precision`; DuckDB's is a 4-byte `REAL`.
+        "float" => "DOUBLE",
         _ => return None,
     })
 }
@@ -1060,6 +1062,18 @@ impl<'a> Rewriter<'a> {
             let text = format!("{func}({operand})");
             self.replace(start, j, &text);
             return Some(j + 1);
+        }
+        // `float(p)`: `real` up to 24 bits of precision, `double precision` above, as in
+        // PostgreSQL (DuckDB reads `FLOAT(p)` as `REAL` whatever `p`).
+        if ty == "float" && is_punct(self.tok(j + 1), "(") && is_punct(self.tok(j + 3), ")") {
+            if let Some(TokenKind::Number(bits)) = self.tok(j + 2).map(|t| &t.kind) {
+                let duck = match bits.parse::<u32>() {
+                    Ok(1..=24) => "REAL",
+                    _ => "DOUBLE",
+                };
+                self.replace(i, j + 3, &format!("::{duck}"));
+                return Some(j + 4);
+            }
         }
         let duck = duckdb_type_for(&ty);
         if array && i > 0 && self.tokens[i - 1].start >= self.last {
@@ -2701,6 +2715,14 @@ mod tests {
         assert_eq!(
             rw("select (x like f(y, ',')), z like any (array['a'])"),
             r"select (x like f(y, ',') ESCAPE '\'), z like any (array['a'])"
+        );
+    }
+
+    #[test]
+    fn float_is_double_precision_as_in_postgresql() {
+        assert_eq!(
+            rw("select x::float, CAST(y AS float), z::float(24), w::float(25), '{1}'::float[] from t"),
+            "select x::DOUBLE, ((y)::DOUBLE), z::REAL, w::DOUBLE, ['1']::DOUBLE[] from t"
         );
     }
 

@@ -46,6 +46,9 @@ EXPRESSIONS = [
     "SELECT 2 ^ 10, sqrt(16), abs(-3), 1e3::int, '3'::int + 1, 2.5::int, (-2.5)::int",
     # Integers divide as integers (DuckDB's `/` alone would give 3.5, -3.5, 0.333...)
     "SELECT 7 / 2, -7 / 2, 7 / -2, 7::bigint / 2::smallint, 7 / 2 * 2, 9 / 3, 7::float8 / 2, 7 / 2::real",
+    # `float` is double precision, `float(p)` real up to 24 bits
+    f"SELECT count(*) FILTER (WHERE i > 1)::float / count(*), CAST(1 AS float) / 3, 1::float(53) / 3, "
+    f"1::float(24), '{{1.5,2}}'::float[] FROM {VALUES}",
     DIVIDED_SUM := f"SELECT i / 2, count(*) / 3, sum(i) / count(i), i % 2 FROM {VALUES} GROUP BY i ORDER BY i",
     "SELECT |/ 25, |/ 25 + 11, |/ 2, ||/ 8, ||/ 1000.0",
     "SELECT 5 BETWEEN 1 AND 10, 'b' BETWEEN 'a' AND 'c', 5 NOT BETWEEN 6 AND 1",
@@ -452,6 +455,7 @@ COLUMN_NAMES = [
     "SELECT generate_series(1, 2), unnest(ARRAY[1, 2])",
     "SELECT to_char(DATE '2024-01-01', 'YYYY'), to_char(DATE '2024-01-01', 'Month'), to_char(12, '999'), to_date('2024', 'YYYY'), "
     "to_timestamp('2024', 'YYYY'), cardinality(ARRAY[1])",
+    "SELECT '{1.5,2}'::float[], '{a}'::text[], 1::float",
     "SELECT '\\x4142'::bytea, decode('4142', 'hex'), sha256('a'::bytea), encode('a'::bytea, 'hex'), "
     "encode('a'::bytea, 'base64'), to_hex(255), 'a'::varchar(10)",
 ]
