@@ -51,6 +51,9 @@ const REG_TYPES: &[&str] = &[
 ];
 
 /// PostgreSQL type names DuckDB lacks, and what stands in for them.
+/// What `numeric` without a precision becomes (see [`duckdb_type_for`]).
+const UNCONSTRAINED_NUMERIC: &str = "DECIMAL(38,10)";
+
 fn duckdb_type_for(name: &str) -> Option<&'static str> {
     Some(match name {
         "name" | "char" | "bpchar" | "aclitem" | "pg_node_tree" | "tid" | "pg_lsn" | "inet"
@@ -62,6 +65,10 @@ fn duckdb_type_for(name: &str) -> Option<&'static str> {
         "anyarray" => "VARCHAR[]",
         // PostgreSQL's `float` is `double precision`; DuckDB's is a 4-byte `REAL`.
         "float" => "DOUBLE",
+        // PostgreSQL's `numeric` without a precision keeps every digit; DuckDB's is
+        // DECIMAL(18,3), which rounds `1.23456::numeric` to 1.235 and cannot hold 10^15. The
+        // widest DuckDB decimal, with ten digits after the point (`numeric(p, s)` is kept).
+        "numeric" | "decimal" => UNCONSTRAINED_NUMERIC,
         _ => return None,
     })
 }
@@ -1074,6 +1081,10 @@ impl<'a> Rewriter<'a> {
                 self.replace(i, j + 3, &format!("::{duck}"));
                 return Some(j + 4);
             }
+        }
+        // `numeric(10, 2)` is DuckDB's as it is.
+        if matches!(ty.as_str(), "numeric" | "decimal") && is_punct(self.tok(j + 1), "(") {
+            return None;
         }
         let duck = duckdb_type_for(&ty);
         if array && i > 0 && self.tokens[i - 1].start >= self.last {
@@ -2723,6 +2734,14 @@ mod tests {
         assert_eq!(
             rw("select x::float, CAST(y AS float), z::float(24), w::float(25), '{1}'::float[] from t"),
             "select x::DOUBLE, ((y)::DOUBLE), z::REAL, w::DOUBLE, ['1']::DOUBLE[] from t"
+        );
+    }
+
+    #[test]
+    fn numeric_without_precision_keeps_its_digits() {
+        assert_eq!(
+            rw("select x::numeric, CAST(y AS decimal), z::numeric(10, 2), CAST(w AS numeric(5)), '{1.5}'::numeric[] from t"),
+            "select x::DECIMAL(38,10), ((y)::DECIMAL(38,10)), z::numeric(10, 2), ((w)::numeric(5)), ['1.5']::DECIMAL(38,10)[] from t"
         );
     }
 
