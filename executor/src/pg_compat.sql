@@ -645,3 +645,34 @@ CREATE OR REPLACE MACRO pg_compat_is_views(db) AS TABLE
         'NONE' AS check_option, 'NO' AS is_updatable, 'NO' AS is_insertable_into, 'NO' AS is_trigger_updatable,
         'NO' AS is_trigger_deletable, 'NO' AS is_trigger_insertable_into
     FROM pg_compat_relations() WHERE relkind = 'v';
+-- PostgreSQL's JSON set-returning functions, and regexp_split_to_table: a table macro each for
+-- FROM, named as PostgreSQL names their columns, and a scalar one returning the list, which the
+-- adapter unnests where a select list calls it (as it does generate_series). The jsonb_
+-- spellings are renamed to these by the adapter.
+CREATE OR REPLACE MACRO json_array_elements(j) AS CAST(CAST(j AS JSON) AS JSON[]);
+CREATE OR REPLACE MACRO json_array_elements(j) AS TABLE SELECT unnest(CAST(CAST(j AS JSON) AS JSON[])) AS value;
+CREATE OR REPLACE MACRO json_array_elements_text(j) AS CAST(CAST(j AS JSON) AS VARCHAR[]);
+CREATE OR REPLACE MACRO json_array_elements_text(j) AS TABLE SELECT unnest(CAST(CAST(j AS JSON) AS VARCHAR[])) AS value;
+CREATE OR REPLACE MACRO json_object_keys(j) AS json_keys(CAST(j AS JSON));
+CREATE OR REPLACE MACRO json_object_keys(j) AS TABLE SELECT unnest(json_keys(CAST(j AS JSON))) AS json_object_keys;
+CREATE OR REPLACE MACRO json_each_text(j) AS TABLE SELECT key, value ->> '$' AS value FROM json_each(CAST(j AS JSON));
+CREATE OR REPLACE MACRO regexp_split_to_table(s, pattern) AS string_split_regex(s, pattern);
+CREATE OR REPLACE MACRO regexp_split_to_table(s, pattern) AS TABLE SELECT unnest(string_split_regex(s, pattern)) AS regexp_split_to_table;
+-- json_typeof in PostgreSQL's words (DuckDB's json_type says VARCHAR, UBIGINT, ...).
+CREATE OR REPLACE MACRO json_typeof(j) AS CASE WHEN j IS NULL THEN NULL ELSE CASE json_type(CAST(j AS JSON))
+    WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean'
+    WHEN 'NULL' THEN 'null' ELSE 'number' END END;
+-- array_remove(a, x): `a` without the elements equal to `x` (NULL removes NULLs), as in PostgreSQL.
+CREATE OR REPLACE MACRO array_remove(a, x) AS list_filter(a, pg_compat_e -> pg_compat_e IS DISTINCT FROM x);
+-- pg_typeof in PostgreSQL's type names (the adapter calls this instead of DuckDB's pg_typeof,
+-- which says decimal(2,1), varchar, double, blob, ...).
+CREATE OR REPLACE MACRO pg_compat_base_type_name(t) AS CASE
+    WHEN t LIKE 'decimal%' OR t IN ('hugeint', 'uhugeint', 'ubigint') THEN 'numeric'
+    WHEN t = 'varchar' THEN 'text' WHEN t = 'double' THEN 'double precision' WHEN t = 'float' THEN 'real'
+    WHEN t IN ('tinyint', 'utinyint') THEN 'smallint' WHEN t = 'usmallint' THEN 'integer' WHEN t = 'uinteger' THEN 'bigint'
+    WHEN t = 'blob' THEN 'bytea' WHEN t = 'timestamp' THEN 'timestamp without time zone'
+    WHEN t = 'time' THEN 'time without time zone' WHEN t = '"null"' THEN 'unknown'
+    WHEN t LIKE 'struct%' OR t LIKE 'map%' OR t LIKE '%[]' THEN 'json' ELSE t END;
+CREATE OR REPLACE MACRO pg_compat_typeof(x) AS CASE WHEN pg_typeof(x) LIKE '%[]'
+    THEN pg_compat_base_type_name(left(pg_typeof(x), length(pg_typeof(x)) - 2)) || '[]'
+    ELSE pg_compat_base_type_name(pg_typeof(x)) END;

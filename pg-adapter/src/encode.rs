@@ -255,10 +255,24 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
             // `x ~ 'a'` and `x SIMILAR TO 'a%'`: operators.
             "regexp_full_match" => return Some(("?column?".to_owned(), Unnamed)),
             "strftime" => "to_char".to_owned(),
-            // `generate_series(..)` in a select list is `unnest(generate_series(..))`.
-            "unnest" if function_call(args).is_some_and(|(f, _)| f == "generate_series") => {
-                "generate_series".to_owned()
-            }
+            // `generate_series(..)` in a select list is `unnest(generate_series(..))`, and so
+            // are the JSON set-returning functions (see rewrite.rs).
+            "unnest" => match function_call(args) {
+                Some((inner, _))
+                    if matches!(
+                        inner.as_str(),
+                        "generate_series"
+                            | "json_array_elements"
+                            | "json_array_elements_text"
+                            | "json_object_keys"
+                            | "regexp_split_to_table"
+                    ) =>
+                {
+                    inner
+                }
+                _ => function,
+            },
+            "pg_compat_typeof" => "pg_typeof".to_owned(),
             // `sha256(x)` is `unhex(sha256(x))`, `decode(x, 'hex')` is `unhex(x)`.
             "unhex" => match function_call(args) {
                 Some((inner, _)) if inner == "sha256" => inner,
@@ -1607,6 +1621,11 @@ mod tests {
             ("strftime(d, '%Y')", "to_char"),
             ("unnest(generate_series(1, 2))", "generate_series"),
             ("unnest(a)", "unnest"),
+            (
+                "unnest(json_array_elements((j -> 'a')))",
+                "json_array_elements",
+            ),
+            ("pg_compat_typeof(1)", "pg_typeof"),
             ("CAST(unhex('4142') AS \"BLOB\")", "bytea"),
             ("unhex('4142')", "decode"),
             ("unhex(sha256(CAST('a' AS \"BLOB\")))", "sha256"),

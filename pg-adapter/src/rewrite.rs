@@ -272,6 +272,12 @@ const JSONB_ALIASES: &[(&str, &str)] = &[
     ("json_object_agg", "json_group_object"),
     ("to_jsonb", "to_json"),
     ("jsonb_array_length", "json_array_length"),
+    ("jsonb_array_elements", "json_array_elements"),
+    ("jsonb_array_elements_text", "json_array_elements_text"),
+    ("jsonb_object_keys", "json_object_keys"),
+    ("jsonb_each", "json_each"),
+    ("jsonb_each_text", "json_each_text"),
+    ("jsonb_typeof", "json_typeof"),
     ("jsonb_pretty", "json_pretty"),
 ];
 
@@ -316,6 +322,23 @@ fn json_pointer(literal: &str) -> Option<String> {
     }
     Some(elements.iter().map(|e| format!("/{e}")).collect())
 }
+
+/// The json function PostgreSQL's jsonb function `name` is here (`name` itself otherwise).
+fn json_alias(name: &str) -> &str {
+    JSONB_ALIASES
+        .iter()
+        .find(|(jsonb, _)| *jsonb == name)
+        .map_or(name, |(_, json)| json)
+}
+
+/// Set-returning functions the executor defines twice (see pg_compat.sql): as a table macro for
+/// FROM, and as a scalar one returning a list, which a select list unnests.
+const LIST_RETURNING_FUNCTIONS: &[&str] = &[
+    "json_array_elements",
+    "json_array_elements_text",
+    "json_object_keys",
+    "regexp_split_to_table",
+];
 
 /// Index of the `(` matching the `)` at `close`.
 fn matching_open(tokens: &[Token], close: usize) -> Option<usize> {
@@ -1272,6 +1295,19 @@ impl<'a> Rewriter<'a> {
             }
             "extract" => self.extract(i),
             "date_part" => self.date_part(i),
+            _ if in_select_list(&self.tokens, i)
+                && LIST_RETURNING_FUNCTIONS.contains(&json_alias(name)) =>
+            {
+                let close = matching_paren(&self.tokens, i + 1)?;
+                let function = json_alias(name).to_owned();
+                self.insert(self.tokens[close].end, ")");
+                self.replace(i, i, &format!("unnest({function}"));
+                Some(i + 1)
+            }
+            "pg_typeof" => {
+                self.replace(i, i, "pg_compat_typeof");
+                Some(i + 1)
+            }
             _ if JSONB_ALIASES.iter().any(|(jsonb, _)| jsonb == name) => {
                 let (_, json) = JSONB_ALIASES.iter().find(|(jsonb, _)| jsonb == name)?;
                 self.replace(i, i, json);
@@ -1592,7 +1628,15 @@ impl<'a> Rewriter<'a> {
         let text = if SCALARS_IN_FROM.contains(&name) {
             let as_kw = if after_as { "" } else { "AS " };
             format!("{as_kw}\"{quoted}\") {token}")
-        } else if matches!(name, "generate_series" | "unnest" | "generate_subscripts") {
+        } else if matches!(
+            json_alias(name),
+            "generate_series"
+                | "unnest"
+                | "generate_subscripts"
+                | "json_object_keys"
+                | "regexp_split_to_table"
+        ) {
+            // (json_array_elements and its kin name their column `value`, as here.)
             format!("{token}(\"{quoted}\")")
         } else {
             return None;
@@ -2726,6 +2770,20 @@ mod tests {
         assert_eq!(
             rw("select (x like f(y, ',')), z like any (array['a'])"),
             r"select (x like f(y, ',') ESCAPE '\'), z like any (array['a'])"
+        );
+    }
+
+    #[test]
+    fn json_set_returning_functions_unnest_in_select_lists() {
+        assert_eq!(
+            rw("select jsonb_array_elements(j -> 'a'), json_object_keys(j), regexp_split_to_table(s, ',') from t, \
+                json_array_elements_text(t.j) e, jsonb_each_text(t.j) k where pg_typeof(x) = 'text'"),
+            "select unnest(json_array_elements(j -> 'a')), unnest(json_object_keys(j)), unnest(regexp_split_to_table(s, ',')) from t, \
+                json_array_elements_text(t.j) e, json_each_text(t.j) k where pg_compat_typeof(x) = 'text'"
+        );
+        assert_eq!(
+            rw("select k from jsonb_object_keys(j) as k, regexp_split_to_table(s, ',') w, json_array_elements(j) e"),
+            "select k from json_object_keys(j) as k(\"k\"), regexp_split_to_table(s, ',') w(\"w\"), json_array_elements(j) e"
         );
     }
 

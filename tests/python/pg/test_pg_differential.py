@@ -119,6 +119,24 @@ EXPRESSIONS = [
     "SELECT '{\"a\": {\"b\": [10, 20]}}'::json #> '{a,b,1}', '{\"a\": {\"b\": [10, 20]}}'::jsonb #>> '{a,b,0}', "
     "'{\"a\": {\"b c\": \"x/y\"}}'::json #>> '{a,\"b c\"}', '{\"a\": 1}'::json #>> '{zz}', '{\"a\": 1}'::json #> '{}'",
     "SELECT cardinality(ARRAY[1, 2, 3]), cardinality(ARRAY[]::int[]), cardinality(NULL::int[])",
+    # JSON set-returning functions, in a select list and in FROM, and json_typeof
+    "SELECT json_array_elements('[1, \"a\", {\"k\":[2]}]'::json), 0 AS z",
+    "SELECT jsonb_array_elements_text('[\"a\", 2, null]'::jsonb) AS v",
+    "SELECT * FROM json_array_elements_text('[\"a\", 2, {\"k\":1}]'::json)",
+    "SELECT value ->> 'n' FROM jsonb_array_elements('[{\"n\": 2}, {\"n\": 1}]'::jsonb) ORDER BY 1",
+    "SELECT t.id, e.value ->> 'n' FROM (VALUES (1, '[{\"n\":\"x\"},{\"n\":\"y\"}]'::json)) t(id, j), "
+    "json_array_elements(t.j) e ORDER BY 2",
+    "SELECT * FROM jsonb_each_text('{\"a\": 1, \"b\": \"x\", \"c\": null}'::jsonb) ORDER BY key",
+    "SELECT json_object_keys('{\"a\": 1, \"b\": 2}'::json)",
+    "SELECT k FROM jsonb_object_keys('{\"b\": 1, \"a\": 2}'::jsonb) AS k ORDER BY k",
+    "SELECT jsonb_typeof('1'::jsonb), json_typeof('\"a\"'::json), jsonb_typeof('{}'::jsonb), json_typeof('[]'), "
+    "json_typeof('null'), json_typeof(NULL::json), jsonb_typeof('true'), json_typeof('1.5')",
+    "SELECT regexp_split_to_table('a1b22c', '[0-9]+')",
+    "SELECT w FROM regexp_split_to_table('b,a', ',') AS w ORDER BY w",
+    "SELECT array_remove(ARRAY[1, 2, 1], 1), array_remove(ARRAY[1, NULL], NULL), array_remove(NULL::int[], 1)",
+    "SELECT pg_typeof(1), pg_typeof(1.5), pg_typeof('a'::text), pg_typeof(now()), pg_typeof(1::bigint), "
+    "pg_typeof(true), pg_typeof(1.5::float8), pg_typeof(1::real), pg_typeof(ARRAY[1]), pg_typeof(ARRAY['a']), "
+    "pg_typeof('a'::bytea), pg_typeof(timestamp '2024-01-01'), pg_typeof(1::smallint)",
     # Bytes and digests
     "SELECT md5('abc'), encode(sha256('abc'::bytea), 'hex'), encode('abc'::bytea, 'base64'), decode('YWJj', 'base64')",
     "SELECT '\\x0102'::bytea, decode('0102', 'hex'), 'abc'::bytea",
@@ -460,6 +478,8 @@ COLUMN_NAMES = [
     "SELECT to_char(DATE '2024-01-01', 'YYYY'), to_char(DATE '2024-01-01', 'Month'), to_char(12, '999'), to_date('2024', 'YYYY'), "
     "to_timestamp('2024', 'YYYY'), cardinality(ARRAY[1])",
     "SELECT '{1.5,2}'::float[], '{a}'::text[], 1::float",
+    "SELECT json_array_elements('[1]'), json_array_elements_text('[1]'), json_object_keys('{\"a\": 1}'), "
+    "regexp_split_to_table('a', ','), pg_typeof(1), json_typeof('1')",
     "SELECT '\\x4142'::bytea, decode('4142', 'hex'), sha256('a'::bytea), encode('a'::bytea, 'hex'), "
     "encode('a'::bytea, 'base64'), to_hex(255), 'a'::varchar(10)",
 ]
