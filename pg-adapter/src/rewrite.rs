@@ -139,6 +139,8 @@ const NOT_AN_ALIAS: &[&str] = &[
     "using",
     "where",
     "window",
+    // `FROM unnest(a) WITH ORDINALITY AS t(x, n)`
+    "with",
 ];
 
 fn is_word(t: Option<&Token>, w: &str) -> bool {
