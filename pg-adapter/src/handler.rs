@@ -45,6 +45,7 @@ use crate::backends::{SignalError, State};
 use crate::classify::{self, CopyFormat, CopyOptions, FetchCount, SignalTarget, Statement};
 use crate::encode::{self, RowEncoder};
 use crate::error::QueryError;
+use crate::explain;
 use crate::gateway::{GatewaySession, Prepared, RunningQuery};
 use crate::lexer;
 use crate::metrics::Metrics;
@@ -925,7 +926,11 @@ async fn start_query(
     plan: &Plan,
     bound: Option<Bound<'_>>,
 ) -> Result<RunningQuery, QueryError> {
-    let running = open_query(session, plan, bound).await?;
+    let mut running = open_query(session, plan, bound).await?;
+    if explain::is_explain(&plan.sql) {
+        // (A statement run with parameters may only know its schema from its first batch.)
+        running = explain::as_query_plan(schema_from_first_batch(running).await?);
+    }
     // The gateway applied it to the session at `GetFlightInfo`: a new gateway session (see
     // `gateway.rs`) gets it too.
     if tavana_proto::messages::is_credential_statement(&plan.sql) {
@@ -1779,10 +1784,16 @@ async fn plan(
                 }
             }
             if matches!(plan.kind, Statement::Query) && returns_rows(&plan.tag) {
-                plan.fields = encode::field_infos(&prepared.dataset_schema, |_| FieldFormat::Text);
+                let dataset_schema = if explain::is_explain(&plan.source)
+                    && explain::is_duckdb_plan(&prepared.dataset_schema)
+                {
+                    explain::query_plan_schema()
+                } else {
+                    Arc::clone(&prepared.dataset_schema)
+                };
+                plan.fields = encode::field_infos(&dataset_schema, |_| FieldFormat::Text);
                 plan.described_types = Some(
-                    prepared
-                        .dataset_schema
+                    dataset_schema
                         .fields()
                         .iter()
                         .map(|f| f.data_type().clone())

@@ -18,6 +18,7 @@ mod disconnect;
 mod encode;
 mod epoch;
 mod error;
+mod explain;
 mod gateway;
 mod handler;
 mod lexer;

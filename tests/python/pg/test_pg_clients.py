@@ -497,6 +497,28 @@ def test_psql_meta_commands(pg):
         assert out.returncode == 0, (cmd, out.stdout, out.stderr)
 
 
+def test_explain_is_a_query_plan_column_of_lines(pg, pgconn):
+    """EXPLAIN answers as PostgreSQL's does: one text column `QUERY PLAN`, a row per line (not
+    DuckDB's explain_key/explain_value pair with the plan in one cell), through psql and
+    psycopg, with and without parameters, and EXPLAIN ANALYZE too."""
+    out = subprocess.run(
+        ["psql", "-X", "-A", "-v", "ON_ERROR_STOP=1", "-c",
+         "EXPLAIN SELECT i % 7 AS k, count(*) FROM range(1000) t(i) GROUP BY k"],
+        env=pg.env(), capture_output=True, text=True, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "QUERY PLAN", lines
+    assert any("HASH_GROUP_BY" in line for line in lines) and len(lines) > 10, lines
+    cur = pgconn.execute("EXPLAIN SELECT count(*) FROM range(1000) t(i) WHERE i > %s", (5,))
+    assert [d.name for d in cur.description] == ["QUERY PLAN"]
+    plan = [row[0] for row in cur.fetchall()]
+    assert all("\n" not in line for line in plan) and any("FILTER" in line or "Filters" in line for line in plan), plan
+    cur = pgconn.execute("EXPLAIN ANALYZE SELECT count(*) FROM range(1000)")
+    assert [d.name for d in cur.description] == ["QUERY PLAN"]
+    assert any("Total Time" in row[0] for row in cur.fetchall())
+
+
 def test_malformed_packets_do_not_hurt_others(pg, pgconn):
     import socket
 
