@@ -35,6 +35,8 @@ pub(crate) struct Users {
     /// User → the password a verifier was derived from, its salt and salted password.
     scram: Mutex<HashMap<String, ScramVerifier>>,
     iterations: usize,
+    /// Key of the made-up verifiers of unknown users (random per process).
+    mock_key: ring::hmac::Key,
 }
 
 struct ScramVerifier {
@@ -60,10 +62,14 @@ impl Users {
             source,
             scram: Mutex::new(HashMap::new()),
             iterations,
+            mock_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &rand::random::<[u8; 32]>()),
         };
         let store = users.source.current();
         for name in store.names() {
-            users.verifier(name, store.password(name).unwrap_or_default());
+            let password = store.password(name).unwrap_or_default();
+            let salt: [u8; 16] = rand::random();
+            let salted = gen_salted_password(password, &salt, users.iterations);
+            users.remember(name, password, salt.to_vec(), salted);
         }
         users
     }
@@ -73,23 +79,60 @@ impl Users {
         self.source.current()
     }
 
-    /// The salt and salted password of `user`'s current `password`.
-    fn verifier(&self, user: &str, password: &str) -> (Vec<u8>, Vec<u8>) {
-        let mut scram = self.scram.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(known) = scram.get(user).filter(|known| known.password == password) {
-            return (known.salt.clone(), known.salted.clone());
+    /// The salt and salted password of `user`'s current `password`. Deriving one (a user added
+    /// or given a new password since start-up) runs PBKDF2 on a blocking thread: thousands of
+    /// SHA-256 rounds that would otherwise hold up every connection on this worker.
+    async fn verifier(&self, user: &str, password: &str) -> (Vec<u8>, Vec<u8>) {
+        if let Some(known) = self.remembered(user, password) {
+            return known;
         }
         let salt: [u8; 16] = rand::random();
-        let salted = gen_salted_password(password, &salt, self.iterations);
+        let iterations = self.iterations;
+        let secret = password.to_owned();
+        let salted = tokio::task::spawn_blocking(move || {
+            gen_salted_password(&secret, &salt, iterations)
+        })
+        .await
+        .unwrap_or_else(|_| gen_salted_password(password, &salt, iterations));
+        // A login that derived the same password's verifier meanwhile keeps its own: either
+        // verifies the client.
+        self.remember(user, password, salt.to_vec(), salted.clone());
+        (salt.to_vec(), salted)
+    }
+
+    fn remembered(&self, user: &str, password: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+        let scram = self.scram.lock().unwrap_or_else(PoisonError::into_inner);
+        scram
+            .get(user)
+            .filter(|known| known.password == password)
+            .map(|known| (known.salt.clone(), known.salted.clone()))
+    }
+
+    fn remember(&self, user: &str, password: &str, salt: Vec<u8>, salted: Vec<u8>) {
+        let mut scram = self.scram.lock().unwrap_or_else(PoisonError::into_inner);
         scram.insert(
             user.to_owned(),
             ScramVerifier {
                 password: password.to_owned(),
-                salt: salt.to_vec(),
-                salted: salted.clone(),
+                salt,
+                salted,
             },
         );
-        (salt.to_vec(), salted)
+    }
+
+    /// A made-up verifier for a user who does not exist, as PostgreSQL's mock authentication
+    /// makes one: the same salt at every attempt for the same name (a random salt per attempt
+    /// would tell unknown users from known ones, whose salt stays put), and no PBKDF2 run to
+    /// spend on made-up names. The exchange then fails as a wrong password does.
+    fn mock_verifier(&self, user: &str) -> (Vec<u8>, Vec<u8>) {
+        let derive = |purpose: &str| {
+            let mut input = purpose.as_bytes().to_vec();
+            input.push(0);
+            input.extend_from_slice(user.as_bytes());
+            ring::hmac::sign(&self.mock_key, &input).as_ref().to_vec()
+        };
+        let salt = derive("salt")[..16].to_vec();
+        (salt, derive("salted password"))
     }
 }
 
@@ -127,27 +170,18 @@ impl AuthSource for Users {
         let store = self.store();
         match store.password(user) {
             Some(password) => {
-                let (salt, salted) = self.verifier(user, password);
+                let (salt, salted) = self.verifier(user, password).await;
                 Ok((
                     ScramSecret::verifier_from_salted_password(salt, salted, self.iterations),
                     None,
                 ))
             }
-            // Unknown users go through a full exchange against a throwaway verifier, so the
+            // Unknown users go through a full exchange against a made-up verifier, so the
             // failure looks the same as a wrong password.
             None => {
-                let salt: [u8; 16] = rand::random();
-                let salted = gen_salted_password(
-                    &format!("{:x}", rand::random::<u128>()),
-                    &salt,
-                    self.iterations,
-                );
+                let (salt, salted) = self.mock_verifier(user);
                 Ok((
-                    ScramSecret::verifier_from_salted_password(
-                        salt.to_vec(),
-                        salted,
-                        self.iterations,
-                    ),
+                    ScramSecret::verifier_from_salted_password(salt, salted, self.iterations),
                     None,
                 ))
             }

@@ -490,6 +490,52 @@ def test_wrong_password_is_28p01(pg):
     assert f'password authentication failed for user "{pg.user}"' in psql.stderr, psql.stderr
 
 
+def _scram_salt(pg, user: str) -> str:
+    """The salt the adapter's SCRAM server-first-message gives `user`: the protocol by hand up
+    to that message (a client library hides it), then the connection is dropped."""
+    import socket
+    import struct
+
+    def read_message(sock) -> tuple[bytes, bytes]:
+        header = b""
+        while len(header) < 5:
+            header += sock.recv(5 - len(header))
+        length = struct.unpack("!i", header[1:5])[0] - 4
+        body = b""
+        while len(body) < length:
+            body += sock.recv(length - len(body))
+        return header[:1], body
+
+    with socket.create_connection((pg.host, pg.port), timeout=10) as sock:
+        params = b"user\0" + user.encode() + b"\0database\0tavana\0\0"
+        sock.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
+        kind, body = read_message(sock)
+        assert kind == b"R" and struct.unpack("!i", body[:4])[0] == 10, (kind, body)
+        assert b"SCRAM-SHA-256" in body
+        first = b"n,,n=,r=tavana-probe-nonce"
+        payload = b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first
+        sock.sendall(b"p" + struct.pack("!i", 4 + len(payload)) + payload)
+        kind, body = read_message(sock)
+        assert kind == b"R" and struct.unpack("!i", body[:4])[0] == 11, (kind, body)
+        fields = dict(part.split("=", 1) for part in body[4:].decode().split(","))
+        return fields["s"]
+
+
+def test_unknown_users_cannot_be_told_from_known_ones_by_their_salt(pg):
+    """An unknown user's SCRAM exchange looks like a known one's: the same salt at every attempt
+    (a fresh salt per attempt gave unknown names away), a different salt per name."""
+    import psycopg
+
+    assert _scram_salt(pg, pg.user) == _scram_salt(pg, pg.user)
+    assert _scram_salt(pg, "nobody") == _scram_salt(pg, "nobody")
+    assert _scram_salt(pg, "nobody") != _scram_salt(pg, "somebody-else")
+    with pytest.raises(psycopg.OperationalError, match='password authentication failed for user "nobody"'):
+        psycopg.connect(pg.dsn(user="nobody"))
+    # The adapter is still fine for everyone else.
+    with psycopg.connect(pg.dsn()) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
 def test_psql_meta_commands(pg):
     for cmd in ["SELECT 1 AS one", "\\dt", "\\dn", "\\x\nSELECT 1 AS a, 2 AS b", "\\timing\nSELECT 1"]:
         out = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-c", cmd] if "\n" not in cmd else ["psql", "-X", "-v", "ON_ERROR_STOP=1"],
