@@ -168,7 +168,8 @@ def test_infinite_dates_and_timestamps_are_postgresql_infinities(pgconn, expr):
 
 def test_to_char_formats_dates_as_postgresql_does(pgconn):
     """to_char with a date/time template runs as DuckDB's strftime (expected texts are
-    PostgreSQL 15's); a template strftime cannot render is DuckDB's error, not a wrong text."""
+    PostgreSQL 15's); a template strftime cannot render is an error naming it, not a wrong
+    text."""
     import psycopg
 
     row = pgconn.execute(
@@ -178,8 +179,10 @@ def test_to_char_formats_dates_as_postgresql_does(pgconn):
         "to_char(DATE '2024-03-05', 'Dy \"the\" DDD\"th day\"')"
     ).fetchone()
     assert row == ("2024-03-05 14:07:09", "March 05, 2024", "5/3/24 02:07:09.250 PM", "Tue the 065th day")
-    with pytest.raises(psycopg.Error):
+    with pytest.raises(psycopg.Error, match="to_char: the template 'Q' has a pattern Tavana does not translate"):
         pgconn.execute("SELECT to_char(DATE '2024-03-05', 'Q')")
+    with pytest.raises(psycopg.Error, match="to_date: the template 'Q YYYY' has a pattern"):
+        pgconn.execute("SELECT to_date('1 2024', 'Q YYYY')")
     assert pgconn.execute("SELECT 1").fetchone() == (1,)
 
 
