@@ -89,11 +89,10 @@ impl Users {
         let salt: [u8; 16] = rand::random();
         let iterations = self.iterations;
         let secret = password.to_owned();
-        let salted = tokio::task::spawn_blocking(move || {
-            gen_salted_password(&secret, &salt, iterations)
-        })
-        .await
-        .unwrap_or_else(|_| gen_salted_password(password, &salt, iterations));
+        let salted =
+            tokio::task::spawn_blocking(move || gen_salted_password(&secret, &salt, iterations))
+                .await
+                .unwrap_or_else(|_| gen_salted_password(password, &salt, iterations));
         // A login that derived the same password's verifier meanwhile keeps its own: either
         // verifies the client.
         self.remember(user, password, salt.to_vec(), salted.clone());
