@@ -679,5 +679,5 @@ CREATE OR REPLACE MACRO pg_compat_typeof(x) AS CASE WHEN pg_typeof(x) LIKE '%[]'
 -- to_char and to_date reach the engine only when the adapter could not translate their template
 -- (a pattern strftime has no equivalent for, or a template that is not a literal): say so,
 -- instead of DuckDB's "function does not exist".
-CREATE OR REPLACE MACRO to_char(value, template) AS error('to_char: the template ''' || template || ''' has a pattern Tavana does not translate (dates: YYYY, IYYY, MM, DD, DDD, HH24, HH12, MI, SS, MS, US, AM, Month, Mon, Day, Dy, IW, TZ, FM and quoted text; numbers: 9, 0, comma or G, point or D, FM), or is not a literal');
+CREATE OR REPLACE MACRO to_char(value, template) AS error('to_char: the template ''' || template || ''' has a pattern Tavana does not translate (dates: YYYY, IYYY, MM, DD, DDD, HH24, HH12, MI, SS, MS, US, AM, Month, Mon, Day, Dy, IW, TZ, FM and quoted text, and for numbers 9, 0, comma or G, point or D, FM), or is not a literal');
 CREATE OR REPLACE MACRO to_date(value, template) AS error('to_date: the template ''' || template || ''' has a pattern Tavana does not translate (YYYY, IYYY, MM, DD, DDD, HH24, HH12, MI, SS, MS, US, AM, Month, Mon, Day, Dy, IW, TZ, FM and quoted text), or is not a literal');
