@@ -363,15 +363,11 @@ fn trailing_subscript(text: &str) -> Option<usize> {
         return None;
     }
     let mut opens = Vec::new();
-    let mut quote: Option<char> = None;
     let mut last_closed = None;
-    for (i, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '[') => opens.push(i),
-            (None, ']') => last_closed = Some((opens.pop()?, i)),
+    for (i, c) in unquoted_chars(text) {
+        match c {
+            '[' => opens.push(i),
+            ']' => last_closed = Some((opens.pop()?, i)),
             _ => {}
         }
     }
@@ -434,17 +430,32 @@ fn pg_type_name(type_name: &str) -> String {
     .to_owned()
 }
 
+/// The characters of `text` outside single- and double-quoted parts, with their byte index
+/// (DuckDB renders `'it''s'` and `"a""b"`: a doubled quote closes and opens again).
+fn unquoted_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let mut quote: Option<char> = None;
+    text.char_indices().filter(move |&(_, c)| match quote {
+        Some(q) => {
+            if c == q {
+                quote = None;
+            }
+            false
+        }
+        None if c == '\'' || c == '"' => {
+            quote = Some(c);
+            false
+        }
+        None => true,
+    })
+}
+
 /// The index of the parenthesis closing the one at byte `open` of `text` (quotes respected).
 fn closing_paren(text: &str, open: usize) -> Option<usize> {
     let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    for (i, c) in text[open..].char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => {
+    for (i, c) in unquoted_chars(&text[open..]) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
                     return Some(open + i);
@@ -459,16 +470,12 @@ fn closing_paren(text: &str, open: usize) -> Option<usize> {
 /// `text` split at the last `separator` outside parentheses and quotes.
 fn split_top_level<'a>(text: &'a str, separator: &str) -> Option<(&'a str, &'a str)> {
     let mut depth = 0usize;
-    let mut quote: Option<char> = None;
     let mut found = None;
-    for (i, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => depth = depth.saturating_sub(1),
-            (None, _) if depth == 0 && text[i..].starts_with(separator) => found = Some(i),
+    for (i, c) in unquoted_chars(text) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 && text[i..].starts_with(separator) => found = Some(i),
             _ => {}
         }
     }
