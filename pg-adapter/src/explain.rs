@@ -17,12 +17,18 @@ use crate::gateway::RunningQuery;
 /// PostgreSQL's name for EXPLAIN's column.
 const COLUMN: &str = "QUERY PLAN";
 
-/// Whether `sql` is an EXPLAIN statement.
+/// Whether `sql` is an EXPLAIN statement. Asked of every query: the text is only tokenized when
+/// the word appears in it.
 pub(crate) fn is_explain(sql: &str) -> bool {
-    leading_words(sql, 1, Lexicon::Postgres)
-        .first()
-        .map(String::as_str)
-        == Some("explain")
+    let mentions = sql
+        .as_bytes()
+        .windows(7)
+        .any(|w| w.eq_ignore_ascii_case(b"explain"));
+    mentions
+        && leading_words(sql, 1, Lexicon::Postgres)
+            .first()
+            .map(String::as_str)
+            == Some("explain")
 }
 
 /// Whether `schema` is DuckDB's EXPLAIN result: `explain_key` and `explain_value`, both text.

@@ -50,10 +50,10 @@ const REG_TYPES: &[&str] = &[
     "regconfig",
 ];
 
-/// PostgreSQL type names DuckDB lacks, and what stands in for them.
 /// What `numeric` without a precision becomes (see [`duckdb_type_for`]).
 const UNCONSTRAINED_NUMERIC: &str = "DECIMAL(38,10)";
 
+/// PostgreSQL type names DuckDB lacks or reads otherwise, and what stands in for them.
 fn duckdb_type_for(name: &str) -> Option<&'static str> {
     Some(match name {
         "name" | "char" | "bpchar" | "aclitem" | "pg_node_tree" | "tid" | "pg_lsn" | "inet"
