@@ -254,6 +254,10 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
             }
             // `x ~ 'a'` and `x SIMILAR TO 'a%'`: operators.
             "regexp_full_match" => return Some(("?column?".to_owned(), Unnamed)),
+            // `x LIKE ANY (ARRAY[...])` (see rewrite.rs's `like_any`).
+            "list_bool_or" | "list_bool_and" if args.contains("pg_compat_pattern") => {
+                return Some(("?column?".to_owned(), Unnamed))
+            }
             "strftime" => "to_char".to_owned(),
             // `generate_series(..)` in a select list is `unnest(generate_series(..))`, and so
             // are the JSON set-returning functions (see rewrite.rs).
@@ -1625,6 +1629,11 @@ mod tests {
             ("quantile_cont(x, 0.5)", "quantile_cont"),
             ("\"mode\"() WITHIN GROUP ( ORDER BY x)", "mode"),
             ("regexp_full_match(s, '.*a.*')", "?column?"),
+            (
+                "list_bool_or(list_transform(main.list_value('A%'), (pg_compat_pattern -> ('abc' ~~* pg_compat_pattern))))",
+                "?column?",
+            ),
+            ("list_bool_or(l)", "list_bool_or"),
             ("strftime(d, '%Y')", "to_char"),
             ("unnest(generate_series(1, 2))", "generate_series"),
             ("unnest(a)", "unnest"),

@@ -1003,6 +1003,7 @@ impl<'a> Rewriter<'a> {
             .or_else(|| self.session_keyword(i))
             .or_else(|| self.array_comparison(i))
             .or_else(|| self.regex_pattern(i))
+            .or_else(|| self.like_any(i))
             .or_else(|| self.like_escape(i))
             .or_else(|| self.descending_nulls_first(i))
             .or_else(|| self.similar_to(i))
@@ -1747,6 +1748,71 @@ impl<'a> Rewriter<'a> {
         }
         self.replace(i, to, &text);
         Some(to + 1)
+    }
+
+    /// `x LIKE ANY (ARRAY['a%', 'b%'])`, `x NOT ILIKE ALL ($1)`: PostgreSQL's pattern match
+    /// against each element of an array, which DuckDB's parser refuses, as a fold of the
+    /// matches (`list_bool_or` for ANY/SOME, `list_bool_and` for ALL), with the backslash
+    /// escape PostgreSQL's LIKE has. Only an operand that nothing before it binds tighter than
+    /// LIKE (a column, call, literal or parenthesized expression after WHERE, AND, `(`, ...) is
+    /// rewritten; a subquery (`LIKE ANY (SELECT ...)`) is left as it is. Where PostgreSQL would
+    /// give NULL (no match, a NULL pattern), this gives false: the same in a WHERE clause.
+    fn like_any(&mut self, i: usize) -> Option<usize> {
+        let TokenKind::Word(op) = &self.tok(i)?.kind else {
+            return None;
+        };
+        if op != "like" && op != "ilike" {
+            return None;
+        }
+        let fold = match ident(self.tok(i + 1))? {
+            "any" | "some" => "list_bool_or",
+            "all" => "list_bool_and",
+            _ => return None,
+        };
+        if !is_punct(self.tok(i + 2), "(") {
+            return None;
+        }
+        let close = matching_paren(&self.tokens, i + 2)?;
+        if close == i + 3 || is_word(self.tok(i + 3), "select") {
+            return None;
+        }
+        let negated = i > 0 && is_word(self.tok(i - 1), "not");
+        let operand_end = if negated { i - 1 } else { i };
+        let start = operand_start(&self.tokens, operand_end, self.last)?;
+        let whole_operand = start == 0
+            || match &self.tokens[start - 1].kind {
+                TokenKind::Punct(p) => p == "(" || p == ",",
+                TokenKind::Word(w) => matches!(
+                    w.as_str(),
+                    "where"
+                        | "and"
+                        | "or"
+                        | "not"
+                        | "when"
+                        | "then"
+                        | "else"
+                        | "on"
+                        | "select"
+                        | "having"
+                ),
+                _ => false,
+            };
+        if !whole_operand {
+            return None;
+        }
+        let operand = &self.sql[self.tokens[start].start..self.tokens[operand_end - 1].end];
+        let mut list = self.sql[self.tokens[i + 3].start..self.tokens[close - 1].end].to_owned();
+        if close == i + 4 && matches!(self.tokens[i + 3].kind, TokenKind::Param(_)) {
+            list.push_str("::VARCHAR[]");
+        }
+        let not = if negated { "NOT " } else { "" };
+        let text = format!(
+            "{fold}(list_transform({list}, pg_compat_pattern -> ({operand}) {not}{} \
+             pg_compat_pattern ESCAPE '\\'))",
+            op.to_uppercase()
+        );
+        self.replace(start, close, &text);
+        Some(close + 1)
     }
 
     /// `x LIKE 'a\_b%'`: PostgreSQL's LIKE takes `\` as its escape character unless told
@@ -2771,7 +2837,7 @@ mod tests {
         );
         assert_eq!(
             rw("select (x like f(y, ',')), z like any (array['a'])"),
-            r"select (x like f(y, ',') ESCAPE '\'), z like any (array['a'])"
+            r"select (x like f(y, ',') ESCAPE '\'), list_bool_or(list_transform(array['a'], pg_compat_pattern -> (z) LIKE pg_compat_pattern ESCAPE '\'))"
         );
     }
 
@@ -2787,6 +2853,24 @@ mod tests {
             rw("select k from jsonb_object_keys(j) as k, regexp_split_to_table(s, ',') w, json_array_elements(j) e"),
             "select k from json_object_keys(j) as k(\"k\"), regexp_split_to_table(s, ',') w(\"w\"), json_array_elements(j) e"
         );
+    }
+
+    #[test]
+    fn like_any_and_all_fold_over_the_patterns() {
+        assert_eq!(
+            rw("select * from t where name ILIKE ANY (ARRAY['%a%', 'b\\_%']) and t.code not like all ($1)"),
+            "select * from t where list_bool_or(list_transform(ARRAY['%a%', 'b\\_%'], pg_compat_pattern -> (name) ILIKE \
+             pg_compat_pattern ESCAPE '\\')) and list_bool_and(list_transform($1::VARCHAR[], pg_compat_pattern -> (t.code) NOT LIKE \
+             pg_compat_pattern ESCAPE '\\'))"
+        );
+        // Operands something binds tighter, and subqueries, are left for DuckDB to refuse.
+        for unchanged in [
+            "select 1 where a || b like any (array['x'])",
+            "select 1 where x::text like any (array['x'])",
+            "select 1 where x like any (select p from t)",
+        ] {
+            assert_eq!(rw(unchanged), unchanged);
+        }
     }
 
     #[test]

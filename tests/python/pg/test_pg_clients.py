@@ -387,6 +387,10 @@ def test_array_parameters_psycopg(pgconn, binary):
     words = "SELECT x FROM (VALUES ('a'), ('b'), ('c')) t(x) WHERE x = ANY(%s) ORDER BY x"
     assert cur.execute(words, (["a", "c"],)).fetchall() == [("a",), ("c",)]
     assert cur.execute("SELECT count(*) FROM (VALUES ('a'), ('b')) t(x) WHERE x IN (SELECT unnest(%s))", (["b", "z"],)).fetchone() == (1,)
+    # Patterns matched against each element: `ILIKE ANY (%s)`, `NOT LIKE ALL (%s)`.
+    names = "SELECT x FROM (VALUES ('Apple'), ('banana'), ('cherry')) t(x) WHERE x {} (%s) ORDER BY x"
+    assert cur.execute(names.format("ILIKE ANY"), (["a%", "B%"],)).fetchall() == [("Apple",), ("banana",)]
+    assert cur.execute(names.format("NOT LIKE ALL"), (["A%", "c%"],)).fetchall() == [("banana",)]
     words = ["a", None, "", "NULL", 'q"x', "c,d"]
     assert cur.execute("SELECT list_transform(%s::VARCHAR[], w -> coalesce(w, '<null>')) AS w", (words,)).fetchone() == (
         ["a", "<null>", "", "NULL", 'q"x', "c,d"],

@@ -73,6 +73,11 @@ EXPRESSIONS = [
     r"SELECT 'a_b' LIKE 'a\_b' = true, 'a_b' NOT LIKE 'a\_b' <> true, CASE WHEN 'a_b' LIKE 'a\_%' THEN 1 END",
     "SELECT 'abc' ~ '^a', 'abc' ~* 'B', 'abc' !~ 'z', 'abc' LIKE 'A%', 'abc' ILIKE 'A%'",
     "SELECT 'abc' !~* 'B', 'abc' !~* 'z', 'abc' ~* 'b' AND 'x' !~ 'y', 'a.c' ~ $$a\\.c$$",
+    # LIKE ANY / ALL over an array (DuckDB's parser refuses them)
+    "SELECT s FROM (VALUES ('apple'), ('Banana'), ('cherry'), (NULL)) t(s) WHERE s ILIKE ANY (ARRAY['a%', 'b%']) ORDER BY 1",
+    "SELECT s FROM (VALUES ('apple'), ('Banana'), ('cherry')) t(s) WHERE s NOT LIKE ALL (ARRAY['a%', 'c%']) ORDER BY 1",
+    r"SELECT s FROM (VALUES ('a_b'), ('axb')) t(s) WHERE lower(s) LIKE ANY (ARRAY['a\_b', 'z%']) ORDER BY 1",
+    "SELECT 'abc' ILIKE ANY (ARRAY['A%', 'x']), 'abc' LIKE ALL (ARRAY['a%', '%c']), 'abc' LIKE SOME (ARRAY['z'])",
     # Parsing dates and times with a template
     "SELECT to_date('17/05/2024', 'DD/MM/YYYY'), to_date('2024-5-7', 'YYYY-MM-DD'), to_date('May 07, 2024', 'Month DD, YYYY')",
     "SELECT to_timestamp('2024-05-17 13:14:15', 'YYYY-MM-DD HH24:MI:SS'), to_timestamp('07/05/24 01:14 PM', 'DD/MM/YY HH12:MI AM')",
@@ -481,6 +486,7 @@ COLUMN_NAMES = [
     "SELECT to_char(DATE '2024-01-01', 'YYYY'), to_char(DATE '2024-01-01', 'Month'), to_char(12, '999'), to_date('2024', 'YYYY'), "
     "to_timestamp('2024', 'YYYY'), cardinality(ARRAY[1])",
     "SELECT '{1.5,2}'::float[], '{a}'::text[], 1::float",
+    "SELECT 'abc' ILIKE ANY (ARRAY['A%']), 'abc' NOT LIKE ALL (ARRAY['x'])",
     "SELECT json_array_elements('[1]'), json_array_elements_text('[1]'), json_object_keys('{\"a\": 1}'), "
     "regexp_split_to_table('a', ','), pg_typeof(1), json_typeof('1')",
     "SELECT '\\x4142'::bytea, decode('4142', 'hex'), sha256('a'::bytea), encode('a'::bytea, 'hex'), "
