@@ -1307,6 +1307,14 @@ impl<'a> Rewriter<'a> {
                 self.replace(i, i, &format!("unnest({function}"));
                 Some(i + 1)
             }
+            _ if LIST_RETURNING_FUNCTIONS.contains(&json_alias(name))
+                && matching_paren(&self.tokens, i + 1).is_some_and(|close| {
+                    is_word(self.tok(close + 1), "with")
+                        && is_word(self.tok(close + 2), "ordinality")
+                }) =>
+            {
+                self.list_function_with_ordinality(i)
+            }
             "pg_typeof" => {
                 self.replace(i, i, "pg_compat_typeof");
                 Some(i + 1)
@@ -1748,6 +1756,48 @@ impl<'a> Rewriter<'a> {
         }
         self.replace(i, to, &text);
         Some(to + 1)
+    }
+
+    /// `FROM json_array_elements(j) WITH ORDINALITY AS e` → `FROM
+    /// unnest(json_array_elements(j)) WITH ORDINALITY AS e(value, ordinality)`: DuckDB numbers
+    /// the rows of `unnest`, not of a table macro. The columns get PostgreSQL's names (`value`,
+    /// or the alias for a function returning a scalar), unless the alias lists its own.
+    fn list_function_with_ordinality(&mut self, i: usize) -> Option<usize> {
+        let name = ident(self.tok(i))?;
+        let function = json_alias(name).to_owned();
+        let close = matching_paren(&self.tokens, i + 1)?;
+        let ordinality = close + 2;
+        let mut at = ordinality + 1;
+        if is_word(self.tok(at), "as") {
+            at += 1;
+        }
+        let alias = match &self.tok(at).map(|t| &t.kind) {
+            Some(TokenKind::Word(w)) if !NOT_AN_ALIAS.contains(&w.as_str()) => Some(at),
+            Some(TokenKind::Quoted(_)) => Some(at),
+            _ => None,
+        };
+        let first_column = |alias_text: &str| {
+            if function.starts_with("json_array_elements") {
+                "value".to_owned()
+            } else {
+                alias_text.to_owned()
+            }
+        };
+        match alias {
+            Some(alias) if is_punct(self.tok(alias + 1), "(") => {}
+            Some(alias) => {
+                let alias_text = &self.sql[self.tokens[alias].start..self.tokens[alias].end];
+                let columns = format!("({}, ordinality)", first_column(alias_text));
+                self.insert(self.tokens[alias].end, columns);
+            }
+            None => {
+                let columns = format!(" AS {function}({}, ordinality)", first_column(&function));
+                self.insert(self.tokens[ordinality].end, columns);
+            }
+        }
+        self.insert(self.tokens[close].end, ")");
+        self.replace(i, i, &format!("unnest({function}"));
+        Some(i + 1)
     }
 
     /// `x LIKE ANY (ARRAY['a%', 'b%'])`, `x NOT ILIKE ALL ($1)`: PostgreSQL's pattern match
@@ -2852,6 +2902,18 @@ mod tests {
         assert_eq!(
             rw("select k from jsonb_object_keys(j) as k, regexp_split_to_table(s, ',') w, json_array_elements(j) e"),
             "select k from json_object_keys(j) as k(\"k\"), regexp_split_to_table(s, ',') w(\"w\"), json_array_elements(j) e"
+        );
+    }
+
+    #[test]
+    fn list_functions_with_ordinality_unnest() {
+        assert_eq!(
+            rw("select * from jsonb_array_elements(j) with ordinality as e, json_object_keys(j) WITH ORDINALITY k, \
+                regexp_split_to_table(s, ',') with ordinality as w(part, n), json_array_elements_text(j) with ordinality"),
+            "select * from unnest(json_array_elements(j)) with ordinality as e(value, ordinality), \
+                unnest(json_object_keys(j)) WITH ORDINALITY k(k, ordinality), \
+                unnest(regexp_split_to_table(s, ',')) with ordinality as w(part, n), \
+                unnest(json_array_elements_text(j)) with ordinality AS json_array_elements_text(value, ordinality)"
         );
     }
 

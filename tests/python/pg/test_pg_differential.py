@@ -141,6 +141,11 @@ EXPRESSIONS = [
     "json_typeof('null'), json_typeof(NULL::json), jsonb_typeof('true'), json_typeof('1.5')",
     "SELECT regexp_split_to_table('a1b22c', '[0-9]+')",
     "SELECT w FROM regexp_split_to_table('b,a', ',') AS w ORDER BY w",
+    "SELECT e.value, e.ordinality FROM json_array_elements('[10, 20]'::json) WITH ORDINALITY e",
+    "SELECT v, i FROM jsonb_array_elements_text('[\"x\", \"y\"]'::jsonb) WITH ORDINALITY AS e(v, i) ORDER BY i",
+    "SELECT * FROM json_array_elements_text('[\"x\", \"y\"]'::json) WITH ORDINALITY",
+    "SELECT k, ordinality FROM json_object_keys('{\"b\": 1, \"a\": 2}'::json) WITH ORDINALITY AS k ORDER BY 2",
+    "SELECT * FROM regexp_split_to_table('a,b', ',') WITH ORDINALITY AS p(part, n)",
     "SELECT array_remove(ARRAY[1, 2, 1], 1), array_remove(ARRAY[1, NULL], NULL), array_remove(NULL::int[], 1)",
     "SELECT pg_typeof(1), pg_typeof(1.5), pg_typeof('a'::text), pg_typeof(now()), pg_typeof(1::bigint), "
     "pg_typeof(true), pg_typeof(1.5::float8), pg_typeof(1::real), pg_typeof(ARRAY[1]), pg_typeof(ARRAY['a']), "
