@@ -239,8 +239,9 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
             });
         }
         // DuckDB's names for what PostgreSQL calls otherwise, and the executor's macros the
-        // adapter calls instead of DuckDB's functions (see rewrite.rs). None of the names
-        // renamed here is a PostgreSQL function, so a call a client wrote is not renamed.
+        // adapter calls instead of DuckDB's functions (see rewrite.rs). Only names PostgreSQL
+        // lacks are renamed, and `unnest`/`lower` around calls only the rewrites make, so a
+        // call a client wrote keeps its name.
         let function = match function.as_str() {
             "count_star" => "count".to_owned(),
             "trim" => "btrim".to_owned(),
@@ -329,7 +330,8 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
 }
 
 /// `name(args)` spanning all of `text`, also with DuckDB's `OVER (...)`, `FILTER (...)` or
-/// `WITHIN GROUP (...)` after it: the function's name (lower case, without schema or quotes) and its arguments.
+/// `WITHIN GROUP (...)` after it: the function's name (lower case, without schema or quotes)
+/// and its arguments.
 fn function_call(text: &str) -> Option<(String, &str)> {
     let open = text.find('(')?;
     let close = closing_paren(text, open)?;
