@@ -681,3 +681,9 @@ CREATE OR REPLACE MACRO pg_compat_typeof(x) AS CASE WHEN pg_typeof(x) LIKE '%[]'
 -- instead of DuckDB's "function does not exist".
 CREATE OR REPLACE MACRO to_char(value, template) AS error('to_char: the template ''' || template || ''' has a pattern Tavana does not translate (dates: YYYY, IYYY, MM, DD, DDD, HH24, HH12, MI, SS, MS, US, AM, Month, Mon, Day, Dy, IW, TZ, FM and quoted text, and for numbers 9, 0, comma or G, point or D, FM), or is not a literal');
 CREATE OR REPLACE MACRO to_date(value, template) AS error('to_date: the template ''' || template || ''' has a pattern Tavana does not translate (YYYY, IYYY, MM, DD, DDD, HH24, HH12, MI, SS, MS, US, AM, Month, Mon, Day, Dy, IW, TZ, FM and quoted text), or is not a literal');
+-- make_interval with PostgreSQL's named arguments (`make_interval(days => 3)`) and div, the
+-- quotient truncated towards zero as a numeric, computed exactly from the remainder.
+CREATE OR REPLACE MACRO make_interval(years := 0, months := 0, weeks := 0, days := 0, hours := 0, mins := 0, secs := 0.0) AS
+    to_months(CAST(years * 12 + months AS INTEGER)) + to_days(CAST(weeks * 7 + days AS INTEGER))
+    + to_microseconds(CAST(round((hours * 3600 + mins * 60 + secs) * 1000000) AS BIGINT));
+CREATE OR REPLACE MACRO div(a, b) AS CAST((a - a % b) / b AS DECIMAL(38, 0));

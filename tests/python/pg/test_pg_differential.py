@@ -53,6 +53,8 @@ EXPRESSIONS = [
     # `float` is double precision, `float(p)` real up to 24 bits
     f"SELECT count(*) FILTER (WHERE i > 1)::float / count(*), CAST(1 AS float) / 3, 1::float(53) / 3, "
     f"1::float(24), '{{1.5,2}}'::float[] FROM {VALUES}",
+    "SELECT div(10, 4), div(-7, 2), div(10.5, 4), div(7::bigint, 7), make_interval(days => 3, hours => 2), "
+    "make_interval(secs => 1.5), make_interval(1, 2)",
     DIVIDED_SUM := f"SELECT i / 2, count(*) / 3, sum(i) / count(i), i % 2 FROM {VALUES} GROUP BY i ORDER BY i",
     "SELECT |/ 25, |/ 25 + 11, |/ 2, ||/ 8, ||/ 1000.0",
     "SELECT 5 BETWEEN 1 AND 10, 'b' BETWEEN 'a' AND 'c', 5 NOT BETWEEN 6 AND 1",
