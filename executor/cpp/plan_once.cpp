@@ -12,9 +12,9 @@
 //
 // Compiled against the headers of the very DuckDB sources libduckdb-sys builds (see build.rs);
 // the results are an ordinary C API `duckdb_pending_result` and an Arrow C stream. On a DuckDB
-// upgrade, re-check the internals used here: `PendingStatementWrapper` and `DuckDBResultData`
-// (main/capi/capi_internal.hpp), `ResultArrowArrayStreamWrapper` and the client config's
-// `user_settings`. A changed declaration fails the build; the unit tests in executor/src/ffi.rs
+// upgrade, re-check the internals used here: `PendingStatementWrapper`, `DatabaseWrapper` and
+// `DuckDBResultData` (main/capi/capi_internal.hpp), `ResultArrowArrayStreamWrapper`, the client
+// config's `user_settings` and `OperatorFloatDivideFun`. A changed declaration fails the build; the unit tests in executor/src/ffi.rs
 // cover the behaviour.
 
 #include "duckdb/common/arrow/result_arrow_wrapper.hpp"
@@ -22,6 +22,10 @@
 #include "duckdb/main/connection.hpp"
 #include "duckdb/main/pending_query_result.hpp"
 #include "duckdb/main/settings.hpp"
+#include "duckdb/catalog/catalog.hpp"
+#include "duckdb/catalog/catalog_transaction.hpp"
+#include "duckdb/function/scalar/operator_functions.hpp"
+#include "duckdb/parser/parsed_data/create_scalar_function_info.hpp"
 #include "duckdb/parser/sql_statement.hpp"
 
 using namespace duckdb;
@@ -87,6 +91,37 @@ void tavana_configure_connection(duckdb_connection connection, bool integer_divi
 	if (integer_division) {
 		context.config.user_settings.SetUserSetting(IntegerDivisionSetting::SettingIndex, Value::BOOLEAN(true));
 	}
+}
+
+// Gives DuckDB's integer division operator `//` the overload of `/` it lacks, INTERVAL by
+// DOUBLE: with `integer_division` on (see tavana_configure_connection) the parser turns every
+// `/` into `//`, and PostgreSQL's `interval '1 day' / 2` would find no function. The overload is
+// `/`'s own. Call once per database, before it is shared. Returns false when `/` has no such
+// overload to copy (a DuckDB upgrade changed it; the unit test in ffi.rs says so).
+bool tavana_register_interval_division(duckdb_database database) {
+	if (!database) {
+		return false;
+	}
+	auto &db = *reinterpret_cast<DatabaseWrapper *>(database)->database->instance;
+	ScalarFunctionSet integer_divide("//");
+	for (auto &function : OperatorFloatDivideFun::GetFunctions().functions) {
+		if (function.arguments.size() == 2 && function.arguments[0].id() == LogicalTypeId::INTERVAL) {
+			function.name = "//";
+			integer_divide.AddFunction(function);
+		}
+	}
+	if (integer_divide.functions.empty()) {
+		return false;
+	}
+	try {
+		CreateScalarFunctionInfo info(std::move(integer_divide));
+		info.on_conflict = OnCreateConflict::ALTER_ON_CONFLICT;
+		auto &catalog = Catalog::GetSystemCatalog(db);
+		catalog.CreateFunction(CatalogTransaction::GetSystemTransaction(db), info);
+	} catch (...) {
+		return false;
+	}
+	return true;
 }
 
 // Columns of a planned (error-free) pending result.

@@ -20,6 +20,7 @@ use crate::column_types::{tag_schema, ColumnTag};
 // cpp/plan_once.cpp, compiled by build.rs.
 extern "C" {
     fn tavana_configure_connection(connection: ffi::duckdb_connection, integer_division: bool);
+    fn tavana_register_interval_division(database: ffi::duckdb_database) -> bool;
     fn tavana_plan_query(
         connection: ffi::duckdb_connection,
         query: *const c_char,
@@ -177,7 +178,12 @@ impl Database {
                     .unwrap_or_else(|| "unknown error opening DuckDB".into());
                 return Err(message);
             }
-            Ok(Self { raw })
+            let database = Self { raw };
+            // `interval / 2` on connections that divide integers as PostgreSQL does.
+            if !tavana_register_interval_division(raw) {
+                return Err("could not give DuckDB's // operator its INTERVAL overload".into());
+            }
+            Ok(database)
         }
     }
 
@@ -900,6 +906,22 @@ mod tests {
             integer_division: true,
         };
         assert_eq!(answer(&postgres), ["3", "-3", "3.5"]);
+        // `/` becomes `//` for every type: an interval still divides (DuckDB's `//` had no
+        // INTERVAL overload).
+        let mut halves = db
+            .prepare(
+                &postgres,
+                "SELECT INTERVAL '1 day' / 2 AS h, INTERVAL '3 hours' / 1.5 AS g",
+                &[],
+            )
+            .unwrap()
+            .execute(BATCH_ROWS)
+            .unwrap();
+        let batch = halves.next_batch().unwrap().unwrap();
+        let shown: Vec<String> = (0..2)
+            .map(|i| arrow::util::display::array_value_to_string(batch.column(i), 0).unwrap())
+            .collect();
+        assert_eq!(shown, ["12 hours", "2 hours"]);
         // Connections without it, before and after, keep DuckDB's `/`.
         assert_eq!(answer(&ConnectionSetup::default()), ["3.5", "-3.5", "3.5"]);
         // The safe API's connections take it as SQL, which the locked engine allows.

@@ -46,6 +46,7 @@ EXPRESSIONS = [
     "SELECT 2 ^ 10, sqrt(16), abs(-3), 1e3::int, '3'::int + 1, 2.5::int, (-2.5)::int",
     # Integers divide as integers (DuckDB's `/` alone would give 3.5, -3.5, 0.333...)
     "SELECT 7 / 2, -7 / 2, 7 / -2, 7::bigint / 2::smallint, 7 / 2 * 2, 9 / 3, 7::float8 / 2, 7 / 2::real",
+    "SELECT interval '1 day' / 2, interval '3 hours' / 1.5, interval '1 day 2 hours' * 2",
     # `numeric` without a precision keeps its digits (DuckDB's DECIMAL(18,3) would round them)
     f"SELECT 1.23456::numeric, CAST('2.718281828' AS decimal), 12345678901234567890::numeric, "
     f"round(d::float8::numeric, 2), sum(d::numeric) FROM {VALUES} GROUP BY d ORDER BY d",
