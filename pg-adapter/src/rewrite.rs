@@ -143,6 +143,15 @@ const NOT_AN_ALIAS: &[&str] = &[
     "with",
 ];
 
+/// `like` or `ilike`, when the token is one of them.
+fn like_operator(t: Option<&Token>) -> Option<&'static str> {
+    match &t?.kind {
+        TokenKind::Word(w) if w == "like" => Some("like"),
+        TokenKind::Word(w) if w == "ilike" => Some("ilike"),
+        _ => None,
+    }
+}
+
 fn is_word(t: Option<&Token>, w: &str) -> bool {
     matches!(t.map(|t| &t.kind), Some(TokenKind::Word(x)) if x == w)
 }
@@ -1808,12 +1817,7 @@ impl<'a> Rewriter<'a> {
     /// rewritten; a subquery (`LIKE ANY (SELECT ...)`) is left as it is. Where PostgreSQL would
     /// give NULL (no match, a NULL pattern), this gives false: the same in a WHERE clause.
     fn like_any(&mut self, i: usize) -> Option<usize> {
-        let TokenKind::Word(op) = &self.tok(i)?.kind else {
-            return None;
-        };
-        if op != "like" && op != "ilike" {
-            return None;
-        }
+        let op = like_operator(self.tok(i))?;
         let fold = match ident(self.tok(i + 1))? {
             "any" | "some" => "list_bool_or",
             "all" => "list_bool_and",
@@ -1871,12 +1875,7 @@ impl<'a> Rewriter<'a> {
     /// unless it is made of string literals without a backslash (where it changes nothing).
     /// Applied at `LIKE` / `ILIKE`.
     fn like_escape(&mut self, i: usize) -> Option<usize> {
-        let TokenKind::Word(op) = &self.tok(i)?.kind else {
-            return None;
-        };
-        if op != "like" && op != "ilike" {
-            return None;
-        }
+        like_operator(self.tok(i))?;
         if matches!(ident(self.tok(i + 1)), Some("any" | "all" | "some")) {
             return None;
         }
