@@ -653,8 +653,12 @@ CREATE OR REPLACE MACRO json_array_elements(j) AS CAST(CAST(j AS JSON) AS JSON[]
 CREATE OR REPLACE MACRO json_array_elements(j) AS TABLE SELECT unnest(CAST(CAST(j AS JSON) AS JSON[])) AS value;
 CREATE OR REPLACE MACRO json_array_elements_text(j) AS CAST(CAST(j AS JSON) AS VARCHAR[]);
 CREATE OR REPLACE MACRO json_array_elements_text(j) AS TABLE SELECT unnest(CAST(CAST(j AS JSON) AS VARCHAR[])) AS value;
-CREATE OR REPLACE MACRO json_object_keys(j) AS json_keys(CAST(j AS JSON));
-CREATE OR REPLACE MACRO json_object_keys(j) AS TABLE SELECT unnest(json_keys(CAST(j AS JSON))) AS json_object_keys;
+-- (json_object_keys of an array or a scalar is an error, as in PostgreSQL; DuckDB's json_keys gives [].)
+CREATE OR REPLACE MACRO pg_compat_object_keys(j) AS CASE WHEN j IS NULL OR json_type(CAST(j AS JSON)) = 'OBJECT'
+    THEN json_keys(CAST(j AS JSON)) ELSE error('cannot call json_object_keys on ' || CASE json_type(CAST(j AS JSON))
+    WHEN 'ARRAY' THEN 'an array' ELSE 'a scalar' END) END;
+CREATE OR REPLACE MACRO json_object_keys(j) AS pg_compat_object_keys(j);
+CREATE OR REPLACE MACRO json_object_keys(j) AS TABLE SELECT unnest(pg_compat_object_keys(j)) AS json_object_keys;
 CREATE OR REPLACE MACRO json_each_text(j) AS TABLE SELECT key, value ->> '$' AS value FROM json_each(CAST(j AS JSON));
 CREATE OR REPLACE MACRO regexp_split_to_table(s, pattern) AS string_split_regex(s, pattern);
 CREATE OR REPLACE MACRO regexp_split_to_table(s, pattern) AS TABLE SELECT unnest(string_split_regex(s, pattern)) AS regexp_split_to_table;

@@ -533,6 +533,17 @@ ERRORS = [
 ]
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT json_object_keys('[1, 2]'::json)",
+    "SELECT * FROM json_object_keys('1'::json)",
+])
+def test_json_object_keys_of_a_non_object_is_an_error_as_in_postgresql(both, sql):
+    """PostgreSQL's message (DuckDB's json_keys would give no keys); both data exceptions (22xxx)."""
+    real, tavana = _errors(both, sql)
+    assert str(real).split("\n")[0] in str(tavana), (real, tavana)
+    assert tavana.sqlstate.startswith("22"), tavana.sqlstate
+
+
 def _errors(both, sql: str) -> list:
     """The psycopg error `sql` raises on each server (PostgreSQL first)."""
     import psycopg
