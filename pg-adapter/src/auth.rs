@@ -67,9 +67,8 @@ impl Users {
         let store = users.source.current();
         for name in store.names() {
             let password = store.password(name).unwrap_or_default();
-            let salt: [u8; 16] = rand::random();
-            let salted = gen_salted_password(password, &salt, users.iterations);
-            users.remember(name, password, salt.to_vec(), salted);
+            let (salt, salted) = derive_verifier(password, users.iterations);
+            users.remember(name, password, salt, salted);
         }
         users
     }
@@ -86,17 +85,16 @@ impl Users {
         if let Some(known) = self.remembered(user, password) {
             return known;
         }
-        let salt: [u8; 16] = rand::random();
         let iterations = self.iterations;
         let secret = password.to_owned();
-        let salted =
-            tokio::task::spawn_blocking(move || gen_salted_password(&secret, &salt, iterations))
+        let (salt, salted) =
+            tokio::task::spawn_blocking(move || derive_verifier(&secret, iterations))
                 .await
-                .unwrap_or_else(|_| gen_salted_password(password, &salt, iterations));
+                .unwrap_or_else(|_| derive_verifier(password, iterations));
         // A login that derived the same password's verifier meanwhile keeps its own: either
         // verifies the client.
-        self.remember(user, password, salt.to_vec(), salted.clone());
-        (salt.to_vec(), salted)
+        self.remember(user, password, salt.clone(), salted.clone());
+        (salt, salted)
     }
 
     fn remembered(&self, user: &str, password: &str) -> Option<(Vec<u8>, Vec<u8>)> {
@@ -133,6 +131,13 @@ impl Users {
         let salt = derive("salt")[..16].to_vec();
         (salt, derive("salted password"))
     }
+}
+
+/// A new random salt and the password salted with it (PBKDF2: slow on purpose).
+fn derive_verifier(password: &str, iterations: usize) -> (Vec<u8>, Vec<u8>) {
+    let salt: [u8; 16] = rand::random();
+    let salted = gen_salted_password(password, &salt, iterations);
+    (salt.to_vec(), salted)
 }
 
 fn unknown_user(login: &LoginInfo) -> PgWireError {

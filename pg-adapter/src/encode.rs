@@ -264,14 +264,8 @@ fn figure_column_name(text: &str) -> Option<(String, NameStrength)> {
             // are the JSON set-returning functions (see rewrite.rs).
             "unnest" => match function_call(args) {
                 Some((inner, _))
-                    if matches!(
-                        inner.as_str(),
-                        "generate_series"
-                            | "json_array_elements"
-                            | "json_array_elements_text"
-                            | "json_object_keys"
-                            | "regexp_split_to_table"
-                    ) =>
+                    if inner == "generate_series"
+                        || crate::rewrite::LIST_RETURNING_FUNCTIONS.contains(&inner.as_str()) =>
                 {
                     inner
                 }

@@ -344,7 +344,7 @@ fn json_alias(name: &str) -> &str {
 
 /// Set-returning functions the executor defines twice (see pg_compat.sql): as a table macro for
 /// FROM, and as a scalar one returning a list, which a select list unnests.
-const LIST_RETURNING_FUNCTIONS: &[&str] = &[
+pub(crate) const LIST_RETURNING_FUNCTIONS: &[&str] = &[
     "json_array_elements",
     "json_array_elements_text",
     "json_object_keys",
@@ -1310,11 +1310,8 @@ impl<'a> Rewriter<'a> {
             _ if in_select_list(&self.tokens, i)
                 && LIST_RETURNING_FUNCTIONS.contains(&json_alias(name)) =>
             {
-                let close = matching_paren(&self.tokens, i + 1)?;
                 let function = json_alias(name).to_owned();
-                self.insert(self.tokens[close].end, ")");
-                self.replace(i, i, &format!("unnest({function}"));
-                Some(i + 1)
+                self.wrap_call_as(i, "unnest", &function)
             }
             _ if LIST_RETURNING_FUNCTIONS.contains(&json_alias(name))
                 && matching_paren(&self.tokens, i + 1).is_some_and(|close| {
@@ -1458,11 +1455,15 @@ impl<'a> Rewriter<'a> {
 
     /// The call whose name is token `i` as the argument of `outer`: `f(x)` → `outer(f(x))`.
     fn wrap_call(&mut self, i: usize, outer: &str) -> Option<usize> {
+        let name = self.sql[self.tokens[i].start..self.tokens[i].end].to_owned();
+        self.wrap_call_as(i, outer, &name)
+    }
+
+    /// [`Self::wrap_call`], the call's function renamed `name`: `f(x)` → `outer(name(x))`.
+    fn wrap_call_as(&mut self, i: usize, outer: &str, name: &str) -> Option<usize> {
         let close = matching_paren(&self.tokens, i + 1)?;
         self.insert(self.tokens[close].end, ")");
-        let name = &self.sql[self.tokens[i].start..self.tokens[i].end];
-        let text = format!("{outer}({name}");
-        self.replace(i, i, &text);
+        self.replace(i, i, &format!("{outer}({name}"));
         Some(i + 1)
     }
 
@@ -1804,9 +1805,7 @@ impl<'a> Rewriter<'a> {
                 self.insert(self.tokens[ordinality].end, columns);
             }
         }
-        self.insert(self.tokens[close].end, ")");
-        self.replace(i, i, &format!("unnest({function}"));
-        Some(i + 1)
+        self.wrap_call_as(i, "unnest", &function)
     }
 
     /// `x LIKE ANY (ARRAY['a%', 'b%'])`, `x NOT ILIKE ALL ($1)`: PostgreSQL's pattern match
